@@ -1,0 +1,93 @@
+// Error codes shared by every layer. Errors cross process and transport boundaries as data
+// ({ code, message, details }), never as thrown objects, because only `message` survives IPC.
+
+export const ERROR_CODES = [
+  // configuration and model files
+  'CONFIG_INVALID',
+  'CONFIG_UNSUPPORTED',
+  'CHECKPOINT_NOT_FOUND',
+  'CHECKPOINT_FORMAT',
+  'CHECKPOINT_TRUNCATED',
+  'CHECKPOINT_UNSAFE',
+  'CHECKPOINT_MISSING_KEY',
+  'CHECKPOINT_EXTRA_KEY',
+  'CHECKPOINT_SHAPE',
+  'CHECKPOINT_DTYPE',
+  'TOKENIZER_NOT_FOUND',
+  'TOKENIZER_FORMAT',
+  // inputs to the model
+  'INPUT_INVALID',
+  'SEQUENCE_TOO_LONG',
+  'TOKEN_OUT_OF_RANGE',
+  'NO_MLM_HEAD',
+  'NO_MASK_TOKEN',
+  // experiment store and sessions
+  'STORE_NEWER_VERSION',
+  'STORE_CORRUPT',
+  'STORE_BUSY',
+  'SESSION_NOT_FOUND',
+  'RUN_NOT_FOUND',
+  'IMPORT_INVALID',
+  'IMPORT_CHECKSUM',
+  'IMPORT_FUTURE_FORMAT',
+  'IMPORT_TOO_LARGE',
+  'IMPORT_UNSAFE_PATH',
+  'IMPORT_CONFLICT',
+  // jobs and transports
+  'CANCELLED',
+  'BUSY',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'BAD_REQUEST',
+  'NOT_FOUND',
+  'INTERNAL',
+] as const
+
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
+export interface ErrorData {
+  code: ErrorCode
+  message: string
+  details?: Record<string, unknown>
+}
+
+/** The one error type every layer throws for expected failures. */
+export class LabError extends Error {
+  readonly code: ErrorCode
+  readonly details?: Record<string, unknown>
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message)
+    this.name = 'LabError'
+    this.code = code
+    this.details = details
+  }
+
+  toData(): ErrorData {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details }
+  }
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorData }
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value)
+}
+
+/** Turns anything thrown into error data; unexpected errors become INTERNAL with their message. */
+export function toErrorData(error: unknown): ErrorData {
+  if (error instanceof LabError) return error.toData()
+  if (error && typeof error === 'object' && 'code' in error && 'message' in error) {
+    const { code, message } = error as { code: unknown; message: unknown }
+    if (isErrorCode(code) && typeof message === 'string') return { code, message }
+  }
+  const message = error instanceof Error ? error.message : String(error)
+  return { code: 'INTERNAL', message }
+}
+
+/** Rebuilds a LabError from data received across a boundary. */
+export function fromErrorData(data: ErrorData): LabError {
+  return new LabError(data.code, data.message, data.details)
+}
