@@ -1,0 +1,41 @@
+import { resolve } from 'node:path'
+import { defineConfig } from 'electron-vite'
+import vue from '@vitejs/plugin-vue'
+
+// One build for every runtime:
+//   out/main/index.js   Electron main process        (src/main)
+//   out/main/worker.js  tfjs compute worker thread   (src/lab/worker.ts)
+//   out/main/cli.js     `deberta-lab` CLI + browser-mode server (src/cli)
+//   out/preload/index.cjs  contextBridge (CommonJS: sandboxed preloads cannot be ES modules)
+//   out/renderer/       the Vue app, served by Electron (file://) and by browser mode (http://127.0.0.1)
+export default defineConfig({
+  main: {
+    build: {
+      outDir: 'out/main',
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'src/main/index.ts'),
+          worker: resolve(__dirname, 'src/lab/worker.ts'),
+          cli: resolve(__dirname, 'src/cli/index.ts'),
+        },
+      },
+    },
+  },
+  preload: {
+    build: {
+      outDir: 'out/preload',
+      rollupOptions: {
+        input: { index: resolve(__dirname, 'src/preload/index.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: resolve(__dirname, 'src/renderer'),
+    build: {
+      outDir: 'out/renderer',
+      rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } },
+    },
+    plugins: [vue()],
+  },
+})

@@ -1,0 +1,97 @@
+// Compute backend selection, in one place: tfjs-node ("tensorflow") when it loads, else wasm, else cpu.
+// DEBERTA_LAB_BACKEND=tensorflow|wasm|cpu overrides the order (and fails loudly if that one cannot load).
+import * as tf from '@tensorflow/tfjs-core'
+import { createRequire } from 'node:module'
+import { LabError } from '../common/errors'
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
+export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu']
+
+export interface BackendInfo {
+  name: BackendName
+  /** Why earlier candidates were skipped, e.g. "tensorflow: Cannot find module '@tensorflow/tfjs-node'" */
+  skipped: string[]
+}
+
+let selected: BackendInfo | undefined
+const require = createRequire(import.meta.url)
+
+/**
+ * tfjs-node 4.22 calls util.isNullOrUndefined / util.isArray, removed in Node 23+ (Electron 40+ ships Node 24).
+ * Put them back before the import; harmless where they exist.
+ */
+export function patchNodeUtilForTfjsNode(util: Record<string, unknown> = require('node:util')): void {
+  const shims: Record<string, (v: unknown) => boolean> = {
+    isNullOrUndefined: (v) => v === null || v === undefined,
+    isArray: (v) => Array.isArray(v),
+    isString: (v) => typeof v === 'string',
+    isNumber: (v) => typeof v === 'number',
+    isBoolean: (v) => typeof v === 'boolean',
+    isFunction: (v) => typeof v === 'function',
+    isObject: (v) => v !== null && typeof v === 'object',
+    isUndefined: (v) => v === undefined,
+    isNull: (v) => v === null,
+    isPrimitive: (v) => v === null || (typeof v !== 'object' && typeof v !== 'function'),
+  }
+  for (const [name, fn] of Object.entries(shims)) {
+    if (typeof util[name] !== 'function') {
+      try {
+        util[name] = fn
+      } catch {
+        // frozen module namespace: nothing to do
+      }
+    }
+  }
+}
+
+async function tryBackend(name: BackendName): Promise<void> {
+  if (name === 'tensorflow') {
+    patchNodeUtilForTfjsNode()
+    // tfjs-node registers the "tensorflow" backend with the shared tfjs-core on import.
+    require('@tensorflow/tfjs-node')
+  } else if (name === 'wasm') {
+    await import('@tensorflow/tfjs-backend-wasm')
+  } else {
+    await import('@tensorflow/tfjs-backend-cpu')
+  }
+  const ok = await tf.setBackend(name)
+  if (!ok) throw new Error(`tf.setBackend('${name}') returned false`)
+  await tf.ready()
+}
+
+function parseOverride(value: string | undefined): BackendName | undefined {
+  if (value === undefined || value === '') return undefined
+  if ((BACKEND_ORDER as readonly string[]).includes(value)) return value as BackendName
+  throw new LabError('INPUT_INVALID', `DEBERTA_LAB_BACKEND=${value} is not one of ${BACKEND_ORDER.join(', ')}`)
+}
+
+/** Selects and initialises the backend once per process (or worker thread). */
+export async function initBackend(preferred: string | undefined = process.env.DEBERTA_LAB_BACKEND): Promise<BackendInfo> {
+  const override = parseOverride(preferred)
+  if (selected && (override === undefined || override === selected.name)) return selected
+  if (override) {
+    try {
+      await tryBackend(override)
+    } catch (error) {
+      throw new LabError('INTERNAL', `backend "${override}" was requested but could not start: ${(error as Error).message}`)
+    }
+    selected = { name: override, skipped: [] }
+    return selected
+  }
+  const skipped: string[] = []
+  for (const name of BACKEND_ORDER) {
+    try {
+      await tryBackend(name)
+      selected = { name, skipped }
+      return selected
+    } catch (error) {
+      skipped.push(`${name}: ${((error as Error).message ?? String(error)).split('\n')[0]}`)
+    }
+  }
+  throw new LabError('INTERNAL', `no tfjs backend could start: ${skipped.join('; ')}`)
+}
+
+export function currentBackend(): BackendName {
+  if (!selected) throw new LabError('INTERNAL', 'initBackend() has not been called')
+  return selected.name
+}

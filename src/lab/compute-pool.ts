@@ -1,0 +1,201 @@
+// Runs compute jobs in a worker thread so the event loop that serves windows and HTTP stays free.
+// Jobs run one at a time (tfjs is synchronous inside a job); queued jobs wait their turn.
+// Cancel: a shared flag the worker polls between steps; if the job does not stop within the grace
+// period (stuck inside one long kernel), the worker is terminated and restarted.
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { LabError, fromErrorData } from '../common/errors'
+import type { FromWorker, ToWorker, WorkerInit, WorkerMethod } from './protocol'
+
+export interface ComputePoolOptions {
+  resourcesDir: string
+  /** Forces a backend (else DEBERTA_LAB_BACKEND or the default order) */
+  backend?: string
+  /** Milliseconds a cancelled job may take to stop before the worker is terminated */
+  cancelGraceMs?: number
+  /** Worker script; defaults to worker.js beside the built bundle, else worker.ts run through tsx */
+  workerPath?: string
+  onProgress?: (jobId: string, fraction: number, message: string) => void
+}
+
+interface Job {
+  jobId: string
+  method: WorkerMethod
+  request: unknown
+  resolve: (value: unknown) => void
+  reject: (error: Error) => void
+  cancelled: boolean
+  slot?: number
+  graceTimer?: NodeJS.Timeout
+}
+
+const SLOTS = 64
+
+export function resolveWorkerPath(): { path: string; execArgv: string[] } {
+  const candidates = ['./worker.js', '../worker.js', '../main/worker.js']
+  for (const candidate of candidates) {
+    const path = fileURLToPath(new URL(candidate, import.meta.url))
+    if (existsSync(path)) return { path, execArgv: [] }
+  }
+  // Running from sources (tests, tsx): load the TypeScript worker through tsx.
+  const source = fileURLToPath(new URL('./worker.ts', import.meta.url))
+  return { path: source, execArgv: ['--import', 'tsx'] }
+}
+
+export class ComputePool {
+  private worker?: Worker
+  private ready?: Promise<{ backend: string; notes: string[] }>
+  private readonly flags = new Int32Array(new SharedArrayBuffer(4 * SLOTS))
+  private readonly queue: Job[] = []
+  private current?: Job
+  private nextSlot = 0
+  private closed = false
+  private info?: { backend: string; notes: string[] }
+
+  constructor(private readonly options: ComputePoolOptions) {}
+
+  /** Starts the worker (if needed) and resolves with the backend it chose. */
+  start(): Promise<{ backend: string; notes: string[] }> {
+    if (this.closed) return Promise.reject(new LabError('INTERNAL', 'compute pool is closed'))
+    if (this.ready) return this.ready
+    const { path, execArgv } = this.options.workerPath
+      ? { path: this.options.workerPath, execArgv: this.options.workerPath.endsWith('.ts') ? ['--import', 'tsx'] : [] }
+      : resolveWorkerPath()
+    const init: WorkerInit = {
+      cancelFlags: this.flags.buffer as SharedArrayBuffer,
+      backend: this.options.backend,
+      resourcesDir: this.options.resourcesDir,
+    }
+    const worker = new Worker(path, { workerData: init, execArgv })
+    this.worker = worker
+    this.ready = new Promise((resolve, reject) => {
+      const onMessage = (message: FromWorker): void => {
+        if (message.type === 'ready') {
+          this.info = { backend: message.backend, notes: message.notes }
+          resolve(this.info)
+          this.pump()
+        } else if (message.type === 'init-failed') {
+          reject(fromErrorData(message.error))
+        } else {
+          this.handle(message)
+        }
+      }
+      worker.on('message', onMessage)
+      worker.on('error', (error) => {
+        reject(error)
+        this.failCurrent(new LabError('INTERNAL', `compute worker crashed: ${error.message}`))
+        this.restart()
+      })
+      worker.on('exit', (code) => {
+        if (this.worker === worker && !this.closed) {
+          this.failCurrent(new LabError('INTERNAL', `compute worker exited with code ${code}`))
+          this.restart()
+        }
+      })
+    })
+    // Avoid unhandled rejections when nobody awaits start(); callers of run() see the error.
+    this.ready.catch(() => undefined)
+    return this.ready
+  }
+
+  get backendInfo(): { backend: string; notes: string[] } | undefined {
+    return this.info
+  }
+
+  run<T>(method: WorkerMethod, request: unknown, jobId: string): Promise<T> {
+    if (this.closed) return Promise.reject(new LabError('INTERNAL', 'compute pool is closed'))
+    if (this.current?.jobId === jobId || this.queue.some((job) => job.jobId === jobId)) {
+      return Promise.reject(new LabError('BUSY', `a job with id ${jobId} is already running`))
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ jobId, method, request, resolve: resolve as (v: unknown) => void, reject, cancelled: false })
+      this.start().then(
+        () => this.pump(),
+        (error: Error) => {
+          const index = this.queue.findIndex((job) => job.jobId === jobId)
+          if (index >= 0) this.queue.splice(index, 1)
+          reject(error)
+        },
+      )
+    })
+  }
+
+  /** Cancels a queued or running job. Resolves true if the job existed. */
+  cancel(jobId: string): boolean {
+    const queuedIndex = this.queue.findIndex((job) => job.jobId === jobId)
+    if (queuedIndex >= 0) {
+      const [job] = this.queue.splice(queuedIndex, 1)
+      job.reject(new LabError('CANCELLED', 'cancelled before it started'))
+      return true
+    }
+    const job = this.current
+    if (!job || job.jobId !== jobId || job.slot === undefined) return false
+    job.cancelled = true
+    Atomics.store(this.flags, job.slot, 1)
+    job.graceTimer = setTimeout(() => {
+      // The job did not reach a cancellation point in time: stop the thread itself.
+      if (this.current === job) {
+        this.failCurrent(new LabError('CANCELLED', 'cancelled (the computation was stopped)'))
+        this.restart()
+      }
+    }, this.options.cancelGraceMs ?? 3000)
+    return true
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    for (const job of this.queue.splice(0)) job.reject(new LabError('CANCELLED', 'the lab is closing'))
+    this.failCurrent(new LabError('CANCELLED', 'the lab is closing'))
+    const worker = this.worker
+    this.worker = undefined
+    if (worker) await worker.terminate()
+  }
+
+  private pump(): void {
+    if (this.current || !this.info || !this.worker) return
+    const job = this.queue.shift()
+    if (!job) return
+    job.slot = this.nextSlot
+    this.nextSlot = (this.nextSlot + 1) % SLOTS
+    Atomics.store(this.flags, job.slot, 0)
+    this.current = job
+    const message: ToWorker = { type: 'run', jobId: job.jobId, slot: job.slot, method: job.method, request: job.request }
+    this.worker.postMessage(message)
+  }
+
+  private handle(message: FromWorker): void {
+    if (message.type === 'progress') {
+      this.options.onProgress?.(message.jobId, message.fraction, message.message)
+      return
+    }
+    if (message.type !== 'result' && message.type !== 'error') return
+    const job = this.current
+    if (!job || job.jobId !== message.jobId) return
+    this.finish(job)
+    if (message.type === 'result') job.resolve(message.value)
+    else job.reject(fromErrorData(message.error))
+    this.pump()
+  }
+
+  private finish(job: Job): void {
+    if (job.graceTimer) clearTimeout(job.graceTimer)
+    if (this.current === job) this.current = undefined
+  }
+
+  private failCurrent(error: Error): void {
+    const job = this.current
+    if (!job) return
+    this.finish(job)
+    job.reject(error)
+  }
+
+  private restart(): void {
+    const old = this.worker
+    this.worker = undefined
+    this.ready = undefined
+    this.info = undefined
+    if (old) void old.terminate()
+    if (!this.closed && this.queue.length > 0) void this.start().catch(() => undefined)
+  }
+}

@@ -1,0 +1,27 @@
+// What a compute job sees inside the worker thread. Workspace computations (src/lab/workspaces/*)
+// are functions (context, request) → result that run there, off the event loop that serves windows.
+import type { ModelInfo, ModelRef } from '../common/api'
+
+/** A model loaded (or synthesised) in the worker, cached by ModelInfo.key. */
+export interface LoadedLabModel {
+  info: ModelInfo
+  /** the core model object (see src/core: model + forward API) */
+  model: unknown
+  /** the core tokenizer (src/core/tokenizer/types.ts Tokenizer) */
+  tokenizer: unknown
+}
+
+export interface JobContext {
+  readonly jobId: string
+  /** Loads or returns the cached model for a reference. */
+  getModel(ref: ModelRef): Promise<LoadedLabModel>
+  /** Reports progress in [0, 1] with a short message (throttled by the worker). */
+  progress(fraction: number, message: string): void
+  /** Throws LabError('CANCELLED') when the job was cancelled; call between steps. */
+  checkCancelled(): void
+  /** Yields to the worker's message loop so a cancel message can arrive; call in long loops. */
+  yieldToEvents(): Promise<void>
+  readonly backend: string
+}
+
+export type JobHandler<Req, Res> = (context: JobContext, request: Req) => Promise<Res>

@@ -1,0 +1,154 @@
+// The lab service: the one transport-agnostic implementation of LabApi.
+// Compute runs in a worker thread (ComputePool); sessions live in the SQLite store on this thread
+// (better-sqlite3 calls are short and synchronous). Electron IPC (src/main) and the HTTP server
+// (src/cli/server) both expose exactly this object.
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type {
+  AppStatus,
+  AttentionRequest,
+  AttentionResult,
+  BenchmarkRequest,
+  BenchmarkResult,
+  DecodingRequest,
+  DecodingResult,
+  LabApi,
+  LabEvent,
+  ModelInfo,
+  ModelRef,
+  ProblemDemoRequest,
+  ProblemDemoResult,
+  PublishedResults,
+  RelativePositionsRequest,
+  RelativePositionsResult,
+  TokenizedText,
+} from '../common/api'
+import { LabError, toErrorData } from '../common/errors'
+import { APP_VERSION } from '../common/version'
+import { ComputePool } from './compute-pool'
+import { EventHub } from './events'
+import type { WorkerMethod } from './protocol'
+import { LabSessions } from './sessions'
+
+export interface LabServiceOptions {
+  storePath: string
+  resourcesDir: string
+  host: 'electron' | 'browser'
+  /** Electron-ABI better-sqlite3 binding (desktop app only) */
+  nativeBinding?: string
+  backend?: string
+  /** Worker script override (tests) */
+  workerPath?: string
+  cancelGraceMs?: number
+}
+
+export interface LabService extends LabApi {
+  /** test-only: keeps the worker busy for ms milliseconds (cancellable) */
+  spin(request: { ms: number; jobId?: string }): Promise<{ spunMs: number }>
+  close(): Promise<void>
+}
+
+/** Names the run recorded for each workspace computation. */
+const RUN_WORKSPACE: Partial<Record<WorkerMethod, string>> = {
+  runProblemDemo: 'problem',
+  runAttention: 'attention',
+  runRelativePositions: 'relative',
+  runDecoding: 'decoding',
+  runBenchmark: 'benchmarks',
+}
+
+export async function createLabService(options: LabServiceOptions): Promise<LabService> {
+  const events = new EventHub()
+  const sessions = LabSessions.open({ storePath: options.storePath, nativeBinding: options.nativeBinding, events })
+  const pool = new ComputePool({
+    resourcesDir: options.resourcesDir,
+    backend: options.backend,
+    workerPath: options.workerPath,
+    cancelGraceMs: options.cancelGraceMs,
+    onProgress: (jobId, fraction, message) => events.emit({ type: 'progress', jobId, fraction, message }),
+  })
+  // Start the worker now so the first computation does not pay for backend start-up.
+  const ready = pool.start()
+  ready.catch(() => undefined)
+
+  async function job<T>(method: WorkerMethod, request: { jobId?: string; sessionId?: string } & object): Promise<T> {
+    const jobId = request.jobId ?? randomUUID()
+    const workspace = RUN_WORKSPACE[method]
+    const run = request.sessionId && workspace ? sessions.startRun(request.sessionId, workspace, method, request, pool.backendInfo?.backend) : undefined
+    try {
+      const value = await pool.run<T>(method, request, jobId)
+      if (run) sessions.finishRun(run, 'done', value)
+      events.emit({ type: 'job-end', jobId, status: 'done' })
+      return value
+    } catch (error) {
+      const data = toErrorData(error)
+      const status = data.code === 'CANCELLED' ? 'cancelled' : 'failed'
+      if (run) sessions.finishRun(run, status, undefined, data.message)
+      events.emit({ type: 'job-end', jobId, status, error: data })
+      throw error
+    }
+  }
+
+  let publishedResults: PublishedResults | undefined
+
+  const service: LabService = {
+    async getStatus(): Promise<AppStatus> {
+      const info = await ready
+      return {
+        appVersion: APP_VERSION,
+        backend: info.backend,
+        backendNotes: info.notes,
+        storePath: sessions.path,
+        storeNotice: sessions.notice,
+        host: options.host,
+        platform: `${process.platform}-${process.arch}`,
+      }
+    },
+    describeModel: (model: ModelRef) => pool.run<ModelInfo>('describeModel', model, randomUUID()),
+    tokenize: (request) => pool.run<TokenizedText>('tokenize', request, randomUUID()),
+    runProblemDemo: (request: ProblemDemoRequest) => job<ProblemDemoResult>('runProblemDemo', request),
+    runAttention: (request: AttentionRequest) => job<AttentionResult>('runAttention', request),
+    runRelativePositions: (request: RelativePositionsRequest) => job<RelativePositionsResult>('runRelativePositions', request),
+    runDecoding: (request: DecodingRequest) => job<DecodingResult>('runDecoding', request),
+    async runBenchmark(request: BenchmarkRequest): Promise<BenchmarkResult> {
+      return job<BenchmarkResult>('runBenchmark', request)
+    },
+    async getPublishedResults(): Promise<PublishedResults> {
+      if (!publishedResults) {
+        try {
+          publishedResults = JSON.parse(readFileSync(join(options.resourcesDir, 'published-results.json'), 'utf8')) as PublishedResults
+        } catch (error) {
+          throw new LabError('NOT_FOUND', `published-results.json could not be read from ${options.resourcesDir}: ${(error as Error).message}`)
+        }
+      }
+      return publishedResults
+    },
+    async cancelJob(jobId: string) {
+      return pool.cancel(jobId)
+    },
+
+    listSessions: async () => sessions.list(),
+    createSession: async ({ name }) => sessions.create(name),
+    openSession: async (sessionId) => sessions.open(sessionId),
+    renameSession: async ({ sessionId, name }) => sessions.rename(sessionId, name),
+    duplicateSession: async (sessionId) => sessions.duplicate(sessionId),
+    deleteSession: async (sessionId) => sessions.remove(sessionId),
+    restoreSession: async (sessionId) => sessions.restore(sessionId),
+    saveWorkspaceState: async ({ sessionId, workspace, state }) => sessions.saveWorkspace(sessionId, workspace, state),
+    listRuns: async (sessionId) => sessions.runs(sessionId),
+    exportSession: async (sessionId) => sessions.exportFile(sessionId),
+    importSession: async ({ base64, mode }) => sessions.importFile(base64, mode),
+    saveChartSnapshot: async (request) => sessions.saveChart(request),
+
+    onEvent(listener: (event: LabEvent) => void) {
+      return events.on(listener)
+    },
+    spin: (request) => job<{ spunMs: number }>('spin', request),
+    async close() {
+      await pool.close()
+      sessions.close()
+    },
+  }
+  return service
+}

@@ -1,0 +1,67 @@
+// Compute worker thread: owns the tfjs backend and the loaded models; runs one job at a time.
+import { parentPort, workerData } from 'node:worker_threads'
+import { LabError, toErrorData } from '../common/errors'
+import type { ModelRef } from '../common/api'
+import { initBackend } from '../core/backend'
+import type { JobContext, LoadedLabModel } from './jobs'
+import { ModelCache } from './models'
+import type { FromWorker, ToWorker, WorkerInit } from './protocol'
+import { JOB_HANDLERS } from './workspaces'
+
+const PROGRESS_INTERVAL_MS = 100
+
+async function boot(): Promise<void> {
+  const port = parentPort
+  if (!port) throw new Error('worker.ts must run in a worker thread')
+  const init = workerData as WorkerInit
+  const flags = new Int32Array(init.cancelFlags)
+  const send = (message: FromWorker): void => port.postMessage(message)
+
+  let backend: string
+  try {
+    const info = await initBackend(init.backend)
+    backend = info.name
+    send({ type: 'ready', backend, notes: info.skipped })
+  } catch (error) {
+    send({ type: 'init-failed', error: toErrorData(error) })
+    return
+  }
+  const models = new ModelCache(init.resourcesDir)
+
+  // Jobs arrive one at a time (the pool serialises them), but keep a chain to be safe.
+  let chain: Promise<void> = Promise.resolve()
+  port.on('message', (message: ToWorker) => {
+    if (message.type !== 'run') return
+    chain = chain.then(() => runJob(message))
+  })
+
+  async function runJob(message: ToWorker): Promise<void> {
+    const { jobId, slot, method, request } = message
+    let lastProgress = 0
+    const context: JobContext = {
+      jobId,
+      backend,
+      getModel: (ref: ModelRef): Promise<LoadedLabModel> => models.get(ref),
+      progress(fraction, text) {
+        const now = Date.now()
+        if (now - lastProgress < PROGRESS_INTERVAL_MS && fraction < 1) return
+        lastProgress = now
+        send({ type: 'progress', jobId, fraction: Math.max(0, Math.min(1, fraction)), message: text })
+      },
+      checkCancelled() {
+        if (Atomics.load(flags, slot) !== 0) throw new LabError('CANCELLED', 'cancelled')
+      },
+      yieldToEvents: () => new Promise((resolve) => setImmediate(resolve)),
+    }
+    try {
+      const handler = JOB_HANDLERS[method]
+      if (!handler) throw new LabError('BAD_REQUEST', `unknown job method ${method}`)
+      const value = await handler(context, request)
+      send({ type: 'result', jobId, value })
+    } catch (error) {
+      send({ type: 'error', jobId, error: toErrorData(error) })
+    }
+  }
+}
+
+void boot()
