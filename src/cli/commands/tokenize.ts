@@ -1,0 +1,58 @@
+// `deberta-lab tokenize <model-dir> --text "..." [--pair "..."]`: prints the encoding as JSON.
+import { parseArgs } from 'node:util'
+import { LabError } from '../../common/errors'
+import { loadTokenizer } from '../../core/tokenizer'
+import type { CliCommand } from '../types'
+
+const USAGE = `Usage: deberta-lab tokenize <model-dir> --text "..." [--pair "..."] [--compact]
+
+Tokenizes text with the tokenizer found in <model-dir> (tokenizer.json, spm.model, or vocab.json + merges.txt)
+and prints {"input_ids", "tokens", "token_type_ids", "offsets"} as JSON. Offsets are [start, end) UTF-16
+positions in the text the token came from ([0, 0] for added [CLS]/[SEP]).
+
+Options:
+  --text <string>   the text to tokenize (required)
+  --pair <string>   a second text: [CLS] text [SEP] pair [SEP]
+  --compact         one-line JSON`
+
+export const tokenizeCommand: CliCommand = {
+  name: 'tokenize',
+  summary: 'tokenize text with a model folder\'s tokenizer and print ids, tokens and offsets as JSON',
+  usage: USAGE,
+  async run(argv, io) {
+    let parsed: ReturnType<typeof parse>
+    try {
+      parsed = parse(argv)
+    } catch (error) {
+      throw new LabError('BAD_REQUEST', `${(error as Error).message}\n\n${USAGE}`)
+    }
+    const { values, positionals } = parsed
+    if (positionals.length !== 1) throw new LabError('BAD_REQUEST', `expected exactly one <model-dir>\n\n${USAGE}`)
+    if (values.text === undefined) throw new LabError('BAD_REQUEST', `--text is required\n\n${USAGE}`)
+    const tokenizer = await loadTokenizer(positionals[0])
+    const enc = tokenizer.encode(values.text, values.pair)
+    const result = {
+      input_ids: enc.inputIds,
+      tokens: enc.tokens,
+      token_type_ids: enc.tokenTypeIds,
+      offsets: enc.offsets,
+    }
+    io.stdout((values.compact ? JSON.stringify(result) : formatJson(result)) + '\n')
+    return 0
+  },
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: { text: { type: 'string' }, pair: { type: 'string' }, compact: { type: 'boolean' } },
+  })
+}
+
+/** Pretty JSON with each array on one line (readable for long token lists). */
+function formatJson(value: Record<string, unknown>): string {
+  const lines = Object.entries(value).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`)
+  return `{\n${lines.join(',\n')}\n}`
+}
