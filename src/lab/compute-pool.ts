@@ -38,9 +38,8 @@ export function resolveWorkerPath(): { path: string; execArgv: string[] } {
     const path = fileURLToPath(new URL(candidate, import.meta.url))
     if (existsSync(path)) return { path, execArgv: [] }
   }
-  // Running from sources (tests, tsx): load the TypeScript worker through tsx.
-  const source = fileURLToPath(new URL('./worker.ts', import.meta.url))
-  return { path: source, execArgv: ['--import', 'tsx'] }
+  // Running from sources (tests, tsx): a bootstrap registers tsx in the worker, then loads worker.ts.
+  return { path: fileURLToPath(new URL('./worker-dev.mjs', import.meta.url)), execArgv: [] }
 }
 
 export class ComputePool {
@@ -60,7 +59,7 @@ export class ComputePool {
     if (this.closed) return Promise.reject(new LabError('INTERNAL', 'compute pool is closed'))
     if (this.ready) return this.ready
     const { path, execArgv } = this.options.workerPath
-      ? { path: this.options.workerPath, execArgv: this.options.workerPath.endsWith('.ts') ? ['--import', 'tsx'] : [] }
+      ? { path: this.options.workerPath, execArgv: [] }
       : resolveWorkerPath()
     const init: WorkerInit = {
       cancelFlags: this.flags.buffer as SharedArrayBuffer,

@@ -56,7 +56,7 @@ async function boot(): Promise<void> {
     try {
       const handler = JOB_HANDLERS[method]
       if (!handler) throw new LabError('BAD_REQUEST', `unknown job method ${method}`)
-      const value = await handler(context, request)
+      const value = await handler(context, request as never)
       send({ type: 'result', jobId, value })
     } catch (error) {
       send({ type: 'error', jobId, error: toErrorData(error) })

@@ -10,7 +10,10 @@ import { guarded, type IpcMainLike, type SenderCheck } from './ipc'
 /** The dialogs we need from Electron (a fake in tests). */
 export interface DialogsLike {
   showSaveDialog(options: { defaultPath: string; filters: Array<{ name: string; extensions: string[] }> }): Promise<{ canceled: boolean; filePath?: string }>
-  showOpenDialog(options: { properties: string[]; filters?: Array<{ name: string; extensions: string[] }> }): Promise<{ canceled: boolean; filePaths: string[] }>
+  showOpenDialog(options: {
+    properties: Array<'openFile' | 'openDirectory'>
+    filters?: Array<{ name: string; extensions: string[] }>
+  }): Promise<{ canceled: boolean; filePaths: string[] }>
 }
 
 const MAX_OPEN_BYTES = 200 * 1024 * 1024

@@ -38,8 +38,11 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 function resourcesDir(): string {
-  const packaged = join(process.resourcesPath, 'resources')
-  return app.isPackaged && existsSync(packaged) ? packaged : join(app.getAppPath(), 'resources')
+  if (app.isPackaged) {
+    const packaged = join(process.resourcesPath, 'resources')
+    if (existsSync(packaged)) return packaged
+  }
+  return join(app.getAppPath(), 'resources')
 }
 
 async function start(): Promise<void> {
@@ -57,7 +60,7 @@ async function start(): Promise<void> {
   })
   const isTrusted = (url: string): boolean => isTrustedUrl(url, origins)
   bindLabApi(ipcMain, lab, isTrusted)
-  bindHost(ipcMain, dialog, (title) => mainWindow?.setTitle(title), isTrusted)
+  bindHost(ipcMain, { showSaveDialog: (o) => dialog.showSaveDialog(o), showOpenDialog: (o) => dialog.showOpenDialog(o) }, (title) => mainWindow?.setTitle(title), isTrusted)
   lab.onEvent((event) => mainWindow?.webContents.send(IPC_EVENT_CHANNEL, event))
 
   createWindow()

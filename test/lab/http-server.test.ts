@@ -1,5 +1,6 @@
 // Browser-mode transport: the real lab service behind the real HTTP server, called with node's fetch.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -60,8 +61,20 @@ describe('browser-mode HTTP server', () => {
     const before = (await lab.listSessions()).length
     const origin = await api('createSession', [{ name: 'csrf' }], { [TOKEN_HEADER]: server.token, origin: 'http://evil.example' })
     expect(origin.status).toBe(403)
-    const host = await api('createSession', [{ name: 'rebind' }], { [TOKEN_HEADER]: server.token, host: `evil.example:${server.port}` })
-    expect(host.status).toBe(403)
+    // fetch() will not forge Host: use a raw request, as a DNS-rebinding page would produce.
+    const hostStatus = await new Promise<number>((resolve, reject) => {
+      const body = JSON.stringify({ args: [{ name: 'rebind' }] })
+      const request = httpRequest(
+        { host: '127.0.0.1', port: server.port, path: '/api/createSession', method: 'POST', headers: { host: `evil.example:${server.port}`, 'content-type': 'application/json', [TOKEN_HEADER]: server.token, 'content-length': Buffer.byteLength(body) } },
+        (response) => {
+          response.resume()
+          resolve(response.statusCode ?? 0)
+        },
+      )
+      request.on('error', reject)
+      request.end(body)
+    })
+    expect(hostStatus).toBe(403)
     expect((await lab.listSessions()).length).toBe(before)
   })
 

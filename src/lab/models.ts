@@ -1,0 +1,135 @@
+// Models in the worker: loaded (or synthesised) once per reference and kept while they are used.
+// A synthetic model uses the tokenizer shipped in resources/tokenizer-spm (1001 ids, [MASK] = 1000).
+import { createHash } from 'node:crypto'
+import { createReadStream, statSync } from 'node:fs'
+import { resolve } from 'node:path'
+import type { ModelInfo, ModelRef } from '../common/api'
+import { ATTENTION_TERMS } from '../common/api'
+import { LabError } from '../common/errors'
+import { resolveModelFiles, loadPretrained } from '../core/load'
+import type { DebertaModel } from '../core/model'
+import { createSyntheticModel, syntheticConfig } from '../core/synthetic'
+import { loadTokenizer, type Tokenizer } from '../core/tokenizer'
+import type { LoadedLabModel } from './jobs'
+
+/** How many models stay loaded; the least recently used one is disposed beyond that. */
+const CACHE_SIZE = 3
+
+export function modelKey(ref: ModelRef): string {
+  if (ref.kind === 'checkpoint') return `checkpoint:${resolve(ref.path)}:${ref.variant ?? 'discriminator'}`
+  const { arch, layers, hidden, heads, intermediate, positionBuckets, maxRelativePositions, maxPositions, seed } = ref
+  return `synthetic:${JSON.stringify([arch, layers, hidden, heads, intermediate, positionBuckets, maxRelativePositions, maxPositions, seed])}`
+}
+
+export function sha256File(path: string): Promise<string> {
+  return new Promise((resolveHash, reject) => {
+    const hash = createHash('sha256')
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolveHash(hash.digest('hex')))
+  })
+}
+
+function describe(ref: ModelRef, key: string, model: DebertaModel, tokenizer: Tokenizer, weightsSha256?: string): ModelInfo {
+  const config = model.config
+  const label =
+    ref.kind === 'checkpoint'
+      ? `${ref.path.split(/[\\/]/).filter(Boolean).pop() ?? ref.path}${ref.variant === 'generator' ? ' (generator)' : ''}`
+      : `synthetic ${ref.arch} L${ref.layers} H${ref.hidden} (seed ${ref.seed})`
+  const maskToken = tokenizer.special.mask === undefined ? undefined : tokenizer.idToToken(tokenizer.special.mask)
+  return {
+    key,
+    label,
+    ref,
+    modelType: config.modelType,
+    layers: config.numHiddenLayers,
+    hidden: config.hiddenSize,
+    heads: config.numAttentionHeads,
+    headDim: config.attentionHeadSize,
+    intermediate: config.intermediateSize,
+    vocabSize: config.vocabSize,
+    maxPositions: config.maxPositionEmbeddings,
+    positionBuckets: config.positionBuckets,
+    maxRelativePositions: config.maxRelativePositions,
+    posAttType: config.relativeAttention ? ATTENTION_TERMS.filter((t) => t === 'c2c' || config.posAttType.includes(t as never)) : ['c2c'],
+    shareAttKey: config.shareAttKey,
+    positionBiasedInput: config.positionBiasedInput,
+    parameterCount: model.info.parameterCount,
+    hasMlmHead: model.hasMlmHead,
+    tokenizerKind: tokenizer.kind,
+    maskToken,
+    weightsSha256,
+  }
+}
+
+export class ModelCache {
+  private readonly entries = new Map<string, Promise<LoadedLabModel>>()
+  private defaultTokenizer?: Promise<Tokenizer>
+
+  constructor(private readonly resourcesDir: string) {}
+
+  get(ref: ModelRef): Promise<LoadedLabModel> {
+    const key = modelKey(ref)
+    let entry = this.entries.get(key)
+    if (entry && ref.kind === 'checkpoint') {
+      // A checkpoint folder may have changed on disk since it was loaded: reload when the weights did.
+      entry = entry.then((loaded) => (this.isStale(loaded, ref) ? this.reload(key, ref) : loaded))
+    }
+    if (!entry) entry = this.load(key, ref)
+    this.entries.delete(key)
+    this.entries.set(key, entry)
+    entry.catch(() => this.entries.delete(key))
+    this.evict()
+    return entry
+  }
+
+  private mtimes = new Map<string, number>()
+
+  private isStale(loaded: LoadedLabModel, ref: Extract<ModelRef, { kind: 'checkpoint' }>): boolean {
+    try {
+      const files = resolveModelFiles(ref.path, ref.variant ?? 'discriminator')
+      return statSync(files.weightsPath).mtimeMs !== this.mtimes.get(loaded.info.key)
+    } catch {
+      return true
+    }
+  }
+
+  private reload(key: string, ref: ModelRef): Promise<LoadedLabModel> {
+    void this.entries.get(key)?.then((loaded) => (loaded.model as DebertaModel).dispose(), () => undefined)
+    this.entries.delete(key)
+    return this.load(key, ref)
+  }
+
+  private async load(key: string, ref: ModelRef): Promise<LoadedLabModel> {
+    if (ref.kind === 'synthetic') {
+      const tokenizer = await this.syntheticTokenizer()
+      const config = { ...syntheticConfig(ref), maskTokenId: tokenizer.special.mask }
+      const model = createSyntheticModel(config, { seed: ref.seed })
+      return { info: describe(ref, key, model, tokenizer), model, tokenizer }
+    }
+    const files = resolveModelFiles(ref.path, ref.variant ?? 'discriminator')
+    const tokenizer = await loadTokenizer(ref.path)
+    const model = await loadPretrained(ref.path, { variant: ref.variant })
+    if (tokenizer.vocabSize > model.config.vocabSize) {
+      model.dispose()
+      throw new LabError('TOKENIZER_FORMAT', `the tokenizer produces ${tokenizer.vocabSize} ids but the model has only ${model.config.vocabSize} embeddings`)
+    }
+    this.mtimes.set(key, statSync(files.weightsPath).mtimeMs)
+    const sha = await sha256File(files.weightsPath)
+    return { info: describe(ref, key, model, tokenizer, sha), model, tokenizer }
+  }
+
+  private syntheticTokenizer(): Promise<Tokenizer> {
+    this.defaultTokenizer ??= loadTokenizer(resolve(this.resourcesDir, 'tokenizer-spm'))
+    return this.defaultTokenizer
+  }
+
+  private evict(): void {
+    while (this.entries.size > CACHE_SIZE) {
+      const [oldestKey, oldest] = this.entries.entries().next().value as [string, Promise<LoadedLabModel>]
+      this.entries.delete(oldestKey)
+      void oldest.then((loaded) => (loaded.model as DebertaModel).dispose(), () => undefined)
+    }
+  }
+}

@@ -1,0 +1,163 @@
+// The session side of the lab service: the experiment store, its autosaver, run recording, and
+// session-changed events. Everything here is synchronous SQLite work on the service's thread.
+import type { ModelRef } from '../common/api'
+import { LabError } from '../common/errors'
+import type {
+  ImportMode,
+  RunRecord,
+  SessionSnapshot,
+  SessionSummary,
+  StoreNotice,
+  WorkspaceId,
+  WorkspaceState,
+} from '../common/sessions'
+import { createAutosaver, openStoreSafely, type Autosaver, type ExperimentStore } from '../store'
+import type { EventHub } from './events'
+
+/** Autosave: coalesce bursts, never wait more than this before writing (the issue's one-second promise). */
+const AUTOSAVE_DELAY_MS = 250
+const AUTOSAVE_MAX_WAIT_MS = 600
+
+export interface RunHandle {
+  runId: string
+  sessionId: string
+}
+
+export class LabSessions {
+  private constructor(
+    private readonly store: ExperimentStore,
+    private readonly autosaver: Autosaver,
+    private readonly events: EventHub,
+    readonly notice: StoreNotice | undefined,
+  ) {}
+
+  static open(options: { storePath: string; nativeBinding?: string; events: EventHub }): LabSessions {
+    const { store, notice } = openStoreSafely(options.storePath, { nativeBinding: options.nativeBinding })
+    let sessions: LabSessions | undefined
+    const autosaver = createAutosaver(store, {
+      delayMs: AUTOSAVE_DELAY_MS,
+      maxWaitMs: AUTOSAVE_MAX_WAIT_MS,
+      onSaved: (writes) => {
+        for (const sessionId of new Set(writes.map((w) => w.sessionId))) sessions?.changed(sessionId)
+      },
+    })
+    sessions = new LabSessions(store, autosaver, options.events, notice)
+    return sessions
+  }
+
+  get path(): string {
+    return this.store.path
+  }
+
+  private changed(sessionId: string): void {
+    this.events.emit({ type: 'session-changed', sessionId })
+  }
+
+  list(): SessionSummary[] {
+    return this.store.listSessions()
+  }
+
+  create(name: string): SessionSummary {
+    const session = this.store.createSession({ name })
+    this.changed(session.id)
+    return session
+  }
+
+  open(sessionId: string): SessionSnapshot {
+    this.autosaver.flush()
+    return this.store.getSessionSnapshot(sessionId)
+  }
+
+  rename(sessionId: string, name: string): SessionSummary {
+    const session = this.store.updateSession(sessionId, { name })
+    this.changed(sessionId)
+    return session
+  }
+
+  duplicate(sessionId: string): SessionSummary {
+    this.autosaver.flush()
+    const copy = this.store.duplicateSession(sessionId)
+    this.changed(copy.id)
+    return copy
+  }
+
+  remove(sessionId: string): void {
+    this.autosaver.flush()
+    this.store.deleteSession(sessionId)
+    this.changed(sessionId)
+  }
+
+  restore(sessionId: string): SessionSummary {
+    const session = this.store.restoreSession(sessionId)
+    this.changed(sessionId)
+    return session
+  }
+
+  saveWorkspace(sessionId: string, workspace: WorkspaceId, state: WorkspaceState): void {
+    // Fail now (unknown or deleted session) rather than silently when the autosaver writes.
+    this.store.getSession(sessionId)
+    this.autosaver.save(sessionId, workspace, state)
+  }
+
+  runs(sessionId: string): RunRecord[] {
+    this.store.getSession(sessionId)
+    return this.store.listRuns(sessionId)
+  }
+
+  exportFile(sessionId: string): { fileName: string; base64: string } {
+    this.autosaver.flush()
+    const session = this.store.getSession(sessionId)
+    const bytes = this.store.exportSession(sessionId)
+    const safeName = session.name.replace(/[^\p{L}\p{N} ._-]+/gu, '_').trim().slice(0, 80) || 'session'
+    return { fileName: `${safeName}.dlab`, base64: Buffer.from(bytes).toString('base64') }
+  }
+
+  importFile(base64: string, mode?: ImportMode): SessionSummary {
+    const bytes = Buffer.from(base64, 'base64')
+    if (bytes.length === 0) throw new LabError('IMPORT_INVALID', 'the file is empty')
+    this.autosaver.flush()
+    const outcome = this.store.importSession(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), { mode })
+    this.changed(outcome.session.id)
+    return outcome.session
+  }
+
+  saveChart(request: { sessionId: string; workspace: WorkspaceId; chartId: string; format: 'png' | 'svg'; base64: string }): { sha256: string } {
+    const data = Buffer.from(request.base64, 'base64')
+    const artifact = this.store.putArtifact({
+      sessionId: request.sessionId,
+      name: `${request.workspace}/${request.chartId}.${request.format}`,
+      kind: request.format === 'png' ? 'chart-png' : 'chart-svg',
+      mime: request.format === 'png' ? 'image/png' : 'image/svg+xml',
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    })
+    this.changed(request.sessionId)
+    return { sha256: artifact.sha256 }
+  }
+
+  /** Records a workspace or benchmark run as started (committed at once, so a crash leaves it 'interrupted'). */
+  startRun(sessionId: string, workspace: string, method: string, request: object, backend: string | undefined): RunHandle {
+    const model = (request as { model?: ModelRef }).model ?? null
+    const run = this.store.startRun({
+      sessionId,
+      kind: workspace === 'benchmarks' ? 'benchmark' : 'workspace',
+      workspace: workspace as WorkspaceId,
+      name: method,
+      config: request,
+      backend: backend ?? null,
+      model,
+    })
+    this.changed(sessionId)
+    return { runId: run.id, sessionId }
+  }
+
+  finishRun(handle: RunHandle, status: 'done' | 'failed' | 'cancelled', result?: unknown, error?: string): string {
+    this.store.finishRun(handle.runId, { status, result, error: error ?? null })
+    this.changed(handle.sessionId)
+    return handle.runId
+  }
+
+  close(): void {
+    this.autosaver.close()
+    this.store.close()
+  }
+}

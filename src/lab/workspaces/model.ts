@@ -1,0 +1,12 @@
+// Model description and tokenization jobs (cheap, but they load the model, so they run in the worker).
+import type { ModelInfo, ModelRef, TokenizedText } from '../../common/api'
+import type { Tokenizer } from '../../core/tokenizer'
+import type { JobHandler } from '../jobs'
+
+export const describeModel: JobHandler<ModelRef, ModelInfo> = async (context, ref) => (await context.getModel(ref)).info
+
+export const tokenize: JobHandler<{ model: ModelRef; text: string; pair?: string }, TokenizedText> = async (context, request) => {
+  const { tokenizer } = await context.getModel(request.model)
+  const encoding = (tokenizer as Tokenizer).encode(request.text, request.pair)
+  return { tokens: encoding.tokens, inputIds: encoding.inputIds, offsets: encoding.offsets }
+}
