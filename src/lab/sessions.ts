@@ -33,16 +33,14 @@ export class LabSessions {
 
   static open(options: { storePath: string; nativeBinding?: string; events: EventHub }): LabSessions {
     const { store, notice } = openStoreSafely(options.storePath, { nativeBinding: options.nativeBinding })
-    let sessions: LabSessions | undefined
     const autosaver = createAutosaver(store, {
       delayMs: AUTOSAVE_DELAY_MS,
       maxWaitMs: AUTOSAVE_MAX_WAIT_MS,
       onSaved: (writes) => {
-        for (const sessionId of new Set(writes.map((w) => w.sessionId))) sessions?.changed(sessionId)
+        for (const sessionId of new Set(writes.map((w) => w.sessionId))) options.events.emit({ type: 'session-changed', sessionId })
       },
     })
-    sessions = new LabSessions(store, autosaver, options.events, notice)
-    return sessions
+    return new LabSessions(store, autosaver, options.events, notice)
   }
 
   get path(): string {

@@ -6,7 +6,7 @@ import * as nodePath from 'node:path'
 import { LabError } from '../../common/errors'
 import { DTYPE_BYTES, isStoredDType, shapeNumel } from './dtype'
 import { PositionedFile } from './positioned-file'
-import type { HostTensor, StoredDType, TensorEntry, TensorSource } from './types'
+import type { HostTensor, TensorEntry, TensorSource } from './types'
 
 /** The safetensors library refuses headers above 100 MB; so do we (a corrupt length must not allocate GBs). */
 export const MAX_SAFETENSORS_HEADER = 100_000_000
