@@ -1,0 +1,276 @@
+// `deberta-lab sessions`: list, show, export, import, delete and restore the sessions of the experiment store.
+import { renameSync, rmSync, statSync, readFileSync, writeFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { LabError } from '../../common/errors'
+import { IMPORT_MODES, type ImportMode, type SessionSnapshot, type SessionSummary } from '../../common/sessions'
+import { DEFAULT_IMPORT_LIMITS, openStoreSafely, resolveStorePath, type ExperimentStore } from '../../store'
+import type { CliCommand, CliIo } from '../types'
+
+const USAGE = `Usage: deberta-lab sessions <command> [options]
+
+Commands:
+  list                       sessions, most recently changed first (--all: with deleted ones)
+  show <id>                  a session: workspaces, runs, latest metrics, artifacts
+  export <id> <file>         write the session as one portable .dlab file
+  import <file>              read a .dlab file (--mode replace|keep-both when the session exists)
+  delete <id>                move a session to the trash (undo: restore; --purge deletes it for good)
+  restore <id>               bring a deleted session back
+
+<id> is a session id or a unique prefix of one (at least 4 characters).
+
+Options:
+  --json                     machine-readable output (list: [{id, name, createdAt, updatedAt, runCount}];
+                             show: the whole session)
+  --store PATH               experiment store file (default: DEBERTA_LAB_STORE, else
+                             $XDG_DATA_HOME/deberta-lab/lab.sqlite, else ~/.local/share/deberta-lab/lab.sqlite)
+  --mode replace|keep-both   import: replace the existing session, or keep both (the copy gets new ids
+                             and the name "… (imported)")
+  --all                      list: include deleted sessions
+  --purge                    delete: remove the session, its runs and artifacts permanently`
+
+const SUBCOMMANDS = ['list', 'show', 'export', 'import', 'delete', 'restore']
+
+const badRequest = (message: string): LabError => new LabError('BAD_REQUEST', `${message}\n\n${USAGE}`)
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        store: { type: 'string' },
+        mode: { type: 'string' },
+        all: { type: 'boolean', default: false },
+        purge: { type: 'boolean', default: false },
+      },
+    })
+  } catch (error) {
+    throw badRequest((error as Error).message)
+  }
+}
+
+/** JSON with NaN/±Infinity metric values spelled as strings (as in .dlab files) instead of null. */
+function toJsonText(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'number' && !Number.isFinite(item) ? String(item) : item), 2)
+}
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
+}
+
+const when = (iso: string | null): string => (iso === null ? '' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))
+const shortId = (id: string): string => id.slice(0, 8)
+
+function formatBytes(size: number): string {
+  if (size < 1024) return `${size} B`
+  if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KiB`
+  return `${(size / 1024 / 1024).toFixed(1)} MiB`
+}
+
+function formatList(sessions: SessionSummary[]): string {
+  if (sessions.length === 0) return 'no sessions'
+  const anyDeleted = sessions.some((s) => s.deletedAt !== null)
+  return table(
+    ['ID', 'NAME', 'RUNS', 'UPDATED', 'CREATED', ...(anyDeleted ? ['DELETED'] : [])],
+    sessions.map((s) => [shortId(s.id), s.name, String(s.runCount), when(s.updatedAt), when(s.createdAt), ...(anyDeleted ? [when(s.deletedAt)] : [])]),
+  )
+}
+
+function formatSnapshot(snapshot: SessionSnapshot): string {
+  const { session } = snapshot
+  const out: string[] = [
+    `Session  ${session.name}`,
+    `id       ${session.id}`,
+    `created  ${when(session.createdAt)} (DeBERTa Lab ${session.appVersion})`,
+    `updated  ${when(session.updatedAt)}`,
+  ]
+  if (session.tags.length) out.push(`tags     ${session.tags.join(', ')}`)
+  if (session.notes) out.push('', session.notes)
+  const workspaces = Object.entries(snapshot.workspaces)
+  out.push('', `Workspaces (${workspaces.length})`)
+  if (workspaces.length) {
+    out.push(
+      table(
+        ['WORKSPACE', 'VERSION', 'MODEL', 'RESULT RUN'],
+        workspaces.map(([id, state]) => [id, String(state.version), state.model ? state.model.kind : '', state.lastResult ? shortId(state.lastResult.runId) : '']),
+      ),
+    )
+  }
+  out.push('', `Runs (${snapshot.runs.length})`)
+  if (snapshot.runs.length) {
+    const latest = new Map<string, Map<string, { step: number; value: number }>>()
+    for (const m of snapshot.metrics) {
+      const byKey = latest.get(m.runId) ?? new Map<string, { step: number; value: number }>()
+      const seen = byKey.get(m.key)
+      if (!seen || m.step >= seen.step) byKey.set(m.key, { step: m.step, value: m.value })
+      latest.set(m.runId, byKey)
+    }
+    out.push(
+      table(
+        ['ID', 'KIND', 'NAME', 'STATUS', 'STARTED', 'ENDED', 'BACKEND', 'METRICS (latest)'],
+        snapshot.runs.map((r) => [
+          shortId(r.id),
+          r.workspace ? `${r.kind}/${r.workspace}` : r.kind,
+          r.name,
+          r.error ? `${r.status}: ${r.error.split('\n')[0].slice(0, 60)}` : r.status,
+          when(r.startedAt),
+          when(r.endedAt),
+          r.backend ?? '',
+          [...(latest.get(r.id) ?? new Map()).entries()].map(([k, v]) => `${k}=${Number(v.value.toPrecision(6))}`).join(' '),
+        ]),
+      ),
+    )
+  }
+  out.push('', `Artifacts (${snapshot.artifacts.length})`)
+  if (snapshot.artifacts.length) {
+    out.push(
+      table(
+        ['SHA256', 'KIND', 'NAME', 'RUN', 'TYPE', 'SIZE'],
+        snapshot.artifacts.map((a) => [
+          a.sha256.slice(0, 12),
+          a.kind,
+          a.name,
+          a.runId ? shortId(a.runId) : '',
+          a.dtype && a.shape ? `${a.dtype}[${a.shape.join('×')}]` : a.mime,
+          formatBytes(a.size),
+        ]),
+      ),
+    )
+  }
+  return out.join('\n')
+}
+
+/** An exact id, or a unique prefix of at least 4 characters. */
+function findSessionId(store: ExperimentStore, given: string): string {
+  const all = store.listSessions({ includeDeleted: true })
+  if (all.some((s) => s.id === given)) return given
+  const matches = given.length >= 4 ? all.filter((s) => s.id.startsWith(given)) : []
+  if (matches.length === 1) return matches[0].id
+  if (matches.length > 1) throw new LabError('BAD_REQUEST', `"${given}" matches ${matches.length} sessions: ${matches.map((s) => s.id).join(', ')}`)
+  throw new LabError('SESSION_NOT_FOUND', `no session ${given}`, { sessionId: given })
+}
+
+function positional(positionals: string[], count: number, what: string): string[] {
+  const args = positionals.slice(1)
+  if (args.length !== count) throw badRequest(`sessions ${positionals[0]} expects ${what}`)
+  return args
+}
+
+function writeFileAtomically(path: string, bytes: Uint8Array): void {
+  const temp = `${path}.partial-${process.pid}`
+  try {
+    writeFileSync(temp, bytes)
+    renameSync(temp, path)
+  } catch (error) {
+    rmSync(temp, { force: true })
+    throw new LabError('INTERNAL', `could not write ${path}: ${(error as Error).message}`)
+  }
+}
+
+function readSessionFile(path: string): Uint8Array {
+  let size: number
+  try {
+    size = statSync(path).size
+  } catch (error) {
+    throw new LabError('NOT_FOUND', `cannot read ${path}: ${(error as Error).message}`)
+  }
+  if (size > DEFAULT_IMPORT_LIMITS.maxFileBytes) {
+    throw new LabError('IMPORT_TOO_LARGE', `${path} is ${size} bytes (limit ${DEFAULT_IMPORT_LIMITS.maxFileBytes})`)
+  }
+  return readFileSync(path)
+}
+
+function run(store: ExperimentStore, positionals: string[], values: ReturnType<typeof parse>['values'], io: CliIo): number {
+  const print = (text: string): void => io.stdout(text + '\n')
+  switch (positionals[0]) {
+    case 'list': {
+      positional(positionals, 0, 'no arguments')
+      const sessions = store.listSessions({ includeDeleted: values.all })
+      if (values.json) print(toJsonText(sessions.map(({ id, name, createdAt, updatedAt, runCount }) => ({ id, name, createdAt, updatedAt, runCount }))))
+      else print(formatList(sessions))
+      return 0
+    }
+    case 'show': {
+      const [given] = positional(positionals, 1, 'a session <id>')
+      const snapshot = store.getSessionSnapshot(findSessionId(store, given))
+      print(values.json ? toJsonText(snapshot) : formatSnapshot(snapshot))
+      return 0
+    }
+    case 'export': {
+      const [given, file] = positional(positionals, 2, '<id> <file>')
+      const id = findSessionId(store, given)
+      const bytes = store.exportSession(id)
+      const target = resolve(file)
+      writeFileAtomically(target, bytes)
+      if (values.json) print(toJsonText({ sessionId: id, file: target, size: bytes.byteLength }))
+      else print(`exported session ${id} to ${target} (${formatBytes(bytes.byteLength)})`)
+      return 0
+    }
+    case 'import': {
+      const [file] = positional(positionals, 1, 'a <file>')
+      if (values.mode !== undefined && !(IMPORT_MODES as readonly string[]).includes(values.mode)) {
+        throw badRequest(`--mode must be replace or keep-both, not "${values.mode}"`)
+      }
+      let outcome
+      try {
+        outcome = store.importSession(readSessionFile(file), { mode: values.mode as ImportMode | undefined })
+      } catch (error) {
+        if (error instanceof LabError && error.code === 'IMPORT_CONFLICT') {
+          throw new LabError('IMPORT_CONFLICT', error.message.replace('with mode replace or keep-both', 'with --mode replace or --mode keep-both'), error.details)
+        }
+        throw error
+      }
+      const s = outcome.session
+      if (values.json) print(toJsonText({ mode: outcome.mode, session: s }))
+      else print(`imported session ${s.id} "${s.name}" (${s.runCount} runs)${outcome.mode === 'new' ? '' : ` — ${outcome.mode}`}`)
+      return 0
+    }
+    case 'delete': {
+      const [given] = positional(positionals, 1, 'a session <id>')
+      const id = findSessionId(store, given)
+      if (values.purge) {
+        store.purgeSession(id)
+        print(values.json ? toJsonText({ sessionId: id, purged: true }) : `purged session ${id}`)
+      } else {
+        const s = store.deleteSession(id)
+        print(values.json ? toJsonText(s) : `deleted session ${id} "${s.name}" (undo: deberta-lab sessions restore ${id})`)
+      }
+      return 0
+    }
+    case 'restore': {
+      const [given] = positional(positionals, 1, 'a session <id>')
+      const s = store.restoreSession(findSessionId(store, given))
+      print(values.json ? toJsonText(s) : `restored session ${s.id} "${s.name}"`)
+      return 0
+    }
+    case undefined:
+      throw badRequest('missing command')
+    default:
+      throw badRequest(`unknown sessions command "${positionals[0]}"`)
+  }
+}
+
+export const sessionsCommand: CliCommand = {
+  name: 'sessions',
+  summary: 'list, show, export, import and delete sessions of the experiment store',
+  usage: USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parse(argv)
+    if (positionals[0] === undefined) throw badRequest('missing command')
+    if (!SUBCOMMANDS.includes(positionals[0])) throw badRequest(`unknown sessions command "${positionals[0]}"`)
+    const path = resolveStorePath({ cliFlag: values.store, env: process.env, platform: process.platform, home: homedir() })
+    const { store, notice } = openStoreSafely(path)
+    if (notice) io.stderr(`note: the store at ${path} was damaged (${notice.reason}); it was moved to ${notice.movedTo} and a fresh store was opened\n`)
+    try {
+      return run(store, positionals, values, io)
+    } finally {
+      store.close()
+    }
+  },
+}

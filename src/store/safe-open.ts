@@ -1,0 +1,107 @@
+// Opening a store that may be damaged: move the bad file aside, start fresh, and say where it went.
+import { closeSync, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs'
+import { LabError } from '../common/errors'
+import type { StoreNotice } from '../common/sessions'
+import { openStore, type ExperimentStore, type OpenStoreOptions } from './store'
+
+export interface SafeOpenOptions extends OpenStoreOptions {
+  /**
+   * 'full' (default): PRAGMA integrity_check — reads every page and cross-checks indexes; 'quick':
+   * PRAGMA quick_check — the same without the index cross-checks, faster on big stores; 'none'.
+   */
+  integrityCheck?: 'full' | 'quick' | 'none'
+}
+
+export interface SafeOpenResult {
+  store: ExperimentStore
+  /** set when the file was damaged and moved aside; show it to the user */
+  notice?: StoreNotice
+}
+
+const SIDE_FILES = ['', '-wal', '-shm'] as const
+
+function stamp(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace('.', '')
+}
+
+/** Moves path (and its -wal/-shm) to `<path>.corrupt-<timestamp>`; returns the new main path. */
+export function moveAside(path: string, now: Date = new Date()): string {
+  let target = `${path}.corrupt-${stamp(now)}`
+  for (let n = 2; SIDE_FILES.some((s) => existsSync(target + s)); n++) target = `${path}.corrupt-${stamp(now)}-${n}`
+  for (const suffix of SIDE_FILES) {
+    if (existsSync(path + suffix)) renameSync(path + suffix, target + suffix)
+  }
+  return target
+}
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1')
+
+/**
+ * Why the file at path is certainly not a store, judged without SQLite (which, on closing a file it could
+ * not read, deletes the -wal beside it — and that -wal may hold the last transactions worth keeping).
+ */
+function notADatabase(path: string): string | undefined {
+  let stat
+  try {
+    stat = statSync(path)
+  } catch {
+    return undefined
+  }
+  if (stat.isDirectory()) return 'a folder is in the way of the store file'
+  if (!stat.isFile() || stat.size === 0) return undefined
+  const header = Buffer.alloc(SQLITE_MAGIC.length)
+  const fd = openSync(path, 'r')
+  try {
+    readSync(fd, header, 0, header.length, 0)
+  } finally {
+    closeSync(fd)
+  }
+  return header.equals(SQLITE_MAGIC) ? undefined : 'the file is not a SQLite database (wrong header)'
+}
+
+/**
+ * Opens the store like openStore, but when the file is not a SQLite database, fails the integrity check or
+ * cannot be opened as a database, moves it (with -wal/-shm) aside as `<name>.corrupt-<timestamp>`, opens a
+ * fresh store and returns a notice saying where the old file went. A store from a newer app
+ * (STORE_NEWER_VERSION) is not damaged and is never moved: that error is thrown. So is STORE_BUSY.
+ */
+export function openStoreSafely(path: string, options: SafeOpenOptions = {}): SafeOpenResult {
+  const mode = options.integrityCheck ?? 'full'
+  let reason = path === ':memory:' ? undefined : notADatabase(path)
+  if (reason === undefined) {
+    try {
+      const store = openStore(path, options)
+      if (mode === 'none' || path === ':memory:') return { store }
+      let problems: string[]
+      try {
+        problems = store.integrityCheck(mode)
+      } catch (error) {
+        closeQuietly(store)
+        throw error
+      }
+      if (problems.length === 0) return { store }
+      closeQuietly(store)
+      reason = `integrity check failed: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (+${problems.length - 3} more)` : ''}`
+    } catch (error) {
+      if (!(error instanceof LabError) || error.code !== 'STORE_CORRUPT') throw error
+      reason = error.message
+    }
+  }
+  let movedTo: string
+  try {
+    movedTo = moveAside(path, options.now?.() ?? new Date())
+  } catch (error) {
+    throw new LabError('STORE_CORRUPT', `${reason}; moving the file aside failed too: ${(error as Error).message}`, { path })
+  }
+  const store = openStore(path, options)
+  return { store, notice: { kind: 'recovered', movedTo, reason } }
+}
+
+/** Closing a damaged store may fail on its last write; the file is moved aside anyway. */
+function closeQuietly(store: ExperimentStore): void {
+  try {
+    store.close()
+  } catch {
+    // the connection is closed by close()'s finally
+  }
+}

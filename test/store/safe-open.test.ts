@@ -1,0 +1,108 @@
+// A damaged store is moved aside (with its -wal and -shm) and a fresh one opened, with a notice saying where.
+import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync, writeSync, closeSync, statSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { openStore, openStoreSafely } from '../../src/store'
+import { tempDir } from './helpers/fixtures'
+
+let dir: string
+let cleanup: () => void
+let path: string
+beforeEach(() => {
+  ;({ dir, cleanup } = tempDir())
+  path = join(dir, 'lab.sqlite')
+})
+afterEach(() => cleanup())
+
+const NOW = new Date('2026-05-04T03:02:01.123Z')
+
+function populate(runs: number): string {
+  const store = openStore(path)
+  const s = store.createSession({ name: 'precious' })
+  for (let i = 0; i < runs; i++) {
+    const run = store.startRun({ sessionId: s.id, kind: 'experiment', name: `run ${i}`, config: { i, padding: 'x'.repeat(200) } })
+    store.logMetrics(run.id, [{ key: 'loss', step: i, value: i / 3 }])
+    store.finishRun(run.id, { status: 'done', result: { i } })
+  }
+  store.close()
+  return s.id
+}
+
+describe('openStoreSafely', () => {
+  it('opens a sound store as it is, without a notice', () => {
+    const id = populate(5)
+    const { store, notice } = openStoreSafely(path)
+    expect(notice).toBeUndefined()
+    expect(store.getSession(id).runCount).toBe(5)
+    store.close()
+  })
+
+  it('moves a file that is not a SQLite database aside, with its -wal and -shm, and opens a fresh store', () => {
+    const garbage = Buffer.from('this is a text file, not a database\n'.repeat(200))
+    writeFileSync(path, garbage)
+    writeFileSync(`${path}-wal`, 'stale wal')
+    writeFileSync(`${path}-shm`, 'stale shm')
+    const { store, notice } = openStoreSafely(path, { now: () => NOW })
+    expect(notice).toEqual({ kind: 'recovered', movedTo: `${path}.corrupt-20260504T030201123Z`, reason: expect.stringMatching(/not a SQLite database/) })
+    expect(readFileSync(notice!.movedTo)).toEqual(garbage)
+    expect(readFileSync(`${notice!.movedTo}-wal`, 'utf8')).toBe('stale wal')
+    expect(readFileSync(`${notice!.movedTo}-shm`, 'utf8')).toBe('stale shm')
+    expect(store.listSessions()).toEqual([])
+    expect(store.createSession({ name: 'fresh' }).name).toBe('fresh')
+    expect(store.integrityCheck()).toEqual([])
+    store.close()
+  })
+
+  it('moves aside a store whose pages are damaged (integrity_check fails or reads fail)', () => {
+    populate(400)
+    const size = statSync(path).size
+    expect(size).toBeGreaterThan(50 * 4096)
+    // Overwrite pages in the middle of the file with a pattern: b-tree pages become nonsense.
+    const fd = openSync(path, 'r+')
+    for (let page = Math.floor(size / 4096 / 2); page < Math.floor(size / 4096 / 2) + 4; page++) writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, page * 4096)
+    closeSync(fd)
+
+    const { store, notice } = openStoreSafely(path, { now: () => NOW })
+    expect(notice?.kind).toBe('recovered')
+    expect(notice?.reason).toMatch(/integrity check failed|damaged|malformed/)
+    expect(existsSync(notice!.movedTo)).toBe(true)
+    expect(statSync(notice!.movedTo).size).toBe(size)
+    expect(store.listSessions()).toEqual([])
+    store.close()
+  })
+
+  it('detects damage with the quick check too', () => {
+    populate(400)
+    const size = statSync(path).size
+    const fd = openSync(path, 'r+')
+    const page = Math.floor(size / 4096 / 2)
+    writeSync(fd, Buffer.alloc(4096 * 4, 0x5a), 0, 4096 * 4, page * 4096)
+    closeSync(fd)
+    const { store, notice } = openStoreSafely(path, { integrityCheck: 'quick', now: () => NOW })
+    expect(notice?.kind).toBe('recovered')
+    store.close()
+  })
+
+  it('moves aside something at the path that cannot be opened as a database (a folder)', () => {
+    mkdirSync(path)
+    writeFileSync(join(path, 'inside.txt'), 'kept')
+    const { store, notice } = openStoreSafely(path, { now: () => NOW })
+    expect(notice?.movedTo).toBe(`${path}.corrupt-20260504T030201123Z`)
+    expect(readFileSync(join(notice!.movedTo, 'inside.txt'), 'utf8')).toBe('kept')
+    expect(store.listSessions()).toEqual([])
+    store.close()
+  })
+
+  it('never overwrites an earlier corrupt copy', () => {
+    writeFileSync(path, 'garbage one'.repeat(100))
+    const first = openStoreSafely(path, { now: () => NOW })
+    first.store.close()
+    writeFileSync(path, 'garbage two'.repeat(100))
+    const second = openStoreSafely(path, { now: () => NOW })
+    second.store.close()
+    expect(second.notice!.movedTo).not.toBe(first.notice!.movedTo)
+    expect(readFileSync(first.notice!.movedTo, 'utf8')).toMatch(/^garbage one/)
+    expect(readFileSync(second.notice!.movedTo, 'utf8')).toMatch(/^garbage two/)
+    expect(readdirSync(dir).filter((n) => n.startsWith(`${basename(path)}.corrupt-`) && !n.endsWith('-wal') && !n.endsWith('-shm'))).toHaveLength(2)
+  })
+})
