@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { resolveStorePath } from '../store'
 
 /** The project root: two levels above this module, from src/lab/ and from out/main/ (or out/main/chunks/). */
 export function findAppRoot(): string {
@@ -16,12 +17,6 @@ export function findAppRoot(): string {
   return process.cwd()
 }
 
-/** XDG data folder for the CLI and browser mode (the desktop app uses Electron's userData instead). */
-export function defaultStorePath(env: NodeJS.ProcessEnv = process.env, home = homedir()): string {
-  const xdg = env.XDG_DATA_HOME && env.XDG_DATA_HOME.startsWith('/') ? env.XDG_DATA_HOME : join(home, '.local', 'share')
-  return join(xdg, 'deberta-lab', 'lab.sqlite')
-}
-
 export interface AppPaths {
   root: string
   resourcesDir: string
@@ -29,10 +24,10 @@ export interface AppPaths {
   storePath: string
 }
 
-/** --store PATH > DEBERTA_LAB_STORE > XDG data folder. */
+/** --store PATH > DEBERTA_LAB_STORE > the platform's data folder (XDG on Linux); see src/store/location.ts. */
 export function resolveAppPaths(options: { storeFlag?: string; env?: NodeJS.ProcessEnv } = {}): AppPaths {
   const env = options.env ?? process.env
   const root = findAppRoot()
-  const storePath = options.storeFlag ? resolve(options.storeFlag) : env.DEBERTA_LAB_STORE ? resolve(env.DEBERTA_LAB_STORE) : defaultStorePath(env)
+  const storePath = resolveStorePath({ cliFlag: options.storeFlag, env, platform: process.platform, home: homedir() })
   return { root, resourcesDir: join(root, 'resources'), rendererDir: join(root, 'out', 'renderer'), storePath }
 }
