@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
+import type { Plugin } from 'vite'
 
 // One build for every runtime:
 //   out/main/index.js   Electron main process        (src/main)
@@ -8,6 +9,12 @@ import vue from '@vitejs/plugin-vue'
 //   out/main/cli.js     `deberta-lab` CLI + browser-mode server (src/cli)
 //   out/preload/index.cjs  contextBridge (CommonJS: sandboxed preloads cannot be ES modules)
 //   out/renderer/       the Vue app, served by Electron (file://) and by browser mode (http://127.0.0.1)
+const devStyleCsp: Plugin = {
+  name: 'dev-csp',
+  apply: 'serve',
+  transformIndexHtml: (html) => html.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+}
+
 export default defineConfig({
   main: {
     build: {
@@ -34,8 +41,10 @@ export default defineConfig({
     root: resolve(__dirname, 'src/renderer'),
     build: {
       outDir: 'out/renderer',
+      minify: 'esbuild',
       rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } },
     },
-    plugins: [vue()],
+    // The dev server injects <style> tags; production keeps the strict style-src 'self'.
+    plugins: [vue(), devStyleCsp],
   },
 })

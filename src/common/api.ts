@@ -112,6 +112,8 @@ export interface ProblemDemoRequest extends JobOptions {
   text: string
 }
 export interface ProblemDemoResult {
+  /** the run recorded for this result when the request named a session */
+  runId?: string
   model: ModelInfo
   tokens: TokenizedText
   /** word embedding rows for the tokens [T, E] */
@@ -144,6 +146,8 @@ export interface AttentionRequest extends JobOptions {
   p2p?: boolean
 }
 export interface AttentionResult {
+  /** the run recorded for this result when the request named a session */
+  runId?: string
   model: ModelInfo
   tokens: TokenizedText
   layer: number
@@ -165,6 +169,8 @@ export interface RelativePositionsRequest extends JobOptions {
   clipK?: number
 }
 export interface RelativePositionsResult {
+  /** the run recorded for this result when the request named a session */
+  runId?: string
   model: ModelInfo
   tokens: TokenizedText
   /** δ(i, j) = i − j */
@@ -190,6 +196,8 @@ export interface TokenPrediction {
   probability: number
 }
 export interface DecodingResult {
+  /** the run recorded for this result when the request named a session */
+  runId?: string
   model: ModelInfo
   tokens: TokenizedText
   maskPositions: number[]

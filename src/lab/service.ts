@@ -77,8 +77,12 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     const workspace = RUN_WORKSPACE[method]
     const run = request.sessionId && workspace ? sessions.startRun(request.sessionId, workspace, method, request, pool.backendInfo?.backend) : undefined
     try {
-      const value = await pool.run<T>(method, request, jobId)
-      if (run) sessions.finishRun(run, 'done', value)
+      let value = await pool.run<T>(method, request, jobId)
+      if (run) {
+        // The result names its run, so a workspace can point its saved state at it (lastResult.runId).
+        if (value && typeof value === 'object' && !Array.isArray(value)) value = { ...value, runId: run.runId }
+        sessions.finishRun(run, 'done', value)
+      }
       events.emit({ type: 'job-end', jobId, status: 'done' })
       return value
     } catch (error) {

@@ -1,11 +1,21 @@
 // Every job the worker can run, by method name.
 import type { JobHandler } from '../jobs'
 import type { WorkerMethod } from '../protocol'
+import { attention } from './attention'
+import { benchmark } from './benchmark'
+import { decoding } from './decoding'
 import { describeModel, tokenize } from './model'
+import { problemDemo } from './problem-demo'
+import { relativePositions } from './relative-positions'
 import { spin } from './spin'
 
 export const JOB_HANDLERS: Partial<Record<WorkerMethod, JobHandler<never, unknown>>> = {
   describeModel,
   tokenize,
+  runProblemDemo: problemDemo,
+  runAttention: attention,
+  runRelativePositions: relativePositions,
+  runDecoding: decoding,
+  runBenchmark: benchmark,
   spin,
 }

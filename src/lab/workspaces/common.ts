@@ -1,0 +1,71 @@
+// Shared pieces of the workspace jobs: the loaded model and tokenizer, text encoding, and slicing the core's
+// [B, NH, T, T] float arrays into the plain JSON matrices of the LabApi.
+import type { Matrix, ModelInfo, ModelRef, TokenizedText } from '../../common/api'
+import { LabError } from '../../common/errors'
+import type { DebertaModel, FloatArray, ForwardOptions } from '../../core/model'
+import type { Encoding, Tokenizer } from '../../core/tokenizer'
+import type { JobContext } from '../jobs'
+
+export interface WorkspaceModel {
+  info: ModelInfo
+  model: DebertaModel
+  tokenizer: Tokenizer
+}
+
+export async function loadWorkspaceModel(context: JobContext, ref: ModelRef): Promise<WorkspaceModel> {
+  const loaded = await context.getModel(ref)
+  return { info: loaded.info, model: loaded.model as DebertaModel, tokenizer: loaded.tokenizer as Tokenizer }
+}
+
+/** Encodes a single text with [CLS] … [SEP]; empty text is refused. */
+export function encodeText(tokenizer: Tokenizer, text: string, what = 'text'): Encoding {
+  if (typeof text !== 'string' || text.trim() === '') throw new LabError('INPUT_INVALID', `the ${what} is empty: type a sentence`)
+  return tokenizer.encode(text)
+}
+
+export function tokenized(encoding: Encoding): TokenizedText {
+  return { tokens: encoding.tokens.slice(), inputIds: encoding.inputIds.slice(), offsets: encoding.offsets.map(([a, b]) => [a, b] as [number, number]) }
+}
+
+/** A [rows, cols] block of a float array starting at `offset`, as a JSON matrix. */
+export function matrixAt(data: ArrayLike<number>, rows: number, cols: number, offset = 0): Matrix {
+  const out = new Array<number>(rows * cols)
+  for (let k = 0; k < rows * cols; k++) out[k] = data[offset + k]
+  return { rows, cols, data: out }
+}
+
+/** A [T, E] float array (or the batch row b of [B, T, E]) as a matrix. */
+export function rowsMatrix(array: FloatArray, b = 0): Matrix {
+  const [rows, cols] = array.shape.length === 3 ? array.shape.slice(1) : array.shape
+  return matrixAt(array.data, rows, cols, b * rows * cols)
+}
+
+/** Head h of sequence b of a [B, NH, T, T] array. */
+export function headMatrix(array: FloatArray, head: number, b = 0): Matrix {
+  const [, heads, rows, cols] = array.shape
+  return matrixAt(array.data, rows, cols, (b * heads + head) * rows * cols)
+}
+
+/** The mean over heads of sequence b of a [B, NH, T, T] array. */
+export function meanOverHeads(array: FloatArray, b = 0): Matrix {
+  const [, heads, rows, cols] = array.shape
+  const size = rows * cols
+  const out = new Array<number>(size).fill(0)
+  for (let h = 0; h < heads; h++) {
+    const offset = (b * heads + h) * size
+    for (let k = 0; k < size; k++) out[k] += array.data[offset + k]
+  }
+  for (let k = 0; k < size; k++) out[k] /= heads
+  return { rows, cols, data: out }
+}
+
+/**
+ * The forward pass's onProgress for a job: stops at the next layer when the job was cancelled, and reports
+ * fraction `from + (to − from) · done / total`.
+ */
+export function forwardProgress(context: JobContext, from: number, to: number, message: string): NonNullable<ForwardOptions['onProgress']> {
+  return (done, total) => {
+    context.checkCancelled()
+    context.progress(from + ((to - from) * done) / Math.max(1, total), `${message} (layer ${done} of ${total})`)
+  }
+}

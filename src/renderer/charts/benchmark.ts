@@ -1,0 +1,86 @@
+// Speed benchmarks: measured median time against sequence length beside the FLOP model's prediction,
+// and the same curve compared across stored runs.
+import type { BenchmarkCase, BenchmarkPart } from '../../common/api'
+import type { ChartOption, LineSeriesOption } from './types'
+import { SERIES_COLORS, escapeHtml, formatExact } from './common'
+
+type Variant = BenchmarkCase['variant']
+const VARIANT_LABEL: Record<Variant, string> = { disentangled: 'disentangled (DeBERTa)', standard: 'standard (BERT)' }
+
+/** Cases of one part and variant, ordered by sequence length. */
+export function casesFor(cases: BenchmarkCase[], part: BenchmarkPart, variant: Variant): BenchmarkCase[] {
+  return cases.filter((c) => c.part === part && c.variant === variant).sort((a, b) => a.seq - b.seq)
+}
+
+function tooltipFor(lookup: Map<string, BenchmarkCase>) {
+  return (params: unknown): string => {
+    const list = (Array.isArray(params) ? params : [params]) as Array<{ seriesName?: string; value: [number, number] }>
+    const lines = list.map((p) => {
+      const found = lookup.get(`${p.seriesName}@${p.value[0]}`)
+      const extra = found && !p.seriesName?.includes('predicted') ? ` (min ${formatExact(found.minMs)}, max ${formatExact(found.maxMs)}, ${formatExact(found.gflops)} GFLOP/s)` : ''
+      return `${escapeHtml(p.seriesName ?? '')}: ${formatExact(p.value[1])} ms${extra}`
+    })
+    return `<div class="chart-tip"><b>T = ${list[0]?.value[0] ?? ''}</b><br>${lines.join('<br>')}</div>`
+  }
+}
+
+const axes = (part: BenchmarkPart) =>
+  ({
+    xAxis: { type: 'log', logBase: 2, name: 'sequence length T', nameLocation: 'middle', nameGap: 26 },
+    yAxis: { type: 'value', name: `${part} time (ms)`, nameLocation: 'middle', nameGap: 44 },
+  }) as const
+
+/** Measured median (solid) and FLOP-model prediction (dashed) per attention variant, for one part. */
+export function buildBenchmarkOption(cases: BenchmarkCase[], part: BenchmarkPart, opts: { title?: string } = {}): ChartOption {
+  const series: LineSeriesOption[] = []
+  const lookup = new Map<string, BenchmarkCase>()
+  const variants: Variant[] = ['disentangled', 'standard']
+  variants.forEach((variant, index) => {
+    const rows = casesFor(cases, part, variant)
+    if (rows.length === 0) return
+    const name = `${VARIANT_LABEL[variant]} measured`
+    for (const row of rows) lookup.set(`${name}@${row.seq}`, row)
+    series.push({ type: 'line', name, color: SERIES_COLORS[index], symbol: 'circle', data: rows.map((r) => [r.seq, r.medianMs]) })
+    series.push({
+      type: 'line',
+      name: `${VARIANT_LABEL[variant]} predicted`,
+      color: SERIES_COLORS[index],
+      lineStyle: { type: 'dashed' },
+      symbol: 'none',
+      data: rows.map((r) => [r.seq, r.predictedMs]),
+    })
+  })
+  return {
+    animation: false,
+    title: opts.title ? { text: opts.title, left: 'center', textStyle: { fontSize: 13 } } : undefined,
+    legend: { top: opts.title ? 24 : 0 },
+    grid: { left: 8, right: 16, top: opts.title ? 60 : 36, bottom: 8 },
+    tooltip: { trigger: 'axis', confine: true, formatter: tooltipFor(lookup) as never },
+    ...axes(part),
+    series,
+  }
+}
+
+export interface RunCurve {
+  label: string
+  cases: BenchmarkCase[]
+}
+
+/** One measured curve per stored run (same part and variant), to compare backends, presets or machines. */
+export function buildRunComparisonOption(runs: RunCurve[], part: BenchmarkPart, variant: Variant, opts: { title?: string } = {}): ChartOption {
+  const lookup = new Map<string, BenchmarkCase>()
+  const series: LineSeriesOption[] = runs.map((run, index) => {
+    const rows = casesFor(run.cases, part, variant)
+    for (const row of rows) lookup.set(`${run.label}@${row.seq}`, row)
+    return { type: 'line', name: run.label, color: SERIES_COLORS[index % SERIES_COLORS.length], symbol: 'circle', data: rows.map((r) => [r.seq, r.medianMs]) }
+  })
+  return {
+    animation: false,
+    title: opts.title ? { text: opts.title, left: 'center', textStyle: { fontSize: 13 } } : undefined,
+    legend: { type: 'scroll', top: opts.title ? 24 : 0 },
+    grid: { left: 8, right: 16, top: opts.title ? 60 : 36, bottom: 8 },
+    tooltip: { trigger: 'axis', confine: true, formatter: tooltipFor(lookup) as never },
+    ...axes(part),
+    series,
+  }
+}

@@ -1,0 +1,149 @@
+// The paper's published tables (resources/published-results.json, passed through api.getPublishedResults):
+// a typed reading of the JSON, captions naming the source, the notebook figures checked against it, and
+// grouped-bar options with an optional baseline row (SuperGLUE's human baseline) drawn as a line.
+import type { PublishedResults } from '../../common/api'
+import type { BarSeriesOption, ChartOption, LineSeriesOption } from './types'
+import { SERIES_COLORS, axisTooltip } from './common'
+
+export interface PublishedRow {
+  model: string
+  values: Record<string, number | null>
+  note?: string
+  group?: string
+  removed?: string[]
+}
+export interface PublishedTable {
+  id: string
+  title: string
+  source: string
+  metric_notes?: string
+  columns: string[]
+  rows: PublishedRow[]
+}
+export interface PublishedSource {
+  title: string
+  url: string
+  where: string
+  copy_read?: string
+}
+export type DiscrepancyVerdict = 'supported' | 'supported_with_qualification' | 'contradicted' | 'not_found' | 'wrong_model' | 'wrong_benchmark'
+export interface SeedDiscrepancy {
+  seed_figure: string
+  seed_value: number
+  verdict: DiscrepancyVerdict | string
+  source_says: string
+  sources: string[]
+}
+export interface PublishedData {
+  tables: PublishedTable[]
+  sources: Record<string, PublishedSource>
+  discrepancies: SeedDiscrepancy[]
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** Reads the published-results JSON; throws naming the first thing that is not as expected. */
+export function parsePublished(raw: PublishedResults): PublishedData {
+  if (!isObject(raw)) throw new Error('published results: not an object')
+  const { tables, sources, seed_discrepancies: discrepancies } = raw as Record<string, unknown>
+  if (!Array.isArray(tables)) throw new Error('published results: "tables" is not a list')
+  if (!isObject(sources)) throw new Error('published results: "sources" is not an object')
+  for (const table of tables as PublishedTable[]) {
+    if (typeof table?.id !== 'string' || !Array.isArray(table.columns) || !Array.isArray(table.rows)) {
+      throw new Error(`published results: table ${String(table?.id)} lacks id, columns or rows`)
+    }
+  }
+  return {
+    tables: tables as PublishedTable[],
+    sources: sources as Record<string, PublishedSource>,
+    discrepancies: Array.isArray(discrepancies) ? (discrepancies as SeedDiscrepancy[]) : [],
+  }
+}
+
+export function findTable(data: PublishedData, id: string): PublishedTable {
+  const table = data.tables.find((t) => t.id === id)
+  if (!table) throw new Error(`published results: no table "${id}"`)
+  return table
+}
+
+/** "Source: <title>, <where>." plus the URL, for the caption under a chart. */
+export function sourceCaption(data: PublishedData, table: PublishedTable): { text: string; url?: string } {
+  const source = data.sources[table.source]
+  if (!source) return { text: `Source: ${table.source} (not described in the results file).` }
+  return { text: `Source: ${source.title}, ${source.where}.`, url: source.url }
+}
+
+/**
+ * The notebook ("seed") figures that concern a chart: those labelled with the chart's benchmark
+ * (e.g. "GLUE: …" for prefix "GLUE") or citing the chart's source.
+ */
+export function discrepanciesFor(data: PublishedData, table: PublishedTable, prefix?: string): SeedDiscrepancy[] {
+  return data.discrepancies.filter((d) => {
+    if (prefix && d.seed_figure.startsWith(`${prefix}:`)) return true
+    const labelled = /^[A-Za-z]+:/.test(d.seed_figure)
+    return !labelled && d.sources.includes(table.source)
+  })
+}
+
+/** True when the source does not back the notebook's figure as printed. */
+export function isWrongFigure(d: SeedDiscrepancy): boolean {
+  return d.verdict !== 'supported' && d.verdict !== 'supported_with_qualification'
+}
+
+export interface PublishedChartOptions {
+  title?: string
+  columns?: string[]
+  /** rows to draw, by model name (default: all) */
+  models?: string[]
+  /** a row drawn as a dashed line across the columns (e.g. "Human") */
+  baselineModel?: string
+  /** value-axis minimum; 'auto' starts a little below the smallest value so differences are visible */
+  yMin?: number | 'auto'
+}
+
+/** The y-axis minimum used for 'auto': 5 below the smallest value, rounded down to a multiple of 5, ≥ 0. */
+export function autoAxisMin(values: Array<number | null>): number {
+  const finite = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v))
+  if (finite.length === 0) return 0
+  return Math.max(0, Math.floor((Math.min(...finite) - 5) / 5) * 5)
+}
+
+export function buildPublishedTableOption(table: PublishedTable, opts: PublishedChartOptions = {}): ChartOption {
+  const columns = opts.columns ?? table.columns
+  const rows = table.rows.filter((row) => (opts.models ? opts.models.includes(row.model) : true))
+  const cell = (row: PublishedRow, column: string): number | null => {
+    const value = row.values[column]
+    return typeof value === 'number' ? value : null
+  }
+  const series: Array<BarSeriesOption | LineSeriesOption> = []
+  let colorIndex = 0
+  for (const row of rows) {
+    if (row.model === opts.baselineModel) continue
+    series.push({ type: 'bar', name: row.model, color: SERIES_COLORS[colorIndex++ % SERIES_COLORS.length], data: columns.map((c) => cell(row, c)) })
+  }
+  const baseline = rows.find((row) => row.model === opts.baselineModel)
+  if (baseline) {
+    series.push({
+      type: 'line',
+      name: `${baseline.model} (baseline)`,
+      color: '#333333',
+      lineStyle: { type: 'dashed', width: 2 },
+      symbol: 'diamond',
+      symbolSize: 9,
+      data: columns.map((c) => cell(baseline, c)),
+      z: 5,
+    })
+  }
+  const allValues = rows.flatMap((row) => columns.map((c) => cell(row, c)))
+  const yMin = opts.yMin === undefined || opts.yMin === 'auto' ? autoAxisMin(allValues) : opts.yMin
+  return {
+    animation: false,
+    title: opts.title ? { text: opts.title, left: 'center', textStyle: { fontSize: 13 } } : undefined,
+    legend: { type: 'scroll', top: opts.title ? 24 : 0 },
+    grid: { left: 8, right: 16, top: opts.title ? 60 : 36, bottom: 8 },
+    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, confine: true, formatter: axisTooltip(columns) as never },
+    xAxis: { type: 'category', data: columns.slice(), axisLabel: { interval: 0, rotate: columns.length > 8 ? 30 : 0 } },
+    yAxis: { type: 'value', min: yMin, name: yMin > 0 ? `score (axis from ${yMin})` : 'score', nameLocation: 'middle', nameGap: 36 },
+    series,
+  }
+}

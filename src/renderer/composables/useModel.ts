@@ -1,0 +1,56 @@
+// The model every workspace computes with (one choice for the whole window, shown in the status bar).
+import { computed, ref, shallowRef } from 'vue'
+import { DEFAULT_SYNTHETIC_MODEL, type ModelInfo, type ModelRef } from '../../common/api'
+import { toErrorData, type ErrorData } from '../../common/errors'
+import { getLab } from '../get-lab'
+
+const model = shallowRef<ModelRef>({ ...DEFAULT_SYNTHETIC_MODEL })
+const info = shallowRef<ModelInfo | null>(null)
+const describing = ref(false)
+const error = ref<ErrorData | null>(null)
+let generation = 0
+
+async function describe(): Promise<void> {
+  const mine = ++generation
+  describing.value = true
+  error.value = null
+  try {
+    const described = await getLab().api.describeModel(model.value)
+    if (mine === generation) info.value = described
+  } catch (caught) {
+    if (mine === generation) {
+      info.value = null
+      error.value = toErrorData(caught)
+    }
+  } finally {
+    if (mine === generation) describing.value = false
+  }
+}
+
+/** A short label before the lab has described the model (or when it could not). */
+export function refLabel(ref: ModelRef): string {
+  if (ref.kind === 'checkpoint') return ref.path.split(/[\\/]/).filter(Boolean).pop() ?? ref.path
+  return `synthetic ${ref.arch} ${ref.layers}L/${ref.hidden}H/${ref.heads}A seed ${ref.seed}`
+}
+
+export function sameModel(a: ModelRef | null | undefined, b: ModelRef | null | undefined): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
+}
+
+export function useModel() {
+  return {
+    model,
+    info,
+    describing,
+    error,
+    label: computed(() => info.value?.label ?? refLabel(model.value)),
+    /** Switches every workspace to `next` and asks the lab to describe it (validates a checkpoint folder). */
+    async setModel(next: ModelRef): Promise<void> {
+      if (sameModel(next, model.value) && info.value) return
+      model.value = next
+      info.value = null
+      await describe()
+    },
+    describe,
+  }
+}

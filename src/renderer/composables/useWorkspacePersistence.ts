@@ -1,0 +1,61 @@
+// Saves a workspace's inputs, selections and view into the current session (debounced) with a reference
+// to the run that produced the result on screen, and restores them when a session is opened. The result
+// itself lives in the session's run record (the lab records every run made with a sessionId); when that
+// run or its result cannot be found, the workspace recomputes it from the restored inputs.
+import { onBeforeUnmount, toRaw, watch, type ShallowRef } from 'vue'
+import type { ModelRef } from '../../common/api'
+import type { RunRecord, WorkspaceId, WorkspaceState } from '../../common/sessions'
+import { findResultRun, mergeKnown, readSavedState, WORKSPACE_STATE_VERSION, type LastRun } from '../workspace-state'
+import { useSession } from './useSession'
+
+export interface PersistedParts<I extends object, S extends object, V extends object, R> {
+  inputs: I
+  selections: S
+  view: V
+  lastResult: ShallowRef<R | null>
+  lastModel: ShallowRef<ModelRef | null>
+  /** the run behind lastResult */
+  lastRun: ShallowRef<LastRun | null>
+  defaults(): { inputs: I; selections: S; view: V }
+  /** rejects a stored result this version cannot draw */
+  isResult(value: unknown): value is R
+  /** recomputes lastResult from the restored inputs when the stored result is not available */
+  recompute(): void
+}
+
+export function useWorkspacePersistence<I extends object, S extends object, V extends object, R>(workspace: WorkspaceId, parts: PersistedParts<I, S, V, R>): void {
+  const collect = (): WorkspaceState => ({
+    version: WORKSPACE_STATE_VERSION,
+    inputs: { ...toRaw(parts.inputs) } as Record<string, unknown>,
+    model: parts.lastModel.value,
+    selections: { ...toRaw(parts.selections) } as Record<string, unknown>,
+    // resultJobId: how the run is found when the lab does not return its runId with the result
+    view: { ...toRaw(parts.view), resultJobId: parts.lastRun.value?.jobId ?? null } as Record<string, unknown>,
+    lastResult: parts.lastRun.value?.runId ? { runId: parts.lastRun.value.runId } : null,
+  })
+  // Reads the reactive objects themselves (not toRaw) so that the watcher below tracks every field.
+  const fingerprint = (): string =>
+    JSON.stringify([parts.inputs, parts.selections, parts.view, parts.lastModel.value, parts.lastRun.value?.jobId ?? null, parts.lastRun.value?.runId ?? null])
+
+  function apply(saved: WorkspaceState | undefined, runs: RunRecord[]): void {
+    const state = readSavedState(saved)
+    const defaults = parts.defaults()
+    Object.assign(parts.inputs, mergeKnown(defaults.inputs, state?.inputs))
+    Object.assign(parts.selections, mergeKnown(defaults.selections, state?.selections))
+    Object.assign(parts.view, mergeKnown(defaults.view, state?.view))
+    parts.lastModel.value = state?.model ?? null
+    const { run, lastRun } = findResultRun(state, runs)
+    parts.lastRun.value = lastRun
+    if (run && parts.isResult(run.result)) {
+      parts.lastResult.value = run.result
+      return
+    }
+    parts.lastResult.value = null
+    // A result was on screen when the session was saved, but its data is not in the session: recompute.
+    if (lastRun) queueMicrotask(() => parts.recompute())
+  }
+
+  const { check, unbind } = useSession().bindWorkspace(workspace, { collect, apply, fingerprint })
+  watch(fingerprint, check)
+  onBeforeUnmount(unbind)
+}

@@ -1,0 +1,51 @@
+// What every computing workspace shares: the window's model, a job runner, the current session id (so
+// the lab records the run in the session), and the last result with the model and run behind it.
+import { computed, shallowRef } from 'vue'
+import type { ModelRef } from '../../common/api'
+import type { LastRun } from '../workspace-state'
+import { useJob } from './useJob'
+import { refLabel, sameModel, useModel } from './useModel'
+import { useSession } from './useSession'
+
+export interface CommonRequest {
+  model: ModelRef
+  jobId: string
+  sessionId?: string
+}
+
+export function useWorkspaceRun<R>() {
+  const { model, info } = useModel()
+  const session = useSession()
+  const job = useJob()
+  const lastResult = shallowRef<R | null>(null)
+  const lastModel = shallowRef<ModelRef | null>(null)
+  const lastRun = shallowRef<LastRun | null>(null)
+
+  /**
+   * Runs `start` with the current model (or `withModel`, e.g. the saved one when recomputing a restored
+   * result); keeps its result unless it failed or was superseded by a newer run.
+   */
+  async function compute(start: (common: CommonRequest) => Promise<R>, withModel?: ModelRef | null): Promise<R | undefined> {
+    const ref = withModel ?? model.value
+    const sessionId = session.state.current?.id
+    let started = ''
+    const result = await job.run((jobId) => {
+      started = jobId
+      return start({ model: ref, jobId, sessionId })
+    })
+    // Another session was opened meanwhile: the result belongs to the old one (where the lab recorded it).
+    if (session.state.current?.id !== sessionId) return undefined
+    if (result !== undefined) {
+      lastResult.value = result
+      lastModel.value = ref
+      const runId = (result as { runId?: unknown }).runId
+      lastRun.value = { jobId: started, runId: typeof runId === 'string' ? runId : undefined }
+    }
+    return result
+  }
+
+  /** Set when the shown result was computed with another model than the current one. */
+  const staleModel = computed(() => (lastResult.value && lastModel.value && !sameModel(lastModel.value, model.value) ? refLabel(lastModel.value) : null))
+
+  return { model, info, job, lastResult, lastModel, lastRun, compute, staleModel }
+}

@@ -1,0 +1,40 @@
+// What to do next, for each error code a workspace can meet (shown under the error where it happened).
+import type { ErrorCode, ErrorData } from '../common/errors'
+
+const ADVICE: Partial<Record<ErrorCode, string>> = {
+  CONFIG_INVALID: 'Fix the model settings named in the message (e.g. hidden size must be a multiple of the head count).',
+  CONFIG_UNSUPPORTED: 'This model type is not supported: choose a DeBERTa v1/v2/v3 or BERT checkpoint, or a synthetic model.',
+  CHECKPOINT_NOT_FOUND: 'Check the folder path: it must contain config.json and model.safetensors or pytorch_model.bin.',
+  CHECKPOINT_FORMAT: 'The weights file is not a readable safetensors or PyTorch file: download it again.',
+  CHECKPOINT_TRUNCATED: 'The weights file ends early (interrupted download?): download it again.',
+  CHECKPOINT_UNSAFE: 'The PyTorch file contains code the lab will not run: use the model.safetensors version instead.',
+  CHECKPOINT_MISSING_KEY: 'The weights do not match config.json: check that both files come from the same model.',
+  CHECKPOINT_EXTRA_KEY: 'The weights do not match config.json: check that both files come from the same model.',
+  CHECKPOINT_SHAPE: 'A tensor has the wrong shape for config.json: check that both files come from the same model.',
+  CHECKPOINT_DTYPE: 'A tensor has an unsupported data type: use a float32/float16/bfloat16 checkpoint.',
+  TOKENIZER_NOT_FOUND: 'Add the tokenizer files (spm.model or tokenizer.json) to the model folder.',
+  TOKENIZER_FORMAT: 'The tokenizer file could not be read: download it again.',
+  INPUT_INVALID: 'Check the inputs named in the message.',
+  SEQUENCE_TOO_LONG: 'Shorten the text, or use a model with more positions.',
+  TOKEN_OUT_OF_RANGE: 'The tokenizer and the model disagree on the vocabulary: use files from the same model.',
+  NO_MLM_HEAD: 'This model has no masked-language-model head: choose a synthetic model or a checkpoint that ships one (e.g. a generator).',
+  NO_MASK_TOKEN: 'This tokenizer has no [MASK] token: choose another model.',
+  STORE_NEWER_VERSION: 'The session store was written by a newer DeBERTa Lab: update the app.',
+  STORE_CORRUPT: 'The session store is damaged: restart the app to move it aside and start a fresh one.',
+  STORE_BUSY: 'Another DeBERTa Lab is using the session store: close it and try again.',
+  SESSION_NOT_FOUND: 'The session no longer exists: pick another one from the list.',
+  IMPORT_INVALID: 'The file is not a DeBERTa Lab session (.dlab).',
+  IMPORT_CHECKSUM: 'The file is damaged (checksum mismatch): export it again.',
+  IMPORT_FUTURE_FORMAT: 'The file was written by a newer DeBERTa Lab: update the app.',
+  IMPORT_TOO_LARGE: 'The file is too large to import.',
+  IMPORT_UNSAFE_PATH: 'The file contains unsafe paths and was refused.',
+  CANCELLED: 'Cancelled. Run again when ready.',
+  BUSY: 'Another computation with this id is running: wait for it or cancel it.',
+  UNAUTHORIZED: 'Open the URL printed by `deberta-lab serve` again (it carries the access token).',
+  FORBIDDEN: 'Open the lab from the URL printed by `deberta-lab serve`.',
+  INTERNAL: 'An unexpected error: try again; if it persists, report it with the message above.',
+}
+
+export function adviceFor(error: Pick<ErrorData, 'code'>): string {
+  return ADVICE[error.code] ?? 'Check the inputs and try again.'
+}

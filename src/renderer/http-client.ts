@@ -1,0 +1,142 @@
+// Browser mode (`deberta-lab serve`): the LabApi over HTTP and the LabHost of a plain web page.
+//   call:   POST /api/<method>  body {"args": [...]}  header x-deberta-lab-token: <token>
+//   answer: {ok: true, value} | {ok: false, error: {code, message}}  → resolves value | rejects LabError(code)
+//   events: EventSource GET /api/events?token=<token>, one LabEvent JSON per message
+import { LAB_API_METHODS, type LabApi, type LabEvent, type LabHost } from '../common/api'
+import { LabError, isErrorCode, type ErrorData } from '../common/errors'
+import { base64ToBytes, bytesToBase64 } from './base64'
+
+export const TOKEN_HEADER = 'x-deberta-lab-token'
+
+export interface HttpApiOptions {
+  /** Origin (and optional path prefix) of the lab server, e.g. http://127.0.0.1:5173 */
+  baseUrl: string
+  /** The token from ?token= in the page URL; null relies on the HttpOnly cookie the server set */
+  token: string | null
+  fetch?: typeof fetch
+  EventSource?: new (url: string) => EventSourceLike
+}
+
+export interface EventSourceLike {
+  onmessage: ((message: MessageEvent) => void) | null
+  onerror: ((event: Event) => void) | null
+  close(): void
+}
+
+const STATUS_CODES: Record<number, ErrorData['code']> = { 400: 'BAD_REQUEST', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 413: 'IMPORT_TOO_LARGE' }
+
+function errorFromEnvelope(error: unknown): LabError {
+  const data = error as Partial<ErrorData> | undefined
+  const code = isErrorCode(data?.code) ? data.code : 'INTERNAL'
+  return new LabError(code, typeof data?.message === 'string' ? data.message : 'the lab answered with an error without a message', data?.details)
+}
+
+export function createHttpApi(options: HttpApiOptions): LabApi {
+  const base = options.baseUrl.replace(/\/+$/, '')
+  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init))
+
+  async function call(method: string, args: unknown[]): Promise<unknown> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' }
+    if (options.token) headers[TOKEN_HEADER] = options.token
+    let response: Response
+    try {
+      response = await doFetch(`${base}/api/${method}`, { method: 'POST', headers, body: JSON.stringify({ args }), credentials: 'same-origin' })
+    } catch (error) {
+      throw new LabError('INTERNAL', `the lab server did not answer (${(error as Error).message}); is \`deberta-lab serve\` still running?`)
+    }
+    const text = await response.text()
+    let envelope: unknown
+    try {
+      envelope = JSON.parse(text)
+    } catch {
+      const code = STATUS_CODES[response.status] ?? 'INTERNAL'
+      throw new LabError(code, `HTTP ${response.status} from /api/${method}: ${text.slice(0, 300)}`)
+    }
+    const result = envelope as { ok?: unknown; value?: unknown; error?: unknown }
+    if (result.ok === true) return result.value
+    if (result.ok === false) throw errorFromEnvelope(result.error)
+    throw new LabError('INTERNAL', `unexpected answer from /api/${method} (HTTP ${response.status})`)
+  }
+
+  const listeners = new Set<(event: LabEvent) => void>()
+  let source: EventSourceLike | undefined
+  function ensureEvents(): void {
+    if (source) return
+    const Source = options.EventSource ?? (globalThis.EventSource as unknown as NonNullable<HttpApiOptions['EventSource']>)
+    const query = options.token ? `?token=${encodeURIComponent(options.token)}` : ''
+    source = new Source(`${base}/api/events${query}`)
+    source.onmessage = (message: MessageEvent) => {
+      let event: LabEvent
+      try {
+        event = JSON.parse(String(message.data)) as LabEvent
+      } catch {
+        return
+      }
+      for (const listener of [...listeners]) listener(event)
+    }
+    // EventSource reconnects by itself after a network error; nothing to do here.
+    source.onerror = () => undefined
+  }
+
+  const api: Record<string, unknown> = {}
+  for (const method of LAB_API_METHODS) api[method] = (...args: unknown[]) => call(method, args)
+  api.onEvent = (listener: (event: LabEvent) => void) => {
+    listeners.add(listener)
+    ensureEvents()
+    return () => {
+      listeners.delete(listener)
+    }
+  }
+  return api as unknown as LabApi
+}
+
+/** The host abilities of a browser page: downloads, a file input, no folder dialog, document.title. */
+export function createBrowserHost(doc: Document = document): LabHost {
+  return {
+    kind: 'browser',
+    async saveFile({ suggestedName, mime, base64 }) {
+      const blob = new Blob([base64ToBytes(base64) as BlobPart], { type: mime })
+      const url = URL.createObjectURL(blob)
+      const anchor = doc.createElement('a')
+      anchor.href = url
+      anchor.download = suggestedName
+      anchor.hidden = true
+      doc.body.appendChild(anchor)
+      anchor.click()
+      anchor.remove()
+      setTimeout(() => URL.revokeObjectURL(url), 60_000)
+      return { saved: true }
+    },
+    openFile({ accept }) {
+      return new Promise((resolve, reject) => {
+        const input = doc.createElement('input')
+        input.type = 'file'
+        input.accept = accept.join(',')
+        input.hidden = true
+        input.dataset.testid = 'host-file-input'
+        const done = (): void => input.remove()
+        input.addEventListener('cancel', () => {
+          done()
+          resolve(null)
+        })
+        input.addEventListener('change', () => {
+          const file = input.files?.[0]
+          done()
+          if (!file) return resolve(null)
+          file.arrayBuffer().then(
+            (buffer) => resolve({ name: file.name, base64: bytesToBase64(new Uint8Array(buffer)) }),
+            (error: Error) => reject(new LabError('IMPORT_INVALID', `could not read ${file.name}: ${error.message}`)),
+          )
+        })
+        doc.body.appendChild(input)
+        input.click()
+      })
+    },
+    async pickModelFolder() {
+      return null
+    },
+    async setTitle(title) {
+      doc.title = title
+    },
+  }
+}

@@ -1,0 +1,95 @@
+// Attention decomposition: one layer and head (or the mean over heads), each disentangled term, their sum,
+// the softmax, ablation by switching terms off, and every term's share per layer × head.
+import { computed, reactive, watch } from 'vue'
+import { ATTENTION_TERMS, type AttentionResult, type AttentionTerm, type ModelRef } from '../../common/api'
+import { getLab } from '../get-lab'
+import { buildHeatmapOption } from '../charts/heatmap'
+import { buildTermShareOption } from '../charts/terms'
+import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
+import { useWorkspaceRun } from '../composables/useWorkspaceRun'
+
+export type AttentionView = AttentionTerm | 'scores' | 'probabilities'
+export const ATTENTION_VIEWS: readonly AttentionView[] = [...ATTENTION_TERMS, 'scores', 'probabilities']
+export const ATTENTION_DEFAULT_TEXT = 'the new store opened beside the new mall'
+/** Changing layer, head or ablation re-runs after this pause (once a result is on screen). */
+const RERUN_DELAY_MS = 250
+
+const defaults = () => ({
+  inputs: { text: ATTENTION_DEFAULT_TEXT, layer: 0, head: '0', disabledTerms: [] as AttentionTerm[], p2p: false },
+  selections: { term: 'probabilities' as AttentionView },
+  /** shownKey: the layer/head/ablation of the result on screen, so restoring a session does not re-run */
+  view: { autoRun: true, shownKey: '' },
+})
+
+export function isAttentionResult(value: unknown): value is AttentionResult {
+  const r = value as AttentionResult | null
+  return !!r && Array.isArray(r.tokens?.tokens) && !!r.scores && !!r.probabilities && !!r.shares && typeof r.terms === 'object'
+}
+
+/** The matrix shown for a view: a term, the summed scores, or the probabilities. */
+export function matrixFor(result: AttentionResult, view: AttentionView) {
+  if (view === 'scores') return result.scores
+  if (view === 'probabilities') return result.probabilities
+  return result.terms[view] ?? null
+}
+
+export function useAttentionWorkspace() {
+  const run = useWorkspaceRun<AttentionResult>()
+  const d = defaults()
+  const inputs = reactive(d.inputs)
+  const selections = reactive(d.selections)
+  const view = reactive(d.view)
+
+  const controlsKey = (): string => JSON.stringify([inputs.layer, inputs.head, [...inputs.disabledTerms].sort(), inputs.p2p])
+
+  async function compute(withModel?: ModelRef | null): Promise<unknown> {
+    const key = controlsKey()
+    const result = await run.compute((common) =>
+      getLab().api.runAttention({
+        ...common,
+        text: inputs.text,
+        layer: inputs.layer,
+        head: inputs.head === 'mean' ? 'mean' : Number(inputs.head),
+        disabledTerms: [...inputs.disabledTerms],
+        p2p: inputs.p2p,
+      }),
+      withModel,
+    )
+    if (result) view.shownKey = key
+    return result
+  }
+  useWorkspacePersistence('attention', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, defaults, isResult: isAttentionResult, recompute: () => void compute(run.lastModel.value) })
+
+  // Keep layer/head inside the model's range when the model changes.
+  watch(run.info, (info) => {
+    if (!info) return
+    if (inputs.layer >= info.layers) inputs.layer = info.layers - 1
+    if (inputs.head !== 'mean' && Number(inputs.head) >= info.heads) inputs.head = '0'
+  })
+
+  let timer: ReturnType<typeof setTimeout> | undefined
+  watch(controlsKey, (key) => {
+    if (!view.autoRun || !run.lastResult.value || key === view.shownKey) return
+    clearTimeout(timer)
+    timer = setTimeout(() => void compute(), RERUN_DELAY_MS)
+  })
+
+  const tokens = computed(() => run.lastResult.value?.tokens.tokens ?? [])
+  const available = computed(() => ATTENTION_VIEWS.filter((v) => (run.lastResult.value ? matrixFor(run.lastResult.value, v) : v !== 'p2p')))
+  const mainOption = computed(() => {
+    const r = run.lastResult.value
+    const matrix = r && matrixFor(r, selections.term)
+    if (!r || !matrix) return null
+    const probabilities = selections.term === 'probabilities'
+    const headText = r.head === 'mean' ? 'mean over heads' : `head ${r.head}`
+    return buildHeatmapOption(matrix, tokens.value, tokens.value, {
+      signed: !probabilities,
+      fromZero: probabilities,
+      valueName: probabilities ? 'probability' : selections.term === 'scores' ? 'score (sum of enabled terms)' : `${selections.term} score`,
+      title: `${selections.term} · layer ${r.layer} · ${headText}`,
+    })
+  })
+  const shareOption = computed(() => (run.lastResult.value ? buildTermShareOption(run.lastResult.value.shares) : null))
+
+  return { ...run, inputs, selections, view, compute, tokens, available, mainOption, shareOption }
+}

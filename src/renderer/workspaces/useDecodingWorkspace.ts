@@ -1,0 +1,68 @@
+// Decoding: top-k predictions for every [MASK], from the plain MLM head and through the Enhanced Mask Decoder.
+import { computed, reactive } from 'vue'
+import type { DecodingResult, ModelRef } from '../../common/api'
+import { getLab } from '../get-lab'
+import { buildTopKBarOption, sharedProbabilityMax } from '../charts/topk'
+import { SERIES_COLORS } from '../charts/common'
+import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
+import { useWorkspaceRun } from '../composables/useWorkspaceRun'
+
+export interface DecodingPreset {
+  text: string
+  why: string
+}
+
+/** Sentences where the answer depends on where the mask is, not only on its neighbours. */
+export const DECODING_PRESETS: readonly DecodingPreset[] = [
+  { text: 'a new [MASK] opened beside the new mall', why: 'the paper’s example: “store” is the subject, “mall” the object, with the same local context “new”' },
+  { text: 'a new store opened beside the new [MASK]', why: 'the same sentence, masking the object instead of the subject' },
+  { text: '[MASK] is the capital of France.', why: 'sentence-initial mask: only absolute position says there is nothing before it' },
+  { text: 'the cat chased the [MASK] and the dog chased the cat.', why: 'two “chased the” contexts: which one is masked depends on its position' },
+  { text: 'one, two, three, four, [MASK], six.', why: 'counting: the answer is fixed by the position in the list' },
+  { text: 'he bought bread at the [MASK] and then went to the bank.', why: 'the first of two places in a clause' },
+  { text: 'the [MASK] of the [MASK] was closed.', why: 'two masks: each position gets its own predictions' },
+]
+
+const defaults = () => ({
+  inputs: { text: DECODING_PRESETS[0].text, topK: 10 },
+  selections: {},
+  view: {},
+})
+
+export function isDecodingResult(value: unknown): value is DecodingResult {
+  const r = value as DecodingResult | null
+  return !!r && Array.isArray(r.tokens?.tokens) && Array.isArray(r.predictions)
+}
+
+export function useDecodingWorkspace() {
+  const run = useWorkspaceRun<DecodingResult>()
+  const d = defaults()
+  const inputs = reactive(d.inputs)
+  const selections = reactive(d.selections)
+  const view = reactive(d.view)
+
+  const maskToken = computed(() => run.info.value?.maskToken ?? '[MASK]')
+  const hasMask = computed(() => inputs.text.includes(maskToken.value))
+
+  function compute(withModel?: ModelRef | null): Promise<unknown> {
+    const topK = Math.min(100, Math.max(1, Math.round(inputs.topK) || 10))
+    return run.compute((common) => getLab().api.runDecoding({ ...common, text: inputs.text, topK }), withModel)
+  }
+  useWorkspacePersistence('decoding', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, defaults, isResult: isDecodingResult, recompute: () => void compute(run.lastModel.value) })
+
+  const noMlmHead = computed(() => run.job.state.error?.code === 'NO_MLM_HEAD' || run.job.state.error?.code === 'NO_MASK_TOKEN')
+  /** One plain and one EMD chart per masked position, on a shared probability axis. */
+  const charts = computed(() =>
+    (run.lastResult.value?.predictions ?? []).map((p) => {
+      const max = sharedProbabilityMax(p.plain, p.emd)
+      return {
+        position: p.position,
+        plain: buildTopKBarOption(p.plain, { max, color: SERIES_COLORS[0] }),
+        emd: buildTopKBarOption(p.emd, { max, color: SERIES_COLORS[1] }),
+        predictions: p,
+      }
+    }),
+  )
+
+  return { ...run, inputs, selections, view, compute, maskToken, hasMask, noMlmHead, charts, presets: DECODING_PRESETS }
+}

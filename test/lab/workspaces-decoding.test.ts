@@ -1,0 +1,55 @@
+import * as path from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { createSyntheticModel, syntheticConfig } from '../../src/core/synthetic'
+import { loadTokenizer } from '../../src/core/tokenizer'
+import type { DebertaModel } from '../../src/core/model'
+import { decoding, topKSoftmax } from '../../src/lab/workspaces/decoding'
+import { RESOURCES, testContext, TINY_V3, type TestContext } from './workspaces-helpers'
+
+describe('decoding job', () => {
+  let context: TestContext
+  beforeAll(async () => {
+    context = await testContext()
+  })
+
+  it('top-k of the softmax, most probable first', () => {
+    const logits = [0.5, 2, -1, 2, 1]
+    const top = topKSoftmax(logits, 0, 5, 3)
+    const z = logits.reduce((a, v) => a + Math.exp(v), 0)
+    expect(top.map((t) => t.id)).toEqual([1, 3, 4]) // the tie keeps the lower id first
+    top.forEach((t) => expect(t.probability).toBeCloseTo(Math.exp(logits[t.id]) / z, 12))
+    expect(topKSoftmax([9, 1, 2, 3], 1, 3, 1)).toEqual([{ id: 2, probability: Math.exp(0) / (Math.exp(-2) + Math.exp(-1) + 1) }])
+  })
+
+  it('predicts every [MASK] with the plain head and the EMD, from the model’s own logits', async () => {
+    const result = await decoding(context, { model: TINY_V3, text: 'the [MASK] of the [MASK] was closed.', topK: 5 })
+    expect(result.maskPositions).toHaveLength(2)
+    expect(result.predictions.map((p) => p.position)).toEqual(result.maskPositions)
+    result.maskPositions.forEach((p) => expect(result.tokens.tokens[p]).toBe('[MASK]'))
+    // Independent recomputation of the first mask's plain and EMD distributions.
+    const { model } = (await context.getModel(TINY_V3)) as unknown as { model: DebertaModel }
+    const forward = model.forward({ inputIds: [result.tokens.inputIds] }, { mlm: { positions: [[0, result.maskPositions[0]]], plain: true, emd: true } })
+    const V = forward.mlm!.plainLogits!.shape[1]
+    for (const [which, logits] of [['plain', forward.mlm!.plainLogits!.data], ['emd', forward.mlm!.emdLogits!.data]] as const) {
+      const values = Array.from(logits.subarray(0, V))
+      const order = values.map((v, id) => ({ v, id })).sort((a, b) => b.v - a.v || a.id - b.id).slice(0, 5)
+      const max = Math.max(...values)
+      const z = values.reduce((a, v) => a + Math.exp(v - max), 0)
+      const predicted = result.predictions[0][which]
+      expect(predicted.map((p) => p.id)).toEqual(order.map((o) => o.id))
+      predicted.forEach((p, k) => expect(p.probability).toBeCloseTo(Math.exp(order[k].v - max) / z, 9))
+      for (let k = 1; k < predicted.length; k++) expect(predicted[k].probability).toBeLessThanOrEqual(predicted[k - 1].probability)
+    }
+    // v3 has no absolute positions in its layers, so the EMD must change the distribution
+    expect(result.predictions[0].emd[0].probability).not.toBeCloseTo(result.predictions[0].plain[0].probability, 9)
+  })
+
+  it('says what is missing: a [MASK] in the text, or an MLM head in the model', async () => {
+    await expect(decoding(context, { model: TINY_V3, text: 'no mask here', topK: 3 })).rejects.toMatchObject({ code: 'INPUT_INVALID' })
+    const tokenizer = await loadTokenizer(path.join(RESOURCES, 'tokenizer-spm'))
+    const headless = createSyntheticModel({ ...syntheticConfig(TINY_V3), maskTokenId: tokenizer.special.mask }, { seed: 1, withHead: false })
+    const noHead = await testContext(() => Promise.resolve({ info: { label: 'headless' } as never, model: headless, tokenizer }))
+    await expect(decoding(noHead, { model: TINY_V3, text: 'a [MASK]', topK: 3 })).rejects.toMatchObject({ code: 'NO_MLM_HEAD' })
+    headless.dispose()
+  })
+})

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest'
+import { buildHeatmapOption, PROGRESSIVE_THRESHOLD, RASTER_CELLS, rasterOf } from '../../src/renderer/charts/heatmap'
+import { cellAt, interpolateColor } from '../../src/renderer/charts/raster'
+import { labelInterval, shownLabelIndices, symmetricRange, escapeHtml, formatExact } from '../../src/renderer/charts/common'
+import { extractChartData, chartDataToCsv, staticOption } from '../../src/renderer/charts/data'
+import type { Matrix } from '../../src/common/api'
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests reach into ECharts option objects by path
+type AnyRecord = Record<string, any>
+const first = (value: unknown): AnyRecord => (Array.isArray(value) ? value[0] : value) as AnyRecord
+
+const tokens = ['[CLS]', 'a', 'new', 'store', '[SEP]']
+const matrix: Matrix = { rows: 5, cols: 5, data: Array.from({ length: 25 }, (_, k) => (k % 7) - 3 + k / 100) }
+
+describe('buildHeatmapOption', () => {
+  it('uses the tokens as axis labels and the matrix values as [j, i, value] triples', () => {
+    const option = buildHeatmapOption(matrix, tokens, tokens, { signed: true }) as AnyRecord
+    expect(first(option.xAxis).data).toEqual(tokens)
+    expect(first(option.yAxis).data).toEqual(tokens)
+    expect(first(option.yAxis).inverse).toBe(true)
+    const data = first(option.series).data as Array<[number, number, number]>
+    expect(data).toHaveLength(25)
+    // row i = 2 ("new"), column j = 3 ("store") is matrix.data[2 * 5 + 3]
+    expect(data.find(([j, i]) => i === 2 && j === 3)?.[2]).toBe(matrix.data[13])
+    for (const [j, i, value] of data) expect(value).toBe(matrix.data[i * 5 + j])
+  })
+
+  it('makes the colour range symmetric around 0 for signed terms and data-bound otherwise', () => {
+    const signed = first(buildHeatmapOption(matrix, tokens, tokens, { signed: true }).visualMap)
+    const bound = Math.max(...matrix.data.map(Math.abs))
+    expect(signed.min).toBe(-bound)
+    expect(signed.max).toBe(bound)
+    const probabilities: Matrix = { rows: 1, cols: 2, data: [0.25, 0.75] }
+    const unsigned = first(buildHeatmapOption(probabilities, ['x'], ['a', 'b']).visualMap)
+    expect([unsigned.min, unsigned.max]).toEqual([0.25, 0.75])
+    const fixed = first(buildHeatmapOption(probabilities, ['x'], ['a', 'b'], { range: [0, 1] }).visualMap)
+    expect([fixed.min, fixed.max]).toEqual([0, 1])
+  })
+
+  it('thins axis labels beyond 40 tokens and renders mid-size maps progressively', () => {
+    const T = 100
+    const mid: Matrix = { rows: T, cols: T, data: Array.from({ length: T * T }, (_, k) => k) }
+    const labels = Array.from({ length: T }, (_, k) => `t${k}`)
+    const option = buildHeatmapOption(mid, labels, labels) as AnyRecord
+    expect(first(option.xAxis).axisLabel.interval).toBe(2) // every 3rd label: ceil(100 / 40) = 3
+    expect(first(option.series).type).toBe('heatmap')
+    expect(first(option.series).data).toHaveLength(T * T)
+    expect(first(option.series).progressiveThreshold).toBe(PROGRESSIVE_THRESHOLD)
+    expect(T * T).toBeGreaterThan(PROGRESSIVE_THRESHOLD)
+    expect(rasterOf(option)).toBeNull()
+  })
+
+  it('draws a 512 × 512 map as one image with the exact values kept for read-out and export', () => {
+    const T = 512
+    const big: Matrix = { rows: T, cols: T, data: Array.from({ length: T * T }, (_, k) => Math.sin(k)) }
+    const labels = Array.from({ length: T }, (_, k) => `t${k}`)
+    const option = buildHeatmapOption(big, labels, labels, { signed: true, valueName: 'c2c score' }) as AnyRecord
+    expect(T * T).toBeGreaterThan(RASTER_CELLS)
+    expect(first(option.series).type).toBe('custom')
+    expect(first(option.series).data).toHaveLength(1)
+    expect(first(option.xAxis).axisLabel.interval).toBe(12) // ceil(512 / 40) = 13 → every 13th label
+    const raster = rasterOf(option)!
+    expect(raster.values).toBe(big.data)
+    expect(raster.range).toEqual([-first(option.visualMap).max, first(option.visualMap).max])
+    expect(raster.tooltip(300, 7)).toContain(`c2c score = ${big.data[300 * T + 7]}`)
+    expect(raster.tooltip(300, 7)).toContain('t300')
+    const data = extractChartData(option)
+    expect(data.kind === 'heatmap' && data.values[300][7]).toBe(big.data[300 * T + 7])
+    expect(option.tooltip.show).toBe(false) // BaseChart shows the raster read-out instead
+    expect(first(option.visualMap).calculable).toBe(false)
+  })
+
+  it('maps values to colours through the palette stops and pixels to cells', () => {
+    expect(interpolateColor(['#000000', '#ffffff'], 0)).toEqual([0, 0, 0])
+    expect(interpolateColor(['#000000', '#ffffff'], 0.5)).toEqual([128, 128, 128])
+    expect(interpolateColor(['#ff0000', '#00ff00', '#0000ff'], 0.75)).toEqual([0, 128, 128])
+    expect(interpolateColor(['#000000', '#ffffff'], 2)).toEqual([255, 255, 255])
+    const meta = { rows: 3, cols: 4 } as Parameters<typeof cellAt>[0]
+    expect(cellAt(meta, 3.4, 1.6)).toEqual({ i: 2, j: 3 })
+    expect(cellAt(meta, 4.6, 0)).toBeNull()
+  })
+
+  it('rejects labels that do not match the matrix', () => {
+    expect(() => buildHeatmapOption(matrix, tokens.slice(1), tokens)).toThrow(/labels 4 × 5/)
+  })
+
+  it('shows exact values in the tooltip with the tokens escaped', () => {
+    const m: Matrix = { rows: 1, cols: 2, data: [0.123456789012, -2] }
+    const option = buildHeatmapOption(m, ['<b>'], ['x', 'y&z'], { valueName: 'c2p' }) as AnyRecord
+    const html = option.tooltip.formatter({ value: [1, 0, -2] })
+    expect(html).toContain('&lt;b&gt;')
+    expect(html).toContain('y&amp;z')
+    expect(html).toContain('c2p = -2')
+    expect(option.tooltip.formatter({ value: [0, 0, 0.123456789012] })).toContain('0.123456789012')
+  })
+})
+
+describe('axis-label thinning and ranges', () => {
+  it('shows every label up to the limit, then every ceil(n / max)-th', () => {
+    expect(labelInterval(40)).toBe(0)
+    expect(labelInterval(41)).toBe(1)
+    expect(labelInterval(120)).toBe(2)
+    expect(shownLabelIndices(100, 40)).toEqual([0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33, 36, 39, 42, 45, 48, 51, 54, 57, 60, 63, 66, 69, 72, 75, 78, 81, 84, 87, 90, 93, 96, 99])
+    expect(shownLabelIndices(100, 40).length).toBeLessThanOrEqual(40)
+  })
+  it('symmetric range ignores non-finite values and never collapses to zero width', () => {
+    expect(symmetricRange([1, -3, NaN, Infinity])).toEqual([-3, 3])
+    expect(symmetricRange([0, 0])).toEqual([-1, 1])
+  })
+  it('escapes HTML and prints exact numbers', () => {
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;')
+    expect(formatExact(0.1 + 0.2)).toBe('0.30000000000000004')
+    expect(formatExact(null)).toBe('—')
+  })
+})
+
+describe('chart data extraction', () => {
+  it('reads a heat map back as the original matrix', () => {
+    const data = extractChartData(buildHeatmapOption(matrix, tokens, tokens))
+    expect(data.kind).toBe('heatmap')
+    if (data.kind !== 'heatmap') return
+    expect(data.rowLabels).toEqual(tokens)
+    expect(data.values.flat()).toEqual(matrix.data)
+  })
+  it('writes long-format CSV with formula-looking text defused', () => {
+    const m: Matrix = { rows: 1, cols: 2, data: [1.5, -0.25] }
+    const csv = chartDataToCsv(extractChartData(buildHeatmapOption(m, ['=cmd'], ['a,b', '"q"'])))
+    expect(csv).toBe(`row,row_label,col,col_label,value\n0,'=cmd,0,"a,b",1.5\n0,'=cmd,1,"""q""",-0.25\n`)
+  })
+  it('turns off progressive rendering and animation for the static (SVG) export', () => {
+    const option = staticOption(buildHeatmapOption(matrix, tokens, tokens)) as AnyRecord
+    expect(option.animation).toBe(false)
+    expect(first(option.series).progressive).toBe(0)
+    expect(first(option.series).data).toHaveLength(25)
+  })
+})
+
+describe('probability maps', () => {
+  it('start the colour range at 0 and end it at the largest probability', () => {
+    const m: Matrix = { rows: 2, cols: 2, data: [0.1, 0.9, 0.3, 0.7] }
+    const option = buildHeatmapOption(m, ['a', 'b'], ['a', 'b'], { fromZero: true }) as AnyRecord
+    expect([first(option.visualMap).min, first(option.visualMap).max]).toEqual([0, 0.9])
+  })
+})
