@@ -1,18 +1,9 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/index'
 
-// The other sub-commands pull in the lab service, store and model code; they are stubbed so this test exercises
-// only `tokenize` through the real dispatcher (argument handling, exit codes, error printing).
-vi.mock('../../src/cli/commands/forward', () => ({ forwardCommand: stub('forward') }))
-vi.mock('../../src/cli/commands/bench', () => ({ benchCommand: stub('bench') }))
-vi.mock('../../src/cli/commands/sessions', () => ({ sessionsCommand: stub('sessions') }))
-vi.mock('../../src/cli/commands/serve', () => ({ serveCommand: stub('serve') }))
-
-function stub(name: string) {
-  return { name, summary: 'stub', usage: name, run: async () => 0 }
-}
+// `tokenize` through the real dispatcher (argument handling, exit codes, error printing).
 
 const SPM_DIR = path.resolve(__dirname, '../fixtures/tokenizer-spm')
 const golden = JSON.parse(fs.readFileSync(path.join(SPM_DIR, 'tokenization_golden.json'), 'utf8')).cases as Array<{
