@@ -1,0 +1,59 @@
+// Encoder layer (attention block + feed-forward, post-LayerNorm) and the v2 ConvLayer, for one sequence.
+// Origins: HF DebertaV2Layer / DebertaV2Attention / DebertaV2SelfOutput / DebertaV2Intermediate /
+// DebertaV2Output and ConvLayer (modeling_deberta_v2.py); the v1 modules are the same math.
+//
+// Shapes: T tokens, H hidden, I intermediate, NH·D attention width
+import * as tf from '@tensorflow/tfjs-core'
+import type { DebertaConfig } from './config'
+import { selfAttention, type AttentionPass } from './attention'
+import { activation, layerNorm, linear } from './ops'
+import type { ConvWeights, LayerWeights } from './params'
+
+/**
+ * One layer. Queries come from queryIn, keys/values from kvIn (equal except in the EMD); the residual of
+ * the attention block is the query input (HF DebertaV2Attention: `self.output(self_output, query_states)`).
+ */
+export function layerForward(
+  layer: LayerWeights,
+  config: DebertaConfig,
+  queryIn: tf.Tensor2D,
+  kvIn: tf.Tensor2D,
+  pass: AttentionPass,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const eps = config.layerNormEps
+    const context = selfAttention(layer.attention, queryIn, kvIn, pass) // [T, NH·D]
+    const attentionOut = layerNorm(tf.add(linear(context, layer.attention.output), queryIn) as tf.Tensor2D, layer.attention.outputNorm, eps) // [T, H]
+    const intermediate = activation(linear(attentionOut, layer.intermediate), config.hiddenAct) // [T, I]
+    return layerNorm(tf.add(linear(intermediate, layer.output), attentionOut) as tf.Tensor2D, layer.outputNorm, eps) // [T, H]
+  })
+}
+
+/**
+ * HF ConvLayer.forward(hidden_states, residual_states, input_mask), applied after layer 0:
+ *   out = Conv1d(hidden_states) with padding (k−1)/2; out[padding rows] = 0; out = act(out)
+ *   return LayerNorm(residual + out) × mask
+ * Conv1d (cross-correlation) as k shifted matmuls: out[t] = Σ_κ x[t + κ − pad]·tap_κ + b.
+ */
+export function convForward(
+  conv: ConvWeights,
+  config: DebertaConfig,
+  hidden: tf.Tensor2D,
+  residual: tf.Tensor2D,
+  maskColumn: tf.Tensor2D | null,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [length, width] = hidden.shape
+    const pad = (conv.taps.length - 1) / 2
+    const padded = tf.pad(hidden, [
+      [pad, pad],
+      [0, 0],
+    ]) // [T + 2·pad, H]
+    const taps = conv.taps.map((tap, k) => tf.matMul(tf.slice(padded, [k, 0], [length, width]), tap)) // k × [T, H]
+    let out = tf.add(taps.length === 1 ? taps[0] : tf.addN(taps), conv.bias) as tf.Tensor2D
+    if (maskColumn) out = tf.mul(out, maskColumn)
+    out = activation(out, conv.act)
+    const normed = layerNorm(tf.add(residual, out) as tf.Tensor2D, conv.norm, config.layerNormEps)
+    return maskColumn ? tf.mul(normed, maskColumn) : normed
+  })
+}

@@ -1,0 +1,133 @@
+// Loading a Hugging Face-style model folder: config.json + model.safetensors (preferred) or pytorch_model.bin;
+// the generator variant reads generator_config.json + pytorch_model.generator.bin (or model.generator.safetensors).
+import * as fs from 'node:fs'
+import * as nodePath from 'node:path'
+import { LabError } from '../common/errors'
+import { openTensorFile } from './checkpoint'
+import type { TensorSource } from './checkpoint/types'
+import { parseHfConfigText, type DebertaConfig } from './config'
+import { DebertaModel } from './model'
+import { buildWeights } from './names'
+
+export type ModelVariant = 'discriminator' | 'generator'
+
+export interface LoadOptions {
+  variant?: ModelVariant
+}
+
+export interface ModelFiles {
+  dir: string
+  variant: ModelVariant
+  configPath: string
+  weightsPath: string
+}
+
+const CONFIG_FILES: Record<ModelVariant, string> = { discriminator: 'config.json', generator: 'generator_config.json' }
+const WEIGHT_FILES: Record<ModelVariant, string[]> = {
+  discriminator: ['model.safetensors', 'pytorch_model.bin'],
+  generator: ['model.generator.safetensors', 'pytorch_model.generator.bin'],
+}
+
+/** Finds the config and weights files of a folder; throws CHECKPOINT_NOT_FOUND naming what is missing. */
+export function resolveModelFiles(dir: string, variant: ModelVariant = 'discriminator'): ModelFiles {
+  let stat: fs.Stats
+  try {
+    stat = fs.statSync(dir)
+  } catch {
+    throw new LabError('CHECKPOINT_NOT_FOUND', `model folder ${dir} does not exist`, { path: dir })
+  }
+  if (!stat.isDirectory()) throw new LabError('CHECKPOINT_NOT_FOUND', `${dir} is not a folder`, { path: dir })
+  const configPath = nodePath.join(dir, CONFIG_FILES[variant])
+  if (!fs.existsSync(configPath)) {
+    throw new LabError('CHECKPOINT_NOT_FOUND', `${dir} has no ${CONFIG_FILES[variant]} (${variant} model)`, { path: configPath })
+  }
+  const weightsPath = WEIGHT_FILES[variant].map((f) => nodePath.join(dir, f)).find((p) => fs.existsSync(p))
+  if (!weightsPath) {
+    const sharded = fs.existsSync(nodePath.join(dir, 'model.safetensors.index.json')) || fs.existsSync(nodePath.join(dir, 'pytorch_model.bin.index.json'))
+    throw new LabError(
+      'CHECKPOINT_NOT_FOUND',
+      sharded
+        ? `${dir} holds a sharded checkpoint (*.index.json); merge it into one file first`
+        : `${dir} has none of ${WEIGHT_FILES[variant].join(', ')}`,
+      { path: dir },
+    )
+  }
+  return { dir, variant, configPath, weightsPath }
+}
+
+/** Reads and parses a config.json (CONFIG_INVALID names the field for wrong types or bad JSON). */
+export function readConfigFile(path: string): DebertaConfig {
+  let text: string
+  try {
+    text = fs.readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new LabError('CHECKPOINT_NOT_FOUND', `cannot read ${path}: ${(error as Error).message}`, { path })
+  }
+  try {
+    return parseHfConfigText(text, nodePath.basename(path))
+  } catch (error) {
+    if (error instanceof LabError && (error.code === 'CONFIG_INVALID' || error.code === 'CONFIG_UNSUPPORTED')) {
+      throw new LabError(error.code, `${path}: ${error.message}`, { ...error.details, path })
+    }
+    throw error
+  }
+}
+
+/** Builds a model from a config and an open tensor source (the source stays open; the caller closes it). */
+export function modelFromSource(config: DebertaConfig, source: TensorSource): DebertaModel {
+  const built = buildWeights(source, config)
+  return new DebertaModel({
+    config,
+    weights: built.weights,
+    parameterCount: built.parameterCount,
+    hasMlmHead: built.hasMlmHead,
+    hasPositionEmbeddings: built.hasPositionEmbeddings,
+    source: { kind: 'checkpoint', path: source.path, format: source.format },
+  })
+}
+
+/** Loads a model folder. The weights file is read one tensor at a time and closed afterwards. */
+export async function loadPretrained(dir: string, options: LoadOptions = {}): Promise<DebertaModel> {
+  const files = resolveModelFiles(dir, options.variant ?? 'discriminator')
+  const config = readConfigFile(files.configPath)
+  const maskTokenId = config.maskTokenId ?? findMaskTokenId(dir)
+  const source = openTensorFile(files.weightsPath)
+  try {
+    return modelFromSource(maskTokenId === undefined ? config : { ...config, maskTokenId }, source)
+  } finally {
+    source.close()
+  }
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(path, 'utf8'))
+  } catch {
+    return undefined
+  }
+}
+
+const MASK_TOKENS = ['[MASK]', '<mask>']
+
+/**
+ * The [MASK] id from the tokenizer files of a folder, when they name it: added_tokens.json,
+ * tokenizer.json (added_tokens), tokenizer_config.json (added_tokens_decoder). undefined otherwise.
+ */
+export function findMaskTokenId(dir: string): number | undefined {
+  const added = readJson(nodePath.join(dir, 'added_tokens.json'))
+  if (added && typeof added === 'object') {
+    for (const token of MASK_TOKENS) {
+      const id = (added as Record<string, unknown>)[token]
+      if (typeof id === 'number' && Number.isInteger(id)) return id
+    }
+  }
+  const tokenizer = readJson(nodePath.join(dir, 'tokenizer.json')) as { added_tokens?: Array<{ id?: unknown; content?: unknown }> } | undefined
+  for (const t of tokenizer?.added_tokens ?? []) {
+    if (typeof t.content === 'string' && MASK_TOKENS.includes(t.content) && typeof t.id === 'number') return t.id
+  }
+  const tokConfig = readJson(nodePath.join(dir, 'tokenizer_config.json')) as { added_tokens_decoder?: Record<string, { content?: unknown }> } | undefined
+  for (const [id, t] of Object.entries(tokConfig?.added_tokens_decoder ?? {})) {
+    if (typeof t?.content === 'string' && MASK_TOKENS.includes(t.content) && /^\d+$/.test(id)) return Number(id)
+  }
+  return undefined
+}

@@ -1,0 +1,657 @@
+// The model object the lab service (worker thread) and the CLI call. Inputs and outputs are plain arrays and
+// typed arrays; no tensor escapes, and tf.memory().numTensors is back at its value after every call (also
+// when a call throws). Sequences of a batch run one at a time (attention never mixes sequences); each runs
+// inside its own tf.tidy.
+//
+// Shapes: B batch, T tokens (padded length), H hidden, E embedding size, NH heads, L layers, V vocab,
+// N masked positions
+import * as tf from '@tensorflow/tfjs-core'
+import { ATTENTION_TERMS, type AttentionTerm, type ModelInfo } from '../common/api'
+import { LabError } from '../common/errors'
+import { selfAttention, type AttentionPass, type HeadTerms } from './attention'
+import {
+  describeConfig,
+  scoreScale,
+  usesAbsolutePositions,
+  type DebertaConfig,
+  type ModelType,
+} from './config'
+import { emdForward } from './emd'
+import { embed, embeddingSum, normalizeEmbedding, positionIds } from './embeddings'
+import { convForward, layerForward } from './encoder'
+import type { AttentionVariant } from './flops'
+import { lmHeadLogits } from './heads'
+import { gatherRows, hostTidy, layerNorm, linear, paddingBias } from './ops'
+import { disposeWeights, type ModelWeights } from './params'
+import { relativePositionMatrix } from './relative-position'
+import { RelativeTableCache, uploadLayerTables, type LengthTables } from './relative-tables'
+
+/** A dense row-major float32 array with its shape. */
+export interface FloatArray {
+  shape: number[]
+  data: Float32Array
+}
+
+export interface IntArray {
+  shape: number[]
+  data: Int32Array
+}
+
+export interface ForwardInputs {
+  /** [B][T], every row the same length */
+  inputIds: number[][]
+  /** [B][T] of 0/1; default all ones */
+  attentionMask?: number[][]
+  /** [B][T]; used when type_vocab_size > 0 (default zeros) */
+  tokenTypeIds?: number[][]
+}
+
+export interface MlmRequest {
+  /** (batch, position) pairs; default: every position holding maskTokenId, row-major */
+  positions?: Array<[number, number]>
+  /** default: config.maskTokenId */
+  maskTokenId?: number
+  /** plain logits: LM head on hidden_states[L] (default true) */
+  plain?: boolean
+  /** Enhanced Mask Decoder logits (default false) */
+  emd?: boolean
+  /** EMD query states and layer outputs at every position, [B, T, H] each (default false) */
+  emdStates?: boolean
+}
+
+export interface ForwardOptions {
+  /** all hidden states [B, T, H]: embeddings, then each layer (L + 1 arrays) */
+  hiddenStates?: boolean
+  /** attention probabilities [B, NH, T, T] per layer */
+  attentions?: boolean
+  /** per-layer score components (c2c, c2p, p2c, p2p, scores, probs): true = every layer, or a list of layers */
+  components?: boolean | number[]
+  /** compute the p2p term (a lab toggle; not used by released models) — counts in the score scale */
+  p2p?: boolean
+  /** terms dropped from the score before the softmax (ablation); the scale is unchanged */
+  disabledTerms?: AttentionTerm[]
+  mlm?: MlmRequest
+  /** called after each layer of each sequence; throwing from it aborts the pass cleanly (cancel) */
+  onProgress?: (done: number, total: number) => void
+}
+
+export interface LayerComponents {
+  layer: number
+  /** [B, NH, T, T] each, all entries (padding included), every term already divided by the scale */
+  c2c: FloatArray
+  c2p?: FloatArray
+  p2c?: FloatArray
+  p2p?: FloatArray
+  /** sum of the enabled terms before masking */
+  scores: FloatArray
+  probs: FloatArray
+}
+
+export interface MlmResult {
+  /** (batch, position) of each row of the logits */
+  positions: Array<[number, number]>
+  /** [N, V] */
+  plainLogits?: FloatArray
+  /** [N, V] */
+  emdLogits?: FloatArray
+  /** [B, T, H] each: query states [z, out0] and layer outputs [out0, out1] of the two EMD passes */
+  emdStates?: { queryStates: FloatArray[]; layerOutputs: FloatArray[] }
+}
+
+export interface ForwardResult {
+  batchSize: number
+  length: number
+  /** hidden_states[L] [B, T, H] */
+  lastHiddenState: FloatArray
+  hiddenStates?: FloatArray[]
+  attentions?: FloatArray[]
+  /** relative_pos [T, T] (buckets for v3, i − j for v1); absent without relative attention */
+  relativePos?: IntArray
+  components?: LayerComponents[]
+  mlm?: MlmResult
+  /** 1 / s actually used */
+  scoreScale: number
+}
+
+export interface EmbeddingRows {
+  /** word embedding rows of the ids [T, E] */
+  content: FloatArray
+  /** absolute position rows 0 … T−1 [T, E]; null without a position table */
+  position: FloatArray | null
+  /** content + position: what BERT feeds its first layer [T, E]; null without a position table */
+  sum: FloatArray | null
+  /** LayerNorm(embed_proj(sum)) with the model's embedding LayerNorm [T, H]; null without a position table */
+  sumLayerNorm: FloatArray | null
+  /** what this model's embedding layer outputs for the ids (hidden_states.0, no padding) [T, H] */
+  embeddingOutput: FloatArray
+}
+
+export interface CoreModelInfo {
+  modelType: ModelType
+  config: DebertaConfig
+  /** elements in the weights (checkpoint tensors read, or synthesised) */
+  parameterCount: number
+  hasMlmHead: boolean
+  hasPositionEmbeddings: boolean
+  source: { kind: 'checkpoint'; path: string; format: string } | { kind: 'synthetic'; seed: number } | { kind: 'derived'; from: string }
+  summary: string
+}
+
+export interface ModelParts {
+  config: DebertaConfig
+  weights: ModelWeights
+  parameterCount: number
+  hasMlmHead: boolean
+  hasPositionEmbeddings: boolean
+  source: CoreModelInfo['source']
+  /** false when the weights are borrowed from another model (dispose() then leaves them alone) */
+  ownsWeights?: boolean
+}
+
+function invalid(message: string, details?: Record<string, unknown>): LabError {
+  return new LabError('INPUT_INVALID', message, details)
+}
+
+export class DebertaModel {
+  readonly config: DebertaConfig
+  readonly info: CoreModelInfo
+  /** device weights; exposed for the bench and derived models, not for callers to modify */
+  readonly weights: ModelWeights
+  private readonly tables: RelativeTableCache | null
+  private readonly ownsWeights: boolean
+  private disposed = false
+
+  constructor(parts: ModelParts) {
+    this.config = parts.config
+    this.weights = parts.weights
+    this.ownsWeights = parts.ownsWeights ?? true
+    const relative = parts.config.relativeAttention && parts.config.modelType !== 'bert' && parts.weights.relative.length > 0
+    this.tables = relative ? new RelativeTableCache(parts.config, parts.weights.relative) : null
+    this.info = {
+      modelType: parts.config.modelType,
+      config: parts.config,
+      parameterCount: parts.parameterCount,
+      hasMlmHead: parts.hasMlmHead,
+      hasPositionEmbeddings: parts.hasPositionEmbeddings,
+      source: parts.source,
+      summary: describeConfig(parts.config),
+    }
+  }
+
+  get hasMlmHead(): boolean {
+    return this.info.hasMlmHead
+  }
+
+  get hasPositionEmbeddings(): boolean {
+    return this.info.hasPositionEmbeddings
+  }
+
+  /** Whether relative attention terms are computed (DeBERTa with relative_attention). */
+  get isRelative(): boolean {
+    return this.tables !== null
+  }
+
+  /** Longest sequence a forward accepts (absolute positions limit it; relative-only models have no limit). */
+  maxSequenceLength(options: { emd?: boolean } = {}): number {
+    return usesAbsolutePositions(this.config, options.emd ?? false) ? this.config.maxPositionEmbeddings : Number.POSITIVE_INFINITY
+  }
+
+  /** relative_pos [T, T] (HF build_relative_position for this config). */
+  relativePositions(length: number): IntArray {
+    return { shape: [length, length], data: relativePositionMatrix(this.config, length) }
+  }
+
+  /** Host tables of one length (exposed for the bench: building them is a one-off per length). */
+  lengthTables(length: number): LengthTables | null {
+    return this.tables ? this.tables.get(length) : null
+  }
+
+  dispose(): void {
+    if (this.disposed) return
+    this.disposed = true
+    if (this.ownsWeights) disposeWeights(this.weights)
+    this.tables?.clear()
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Embedding tables (problem demo)
+
+  /** Embedding rows for one token sequence (no padding). */
+  embeddingRows(ids: number[], tokenTypeIds?: number[]): EmbeddingRows {
+    this.assertAlive()
+    const { batch } = this.checkInputs({ inputIds: [ids], tokenTypeIds: tokenTypeIds ? [tokenTypeIds] : undefined }, false)
+    const w = this.weights.embeddings
+    const length = ids.length
+    const withPosition = w.position !== null && length <= this.config.maxPositionEmbeddings
+    return hostTidy(() => {
+      const content = gatherRows(w.word, ids) // [T, E]
+      const position = withPosition ? gatherRows(w.position!, positionIds(length)) : null // [T, E]
+      const sum = position ? (tf.add(content, position) as tf.Tensor2D) : null // [T, E]
+      const sumLayerNorm = sum ? normalizeEmbedding(w, this.config, sum) : null // [T, H]
+      const output = embed(w, this.config, ids, batch.types ? batch.types[0] : null, null) // [T, H]
+      return {
+        content: toFloatArray(content),
+        position: position ? toFloatArray(position) : null,
+        sum: sum ? toFloatArray(sum) : null,
+        sumLayerNorm: sumLayerNorm ? toFloatArray(sumLayerNorm) : null,
+        embeddingOutput: toFloatArray(output),
+      }
+    })
+  }
+
+  /** Word embedding rows [n, E]. */
+  wordEmbeddingRows(ids: number[]): FloatArray {
+    this.assertAlive()
+    this.checkIds([ids])
+    return hostTidy(() => toFloatArray(gatherRows(this.weights.embeddings.word, ids)))
+  }
+
+  /** Absolute position embedding rows 0 … count−1 [count, E]. */
+  positionEmbeddingRows(count: number): FloatArray {
+    this.assertAlive()
+    const table = this.weights.embeddings.position
+    if (!table) {
+      throw new LabError('CHECKPOINT_MISSING_KEY', 'this checkpoint has no absolute position embeddings', { key: 'position_embeddings' })
+    }
+    if (!Number.isInteger(count) || count < 1) throw invalid(`position count ${count} must be a positive integer`)
+    if (count > this.config.maxPositionEmbeddings) {
+      throw new LabError('SEQUENCE_TOO_LONG', `${count} positions exceed max_position_embeddings ${this.config.maxPositionEmbeddings}`, {
+        length: count,
+        max: this.config.maxPositionEmbeddings,
+      })
+    }
+    return hostTidy(() => toFloatArray(gatherRows(table, positionIds(count))))
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Forward
+
+  forward(inputs: ForwardInputs, options: ForwardOptions = {}): ForwardResult {
+    this.assertAlive()
+    const config = this.config
+    const mlm = options.mlm
+    const wantEmd = !!mlm && (mlm.emd === true || mlm.emdStates === true)
+    const { batch, length } = this.checkInputs(inputs, wantEmd)
+    const B = batch.ids.length
+    const T = length
+    const L = config.numHiddenLayers
+    const H = config.hiddenSize
+    const NH = config.numAttentionHeads
+
+    // options
+    const disabled = new Set<AttentionTerm>()
+    for (const term of options.disabledTerms ?? []) {
+      if (!ATTENTION_TERMS.includes(term)) throw invalid(`disabledTerms: "${String(term)}" is not one of ${ATTENTION_TERMS.join(', ')}`)
+      disabled.add(term)
+    }
+    const relative = this.tables !== null
+    const posTerms = new Set(config.posAttType)
+    const p2pOn = !!options.p2p || posTerms.has('p2p')
+    if (p2pOn && !relative) throw invalid('p2p needs relative attention, which this model does not use')
+    const compute = { c2p: relative && posTerms.has('c2p'), p2c: relative && posTerms.has('p2c'), p2p: relative && p2pOn }
+    const include: Record<AttentionTerm, boolean> = {
+      c2c: !disabled.has('c2c'),
+      c2p: compute.c2p && !disabled.has('c2p'),
+      p2c: compute.p2c && !disabled.has('p2c'),
+      p2p: compute.p2p && !disabled.has('p2p'),
+    }
+    const invScale = scoreScale(config, !!options.p2p)
+    const componentLayers = this.componentLayers(options.components)
+    const masked = mlm ? this.maskedPositions(mlm, batch.ids) : null
+    const wantPlain = !!mlm && mlm.plain !== false
+    const wantEmdLogits = !!mlm && mlm.emd === true
+    const wantEmdStates = !!mlm && mlm.emdStates === true
+    const emdSkipsPasses = config.positionBiasedInput // official: EMD = last hidden state then
+
+    // host tables for this length (built once per length, cached)
+    const tables = this.tables ? this.tables.get(T) : null
+    const p2pVectors = tables && compute.p2p ? this.p2pVectors(tables) : null
+
+    // host outputs
+    const alloc = (shape: number[]): FloatArray => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) })
+    const hiddenStates = options.hiddenStates ? Array.from({ length: L + 1 }, () => alloc([B, T, H])) : undefined
+    const lastHiddenState = hiddenStates ? hiddenStates[L] : alloc([B, T, H])
+    const attentions = options.attentions ? Array.from({ length: L }, () => alloc([B, NH, T, T])) : undefined
+    const components = new Map<number, LayerComponents>()
+    for (const l of componentLayers) {
+      const c: LayerComponents = { layer: l, c2c: alloc([B, NH, T, T]), scores: alloc([B, NH, T, T]), probs: alloc([B, NH, T, T]) }
+      if (compute.c2p) c.c2p = alloc([B, NH, T, T])
+      if (compute.p2c) c.p2c = alloc([B, NH, T, T])
+      if (compute.p2p) c.p2p = alloc([B, NH, T, T])
+      components.set(l, c)
+    }
+    const N = masked ? masked.length : 0
+    const V = config.vocabSize
+    const plainLogits = wantPlain ? alloc([N, V]) : undefined
+    const emdLogits = wantEmdLogits ? alloc([N, V]) : undefined
+    const emdStates =
+      wantEmdStates && !emdSkipsPasses
+        ? { queryStates: [alloc([B, T, H]), alloc([B, T, H])], layerOutputs: [alloc([B, T, H]), alloc([B, T, H])] }
+        : undefined
+
+    const total = B * L
+    for (let b = 0; b < B; b++) {
+      hostTidy(() => {
+        const mask = batch.mask[b]
+        const padded = mask.some((m) => m === 0)
+        const maskColumn = padded ? tf.tensor2d(mask, [T, 1]) : null // [T, 1]
+        const maskBias = paddingBias(mask, config.modelType === 'bert') // [T, T] or null
+        const hidden0 = embed(this.weights.embeddings, config, batch.ids[b], batch.types ? batch.types[b] : null, maskColumn) // [T, H]
+        if (hiddenStates) copyRows(hidden0, hiddenStates[0], b)
+
+        const makePass = (layer: number, withRecording: boolean): AttentionPass => {
+          const pass: AttentionPass = {
+            config,
+            invScale,
+            maskBias,
+            tables: tables ? uploadLayerTables(config, tables, layer, p2pVectors ? p2pVectors[layer] : null, invScale) : null,
+            compute,
+            include,
+          }
+          if (!withRecording) return pass
+          const comp = components.get(layer)
+          if (comp) {
+            pass.observer = (h: number, terms: HeadTerms) => {
+              const offset = (b * NH + h) * T * T
+              copyInto(terms.c2c, comp.c2c, offset)
+              if (comp.c2p && terms.c2p) copyInto(terms.c2p, comp.c2p, offset)
+              if (comp.p2c && terms.p2c) copyInto(terms.p2c, comp.p2c, offset)
+              if (comp.p2p && terms.p2p) copyInto(terms.p2p, comp.p2p, offset)
+              copyInto(terms.scores, comp.scores, offset)
+              copyInto(terms.probs, comp.probs, offset)
+              if (attentions) copyInto(terms.probs, attentions[layer], offset)
+            }
+          } else if (attentions) {
+            pass.onProbs = (h, probs) => copyInto(probs, attentions[layer], (b * NH + h) * T * T)
+          }
+          return pass
+        }
+
+        let hidden = hidden0
+        let hiddenPrev = hidden0 // input of the last layer (EMD)
+        for (let l = 0; l < L; l++) {
+          const input = hidden
+          const output = tf.tidy(() => {
+            let out = layerForward(this.weights.layers[l], config, input, input, makePass(l, true))
+            if (l === 0 && this.weights.conv) out = convForward(this.weights.conv, config, hidden0, out, maskColumn)
+            return out
+          })
+          if (l === L - 1) hiddenPrev = input
+          else if (input !== hidden0) input.dispose()
+          hidden = output
+          if (hiddenStates) copyRows(hidden, hiddenStates[l + 1], b)
+          options.onProgress?.(b * L + l + 1, total)
+        }
+        if (!hiddenStates) copyRows(hidden, lastHiddenState, b)
+
+        // MLM heads
+        const rows = masked ? masked.map((p, k) => ({ p, k })).filter(({ p }) => p[0] === b) : []
+        const head = this.weights.lmHead
+        if (head && rows.length > 0 && plainLogits) {
+          const logits = lmHeadLogits(head, this.weights.embeddings.word, config, gatherRows(hidden, rows.map(({ p }) => p[1]))) // [n, V]
+          scatterRows(logits, plainLogits, rows.map(({ k }) => k))
+        }
+        if (head && (emdLogits || emdStates) && (rows.length > 0 || emdStates)) {
+          let decoded: tf.Tensor2D // [T, H]
+          if (emdSkipsPasses) {
+            decoded = hidden
+          } else {
+            const positionRows = gatherRows(this.weights.embeddings.position!, positionIds(T)) // [T, E] (E = H checked)
+            const states = emdForward(this.weights.layers[L - 1], config, hiddenPrev, positionRows, makePass(L - 1, false))
+            if (emdStates) {
+              states.queryStates.forEach((s, k) => copyRows(s, emdStates.queryStates[k], b))
+              states.layerOutputs.forEach((s, k) => copyRows(s, emdStates.layerOutputs[k], b))
+            }
+            decoded = states.layerOutputs[states.layerOutputs.length - 1]
+          }
+          if (emdLogits && rows.length > 0) {
+            const logits = lmHeadLogits(head, this.weights.embeddings.word, config, gatherRows(decoded, rows.map(({ p }) => p[1]))) // [n, V]
+            scatterRows(logits, emdLogits, rows.map(({ k }) => k))
+          }
+        }
+      })
+    }
+
+    const result: ForwardResult = { batchSize: B, length: T, lastHiddenState, scoreScale: invScale }
+    if (hiddenStates) result.hiddenStates = hiddenStates
+    if (attentions) result.attentions = attentions
+    if (relative) result.relativePos = this.relativePositions(T)
+    if (components.size > 0) result.components = [...components.values()]
+    if (mlm && masked) {
+      result.mlm = { positions: masked }
+      if (plainLogits) result.mlm.plainLogits = plainLogits
+      if (emdLogits) result.mlm.emdLogits = emdLogits
+      if (wantEmdStates) {
+        result.mlm.emdStates = emdStates ?? { queryStates: [], layerOutputs: [lastHiddenState] }
+      }
+    }
+    return result
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Blocks (benchmarks)
+
+  /**
+   * One attention block (self-attention + output dense + residual LayerNorm, HF DebertaV2Attention) or one
+   * whole layer of layer `layer` on x [T, H] without padding. "standard" runs the same weights as BERT-style
+   * attention (c2c only, scale 1/sqrt(D)). Returns [T, H]; call inside a tidy.
+   */
+  runBlock(part: 'attention' | 'layer', layer: number, x: tf.Tensor2D, variant: AttentionVariant = 'disentangled'): tf.Tensor2D {
+    this.assertAlive()
+    const config = this.config
+    const T = x.shape[0]
+    const relative = variant === 'disentangled' && this.tables !== null
+    const posTerms = new Set(config.posAttType)
+    const tables = relative ? this.tables!.get(T) : null
+    const invScale = variant === 'standard' ? 1 / Math.sqrt(config.attentionHeadSize) : scoreScale(config)
+    const compute = { c2p: relative && posTerms.has('c2p'), p2c: relative && posTerms.has('p2c'), p2p: false }
+    return tf.tidy(() => {
+      const pass: AttentionPass = {
+        config,
+        invScale,
+        maskBias: null,
+        tables: tables ? uploadLayerTables(config, tables, layer, null, invScale) : null,
+        compute,
+        include: { c2c: true, c2p: compute.c2p, p2c: compute.p2c, p2p: false },
+      }
+      const w = this.weights.layers[layer]
+      if (part === 'layer') return layerForward(w, config, x, x, pass)
+      const context = selfAttention(w.attention, x, x, pass) // [T, NH·D]
+      return layerNorm(tf.add(linear(context, w.attention.output), x) as tf.Tensor2D, w.attention.outputNorm, config.layerNormEps)
+    })
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Validation helpers
+
+  private assertAlive(): void {
+    if (this.disposed) throw new LabError('INTERNAL', 'the model has been disposed')
+  }
+
+  private checkIds(ids: number[][]): void {
+    const V = this.config.vocabSize
+    ids.forEach((row, b) =>
+      row.forEach((id, t) => {
+        if (!Number.isInteger(id)) throw invalid(`input_ids[${b}][${t}] = ${String(id)} is not an integer`, { batch: b, position: t })
+        if (id < 0 || id >= V) {
+          throw new LabError('TOKEN_OUT_OF_RANGE', `token id ${id} at (${b}, ${t}) is outside the vocabulary [0, ${V})`, {
+            batch: b,
+            position: t,
+            id,
+            vocabSize: V,
+          })
+        }
+      }),
+    )
+  }
+
+  private checkInputs(
+    inputs: ForwardInputs,
+    emd: boolean,
+  ): { batch: { ids: number[][]; mask: number[][]; types: number[][] | null }; length: number } {
+    const ids = inputs?.inputIds
+    if (!Array.isArray(ids) || ids.length === 0 || !ids.every((r) => Array.isArray(r))) {
+      throw invalid('inputIds must be a non-empty array of token id rows')
+    }
+    const length = ids[0].length
+    if (length === 0) throw invalid('sequences must have at least one token')
+    ids.forEach((row, b) => {
+      if (row.length !== length) throw invalid(`inputIds row ${b} has ${row.length} ids, row 0 has ${length} (pad the batch)`, { batch: b })
+    })
+    const sameShape = (rows: unknown, name: string): number[][] => {
+      if (!Array.isArray(rows) || rows.length !== ids.length) throw invalid(`${name} must have ${ids.length} rows like inputIds`)
+      rows.forEach((row, b) => {
+        if (!Array.isArray(row) || row.length !== length) throw invalid(`${name} row ${b} must have ${length} entries`, { batch: b })
+      })
+      return rows as number[][]
+    }
+    const mask = inputs.attentionMask === undefined ? ids.map((r) => r.map(() => 1)) : sameShape(inputs.attentionMask, 'attentionMask')
+    mask.forEach((row, b) =>
+      row.forEach((m, t) => {
+        if (m !== 0 && m !== 1) throw invalid(`attentionMask[${b}][${t}] = ${String(m)} must be 0 or 1`, { batch: b, position: t })
+      }),
+    )
+    let types: number[][] | null = null
+    if (inputs.tokenTypeIds !== undefined && this.config.typeVocabSize > 0) {
+      types = sameShape(inputs.tokenTypeIds, 'tokenTypeIds')
+      types.forEach((row, b) =>
+        row.forEach((id, t) => {
+          if (!Number.isInteger(id) || id < 0 || id >= this.config.typeVocabSize) {
+            throw new LabError('TOKEN_OUT_OF_RANGE', `token type id ${String(id)} at (${b}, ${t}) is outside [0, ${this.config.typeVocabSize})`, {
+              batch: b,
+              position: t,
+              id,
+            })
+          }
+        }),
+      )
+    }
+    const max = this.maxSequenceLength({ emd })
+    if (length > max) {
+      const why = this.config.positionBiasedInput ? 'absolute position embeddings' : 'the Enhanced Mask Decoder (absolute positions)'
+      throw new LabError('SEQUENCE_TOO_LONG', `sequence length ${length} exceeds max_position_embeddings ${max} (needed by ${why})`, {
+        length,
+        max,
+      })
+    }
+    this.checkIds(ids)
+    return { batch: { ids, mask, types }, length }
+  }
+
+  private componentLayers(spec: ForwardOptions['components']): number[] {
+    const L = this.config.numHiddenLayers
+    if (spec === undefined || spec === false) return []
+    if (spec === true) return Array.from({ length: L }, (_, l) => l)
+    if (!Array.isArray(spec)) throw invalid('components must be true, false or a list of layer indices')
+    const layers = [...new Set(spec)].sort((a, b) => a - b)
+    for (const l of layers) {
+      if (!Number.isInteger(l) || l < 0 || l >= L) throw invalid(`components: layer ${String(l)} is outside [0, ${L})`, { layer: l })
+    }
+    return layers
+  }
+
+  private maskedPositions(mlm: MlmRequest, ids: number[][]): Array<[number, number]> {
+    if (!this.info.hasMlmHead) {
+      throw new LabError('NO_MLM_HEAD', 'this checkpoint has no masked-language-model head (lm_predictions.lm_head / cls.predictions)')
+    }
+    const wantEmd = mlm.emd === true || mlm.emdStates === true
+    if (wantEmd && !this.config.positionBiasedInput) {
+      if (!this.weights.embeddings.position) {
+        throw new LabError(
+          'CHECKPOINT_MISSING_KEY',
+          'the Enhanced Mask Decoder needs the absolute position embeddings (embeddings.position_embeddings.weight), which this checkpoint does not have',
+          { key: 'embeddings.position_embeddings.weight' },
+        )
+      }
+      if (this.config.embeddingSize !== this.config.hiddenSize) {
+        throw new LabError('CONFIG_UNSUPPORTED', 'the Enhanced Mask Decoder needs embedding_size = hidden_size (the official code adds position rows to hidden states)', {
+          field: 'embedding_size',
+        })
+      }
+    }
+    const T = ids[0].length
+    if (mlm.positions) {
+      const out: Array<[number, number]> = []
+      for (const pos of mlm.positions) {
+        const [b, t] = Array.isArray(pos) ? pos : [NaN, NaN]
+        if (!Number.isInteger(b) || !Number.isInteger(t) || b < 0 || b >= ids.length || t < 0 || t >= T) {
+          throw invalid(`mlm position ${JSON.stringify(pos)} is outside the batch [${ids.length}, ${T}]`)
+        }
+        out.push([b, t])
+      }
+      return out
+    }
+    const maskId = mlm.maskTokenId ?? this.config.maskTokenId
+    if (maskId === undefined) {
+      throw new LabError('NO_MASK_TOKEN', 'no [MASK] token id: pass mlm.positions or mlm.maskTokenId (or set mask_token_id in the config)')
+    }
+    return findMaskPositions(ids, maskId)
+  }
+
+  private p2pVectors(tables: LengthTables): Float32Array[][] {
+    const out: Float32Array[][] = []
+    for (let l = 0; l < this.config.numHiddenLayers; l++) {
+      const v = this.tables!.p2p(tables, l)
+      if (!v) {
+        throw invalid(`p2p needs both relative key and query projections; layer ${l} of this checkpoint has only one (pos_att_type ${this.config.posAttType.join('|')})`)
+      }
+      out.push(v)
+    }
+    return out
+  }
+}
+
+/** The config-derived fields of the API's ModelInfo (the lab adds key, label, ref, tokenizer and checksum). */
+export function modelInfoFields(
+  model: DebertaModel,
+): Omit<ModelInfo, 'key' | 'label' | 'ref' | 'tokenizerKind' | 'maskToken' | 'weightsSha256'> {
+  const c = model.config
+  return {
+    modelType: c.modelType,
+    layers: c.numHiddenLayers,
+    hidden: c.hiddenSize,
+    heads: c.numAttentionHeads,
+    headDim: c.attentionHeadSize,
+    intermediate: c.intermediateSize,
+    vocabSize: c.vocabSize,
+    maxPositions: c.maxPositionEmbeddings,
+    positionBuckets: c.modelType === 'deberta-v2' ? c.positionBuckets : 0,
+    maxRelativePositions: c.maxRelativePositions,
+    posAttType: [...c.posAttType],
+    shareAttKey: c.shareAttKey,
+    positionBiasedInput: c.positionBiasedInput,
+    parameterCount: model.info.parameterCount,
+    hasMlmHead: model.info.hasMlmHead,
+  }
+}
+
+/** (batch, position) of every id equal to maskTokenId, row-major (the order of mlm.masked_positions). */
+export function findMaskPositions(ids: number[][], maskTokenId: number): Array<[number, number]> {
+  const out: Array<[number, number]> = []
+  ids.forEach((row, b) => row.forEach((id, t) => id === maskTokenId && out.push([b, t])))
+  return out
+}
+
+function toFloatArray(t: tf.Tensor): FloatArray {
+  return { shape: [...t.shape], data: t.dataSync() as Float32Array }
+}
+
+function copyInto(t: tf.Tensor, target: FloatArray, offset: number): void {
+  target.data.set(t.dataSync() as Float32Array, offset)
+}
+
+/** Writes a [T, H] tensor as batch row b of a [B, T, H] array. */
+function copyRows(t: tf.Tensor2D, target: FloatArray, b: number): void {
+  copyInto(t, target, b * t.size)
+}
+
+/** Writes row r of a [n, V] tensor to row rows[r] of an [N, V] array. */
+function scatterRows(t: tf.Tensor2D, target: FloatArray, rows: number[]): void {
+  const data = t.dataSync() as Float32Array
+  const width = t.shape[1]
+  rows.forEach((row, r) => target.data.set(data.subarray(r * width, (r + 1) * width), row * width))
+}

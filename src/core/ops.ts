@@ -1,0 +1,314 @@
+// Tensor primitives of the model: linear layers, LayerNorm, activations, the padding mask, and three small
+// kernels that the wasm backend otherwise runs slowly.
+//
+// Why custom kernels: on tfjs-backend-wasm 4.22 every Slice reads its whole input back from the wasm heap
+// (HEAPU8.slice) before copying the slice, so the Transformer-XL rel-shift done with reshape/slice costs
+// ~4 full copies per head (measured: 60 ms vs 2 ms for 12 heads at T = 512), and tf.gather runs at ~7M
+// elements/s. The kernels below do the same arithmetic directly on the backend's memory (wasm heap views,
+// cpu typed arrays). A fused erf-GELU kernel is registered for cpu only: on wasm the native Erf path was as
+// fast or faster than a JS loop.
+// Every kernel has a plain tf-ops fallback (used on other backends, or when disabled for tests/benchmarks),
+// and the tests check kernel == fallback.
+//
+// Shapes: T tokens, W = 2T − 1 relative distances, N rows, E width
+import * as tf from '@tensorflow/tfjs-core'
+import { FLOAT32_MIN, type Activation } from './config'
+
+export interface Linear {
+  /** weight transposed once at load: [in, out] (matMul(x, wT) is the fast 2-D path on wasm) */
+  wT: tf.Tensor2D
+  b: tf.Tensor1D | null
+}
+
+export interface Norm {
+  gamma: tf.Tensor1D
+  beta: tf.Tensor1D
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scopes
+
+/**
+ * tf.tidy for functions that return host data (typed arrays, plain objects): every tensor created inside is
+ * disposed, also when fn throws. (tf.tidy would walk a returned Float32Array element by element.)
+ */
+export function hostTidy<T>(fn: () => T): T {
+  tf.engine().startScope()
+  try {
+    return fn()
+  } finally {
+    tf.engine().endScope()
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dense primitives
+
+/** y = x·Wᵀ + b with the pre-transposed weight: [N, in] → [N, out]. */
+export function linear(x: tf.Tensor2D, p: Linear): tf.Tensor2D {
+  return p.b ? (tf.fused.matMul({ a: x, b: p.wT, bias: p.b }) as tf.Tensor2D) : tf.matMul(x, p.wT)
+}
+
+/** torch.nn.LayerNorm over the last axis: (x − mean) / sqrt(var + eps) · γ + β (biased variance). */
+export function layerNorm(x: tf.Tensor2D, p: Norm, eps: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, -1, true)
+    const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)))
+    return tf.add(tf.mul(normed, p.gamma), p.beta) as tf.Tensor2D
+  }) as tf.Tensor2D
+}
+
+// HF ACT2FN constants (transformers/activations.py)
+const GELU_TANH_COEFF = 0.044715
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI)
+const QUICK_GELU_COEFF = 1.702
+const RELU6_CAP = 6
+
+/** HF ACT2FN[name](x). */
+export function activation<T extends tf.Tensor>(x: T, act: Activation): T {
+  return tf.tidy(() => {
+    switch (act) {
+      case 'gelu':
+        return geluErf(x)
+      case 'gelu_new':
+      case 'gelu_pytorch_tanh':
+      case 'gelu_fast': {
+        // 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³)))
+        const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), GELU_TANH_COEFF)), SQRT_2_OVER_PI)
+        return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1))
+      }
+      case 'quick_gelu':
+        return tf.mul(x, tf.sigmoid(tf.mul(x, QUICK_GELU_COEFF)))
+      case 'relu':
+        return tf.relu(x)
+      case 'relu6':
+        return tf.clipByValue(x, 0, RELU6_CAP)
+      case 'tanh':
+        return tf.tanh(x)
+      case 'sigmoid':
+        return tf.sigmoid(x)
+      case 'silu':
+      case 'swish':
+        return tf.mul(x, tf.sigmoid(x))
+      case 'mish':
+        return tf.mul(x, tf.tanh(tf.softplus(x)))
+      case 'linear':
+        return tf.clone(x)
+    }
+  }) as T
+}
+
+/** Exact (erf) GELU, torch.nn.functional.gelu: 0.5·x·(1 + erf(x/√2)). */
+export function geluErf<T extends tf.Tensor>(x: T): T {
+  if (useFastKernel(KERNEL_GELU)) return tf.engine().runKernel(KERNEL_GELU, { x }) as T
+  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1))) as T
+}
+
+/**
+ * Additive padding bias [T, T] for one sequence: 0 where mask[i] = mask[j] = 1, float32 min elsewhere
+ * (HF DeBERTa: masked_fill(~(mask_i·mask_j), finfo.min) before softmax; adding min to a finite score rounds
+ * to min exactly). keysOnly: BERT's extended mask, which masks keys only (mask[j] = 0).
+ * null when nothing is padded.
+ */
+export function paddingBias(mask: ArrayLike<number>, keysOnly = false): tf.Tensor2D | null {
+  const length = mask.length
+  let padded = false
+  for (let i = 0; i < length; i++) if (!mask[i]) padded = true
+  if (!padded) return null
+  const bias = new Float32Array(length * length)
+  for (let i = 0; i < length; i++) {
+    const rowValid = keysOnly || mask[i]
+    for (let j = 0; j < length; j++) bias[i * length + j] = rowValid && mask[j] ? 0 : FLOAT32_MIN
+  }
+  return tf.tensor2d(bias, [length, length])
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rel-shift and row gather
+
+/**
+ * Transformer-XL rel-shift, row form: x [T, 2T−1] with column m ↔ distance δ = (T−1) − m (descending);
+ * out[i, j] = x[i, T−1−i+j] = x[i, column of δ = i − j]. [T, 2T−1] → [T, T].
+ */
+export function relShiftRows(x: tf.Tensor2D): tf.Tensor2D {
+  if (useFastKernel(KERNEL_REL_SHIFT)) return tf.engine().runKernel(KERNEL_REL_SHIFT, { x }, { mode: 'rows' }) as tf.Tensor2D
+  return relShiftRowsOps(x)
+}
+
+/**
+ * Rel-shift, column form: x [2T−1, T] with row m ↔ distance δ = m − (T−1) (ascending);
+ * out[i, j] = x[T−1+i−j, j] = x[row of δ = i − j, j]. [2T−1, T] → [T, T].
+ */
+export function relShiftColumns(x: tf.Tensor2D): tf.Tensor2D {
+  if (useFastKernel(KERNEL_REL_SHIFT)) return tf.engine().runKernel(KERNEL_REL_SHIFT, { x }, { mode: 'columns' }) as tf.Tensor2D
+  return relShiftColumnsOps(x)
+}
+
+/** Pad/reshape/slice rel-shift (no gather); the portable path. */
+export function relShiftRowsOps(x: tf.Tensor2D): tf.Tensor2D {
+  const [length, width] = x.shape
+  return tf.tidy(() => {
+    if (length === 1) return tf.reshape(x, [1, 1]) // [1, 1]: the only distance is 0
+    const flat = tf.reshape(x, [length * width]) // [T·W]
+    // flat[T−1 + i·(W−1) + j] = x[i, T−1−i+j]
+    const skewed = tf.reshape(tf.slice(flat, [length - 1], [length * (width - 1)]), [length, width - 1]) // [T, 2T−2]
+    return tf.slice(skewed, [0, 0], [length, length]) // [T, T]
+  }) as tf.Tensor2D
+}
+
+export function relShiftColumnsOps(x: tf.Tensor2D): tf.Tensor2D {
+  // xᵀ[j, m] = x[m, j]; relShiftRows(xᵀ)[j, i] = x[T−1−j+i, j] = out[i, j]
+  return tf.tidy(() => tf.transpose(relShiftRowsOps(tf.transpose(x)))) // [W, T] → [T, W] → [T, T] → [T, T]ᵀ
+}
+
+/** table[indices]: [N, E] → [n, E] (an embedding lookup without tf.gather). */
+export function gatherRows(table: tf.Tensor2D, indices: ArrayLike<number>): tf.Tensor2D {
+  const list = Array.from(indices)
+  if (useFastKernel(KERNEL_GATHER_ROWS)) {
+    return tf.engine().runKernel(KERNEL_GATHER_ROWS, { x: table }, { indices: list }) as tf.Tensor2D
+  }
+  return tf.tidy(() => tf.gather(table, tf.tensor1d(list, 'int32')) as tf.Tensor2D)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernel plumbing
+
+const KERNEL_REL_SHIFT = 'DebertaLabRelShift'
+const KERNEL_GATHER_ROWS = 'DebertaLabGatherRows'
+const KERNEL_GELU = 'DebertaLabGeluErf'
+const FAST_BACKENDS = ['wasm', 'cpu'] as const
+type FastBackend = (typeof FAST_BACKENDS)[number]
+
+let fastKernelsEnabled = true
+
+/** Turns the custom kernels off (tf-ops fallbacks everywhere); for tests and benchmarks. Returns the previous value. */
+export function setFastKernels(enabled: boolean): boolean {
+  const previous = fastKernelsEnabled
+  fastKernelsEnabled = enabled
+  return previous
+}
+
+function useFastKernel(name: string): boolean {
+  return fastKernelsEnabled && tf.getKernel(name, tf.getBackend()) !== undefined
+}
+
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array
+}
+interface CpuBackendLike {
+  data: { get(dataId: unknown): { values?: unknown } }
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo
+}
+
+/**
+ * Runs `fill(inputs, out)` with views of the inputs' float32 data and the output's storage, without
+ * copying the inputs. On wasm the input views are taken after the output is allocated (malloc may grow
+ * and detach the heap).
+ */
+function runOnMemory(
+  backendName: FastBackend,
+  backend: unknown,
+  inputs: tf.TensorInfo[],
+  outShape: number[],
+  fill: (sources: Float32Array[], out: Float32Array) => void,
+): tf.TensorInfo {
+  for (const input of inputs) {
+    if (input.dtype !== 'float32') throw new Error(`fast kernel input must be float32, got ${input.dtype}`)
+  }
+  if (backendName === 'wasm') {
+    const wasm = backend as WasmBackendLike
+    const out = wasm.makeOutput(outShape, 'float32')
+    const dst = wasm.typedArrayFromHeap(out)
+    fill(
+      inputs.map((x) => wasm.typedArrayFromHeap(x)),
+      dst,
+    )
+    return out
+  }
+  const cpu = backend as CpuBackendLike
+  const size = outShape.reduce((a, b) => a * b, 1)
+  const dst = new Float32Array(size)
+  fill(
+    inputs.map((x) => cpu.data.get(x.dataId).values as Float32Array),
+    dst,
+  )
+  return cpu.makeTensorInfo(outShape, 'float32', dst)
+}
+
+function relShiftFill(mode: 'rows' | 'columns', shape: number[], src: Float32Array, dst: Float32Array): void {
+  if (mode === 'rows') {
+    const [length, width] = shape
+    for (let i = 0; i < length; i++) {
+      const start = i * width + length - 1 - i
+      dst.set(src.subarray(start, start + length), i * length)
+    }
+  } else {
+    const [, length] = shape
+    for (let i = 0; i < length; i++) {
+      const row = i * length
+      // src[(T−1+i−j)·T + j] walks back one row and forward one column per j
+      let s = (length - 1 + i) * length
+      for (let j = 0; j < length; j++, s -= length - 1) dst[row + j] = src[s]
+    }
+  }
+}
+
+// Abramowitz & Stegun 7.1.26, the erf of tfjs-backend-cpu (|error| ≤ 1.5e-7)
+const { ERF_P, ERF_A1, ERF_A2, ERF_A3, ERF_A4, ERF_A5 } = tf.backend_util
+
+function geluFill(src: Float32Array, dst: Float32Array): void {
+  for (let k = 0; k < src.length; k++) {
+    const x = src[k]
+    const v = Math.abs(x) * Math.SQRT1_2
+    const t = 1 / (1 + ERF_P * v)
+    const erfAbs = 1 - ((((ERF_A5 * t + ERF_A4) * t + ERF_A3) * t + ERF_A2) * t + ERF_A1) * t * Math.exp(-v * v)
+    dst[k] = 0.5 * x * (1 + (x < 0 ? -erfAbs : erfAbs))
+  }
+}
+
+function registerFastKernels(): void {
+  for (const backendName of FAST_BACKENDS) {
+    if (!tf.getKernel(KERNEL_REL_SHIFT, backendName)) {
+      tf.registerKernel({
+        kernelName: KERNEL_REL_SHIFT,
+        backendName,
+        kernelFunc: ({ inputs, attrs, backend }) => {
+          const x = inputs.x as tf.TensorInfo
+          const mode = (attrs as { mode: 'rows' | 'columns' }).mode
+          const length = mode === 'rows' ? x.shape[0] : x.shape[1]
+          return runOnMemory(backendName, backend, [x], [length, length], ([src], dst) => relShiftFill(mode, x.shape, src, dst))
+        },
+      })
+    }
+    if (!tf.getKernel(KERNEL_GATHER_ROWS, backendName)) {
+      tf.registerKernel({
+        kernelName: KERNEL_GATHER_ROWS,
+        backendName,
+        kernelFunc: ({ inputs, attrs, backend }) => {
+          const x = inputs.x as tf.TensorInfo
+          const indices = (attrs as { indices: number[] }).indices
+          const [rows, width] = x.shape
+          for (const r of indices) {
+            if (!Number.isInteger(r) || r < 0 || r >= rows) throw new Error(`gatherRows: index ${r} outside [0, ${rows})`)
+          }
+          return runOnMemory(backendName, backend, [x], [indices.length, width], ([src], dst) => {
+            indices.forEach((r, k) => dst.set(src.subarray(r * width, (r + 1) * width), k * width))
+          })
+        },
+      })
+    }
+    if (backendName === 'cpu' && !tf.getKernel(KERNEL_GELU, backendName)) {
+      tf.registerKernel({
+        kernelName: KERNEL_GELU,
+        backendName,
+        kernelFunc: ({ inputs, backend }) => {
+          const x = inputs.x as tf.TensorInfo
+          return runOnMemory(backendName, backend, [x], [...x.shape], ([src], dst) => geluFill(src, dst))
+        },
+      })
+    }
+  }
+}
+
+registerFastKernels()

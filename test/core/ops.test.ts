@@ -1,0 +1,107 @@
+// The custom kernels (rel-shift, row gather, cpu GELU) equal their tf-ops fallbacks on wasm and cpu,
+// and the padding bias / scopes behave.
+import * as tf from '@tensorflow/tfjs-core'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { FLOAT32_MIN } from '../../src/core/config'
+import {
+  activation,
+  gatherRows,
+  geluErf,
+  hostTidy,
+  paddingBias,
+  relShiftColumns,
+  relShiftColumnsOps,
+  relShiftRows,
+  relShiftRowsOps,
+  setFastKernels,
+} from '../../src/core/ops'
+import { expectClose, TEST_BACKENDS, useBackend } from './helpers'
+
+const ramp = (rows: number, cols: number): tf.Tensor2D => tf.tensor2d(Float32Array.from({ length: rows * cols }, (_, i) => i + 0.5), [rows, cols])
+
+for (const backend of TEST_BACKENDS) {
+  describe(`kernels on ${backend}`, () => {
+    beforeAll(() => useBackend(backend))
+    afterEach(() => setFastKernels(true))
+
+    it('relShiftRows: out[i, j] = x[i, T−1−i+j], kernel = reshape/slice fallback', () => {
+      for (const T of [1, 2, 5, 17]) {
+        const before = tf.memory().numTensors
+        hostTidy(() => {
+          const x = ramp(T, 2 * T - 1)
+          const fast = relShiftRows(x).dataSync()
+          const slow = relShiftRowsOps(x).dataSync()
+          const data = x.dataSync()
+          const expected = new Float32Array(T * T)
+          for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) expected[i * T + j] = data[i * (2 * T - 1) + T - 1 - i + j]
+          expect(Array.from(fast)).toEqual(Array.from(expected))
+          expect(Array.from(slow)).toEqual(Array.from(expected))
+        })
+        expect(tf.memory().numTensors).toBe(before)
+      }
+    })
+
+    it('relShiftColumns: out[i, j] = x[T−1+i−j, j], kernel = transpose/slice fallback', () => {
+      for (const T of [1, 3, 16]) {
+        hostTidy(() => {
+          const x = ramp(2 * T - 1, T)
+          const data = x.dataSync()
+          const expected = new Float32Array(T * T)
+          for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) expected[i * T + j] = data[(T - 1 + i - j) * T + j]
+          expect(Array.from(relShiftColumns(x).dataSync())).toEqual(Array.from(expected))
+          expect(Array.from(relShiftColumnsOps(x).dataSync())).toEqual(Array.from(expected))
+        })
+      }
+    })
+
+    it('gatherRows equals tf.gather (and the fallback)', () => {
+      hostTidy(() => {
+        const table = ramp(10, 3)
+        const ids = [3, 0, 9, 3]
+        const expected = Array.from(tf.gather(table, tf.tensor1d(ids, 'int32')).dataSync())
+        expect(Array.from(gatherRows(table, ids).dataSync())).toEqual(expected)
+        setFastKernels(false)
+        expect(Array.from(gatherRows(table, ids).dataSync())).toEqual(expected)
+      })
+    })
+
+    it('exact GELU: 0.5·x·(1 + erf(x/√2)) within 1e-6 on [−8, 8]', () => {
+      hostTidy(() => {
+        const xs = Float32Array.from({ length: 1601 }, (_, i) => -8 + i / 100)
+        const x = tf.tensor1d(xs)
+        const got = geluErf(x).dataSync()
+        setFastKernels(false)
+        const ops = activation(x, 'gelu').dataSync()
+        expectClose('gelu kernel vs ops', got, ops, 1e-6)
+        expect(got[800]).toBe(0) // gelu(0)
+        expect(got[1600]).toBeCloseTo(8, 5)
+        expect(Math.abs(got[0])).toBeLessThan(1e-6)
+      })
+    })
+  })
+}
+
+describe('paddingBias', () => {
+  beforeAll(() => useBackend('wasm'))
+  it('is null without padding; 0 on valid pairs and float32 min elsewhere', () => {
+    expect(paddingBias([1, 1, 1])).toBeNull()
+    hostTidy(() => {
+      const bias = paddingBias([1, 1, 0])!.dataSync()
+      const min = Math.fround(FLOAT32_MIN)
+      expect(Array.from(bias)).toEqual([0, 0, min, 0, 0, min, min, min, min])
+      const keysOnly = paddingBias([1, 1, 0], true)!.dataSync()
+      expect(Array.from(keysOnly)).toEqual([0, 0, min, 0, 0, min, 0, 0, min])
+    })
+  })
+
+  it('hostTidy disposes everything, also when the function throws', () => {
+    const before = tf.memory().numTensors
+    expect(() =>
+      hostTidy(() => {
+        tf.ones([3])
+        throw new Error('boom')
+      }),
+    ).toThrow('boom')
+    expect(tf.memory().numTensors).toBe(before)
+  })
+})
