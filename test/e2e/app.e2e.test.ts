@@ -77,7 +77,7 @@ describe.skipIf(e2eSkipped)('DeBERTa Lab in a browser', () => {
     expect(svgText).toMatch(/<svg[\s>]/)
     expect(svgText).toMatch(/<\/svg>\s*$/)
     expect(svgText.length).toBeGreaterThan(1000)
-    await page.screenshot({ path: join(SCREENSHOTS, 'benchmarks.png') })
+    await page.screenshot({ path: join(SCREENSHOTS, 'benchmarks-published.png') })
   })
 
   it('refuses API requests without the token, and from other origins', async () => {

@@ -46,7 +46,8 @@ export function buildBenchmarkOption(cases: BenchmarkCase[], part: BenchmarkPart
       name: `${VARIANT_LABEL[variant]} predicted`,
       color: SERIES_COLORS[index],
       lineStyle: { type: 'dashed' },
-      symbol: 'none',
+      // a line needs two points: a single-T run shows its prediction as a hollow marker instead
+      symbol: rows.length > 1 ? 'none' : 'emptyCircle',
       data: rows.map((r) => [r.seq, r.predictedMs]),
     })
   })

@@ -75,7 +75,9 @@ export function buildHeatmapOption(matrix: Matrix, rowTokens: string[], colToken
     // The key axis is on top, so the title goes under the map.
     title: opts.title ? { text: opts.title, left: 'center', bottom: 0, textStyle: { fontSize: 13 } } : undefined,
     // ECharts 6 grids shrink to keep axis labels and names inside the chart (outerBoundsMode 'auto').
-    grid: { left: 8, right: 72, top: 12, bottom: opts.title ? 28 : 8 },
+    // The draggable colour-bar handles (non-raster maps) label their values to the left of the bar: leave
+    // room for them so that they do not overlap the map's right edge.
+    grid: { left: 8, right: raster ? 72 : 100, top: 12, bottom: opts.title ? 28 : 8 },
     // Raster maps have no items to hover: BaseChart shows the same read-out from rasterOf(option).tooltip.
     tooltip: {
       show: !raster,
