@@ -55,6 +55,8 @@ export interface BenchOptions {
 export const BENCH_DEFAULT_SEED = 1234
 /** vocabulary of the one-layer models of the attention / layer parts (their embeddings are not timed) */
 const BLOCK_BENCH_VOCAB = 16
+/** Repeats of the reference matmul timing per sequence length (its median sets the predicted time). */
+const MATMUL_RATE_MIN_REPEATS = 5
 
 function stats(times: number[]): { medianMs: number; minMs: number; maxMs: number } {
   const sorted = [...times].sort((a, b) => a - b)
@@ -140,7 +142,8 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchCaseResu
       if (variants.includes('standard')) baseline = bertBaselineFrom(full)
     }
     for (const seq of seqs) {
-      const reference = await measureMatmulRate(config, seq, repeats, { ...options, seed })
+      // The FLOP model's rate: measured at this T, with enough repeats that one noisy timing cannot bend the prediction.
+      const reference = await measureMatmulRate(config, seq, Math.max(repeats, MATMUL_RATE_MIN_REPEATS), { ...options, seed })
       if (parts.includes('matmul')) await emit(reference)
       const rate = reference.gflops
       const x = randomMatrix(seq, config.hiddenSize, seed + seq)

@@ -4,56 +4,21 @@ import * as fs from 'node:fs'
 import * as nodePath from 'node:path'
 import { LabError } from '../common/errors'
 import { openTensorFile } from './checkpoint'
+import { resolveModelFolder, type ModelFolder, type ModelVariant } from './checkpoint/folder'
 import type { TensorSource } from './checkpoint/types'
 import { parseHfConfigText, type DebertaConfig } from './config'
 import { DebertaModel } from './model'
 import { buildWeights } from './names'
 
-export type ModelVariant = 'discriminator' | 'generator'
+export type { ModelVariant } from './checkpoint/folder'
+export type ModelFiles = ModelFolder
 
 export interface LoadOptions {
   variant?: ModelVariant
 }
 
-export interface ModelFiles {
-  dir: string
-  variant: ModelVariant
-  configPath: string
-  weightsPath: string
-}
-
-const CONFIG_FILES: Record<ModelVariant, string> = { discriminator: 'config.json', generator: 'generator_config.json' }
-const WEIGHT_FILES: Record<ModelVariant, string[]> = {
-  discriminator: ['model.safetensors', 'pytorch_model.bin'],
-  generator: ['model.generator.safetensors', 'pytorch_model.generator.bin'],
-}
-
-/** Finds the config and weights files of a folder; throws CHECKPOINT_NOT_FOUND naming what is missing. */
-export function resolveModelFiles(dir: string, variant: ModelVariant = 'discriminator'): ModelFiles {
-  let stat: fs.Stats
-  try {
-    stat = fs.statSync(dir)
-  } catch {
-    throw new LabError('CHECKPOINT_NOT_FOUND', `model folder ${dir} does not exist`, { path: dir })
-  }
-  if (!stat.isDirectory()) throw new LabError('CHECKPOINT_NOT_FOUND', `${dir} is not a folder`, { path: dir })
-  const configPath = nodePath.join(dir, CONFIG_FILES[variant])
-  if (!fs.existsSync(configPath)) {
-    throw new LabError('CHECKPOINT_NOT_FOUND', `${dir} has no ${CONFIG_FILES[variant]} (${variant} model)`, { path: configPath })
-  }
-  const weightsPath = WEIGHT_FILES[variant].map((f) => nodePath.join(dir, f)).find((p) => fs.existsSync(p))
-  if (!weightsPath) {
-    const sharded = fs.existsSync(nodePath.join(dir, 'model.safetensors.index.json')) || fs.existsSync(nodePath.join(dir, 'pytorch_model.bin.index.json'))
-    throw new LabError(
-      'CHECKPOINT_NOT_FOUND',
-      sharded
-        ? `${dir} holds a sharded checkpoint (*.index.json); merge it into one file first`
-        : `${dir} has none of ${WEIGHT_FILES[variant].join(', ')}`,
-      { path: dir },
-    )
-  }
-  return { dir, variant, configPath, weightsPath }
-}
+/** Finds the config and weights files of a folder (one implementation: checkpoint/folder.ts). */
+export const resolveModelFiles = resolveModelFolder
 
 /** Reads and parses a config.json (CONFIG_INVALID names the field for wrong types or bad JSON). */
 export function readConfigFile(path: string): DebertaConfig {
