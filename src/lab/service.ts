@@ -75,7 +75,9 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
   async function job<T>(method: WorkerMethod, request: { jobId?: string; sessionId?: string } & object): Promise<T> {
     const jobId = request.jobId ?? randomUUID()
     const workspace = RUN_WORKSPACE[method]
-    const run = request.sessionId && workspace ? sessions.startRun(request.sessionId, workspace, method, request, pool.backendInfo?.backend) : undefined
+    // The backend is recorded with every run, so wait for the worker to have chosen it.
+    const { backend } = await ready
+    const run = request.sessionId && workspace ? sessions.startRun(request.sessionId, workspace, method, request, backend) : undefined
     try {
       let value = await pool.run<T>(method, request, jobId)
       if (run) {
