@@ -17,7 +17,7 @@ import {
   type ModelType,
 } from './config'
 import { emdForward } from './emd'
-import { embed, embeddingSum, normalizeEmbedding, positionIds } from './embeddings'
+import { embed, normalizeEmbedding, positionIds } from './embeddings'
 import { convForward, layerForward } from './encoder'
 import type { AttentionVariant } from './flops'
 import { lmHeadLogits } from './heads'
