@@ -7,8 +7,9 @@ import { forwardCommand } from './commands/forward'
 import { serveCommand } from './commands/serve'
 import { sessionsCommand } from './commands/sessions'
 import { tokenizeCommand } from './commands/tokenize'
+import { trainCommand } from './commands/train'
 
-export const COMMANDS: CliCommand[] = [forwardCommand, tokenizeCommand, benchCommand, sessionsCommand, serveCommand]
+export const COMMANDS: CliCommand[] = [forwardCommand, tokenizeCommand, benchCommand, trainCommand, sessionsCommand, serveCommand]
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))
