@@ -18,8 +18,9 @@
 // Shapes: B batch, T tokens, N = B·T, H hidden, NH heads, D head size, A = NH·D, I intermediate, V vocab,
 // R = 2·span relative rows, P absolute positions
 import * as tf from '@tensorflow/tfjs-core'
-// tfjs-core alone registers no gradient functions; @tensorflow/tfjs does this import for its users
-import '@tensorflow/tfjs-core/dist/register_all_gradients'
+// tfjs-core alone registers no gradient functions. @tensorflow/tfjs registers them all on the shared tfjs-core
+// (its CommonJS build loads under plain Node; tfjs-core's dist/register_all_gradients is ESM-only and fails there).
+import '@tensorflow/tfjs'
 import { LabError } from '../../common/errors'
 import {
   attentionSpan,
