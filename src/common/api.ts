@@ -232,6 +232,60 @@ export interface BenchmarkResult {
   runId?: string
 }
 
+/** The paper's ablations runnable from the app (src/core/train/experiments.ts presets). */
+export const EXPERIMENT_IDS = ['attention', 'terms', 'emd', 'length', 'clipping'] as const
+export type ExperimentId = (typeof EXPERIMENT_IDS)[number]
+/** smoke: seconds (plumbing check); default: minutes. The CLI's 'full' budget is not offered in the app. */
+export const EXPERIMENT_BUDGETS = ['smoke', 'default'] as const
+export type ExperimentBudget = (typeof EXPERIMENT_BUDGETS)[number]
+export const MAX_EXPERIMENT_SEEDS = 5
+
+export interface ExperimentRequest extends JobOptions {
+  experiment: ExperimentId
+  budget: ExperimentBudget
+  /** seeds 1 … seeds per variant (1–MAX_EXPERIMENT_SEEDS) */
+  seeds: number
+}
+export interface ExperimentMetric {
+  mean: number
+  /** sample standard deviation over the seeds (0 for one seed) */
+  std: number
+}
+/** One variant × seed: its training loss at every step (4 significant digits) and final eval metrics. */
+export interface ExperimentCurve {
+  variant: string
+  seed: number
+  losses: number[]
+  metrics: Record<string, number>
+}
+export interface ExperimentResult {
+  /** the run recorded for this result when the request named a session */
+  runId?: string
+  experiment: ExperimentId
+  budget: ExperimentBudget
+  description: string
+  /** 'mlm': probes and held-out MLM metrics; 'offset': train_length and test metrics */
+  task: 'mlm' | 'offset'
+  seeds: number[]
+  steps: number
+  backend: string
+  milliseconds: number
+  /** the variants in preset order (the keys of `variants`) */
+  variantOrder: string[]
+  /** per variant: each metric's mean and std over the seeds */
+  variants: Record<string, { metrics: Record<string, ExperimentMetric> }>
+  curves: ExperimentCurve[]
+}
+
+/** Training progress of an experiment: the loss of every step finished since the previous progress event. */
+export interface TrainingProgress {
+  /** 0-based run among variants × seeds */
+  run: number
+  runCount: number
+  totalSteps: number
+  points: Array<{ variant: string; seed: number; step: number; loss: number }>
+}
+
 /** The paper's tables as shipped in resources/published-results.json (passed through as JSON). */
 export type PublishedResults = Record<string, unknown>
 
@@ -239,7 +293,7 @@ export type PublishedResults = Record<string, unknown>
 // Events
 
 export type LabEvent =
-  | { type: 'progress'; jobId: string; fraction: number; message: string }
+  | { type: 'progress'; jobId: string; fraction: number; message: string; /** experiments only */ training?: TrainingProgress }
   | { type: 'job-end'; jobId: string; status: 'done' | 'failed' | 'cancelled'; error?: ErrorData }
   | { type: 'session-changed'; sessionId: string }
 
@@ -257,6 +311,8 @@ export interface LabApi {
   runRelativePositions(request: RelativePositionsRequest): Promise<RelativePositionsResult>
   runDecoding(request: DecodingRequest): Promise<DecodingResult>
   runBenchmark(request: BenchmarkRequest): Promise<BenchmarkResult>
+  /** Trains the variants of one of the paper's ablations (tiny models, generated data) with several seeds */
+  runExperiment(request: ExperimentRequest): Promise<ExperimentResult>
   getPublishedResults(): Promise<PublishedResults>
   /** Cancels a running job; resolves true if a job with that id was running */
   cancelJob(jobId: string): Promise<boolean>
@@ -304,6 +360,7 @@ export const LAB_API_METHODS = [
   'runRelativePositions',
   'runDecoding',
   'runBenchmark',
+  'runExperiment',
   'getPublishedResults',
   'cancelJob',
   'listSessions',

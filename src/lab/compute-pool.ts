@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
+import type { TrainingProgress } from '../common/api'
 import { LabError, fromErrorData } from '../common/errors'
 import type { FromWorker, ToWorker, WorkerInit, WorkerMethod } from './protocol'
 
@@ -16,7 +17,7 @@ export interface ComputePoolOptions {
   cancelGraceMs?: number
   /** Worker script; defaults to worker.js beside the built bundle, else worker.ts run through tsx */
   workerPath?: string
-  onProgress?: (jobId: string, fraction: number, message: string) => void
+  onProgress?: (jobId: string, fraction: number, message: string, training?: TrainingProgress) => void
 }
 
 interface Job {
@@ -165,7 +166,7 @@ export class ComputePool {
 
   private handle(message: FromWorker): void {
     if (message.type === 'progress') {
-      this.options.onProgress?.(message.jobId, message.fraction, message.message)
+      this.options.onProgress?.(message.jobId, message.fraction, message.message, message.training)
       return
     }
     if (message.type !== 'result' && message.type !== 'error') return

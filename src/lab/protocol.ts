@@ -1,4 +1,5 @@
 // Messages between the lab service (main thread) and the compute worker thread.
+import type { TrainingProgress } from '../common/api'
 import type { ErrorData } from '../common/errors'
 
 export type WorkerMethod =
@@ -9,6 +10,7 @@ export type WorkerMethod =
   | 'runRelativePositions'
   | 'runDecoding'
   | 'runBenchmark'
+  | 'runExperiment'
   /** test-only job: spins for `ms` milliseconds checking cancellation (proves responsiveness and cancel) */
   | 'spin'
 
@@ -24,6 +26,6 @@ export type ToWorker = { type: 'run'; jobId: string; slot: number; method: Worke
 export type FromWorker =
   | { type: 'ready'; backend: string; notes: string[] }
   | { type: 'init-failed'; error: ErrorData }
-  | { type: 'progress'; jobId: string; fraction: number; message: string }
+  | { type: 'progress'; jobId: string; fraction: number; message: string; training?: TrainingProgress }
   | { type: 'result'; jobId: string; value: unknown }
   | { type: 'error'; jobId: string; error: ErrorData }

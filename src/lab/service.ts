@@ -13,6 +13,8 @@ import type {
   BenchmarkResult,
   DecodingRequest,
   DecodingResult,
+  ExperimentRequest,
+  ExperimentResult,
   LabApi,
   LabEvent,
   ModelInfo,
@@ -29,7 +31,7 @@ import { APP_VERSION } from '../common/version'
 import { ComputePool } from './compute-pool'
 import { EventHub } from './events'
 import type { WorkerMethod } from './protocol'
-import { LabSessions } from './sessions'
+import { LabSessions, type RunHandle } from './sessions'
 
 export interface LabServiceOptions {
   storePath: string
@@ -56,6 +58,7 @@ const RUN_WORKSPACE: Partial<Record<WorkerMethod, string>> = {
   runRelativePositions: 'relative',
   runDecoding: 'decoding',
   runBenchmark: 'benchmarks',
+  runExperiment: 'experiments',
 }
 
 export async function createLabService(options: LabServiceOptions): Promise<LabService> {
@@ -66,13 +69,19 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     backend: options.backend,
     workerPath: options.workerPath,
     cancelGraceMs: options.cancelGraceMs,
-    onProgress: (jobId, fraction, message) => events.emit({ type: 'progress', jobId, fraction, message }),
+    onProgress: (jobId, fraction, message, training) =>
+      events.emit(training ? { type: 'progress', jobId, fraction, message, training } : { type: 'progress', jobId, fraction, message }),
   })
   // Start the worker now so the first computation does not pay for backend start-up.
   const ready = pool.start()
   ready.catch(() => undefined)
 
-  async function job<T>(method: WorkerMethod, request: { jobId?: string; sessionId?: string } & object): Promise<T> {
+  /** Runs a worker method; with a session, records the run (and `recordMetrics` logs its metrics on this thread). */
+  async function job<T>(
+    method: WorkerMethod,
+    request: { jobId?: string; sessionId?: string } & object,
+    recordMetrics?: (run: RunHandle, value: T) => void,
+  ): Promise<T> {
     const jobId = request.jobId ?? randomUUID()
     const workspace = RUN_WORKSPACE[method]
     // The backend is recorded with every run, so wait for the worker to have chosen it.
@@ -83,6 +92,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
       if (run) {
         // The result names its run, so a workspace can point its saved state at it (lastResult.runId).
         if (value && typeof value === 'object' && !Array.isArray(value)) value = { ...value, runId: run.runId }
+        recordMetrics?.(run, value)
         sessions.finishRun(run, 'done', value)
       }
       events.emit({ type: 'job-end', jobId, status: 'done' })
@@ -120,6 +130,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     async runBenchmark(request: BenchmarkRequest): Promise<BenchmarkResult> {
       return job<BenchmarkResult>('runBenchmark', request)
     },
+    runExperiment: (request: ExperimentRequest) => job<ExperimentResult>('runExperiment', request, (run, value) => sessions.logExperiment(run, value)),
     async getPublishedResults(): Promise<PublishedResults> {
       if (!publishedResults) {
         try {

@@ -1,6 +1,6 @@
 // The session side of the lab service: the experiment store, its autosaver, run recording, and
 // session-changed events. Everything here is synchronous SQLite work on the service's thread.
-import type { ModelRef } from '../common/api'
+import type { ExperimentResult, ModelRef } from '../common/api'
 import { LabError } from '../common/errors'
 import type {
   ImportMode,
@@ -21,6 +21,32 @@ const AUTOSAVE_MAX_WAIT_MS = 600
 export interface RunHandle {
   runId: string
   sessionId: string
+}
+
+export interface MetricPointInput {
+  key: string
+  step: number
+  value: number
+}
+
+/**
+ * The metrics of an experiment run, keyed like the CLI's `deberta-lab train` records:
+ * `<variant>/seed<k>/train/loss` at every step, `<variant>/seed<k>/eval/<metric>` at the last step, and
+ * `<variant>/<metric>/mean` and `…/std` over the seeds (step 0).
+ */
+export function experimentMetricPoints(result: ExperimentResult): MetricPointInput[] {
+  const points: MetricPointInput[] = []
+  for (const curve of result.curves) {
+    const prefix = `${curve.variant}/seed${curve.seed}`
+    curve.losses.forEach((value, k) => points.push({ key: `${prefix}/train/loss`, step: k + 1, value }))
+    for (const [key, value] of Object.entries(curve.metrics)) points.push({ key: `${prefix}/eval/${key}`, step: curve.losses.length, value })
+  }
+  for (const variant of result.variantOrder) {
+    for (const [key, m] of Object.entries(result.variants[variant]?.metrics ?? {})) {
+      points.push({ key: `${variant}/${key}/mean`, step: 0, value: m.mean }, { key: `${variant}/${key}/std`, step: 0, value: m.std })
+    }
+  }
+  return points
 }
 
 export class LabSessions {
@@ -137,7 +163,7 @@ export class LabSessions {
     const model = (request as { model?: ModelRef }).model ?? null
     const run = this.store.startRun({
       sessionId,
-      kind: workspace === 'benchmarks' ? 'benchmark' : 'workspace',
+      kind: workspace === 'benchmarks' ? 'benchmark' : workspace === 'experiments' ? 'experiment' : 'workspace',
       workspace: workspace as WorkspaceId,
       name: method,
       config: request,
@@ -146,6 +172,16 @@ export class LabSessions {
     })
     this.changed(sessionId)
     return { runId: run.id, sessionId }
+  }
+
+  /** Logs a run's metric values (one transaction; the same key and step again replaces the value). */
+  logMetrics(handle: RunHandle, points: readonly MetricPointInput[]): void {
+    if (points.length > 0) this.store.logMetrics(handle.runId, points)
+  }
+
+  /** Logs an experiment's loss curves, final eval metrics and per-variant summaries on its run. */
+  logExperiment(handle: RunHandle, result: ExperimentResult): void {
+    this.logMetrics(handle, experimentMetricPoints(result))
   }
 
   finishRun(handle: RunHandle, status: 'done' | 'failed' | 'cancelled', result?: unknown, error?: string): string {

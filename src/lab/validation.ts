@@ -1,7 +1,7 @@
 // Payload validation for every LabApi method, shared by the Electron IPC binding and the HTTP server.
 // Anything arriving from a renderer or a browser is untrusted until it parses here.
 import { z } from 'zod'
-import { LAB_API_METHODS, type LabApiMethod } from '../common/api'
+import { EXPERIMENT_BUDGETS, EXPERIMENT_IDS, LAB_API_METHODS, MAX_EXPERIMENT_SEEDS, type LabApiMethod } from '../common/api'
 import { LabError } from '../common/errors'
 
 const WORKSPACES = ['problem', 'attention', 'relative', 'decoding', 'benchmarks', 'experiments'] as const
@@ -65,6 +65,9 @@ export const METHOD_ARGS: Record<LabApiMethod, z.ZodType<unknown[]>> = {
       variants: z.array(z.enum(['disentangled', 'standard'])).min(1).max(2),
       repeats: int(1, 100),
     }),
+  ]),
+  runExperiment: z.tuple([
+    z.strictObject({ ...jobOptions, experiment: z.enum(EXPERIMENT_IDS), budget: z.enum(EXPERIMENT_BUDGETS), seeds: int(1, MAX_EXPERIMENT_SEEDS) }),
   ]),
   getPublishedResults: z.tuple([]),
   cancelJob: z.tuple([id]),

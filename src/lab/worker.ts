@@ -42,11 +42,12 @@ async function boot(): Promise<void> {
       jobId,
       backend,
       getModel: (ref: ModelRef): Promise<LoadedLabModel> => models.get(ref),
-      progress(fraction, text) {
+      progress(fraction, text, training) {
         const now = Date.now()
         if (now - lastProgress < PROGRESS_INTERVAL_MS && fraction < 1) return
         lastProgress = now
-        send({ type: 'progress', jobId, fraction: Math.max(0, Math.min(1, fraction)), message: text })
+        const clamped = Math.max(0, Math.min(1, fraction))
+        send(training ? { type: 'progress', jobId, fraction: clamped, message: text, training } : { type: 'progress', jobId, fraction: clamped, message: text })
       },
       checkCancelled() {
         if (Atomics.load(flags, slot) !== 0) throw new LabError('CANCELLED', 'cancelled')

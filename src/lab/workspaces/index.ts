@@ -4,6 +4,7 @@ import type { WorkerMethod } from '../protocol'
 import { attention } from './attention'
 import { benchmark } from './benchmark'
 import { decoding } from './decoding'
+import { experiment } from './experiment'
 import { describeModel, tokenize } from './model'
 import { problemDemo } from './problem-demo'
 import { relativePositions } from './relative-positions'
@@ -17,5 +18,6 @@ export const JOB_HANDLERS: Partial<Record<WorkerMethod, JobHandler<never, unknow
   runRelativePositions: relativePositions,
   runDecoding: decoding,
   runBenchmark: benchmark,
+  runExperiment: experiment,
   spin,
 }

@@ -1,0 +1,144 @@
+// Experiments (the paper's ablations trained small in the lab): the training loss of every variant × seed —
+// live from progress events, then from the result — and each variant's metric mean ± std (error bars) beside
+// the paper's Table 4 number for the variant it corresponds to.
+import type { CustomSeriesRenderItem } from 'echarts'
+import type { ExperimentId, ExperimentResult, TrainingProgress } from '../../common/api'
+import type { BarSeriesOption, ChartOption, LineSeriesOption } from './types'
+import { SERIES_COLORS, escapeHtml, formatExact } from './common'
+import type { PublishedTable } from './published'
+
+/** One variant × seed's loss curve as [step, loss] points. */
+export interface LossCurve {
+  variant: string
+  seed: number
+  points: Array<[number, number]>
+}
+
+/** Appends streamed step losses to the curves (a new array; curves are created in arrival order). */
+export function appendTrainingPoints(curves: LossCurve[], points: TrainingProgress['points']): LossCurve[] {
+  const next = curves.map((c) => ({ ...c, points: c.points.slice() }))
+  for (const p of points) {
+    let curve = next.find((c) => c.variant === p.variant && c.seed === p.seed)
+    if (!curve) next.push((curve = { variant: p.variant, seed: p.seed, points: [] }))
+    curve.points.push([p.step, p.loss])
+  }
+  return next
+}
+
+/** The result's full curves (every step). */
+export function curvesFromResult(result: ExperimentResult): LossCurve[] {
+  return result.curves.map((c) => ({ variant: c.variant, seed: c.seed, points: c.losses.map((loss, k): [number, number] => [k + 1, loss]) }))
+}
+
+/** Training loss against step: one colour per variant, one line per seed. */
+export function buildLossOption(curves: LossCurve[], opts: { totalSteps?: number } = {}): ChartOption {
+  const variants = [...new Set(curves.map((c) => c.variant))]
+  const series: LineSeriesOption[] = curves.map((c) => ({
+    type: 'line',
+    name: `${c.variant} · seed ${c.seed}`,
+    color: SERIES_COLORS[variants.indexOf(c.variant) % SERIES_COLORS.length],
+    showSymbol: false,
+    lineStyle: { width: 1.5 },
+    data: c.points.map((p) => [p[0], p[1]]),
+  }))
+  return {
+    animation: false,
+    legend: { type: 'scroll', top: 0 },
+    grid: { left: 8, right: 16, top: 36, bottom: 8 },
+    tooltip: { trigger: 'axis', confine: true },
+    xAxis: { type: 'value', name: 'training step', nameLocation: 'middle', nameGap: 26, min: 0, max: opts.totalSteps },
+    yAxis: { type: 'value', name: 'training loss', nameLocation: 'middle', nameGap: 40, scale: true },
+    series,
+  }
+}
+
+/** The metric a task is judged by: probe accuracy after MLM, accuracy on the long test sequences for offset. */
+export function defaultMetric(result: Pick<ExperimentResult, 'task'>): string {
+  return result.task === 'mlm' ? 'probes_accuracy' : 'test_accuracy'
+}
+
+/** Every metric of the result, in the order of its first variant. */
+export function metricKeys(result: ExperimentResult): string[] {
+  return [...new Set(result.variantOrder.flatMap((v) => Object.keys(result.variants[v]?.metrics ?? {})))]
+}
+
+/** Which row of Table 4 (deberta_base_ablation) each lab variant stands for; other experiments have none. */
+export const PAPER_ROWS: Partial<Record<ExperimentId, Record<string, string>>> = {
+  terms: { all: 'DeBERTa_base', 'c2c+p2c': '-C2P', 'c2c+c2p': '-P2C' },
+  emd: { emd: 'DeBERTa_base', 'no-emd': '-EMD' },
+}
+export const PAPER_COLUMN = 'MNLI-m'
+
+/** The paper's number per lab variant (null when no row corresponds), or null when the experiment has none. */
+export function paperValues(experiment: ExperimentId, variants: string[], table: PublishedTable | null, column = PAPER_COLUMN): Array<{ model: string | null; value: number | null }> | null {
+  const rows = PAPER_ROWS[experiment]
+  if (!rows || !table) return null
+  return variants.map((variant) => {
+    const model = rows[variant] ?? null
+    const value = model ? table.rows.find((r) => r.model === model)?.values[column] : null
+    return { model, value: typeof value === 'number' ? value : null }
+  })
+}
+
+/** Vertical error bars with caps: data items are [category index, low, high]. */
+export const errorBarRenderItem: CustomSeriesRenderItem = (_params, api) => {
+  const x = api.value(0) as number
+  const low = api.coord([x, api.value(1)])
+  const high = api.coord([x, api.value(2)])
+  const half = ((api.size?.([1, 0]) as number[] | undefined)?.[0] ?? 20) * 0.08
+  const style = { stroke: '#333333', lineWidth: 1.5 }
+  return {
+    type: 'group',
+    children: [
+      { type: 'line', shape: { x1: low[0], y1: low[1], x2: high[0], y2: high[1] }, style },
+      { type: 'line', shape: { x1: low[0] - half, y1: low[1], x2: low[0] + half, y2: low[1] }, style },
+      { type: 'line', shape: { x1: high[0] - half, y1: high[1], x2: high[0] + half, y2: high[1] }, style },
+    ],
+  }
+}
+
+/**
+ * Each variant's mean of `metric` over the seeds as a bar with ± one sample std as an error bar (left axis);
+ * with `paper`, the paper's Table 4 MNLI-m accuracy of the corresponding row beside it (right axis).
+ */
+export function buildExperimentSummaryOption(result: ExperimentResult, metric: string, paper: Array<{ model: string | null; value: number | null }> | null = null): ChartOption {
+  const variants = result.variantOrder
+  const stats = variants.map((v) => result.variants[v]?.metrics[metric] ?? null)
+  const labName = `this lab: ${metric} (mean ± std, ${result.seeds.length} seed${result.seeds.length === 1 ? '' : 's'})`
+  const bars: BarSeriesOption = { type: 'bar', name: labName, color: SERIES_COLORS[0], yAxisIndex: 0, data: stats.map((s) => (s ? s.mean : null)) }
+  const series: ChartOption['series'] = [
+    bars,
+    {
+      type: 'custom',
+      name: 'mean ± std',
+      yAxisIndex: 0,
+      renderItem: errorBarRenderItem,
+      data: stats.map((s, k) => (s ? [k, s.mean - s.std, s.mean + s.std] : [k, null, null])),
+      z: 10,
+      tooltip: { show: false },
+    },
+  ]
+  const hasPaper = !!paper && paper.some((p) => p.value !== null)
+  if (hasPaper) series.push({ type: 'bar', name: `paper: Table 4 ${PAPER_COLUMN} (%)`, color: SERIES_COLORS[1], yAxisIndex: 1, data: paper!.map((p) => p.value) })
+  const paperValuesShown = hasPaper ? paper!.map((p) => p.value).filter((v): v is number => v !== null) : []
+  const tooltip = (params: unknown): string => {
+    const list = (Array.isArray(params) ? params : [params]) as Array<{ dataIndex: number }>
+    const k = list[0]?.dataIndex ?? 0
+    const s = stats[k]
+    const lines = [`${escapeHtml(metric)}: ${s ? `${formatExact(s.mean)} ± ${formatExact(s.std)}` : 'not measured'}`]
+    if (hasPaper) lines.push(paper![k]?.model ? `paper ${escapeHtml(paper![k].model!)}: ${formatExact(paper![k].value)}` : 'paper: no corresponding row')
+    return `<div class="chart-tip"><b>${escapeHtml(variants[k] ?? '')}</b><br>${lines.join('<br>')}</div>`
+  }
+  return {
+    animation: false,
+    legend: { top: 0, data: hasPaper ? [labName, `paper: Table 4 ${PAPER_COLUMN} (%)`] : [labName] },
+    grid: { left: 8, right: hasPaper ? 8 : 16, top: 36, bottom: 8 },
+    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, confine: true, formatter: tooltip as never },
+    xAxis: { type: 'category', data: variants.map((v, k) => (paper?.[k]?.model ? `${v}\n(${paper[k].model})` : v)), axisLabel: { interval: 0 } },
+    yAxis: [
+      { type: 'value', name: metric, nameLocation: 'middle', nameGap: 40, min: 0, max: metric.endsWith('accuracy') ? 1 : undefined },
+      ...(hasPaper ? [{ type: 'value' as const, name: `paper ${PAPER_COLUMN} (%)`, nameLocation: 'middle' as const, nameGap: 36, min: Math.max(0, Math.floor(Math.min(...paperValuesShown) - 2)), splitLine: { show: false } }] : []),
+    ],
+    series,
+  }
+}

@@ -1,0 +1,95 @@
+// Experiments: one of the paper's ablations trained small in the lab (tiny models, generated data) with several
+// seeds — a live loss curve from the job's progress events, then each variant's metric mean ± std beside the
+// paper's Table 4 number where a variant corresponds to one of its rows. Runs are recorded in the session.
+import { computed, onBeforeUnmount, reactive, ref, shallowRef } from 'vue'
+import { EXPERIMENT_BUDGETS, EXPERIMENT_IDS, MAX_EXPERIMENT_SEEDS, type ExperimentBudget, type ExperimentId, type ExperimentResult } from '../../common/api'
+import { getLab } from '../get-lab'
+import {
+  appendTrainingPoints,
+  buildExperimentSummaryOption,
+  buildLossOption,
+  curvesFromResult,
+  defaultMetric,
+  metricKeys,
+  paperValues,
+  type LossCurve,
+} from '../charts/experiments'
+import { findTable, parsePublished, type PublishedTable } from '../charts/published'
+import { useJob } from '../composables/useJob'
+import { onLabEvent } from '../composables/useLabEvents'
+import { useSession } from '../composables/useSession'
+
+export { EXPERIMENT_BUDGETS, EXPERIMENT_IDS, MAX_EXPERIMENT_SEEDS }
+
+export const EXPERIMENT_LABELS: Record<ExperimentId, string> = {
+  attention: 'attention: disentangled (DeBERTa) vs absolute positions (BERT)',
+  terms: 'terms: c2c only, +c2p, +p2c, all',
+  emd: 'emd: with vs without the Enhanced Mask Decoder',
+  length: 'length: relative vs absolute positions, tested on longer sequences',
+  clipping: 'clipping: relative distance clipped at k = 2, 5, 6, 16 and log buckets',
+}
+
+export function useBenchmarksExperiments() {
+  const session = useSession()
+  const job = useJob()
+  const inputs = reactive({ experiment: 'terms' as ExperimentId, budget: 'smoke' as ExperimentBudget, seeds: 3 })
+  const live = shallowRef<LossCurve[]>([])
+  const liveSteps = ref<number | undefined>(undefined)
+  const result = shallowRef<ExperimentResult | null>(null)
+  const metric = ref('')
+  const ablationTable = shallowRef<PublishedTable | null>(null)
+
+  // useJob owns the job's own event route; the loss points come through the general subscription.
+  const stop = onLabEvent((event) => {
+    if (event.type !== 'progress' || !event.training || event.jobId !== job.state.jobId || !job.state.running) return
+    live.value = appendTrainingPoints(live.value, event.training.points)
+    liveSteps.value = event.training.totalSteps
+  })
+  onBeforeUnmount(stop)
+
+  const problem = computed(() =>
+    Number.isInteger(inputs.seeds) && inputs.seeds >= 1 && inputs.seeds <= MAX_EXPERIMENT_SEEDS ? '' : `Seeds must be 1–${MAX_EXPERIMENT_SEEDS}.`,
+  )
+
+  async function loadAblationTable(): Promise<void> {
+    if (ablationTable.value) return
+    try {
+      ablationTable.value = findTable(parsePublished(await getLab().api.getPublishedResults()), 'deberta_base_ablation')
+    } catch {
+      // the comparison is optional: the lab's own numbers are shown without it
+    }
+  }
+
+  async function run(): Promise<void> {
+    if (problem.value) return
+    const sessionId = session.state.current?.id
+    const request = { experiment: inputs.experiment, budget: inputs.budget, seeds: inputs.seeds }
+    live.value = []
+    liveSteps.value = undefined
+    const value = await job.run((jobId) => getLab().api.runExperiment({ ...request, jobId, sessionId }))
+    if (!value || session.state.current?.id !== sessionId) return
+    result.value = value
+    if (!metricKeys(value).includes(metric.value)) metric.value = defaultMetric(value)
+    await loadAblationTable()
+  }
+
+  const lossOption = computed(() => {
+    if (job.state.running) return live.value.length ? buildLossOption(live.value, { totalSteps: liveSteps.value }) : null
+    return result.value ? buildLossOption(curvesFromResult(result.value), { totalSteps: result.value.steps }) : null
+  })
+  const metrics = computed(() => (result.value ? metricKeys(result.value) : []))
+  const paper = computed(() => (result.value ? paperValues(result.value.experiment, result.value.variantOrder, ablationTable.value) : null))
+  const summaryOption = computed(() => (result.value && metric.value ? buildExperimentSummaryOption(result.value, metric.value, paper.value) : null))
+  const caption = computed(() => {
+    const r = result.value
+    if (!r) return ''
+    const seeds = `${r.seeds.length} seed${r.seeds.length === 1 ? '' : 's'}`
+    const base = `A tiny model (budget ${r.budget}, ${r.steps} steps) trained on generated data in this lab — ${seeds}, bars are means, whiskers ± one sample std; ${r.backend}, ${(r.milliseconds / 1000).toFixed(1)} s.`
+    const paperNote = paper.value?.some((p) => p.value !== null)
+      ? ' Orange bars: the paper\'s DeBERTa base ablation (Table 4, MNLI-m dev accuracy, 1M pre-training steps on Wikipedia + BookCorpus) for the corresponding rows — compare directions, not magnitudes.'
+      : ''
+    return base + paperNote
+  })
+
+  return { job, inputs, problem, run, result, metric, metrics, lossOption, summaryOption, caption }
+}

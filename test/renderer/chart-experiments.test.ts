@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest'
+import type { ExperimentResult } from '../../src/common/api'
+import {
+  appendTrainingPoints,
+  buildExperimentSummaryOption,
+  buildLossOption,
+  curvesFromResult,
+  defaultMetric,
+  errorBarRenderItem,
+  metricKeys,
+  paperValues,
+} from '../../src/renderer/charts/experiments'
+import { extractChartData } from '../../src/renderer/charts/data'
+import { findTable, parsePublished } from '../../src/renderer/charts/published'
+import raw from '../../resources/published-results.json'
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests reach into ECharts option objects by path
+type AnyRecord = Record<string, any>
+const ablation = findTable(parsePublished(raw as unknown as Record<string, unknown>), 'deberta_base_ablation')
+
+const termsResult: ExperimentResult = {
+  experiment: 'terms',
+  budget: 'smoke',
+  description: 'terms',
+  task: 'mlm',
+  seeds: [1, 2],
+  steps: 3,
+  backend: 'cpu',
+  milliseconds: 1234,
+  variantOrder: ['c2c', 'c2c+c2p', 'c2c+p2c', 'all'],
+  variants: {
+    c2c: { metrics: { probes_accuracy: { mean: 0.2, std: 0.05 }, final_loss: { mean: 3, std: 0.1 } } },
+    'c2c+c2p': { metrics: { probes_accuracy: { mean: 0.3, std: 0.02 }, final_loss: { mean: 2.8, std: 0.1 } } },
+    'c2c+p2c': { metrics: { probes_accuracy: { mean: 0.25, std: 0 }, final_loss: { mean: 2.9, std: 0.1 } } },
+    all: { metrics: { probes_accuracy: { mean: 0.4, std: 0.1 }, final_loss: { mean: 2.5, std: 0.1 } } },
+  },
+  curves: [
+    { variant: 'c2c', seed: 1, losses: [4, 3.5, 3], metrics: { probes_accuracy: 0.25 } },
+    { variant: 'c2c', seed: 2, losses: [4.1, 3.6, 3.1], metrics: { probes_accuracy: 0.15 } },
+  ],
+}
+
+describe('experiment charts', () => {
+  it('accumulates streamed step losses per variant × seed without mutating the previous curves', () => {
+    const first = appendTrainingPoints([], [
+      { variant: 'relative', seed: 1, step: 1, loss: 4 },
+      { variant: 'relative', seed: 1, step: 2, loss: 3.5 },
+    ])
+    const second = appendTrainingPoints(first, [
+      { variant: 'relative', seed: 1, step: 3, loss: 3 },
+      { variant: 'absolute', seed: 1, step: 1, loss: 4.2 },
+    ])
+    expect(first[0].points).toEqual([[1, 4], [2, 3.5]])
+    expect(second).toEqual([
+      { variant: 'relative', seed: 1, points: [[1, 4], [2, 3.5], [3, 3]] },
+      { variant: 'absolute', seed: 1, points: [[1, 4.2]] },
+    ])
+  })
+
+  it('draws one loss line per variant × seed, coloured by variant, with steps from 1', () => {
+    const option = buildLossOption(curvesFromResult(termsResult), { totalSteps: 3 }) as AnyRecord
+    expect(option.series.map((s: AnyRecord) => s.name)).toEqual(['c2c · seed 1', 'c2c · seed 2'])
+    expect(option.series[0].color).toBe(option.series[1].color)
+    expect(option.series[1].data).toEqual([[1, 4.1], [2, 3.6], [3, 3.1]])
+    expect(option.xAxis.max).toBe(3)
+    const data = extractChartData(option as never)
+    expect(data.kind === 'series' && data.series[0].points).toEqual([{ x: 1, y: 4 }, { x: 2, y: 3.5 }, { x: 3, y: 3 }])
+  })
+
+  it('picks the metric the task is judged by and lists every metric', () => {
+    expect(defaultMetric(termsResult)).toBe('probes_accuracy')
+    expect(defaultMetric({ task: 'offset' })).toBe('test_accuracy')
+    expect(metricKeys(termsResult)).toEqual(['probes_accuracy', 'final_loss'])
+  })
+
+  it('maps the terms variants to Table 4 rows (all = DeBERTa_base, c2c+p2c = −C2P, c2c+c2p = −P2C) and c2c to none', () => {
+    expect(paperValues('terms', termsResult.variantOrder, ablation)).toEqual([
+      { model: null, value: null },
+      { model: '-P2C', value: 86.0 },
+      { model: '-C2P', value: 85.9 },
+      { model: 'DeBERTa_base', value: 86.3 },
+    ])
+    expect(paperValues('emd', ['no-emd', 'emd'], ablation)).toEqual([
+      { model: '-EMD', value: 86.1 },
+      { model: 'DeBERTa_base', value: 86.3 },
+    ])
+    expect(paperValues('length', ['relative', 'absolute'], ablation)).toBeNull()
+    expect(paperValues('terms', termsResult.variantOrder, null)).toBeNull()
+  })
+
+  it('draws mean bars with ± std error bars and the paper’s numbers on a second axis', () => {
+    const paper = paperValues('terms', termsResult.variantOrder, ablation)
+    const option = buildExperimentSummaryOption(termsResult, 'probes_accuracy', paper) as AnyRecord
+    const [bars, errors, published] = option.series
+    expect(bars.type).toBe('bar')
+    expect(bars.data).toEqual([0.2, 0.3, 0.25, 0.4])
+    expect(errors.type).toBe('custom')
+    expect(errors.data[0][0]).toBe(0)
+    expect(errors.data[0][1]).toBeCloseTo(0.15)
+    expect(errors.data[0][2]).toBeCloseTo(0.25)
+    expect(errors.data[3][1]).toBeCloseTo(0.3)
+    expect(errors.data[3][2]).toBeCloseTo(0.5)
+    expect(published).toMatchObject({ type: 'bar', yAxisIndex: 1, data: [null, 86.0, 85.9, 86.3] })
+    expect(option.yAxis).toHaveLength(2)
+    expect(option.yAxis[0].max).toBe(1)
+    expect(option.yAxis[1].min).toBe(83)
+    expect(option.xAxis.data).toEqual(['c2c', 'c2c+c2p\n(-P2C)', 'c2c+p2c\n(-C2P)', 'all\n(DeBERTa_base)'])
+  })
+
+  it('has one axis and no paper series when no variant corresponds to the paper', () => {
+    const option = buildExperimentSummaryOption(termsResult, 'final_loss', null) as AnyRecord
+    expect(option.series.map((s: AnyRecord) => s.type)).toEqual(['bar', 'custom'])
+    expect(option.yAxis).toHaveLength(1)
+    expect(option.yAxis[0].max).toBeUndefined()
+    expect(option.series[0].data).toEqual([3, 2.8, 2.9, 2.5])
+  })
+
+  it('renders an error bar as a vertical line between low and high with two caps', () => {
+    const values = [2, 0.1, 0.3]
+    const api = { value: (i: number) => values[i], coord: ([x, y]: number[]) => [x * 100, 1000 - y * 1000], size: () => [50, 0] }
+    const shape = errorBarRenderItem({} as never, api as never) as AnyRecord
+    expect(shape.type).toBe('group')
+    expect(shape.children[0].shape).toEqual({ x1: 200, y1: 900, x2: 200, y2: 700 })
+    expect(shape.children[1].shape).toEqual({ x1: 196, y1: 900, x2: 204, y2: 900 })
+    expect(shape.children[2].shape).toEqual({ x1: 196, y1: 700, x2: 204, y2: 700 })
+  })
+})
