@@ -1,6 +1,5 @@
 // `deberta-lab bench`: times attention / layer / model of a preset or config.json on the current backend,
 // next to the backend's plain 2-D matmul rate on the same shapes.
-import { parseArgs } from 'node:util'
 import type { BenchmarkPart } from '../../common/api'
 import { LabError } from '../../common/errors'
 import { initBackend } from '../../core/backend'
@@ -8,6 +7,7 @@ import { runBenchmark, type BenchCaseResult } from '../../core/bench'
 import { describeConfig, PRESETS, type DebertaConfig, type PresetName } from '../../core/config'
 import type { AttentionVariant } from '../../core/flops'
 import { readConfigFile } from '../../core/load'
+import { parseCommandArgs } from '../args'
 import type { CliCommand } from '../types'
 
 const DEFAULT_SEQS = [64, 128, 256, 512]
@@ -66,14 +66,8 @@ export const benchCommand: CliCommand = {
   summary: 'time attention / layer / model of a DeBERTa-v3 preset (synthetic weights) against plain matmul',
   usage: USAGE,
   async run(argv, io) {
-    let values: ReturnType<typeof parse>['values']
-    try {
-      const parsed = parse(argv)
-      if (parsed.positionals.length > 0) throw new Error(`unexpected argument ${parsed.positionals[0]}`)
-      values = parsed.values
-    } catch (error) {
-      throw new LabError('BAD_REQUEST', `${(error as Error).message}\n\n${USAGE}`)
-    }
+    const { values, positionals } = parseCommandArgs(argv, OPTIONS, USAGE)
+    if (positionals.length > 0) throw new LabError('BAD_REQUEST', `unexpected argument ${positionals[0]}\n\n${USAGE}`)
     if (values.preset !== undefined && values.config !== undefined) throw new LabError('BAD_REQUEST', '--preset and --config exclude each other')
     let config: DebertaConfig
     let preset: string
@@ -113,19 +107,12 @@ export const benchCommand: CliCommand = {
   },
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      preset: { type: 'string' },
-      config: { type: 'string' },
-      seq: { type: 'string' },
-      part: { type: 'string' },
-      variant: { type: 'string' },
-      repeats: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  })
-}
+const OPTIONS = {
+  preset: { type: 'string' },
+  config: { type: 'string' },
+  seq: { type: 'string' },
+  part: { type: 'string' },
+  variant: { type: 'string' },
+  repeats: { type: 'string' },
+  json: { type: 'boolean' },
+} as const

@@ -1,13 +1,13 @@
 // `deberta-lab forward <model-dir> --inputs <inputs.json> --out <out.safetensors> [--components] [--emd]`:
 // runs the model on given token ids and writes every tensor under the names of the golden files.
 import * as fs from 'node:fs'
-import { parseArgs } from 'node:util'
 import { LabError } from '../../common/errors'
 import { initBackend } from '../../core/backend'
 import { writeSafetensors, type HostTensor } from '../../core/checkpoint'
 import { loadPretrained } from '../../core/load'
 import { findMaskPositions, type FloatArray, type ForwardResult } from '../../core/model'
 import { findTokenizerFiles, loadTokenizerSync } from '../../core/tokenizer'
+import { parseCommandArgs } from '../args'
 import type { CliCommand } from '../types'
 
 const USAGE = `Usage: deberta-lab forward <model-dir> --inputs <inputs.json> --out <out.safetensors> [options]
@@ -128,13 +128,7 @@ export const forwardCommand: CliCommand = {
   summary: 'run a model folder on token ids and write hidden states, attentions, components and MLM logits (safetensors)',
   usage: USAGE,
   async run(argv, io) {
-    let parsed: ReturnType<typeof parse>
-    try {
-      parsed = parse(argv)
-    } catch (error) {
-      throw new LabError('BAD_REQUEST', `${(error as Error).message}\n\n${USAGE}`)
-    }
-    const { values, positionals } = parsed
+    const { values, positionals } = parseCommandArgs(argv, OPTIONS, USAGE)
     if (positionals.length !== 1) throw new LabError('BAD_REQUEST', `expected exactly one <model-dir>\n\n${USAGE}`)
     if (!values.inputs || !values.out) throw new LabError('BAD_REQUEST', `--inputs and --out are required\n\n${USAGE}`)
     const variant = values.variant ?? 'discriminator'
@@ -193,19 +187,12 @@ export const forwardCommand: CliCommand = {
   },
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      inputs: { type: 'string' },
-      out: { type: 'string' },
-      components: { type: 'boolean' },
-      emd: { type: 'boolean' },
-      p2p: { type: 'boolean' },
-      'mask-id': { type: 'string' },
-      variant: { type: 'string' },
-    },
-  })
-}
+const OPTIONS = {
+  inputs: { type: 'string' },
+  out: { type: 'string' },
+  components: { type: 'boolean' },
+  emd: { type: 'boolean' },
+  p2p: { type: 'boolean' },
+  'mask-id': { type: 'string' },
+  variant: { type: 'string' },
+} as const

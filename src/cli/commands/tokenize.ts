@@ -1,7 +1,7 @@
 // `deberta-lab tokenize <model-dir> --text "..." [--pair "..."]`: prints the encoding as JSON.
-import { parseArgs } from 'node:util'
 import { LabError } from '../../common/errors'
 import { loadTokenizer } from '../../core/tokenizer'
+import { parseCommandArgs } from '../args'
 import type { CliCommand } from '../types'
 
 const USAGE = `Usage: deberta-lab tokenize <model-dir> --text "..." [--pair "..."] [--compact]
@@ -20,13 +20,7 @@ export const tokenizeCommand: CliCommand = {
   summary: 'tokenize text with a model folder\'s tokenizer and print ids, tokens and offsets as JSON',
   usage: USAGE,
   async run(argv, io) {
-    let parsed: ReturnType<typeof parse>
-    try {
-      parsed = parse(argv)
-    } catch (error) {
-      throw new LabError('BAD_REQUEST', `${(error as Error).message}\n\n${USAGE}`)
-    }
-    const { values, positionals } = parsed
+    const { values, positionals } = parseCommandArgs(argv, OPTIONS, USAGE)
     if (positionals.length !== 1) throw new LabError('BAD_REQUEST', `expected exactly one <model-dir>\n\n${USAGE}`)
     if (values.text === undefined) throw new LabError('BAD_REQUEST', `--text is required\n\n${USAGE}`)
     const tokenizer = await loadTokenizer(positionals[0])
@@ -42,14 +36,7 @@ export const tokenizeCommand: CliCommand = {
   },
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: { text: { type: 'string' }, pair: { type: 'string' }, compact: { type: 'boolean' } },
-  })
-}
+const OPTIONS = { text: { type: 'string' }, pair: { type: 'string' }, compact: { type: 'boolean' } } as const
 
 /** Pretty JSON with each array on one line (readable for long token lists). */
 function formatJson(value: Record<string, unknown>): string {
