@@ -5,10 +5,10 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { e2eSkipped, launchBrowser, startServe, type ServedLab } from './harness'
+import { e2eSkipped, launchBrowser, startServe, type ServedLab, SCREENSHOT_DIR } from './harness'
 
 const TABS = ['problem', 'attention', 'relative', 'decoding', 'benchmarks'] as const
-const SCREENSHOTS = join('docs', 'screenshots')
+const SCREENSHOTS = SCREENSHOT_DIR
 
 let lab: ServedLab
 let browser: Browser

@@ -8,6 +8,12 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 
 export const e2eSkipped = process.env.E2E === 'skip'
 
+/**
+ * Where the e2e run saves its screenshots: test-results/screenshots (git-ignored) by default, so `npm test`
+ * leaves the work tree clean; `UPDATE_SCREENSHOTS=1` writes the README's docs/screenshots instead.
+ */
+export const SCREENSHOT_DIR = process.env.UPDATE_SCREENSHOTS === '1' ? join('docs', 'screenshots') : join('test-results', 'screenshots')
+
 export function findChromium(): string | undefined {
   const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']
   return candidates.find((path): path is string => !!path && existsSync(path))

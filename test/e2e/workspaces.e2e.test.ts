@@ -2,7 +2,7 @@
 // driven in a real Chromium. For each workspace: run it with its defaults, check that every chart draws exactly
 // what the lab computes for the same request (asked again through the API), export the main chart as PNG
 // (2×, non-blank, decoded with node:zlib) and SVG, let the session autosave, reload the page and check the
-// same charts come back with the same data, and save a screenshot to docs/screenshots/<workspace>.png.
+// same charts come back with the same data, and save a screenshot of each (UPDATE_SCREENSHOTS=1: into docs/screenshots).
 // Benchmarks also cancel a long run. A last test drives session management in the sidebar.
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -20,9 +20,9 @@ import type {
   TokenPrediction,
 } from '../../src/common/api'
 import type { RunRecord, SessionSnapshot, SessionSummary, WorkspaceId } from '../../src/common/sessions'
-import { callApi, e2eSkipped, launchBrowser, startServe, type ServedLab } from './harness'
+import { callApi, e2eSkipped, launchBrowser, startServe, type ServedLab, SCREENSHOT_DIR } from './harness'
 
-const SCREENSHOTS = join('docs', 'screenshots')
+const SCREENSHOTS = SCREENSHOT_DIR
 const TOLERANCE = 1e-6
 const APP_NAME = 'DeBERTa Lab'
 
