@@ -184,6 +184,11 @@ export class LabSessions {
     this.logMetrics(handle, experimentMetricPoints(result))
   }
 
+  /** Stores trained weights (safetensors blobs) as 'weights' artifacts linked to the run. */
+  saveWeights(handle: RunHandle, weights: ReadonlyArray<{ name: string; data: Uint8Array }>): void {
+    for (const w of weights) this.store.putArtifact({ sessionId: handle.sessionId, runId: handle.runId, name: w.name, kind: 'weights', data: w.data })
+  }
+
   finishRun(handle: RunHandle, status: 'done' | 'failed' | 'cancelled', result?: unknown, error?: string): string {
     this.store.finishRun(handle.runId, { status, result, error: error ?? null })
     this.changed(handle.sessionId)

@@ -6,6 +6,7 @@ import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { trainCommand } from '../../src/cli/commands/train'
 import type { CliIo } from '../../src/cli/types'
+import { openSafetensors } from '../../src/core/checkpoint'
 import { openStore } from '../../src/store'
 
 interface Captured {
@@ -61,6 +62,25 @@ describe('deberta-lab train', () => {
       expect(metrics.some((m) => m.key === 'eval/probes_accuracy')).toBe(true)
       const top = runs.find((r) => r.name === 'train attention')!
       expect((top.result as { variants: Record<string, unknown> }).variants).toHaveProperty('deberta')
+
+      // every run's final weights are a safetensors artifact with the checkpoint key names
+      const weights = store.listArtifacts(summary.sessionId).filter((a) => a.kind === 'weights')
+      expect(weights.map((a) => a.name).sort()).toEqual(['bert/seed1', 'bert/seed2', 'bert/seed3', 'deberta/seed1', 'deberta/seed2', 'deberta/seed3'].map((n) => `${n}.safetensors`))
+      const bertSeed2 = weights.find((a) => a.name === 'bert/seed2.safetensors')!
+      expect(bertSeed2.runId).toBe(run.id)
+      const file = path.join(tmp, 'w.safetensors')
+      fs.writeFileSync(file, store.getArtifactData(bertSeed2.sha256))
+      const source = openSafetensors(file)
+      try {
+        const names = source.entries().map((e) => e.name)
+        expect(names.some((n) => n.endsWith('embeddings.word_embeddings.weight'))).toBe(true)
+        expect(names.some((n) => n.endsWith('attention.self.query.weight'))).toBe(true)
+        expect(source.entries().every((e) => e.dtype === 'F32' && e.shape.every((d) => d > 0))).toBe(true)
+      } finally {
+        source.close()
+      }
+      // different seeds trained different weights
+      expect(new Set(weights.map((a) => a.sha256)).size).toBe(6)
     } finally {
       store.close()
     }
@@ -95,6 +115,36 @@ describe('deberta-lab train', () => {
       expect(reopened.listRuns(session.id)).toHaveLength(5)
     } finally {
       reopened.close()
+    }
+  })
+
+  it('Ctrl-C stops at the next step: exit 130, the open runs recorded as cancelled, nothing on stdout', async () => {
+    const c = capture()
+    const timer = setInterval(() => {
+      // interrupt once the first run is under way
+      if (/step \d+\/\d+ loss/.test(c.stderr())) {
+        clearInterval(timer)
+        process.emit('SIGINT')
+      }
+    }, 20)
+    try {
+      const code = await trainCommand.run(['--experiment', 'terms', '--budget', 'default', '--seeds', '3', '--store', storePath], c.io)
+      expect(code).toBe(130)
+    } finally {
+      clearInterval(timer)
+    }
+    expect(c.stdout()).toBe('')
+    expect(c.stderr()).toMatch(/cancelled: terms stopped by Ctrl-C/)
+    expect(process.listenerCount('SIGINT')).toBe(0)
+    const store = openStore(storePath)
+    try {
+      const [session] = store.listSessions()
+      const runs = store.listRuns(session.id)
+      expect(runs.length).toBeGreaterThanOrEqual(2)
+      expect(runs.filter((r) => r.status === 'cancelled').map((r) => r.name).sort()).toEqual(['terms/c2c/seed 1', 'train terms'].sort())
+      expect(runs.every((r) => r.status === 'cancelled')).toBe(true)
+    } finally {
+      store.close()
     }
   })
 

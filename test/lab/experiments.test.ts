@@ -68,6 +68,21 @@ describe('runExperiment in the lab service', () => {
       expect(loss.map((m) => m.value)).toEqual(result.curves[0].losses)
       expect(metrics.find((m) => m.key === 'absolute/seed1/eval/test_accuracy')?.value).toBe(result.curves[1].metrics.test_accuracy)
       expect(metrics.find((m) => m.key === 'relative/test_accuracy/mean')?.value).toBe(result.variants.relative.metrics.test_accuracy.mean)
+      // the final weights of every variant × seed are stored with the run (safetensors), not sent to the renderer
+      const weights = store.listArtifacts(session.id).filter((a) => a.kind === 'weights')
+      expect(weights.map((a) => [a.name, a.runId])).toEqual(
+        expect.arrayContaining([
+          ['relative/seed1.safetensors', result.runId],
+          ['absolute/seed1.safetensors', result.runId],
+        ]),
+      )
+      expect(weights).toHaveLength(2)
+      const bytes = store.getArtifactData(weights[0].sha256)
+      const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true))
+      const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Record<string, unknown>
+      expect(header.__metadata__).toMatchObject({ experiment: 'length', seed: '1' })
+      expect(Object.keys(header).some((k) => k.endsWith('attention.self.query_proj.weight') || k.endsWith('attention.self.query.weight'))).toBe(true)
+      expect(result).not.toHaveProperty('weights')
     } finally {
       store.close()
     }

@@ -1,6 +1,7 @@
 // `deberta-lab train`: runs one of the paper's ablations (src/core/train/experiments.ts) for real — trains
 // small DeBERTa / BERT variants with several seeds — and records every run with its loss and accuracy
-// curves in the experiment store. Progress on stderr; one JSON line on stdout.
+// curves and final weights (`<variant>/seed<k>.safetensors`) in the experiment store. Progress on stderr; one
+// JSON line on stdout. Ctrl-C stops at the next training step, records the runs as cancelled and exits 130.
 import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { parseArgs } from 'node:util'
@@ -11,8 +12,10 @@ import {
   DEFAULT_SEEDS,
   EXPERIMENT_NAMES,
   experimentPreset,
+  encodeTrainedWeights,
   parseExperimentConfig,
-  runExperiment,
+  runExperimentAsync,
+  weightsArtifactName,
   type Budget,
   type ExperimentConfig,
   type ExperimentName,
@@ -48,6 +51,9 @@ Options:
   --budget <b>       smoke (seconds), default (minutes), full (longer, bigger models); default: default
   --session <id>     record the runs in this session (default: a new session "train: <experiment>")
   --store PATH       experiment store file (default: DEBERTA_LAB_STORE, else the user data folder)
+
+Each run's final weights are stored in the session as a safetensors artifact <variant>/seed<k>.safetensors.
+Ctrl-C stops at the next training step, records the runs as cancelled and exits with code 130.
 
 Output: progress on stderr; one JSON line on stdout:
   {"experiment", "budget", "backend", "seeds", "sessionId", "seconds",
@@ -97,12 +103,24 @@ export function summarize(result: ExperimentResult): Record<string, Record<strin
 
 const round = (x: number): number => Number(x.toPrecision(6))
 
-function record(store: ExperimentStore, config: ExperimentConfig, sessionId: string, backend: string, budget: Budget, io: CliIo): ExperimentResult {
+/** The exit code of a command stopped by SIGINT (128 + 2), as shells report it. */
+export const EXIT_INTERRUPTED = 130
+
+async function record(
+  store: ExperimentStore,
+  config: ExperimentConfig,
+  sessionId: string,
+  backend: string,
+  budget: Budget,
+  io: CliIo,
+  checkCancelled: () => void,
+): Promise<ExperimentResult> {
   const summaryRun = store.startRun({ sessionId, kind: 'experiment', name: `train ${config.name}`, config: { budget, experiment: config }, backend })
   let current: { id: string; label: string } | null = null
   const every = Math.max(1, Math.floor(config.training.steps / PROGRESS_LINES_PER_RUN))
   try {
-    const result = runExperiment(config, {
+    const result = await runExperimentAsync(config, {
+      checkCancelled,
       onRunStart: ({ variant, seed, run, runCount, model }) => {
         const label = `${config.name}/${variant}/seed ${seed}`
         const started = store.startRun({ sessionId, kind: 'experiment', name: label, config: { experiment: config.name, budget, variant, seed, model, task: config.task, training: config.training }, seed, backend })
@@ -114,8 +132,15 @@ function record(store: ExperimentStore, config: ExperimentConfig, sessionId: str
           io.stderr(`  step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)} acc ${p.accuracy.toFixed(3)} lr ${p.learningRate.toExponential(2)}\n`)
         }
       },
-      onRunEnd: (run) => {
+      onRunEnd: (run, model) => {
         if (!current) return
+        store.putArtifact({
+          sessionId,
+          runId: current.id,
+          name: weightsArtifactName(run.variant, run.seed),
+          kind: 'weights',
+          data: encodeTrainedWeights(model, { experiment: config.name, variant: run.variant, seed: String(run.seed) }),
+        })
         const steps = run.losses.length
         store.logMetrics(current.id, [
           ...run.losses.map((value, k) => ({ key: 'train/loss', step: k + 1, value })),
@@ -162,28 +187,52 @@ export const trainCommand: CliCommand = {
     if (!Number.isInteger(seeds) || seeds < 1 || seeds > MAX_SEEDS) throw badRequest(`--seeds must be an integer in [1, ${MAX_SEEDS}]`)
     const config = loadExperiment(values.experiment, budget, seeds)
 
-    const backend = await initBackend()
-    const path = resolveStorePath({ cliFlag: values.store, env: process.env, platform: process.platform, home: homedir() })
-    const { store, notice } = openStoreSafely(path)
-    if (notice) io.stderr(`note: the store at ${path} was damaged (${notice.reason}); it was moved to ${notice.movedTo} and a fresh store was opened\n`)
+    // Ctrl-C: stop at the next training step (a second Ctrl-C falls back to the default: exit at once).
+    let interrupted = false
+    const onSigint = (): void => {
+      interrupted = true
+      io.stderr('interrupt: stopping at the next step (Ctrl-C again to quit at once)\n')
+    }
+    process.once('SIGINT', onSigint)
     try {
-      const sessionId = values.session ? store.getSession(values.session).id : store.createSession({ name: `train: ${config.name}` }).id
-      io.stderr(`${config.name} (${budget}, ${config.variants.length} variants × ${config.seeds.length} seeds, backend ${backend.name}) → session ${sessionId}\n`)
-      const result = record(store, config, sessionId, backend.name, budget, io)
-      io.stdout(
-        JSON.stringify({
-          experiment: config.name,
-          budget,
-          backend: backend.name,
-          seeds: config.seeds,
-          sessionId,
-          seconds: round(result.milliseconds / 1000),
-          variants: summarize(result),
-        }) + '\n',
-      )
-      return 0
+      return await trainInStore(values, config, budget, io, () => interrupted)
     } finally {
-      store.close()
+      process.removeListener('SIGINT', onSigint)
     }
   },
+}
+
+async function trainInStore(values: ReturnType<typeof parse>, config: ExperimentConfig, budget: Budget, io: CliIo, isInterrupted: () => boolean): Promise<number> {
+  const backend = await initBackend()
+  const path = resolveStorePath({ cliFlag: values.store, env: process.env, platform: process.platform, home: homedir() })
+  const { store, notice } = openStoreSafely(path)
+  if (notice) io.stderr(`note: the store at ${path} was damaged (${notice.reason}); it was moved to ${notice.movedTo} and a fresh store was opened\n`)
+  try {
+    const sessionId = values.session ? store.getSession(values.session).id : store.createSession({ name: `train: ${config.name}` }).id
+    io.stderr(`${config.name} (${budget}, ${config.variants.length} variants × ${config.seeds.length} seeds, backend ${backend.name}) → session ${sessionId}\n`)
+    let result: ExperimentResult
+    try {
+      result = await record(store, config, sessionId, backend.name, budget, io, () => {
+        if (isInterrupted()) throw new LabError('CANCELLED', 'interrupted (Ctrl-C)')
+      })
+    } catch (error) {
+      if (!(error instanceof LabError && error.code === 'CANCELLED')) throw error
+      io.stderr(`cancelled: ${config.name} stopped by Ctrl-C; the runs are recorded as cancelled in session ${sessionId}\n`)
+      return EXIT_INTERRUPTED
+    }
+    io.stdout(
+      JSON.stringify({
+        experiment: config.name,
+        budget,
+        backend: backend.name,
+        seeds: config.seeds,
+        sessionId,
+        seconds: round(result.milliseconds / 1000),
+        variants: summarize(result),
+      }) + '\n',
+    )
+    return 0
+  } finally {
+    store.close()
+  }
 }

@@ -7,7 +7,7 @@ import { openSafetensors } from './safetensors'
 import type { TensorSource } from './types'
 
 export type { HostTensor, StoredDType, TensorEntry, TensorSource } from './types'
-export { openSafetensors, writeSafetensors, writeSafetensorsLazy, MAX_SAFETENSORS_HEADER } from './safetensors'
+export { encodeSafetensors, openSafetensors, writeSafetensors, writeSafetensorsLazy, MAX_SAFETENSORS_HEADER } from './safetensors'
 export type { SafetensorsSource, LazyHostTensor } from './safetensors'
 export { openPytorch } from './pytorch'
 export { writePytorchStateDict, writeZip, PickleBuilder } from './pytorch-writer'

@@ -185,10 +185,7 @@ export interface LazyHostTensor {
   data: () => HostTensor['data']
 }
 
-/**
- * Writes a safetensors file atomically (temp file in the same folder, then rename). 8-byte tensors are laid out
- * first and the header is padded with spaces to a multiple of 8, so every tensor is aligned to its element size.
- */
+/** Writes a safetensors file atomically (temp file in the same folder, then rename); layout: safetensorsLayout. */
 export function writeSafetensors(path: string, tensors: Record<string, HostTensor>, metadata?: Record<string, string>): void {
   writeSafetensorsLazy(
     path,
@@ -198,6 +195,40 @@ export function writeSafetensors(path: string, tensors: Record<string, HostTenso
 }
 
 export function writeSafetensorsLazy(path: string, tensors: LazyHostTensor[], metadata?: Record<string, string>): void {
+  const { ordered, sizes, head } = safetensorsLayout(tensors, metadata)
+  writeAtomically(path, (fd) => {
+    writeAll(fd, head)
+    ordered.forEach((t, i) => {
+      const data = t.data()
+      checkHostData(t.name, t.dtype, data, sizes[i])
+      writeAll(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+    })
+  })
+}
+
+/** A safetensors file in memory (same layout as writeSafetensors): for small models stored as one blob. */
+export function encodeSafetensors(tensors: Record<string, HostTensor>, metadata?: Record<string, string>): Uint8Array {
+  const { ordered, sizes, head } = safetensorsLayout(
+    Object.entries(tensors).map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape, data: () => t.data })),
+    metadata,
+  )
+  const out = new Uint8Array(head.byteLength + sizes.reduce((a, b) => a + b, 0))
+  out.set(head, 0)
+  let offset = head.byteLength
+  ordered.forEach((t, i) => {
+    const data = t.data()
+    checkHostData(t.name, t.dtype, data, sizes[i])
+    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), offset)
+    offset += sizes[i]
+  })
+  return out
+}
+
+/**
+ * The tensor order, data sizes and the bytes before the data (u64 header length + JSON header). 8-byte tensors
+ * come first and the header is padded with spaces to a multiple of 8, so every tensor is aligned to its element size.
+ */
+function safetensorsLayout(tensors: LazyHostTensor[], metadata?: Record<string, string>): { ordered: LazyHostTensor[]; sizes: number[]; head: Uint8Array } {
   const seen = new Set<string>()
   for (const t of tensors) {
     if (t.name === '__metadata__' || seen.has(t.name)) {
@@ -221,18 +252,10 @@ export function writeSafetensorsLazy(path: string, tensors: LazyHostTensor[], me
   const jsonBytes = Buffer.byteLength(json, 'utf8')
   json += ' '.repeat((8 - (jsonBytes % 8)) % 8)
   const headerBytes = Buffer.from(json, 'utf8')
-  const prefix = Buffer.alloc(8)
-  prefix.writeBigUInt64LE(BigInt(headerBytes.length))
-
-  writeAtomically(path, (fd) => {
-    writeAll(fd, prefix)
-    writeAll(fd, headerBytes)
-    ordered.forEach((t, i) => {
-      const data = t.data()
-      checkHostData(t.name, t.dtype, data, sizes[i])
-      writeAll(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
-    })
-  })
+  const head = new Uint8Array(8 + headerBytes.length)
+  new DataView(head.buffer).setBigUint64(0, BigInt(headerBytes.length), true)
+  head.set(headerBytes, 8)
+  return { ordered, sizes, head }
 }
 
 function checkHostData(name: string, dtype: HostTensor['dtype'], data: HostTensor['data'], bytes: number): void {

@@ -8,6 +8,7 @@
 //   length     relative vs absolute positions on the offset task, trained short, tested long
 //   clipping   clipped relative distances k ∈ {2, 5, 6, 16} and log buckets, on the offset task (offset 4)
 import { LabError } from '../../common/errors'
+import { encodeSafetensors } from '../checkpoint/safetensors'
 import {
   mlmBatch,
   offsetBatch,
@@ -21,7 +22,7 @@ import {
   type LengthRange,
 } from './data'
 import { defaultTrainableConfig, MAX_TRAIN_HIDDEN, MAX_TRAIN_LENGTH, TrainableModel, type EvalResult, type TrainableConfig } from './model'
-import { train, type TrainProgress, type TrainResult } from './trainer'
+import { drain, trainSteps, type TrainProgress, type TrainResult } from './trainer'
 
 export const EXPERIMENT_NAMES = ['attention', 'terms', 'emd', 'length', 'clipping'] as const
 export type ExperimentName = (typeof EXPERIMENT_NAMES)[number]
@@ -401,6 +402,21 @@ const evalDataSeed = (seed: number): number => (seed * 0x85ebca6b + 0x2545f491) 
 
 /** Trains and evaluates every variant × seed (synchronously; call from a worker or the CLI). */
 export function runExperiment(config: ExperimentConfig, hooks: RunHooks = {}): ExperimentResult {
+  return drain(experimentSteps(config, hooks))
+}
+
+/** runExperiment letting the event loop run between training steps (e.g. for a SIGINT handler to set a cancel flag). */
+export async function runExperimentAsync(config: ExperimentConfig, hooks: RunHooks = {}): Promise<ExperimentResult> {
+  const steps = experimentSteps(config, hooks)
+  for (;;) {
+    const next = steps.next()
+    if (next.done) return next.value
+    await new Promise<void>((resolve) => setImmediate(resolve))
+  }
+}
+
+/** runExperiment as a generator that yields after every training step. */
+export function* experimentSteps(config: ExperimentConfig, hooks: RunHooks = {}): Generator<void, ExperimentResult> {
   validateExperiment(config)
   const started = performance.now()
   const runs: RunSummary[] = []
@@ -415,7 +431,7 @@ export function runExperiment(config: ExperimentConfig, hooks: RunHooks = {}): E
       try {
         const batches = makeBatches(config.task, new Rng(trainDataSeed(seed)), new Rng(evalDataSeed(seed)), t.batchSize)
         const run = runIndex
-        const result = train(model, {
+        const result = yield* trainSteps(model, {
           learningRate: t.learningRate,
           warmupSteps: t.warmupSteps,
           totalSteps: t.steps,
@@ -452,4 +468,19 @@ export function runExperiment(config: ExperimentConfig, hooks: RunHooks = {}): E
     return { name: v.name, metrics }
   })
   return { name: config.name, task: config.task.kind, variants, runs, milliseconds: performance.now() - started }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trained weights
+
+/** Name of a run's final weights artifact: `<variant>/seed<k>.safetensors`. */
+export function weightsArtifactName(variant: string, seed: number): string {
+  return `${variant}/seed${seed}.safetensors`
+}
+
+/** A trained model's weights as an in-memory safetensors file: checkpoint key names, torch layout, F32. */
+export function encodeTrainedWeights(model: TrainableModel, metadata?: Record<string, string>): Uint8Array {
+  const shapes = model.weightShapes()
+  const tensors = Object.fromEntries(Object.entries(model.exportWeights()).map(([name, data]) => [name, { dtype: 'F32' as const, shape: shapes[name], data }]))
+  return encodeSafetensors(tensors, metadata)
 }

@@ -253,8 +253,21 @@ export class TrainableModel {
   // -------------------------------------------------------------------------------------------
   // Forward (call inside tf.tidy or an optimizer's loss function)
 
-  /** MLM logits at every position: [B·T, V]. */
+  /** MLM logits at every position: [B·T, V] (the EMD's when the model has one, as in pre-training). */
   logits(batch: Batch): tf.Tensor2D {
+    return this.headLogits(batch, false).main
+  }
+
+  /**
+   * Both decoders of an EMD model: `main` the EMD logits, `plain` the LM head on the last layer's output
+   * (what the inference core calls plain logits). Without EMD `plain` is `main`. [B·T, V] each.
+   */
+  bothLogits(batch: Batch): { main: tf.Tensor2D; plain: tf.Tensor2D } {
+    const { main, plain } = this.headLogits(batch, true)
+    return { main, plain: plain ?? main }
+  }
+
+  private headLogits(batch: Batch, withPlain: boolean): { main: tf.Tensor2D; plain?: tf.Tensor2D } {
     this.assertAlive()
     const { batchSize: B, length: T } = batch
     if (T > this.maxLength) {
@@ -280,6 +293,12 @@ export class TrainableModel {
       hiddenPrev = x
       x = this.layer(this.layers[l], x, x, B, T, maskBias, tables)
     }
+    // LM head: LayerNorm(gelu(dense(x)))·wordᵀ + bias
+    const lmHead = (h: tf.Tensor2D): tf.Tensor2D => {
+      const transformed = layerNormVar(gelu(linearVar(h, this.head.dense)), this.head.norm, eps) // [N, H]
+      return tf.add(matMulFast(transformed, tf.transpose(this.word) as tf.Tensor2D), this.head.bias) as tf.Tensor2D // [N, V]
+    }
+    const plain = this.config.emd && withPlain ? lmHead(x) : undefined
     if (this.config.emd) {
       // official EnhancedMaskDecoder: z = P[0:T] + h_{L−1}; out = Layer_{L−1}(query, kv = h_{L−1}) twice
       const rows = tf.slice(this.position!, [0, 0], [T, H]) // [T, H]
@@ -287,9 +306,7 @@ export class TrainableModel {
       for (let k = 0; k < 2; k++) query = this.layer(this.layers[L - 1], query, hiddenPrev, B, T, maskBias, tables)
       x = query
     }
-    // LM head: LayerNorm(gelu(dense(x)))·wordᵀ + bias
-    const transformed = layerNormVar(gelu(linearVar(x, this.head.dense)), this.head.norm, eps) // [N, H]
-    return tf.add(matMulFast(transformed, tf.transpose(this.word) as tf.Tensor2D), this.head.bias) as tf.Tensor2D // [N, V]
+    return { main: lmHead(x), plain }
   }
 
   /** Mean cross-entropy over the labelled positions (scalar). */

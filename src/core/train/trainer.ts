@@ -128,6 +128,11 @@ export interface TrainOptions extends ScheduleConfig {
   onProgress?: (progress: TrainProgress) => void
   /** called before every step; throw (e.g. LabError CANCELLED) to stop */
   checkCancelled?: () => void
+  /**
+   * The loss to minimise and the logits scored for the step's accuracy (runs inside the gradient tape).
+   * Default: model.logits and the masked cross-entropy.
+   */
+  objective?: (model: TrainableModel, batch: Batch) => { loss: tf.Scalar; logits: tf.Tensor2D }
 }
 
 export interface TrainResult {
@@ -140,6 +145,22 @@ export interface TrainResult {
 
 /** Trains the model in place. Leaves no tensors behind (also when cancelled). */
 export function train(model: TrainableModel, options: TrainOptions): TrainResult {
+  return drain(trainSteps(model, options))
+}
+
+/** Runs a step generator to its end synchronously. */
+export function drain<R>(steps: Generator<void, R>): R {
+  for (;;) {
+    const next = steps.next()
+    if (next.done) return next.value
+  }
+}
+
+/**
+ * train() one step at a time: yields after every step, so an async caller can let the event loop run between
+ * steps (a CLI's SIGINT handler, say). Closing the generator early (return / throw) still frees the optimizer.
+ */
+export function* trainSteps(model: TrainableModel, options: TrainOptions): Generator<void, TrainResult> {
   const { totalSteps } = options
   if (!Number.isInteger(totalSteps) || totalSteps < 1) throw new LabError('INPUT_INVALID', `totalSteps must be a positive integer (got ${totalSteps})`)
   const variables = model.variables
@@ -152,6 +173,11 @@ export function train(model: TrainableModel, options: TrainOptions): TrainResult
       const batch = options.makeBatch(s)
       let predictions: tf.Tensor | null = null
       const { value, grads } = tf.variableGrads(() => {
+        if (options.objective) {
+          const { loss, logits } = options.objective(model, batch)
+          predictions = tf.keep(tf.argMax(logits, 1))
+          return loss
+        }
         const logits = model.logits(batch)
         predictions = tf.keep(tf.argMax(logits, 1))
         return model.lossFromLogits(logits, batch)
@@ -181,6 +207,7 @@ export function train(model: TrainableModel, options: TrainOptions): TrainResult
         tf.dispose(Object.values(grads))
         if (predictions) (predictions as tf.Tensor).dispose()
       }
+      yield
     }
   } finally {
     optimizer.dispose()

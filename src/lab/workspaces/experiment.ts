@@ -1,8 +1,16 @@
 // Experiments: one of the paper's ablations (src/core/train/experiments.ts preset) trained in the worker —
 // every variant × seed — with progress carrying each step's loss (for a live curve) and cancel between steps.
 // The result holds per-variant means/stds and every run's loss curve; the service records it and its metrics.
+// With a session, the job value also carries each run's final weights (a safetensors blob per variant × seed —
+// the models are tiny, tens of kB) for the service to store; the service strips them from the LabApi result.
 import type { ExperimentRequest, ExperimentResult, TrainingProgress } from '../../common/api'
-import { experimentPreset, runExperiment, type ExperimentResult as CoreExperimentResult } from '../../core/train/experiments'
+import {
+  encodeTrainedWeights,
+  experimentPreset,
+  runExperiment,
+  weightsArtifactName,
+  type ExperimentResult as CoreExperimentResult,
+} from '../../core/train/experiments'
 import type { JobHandler } from '../jobs'
 
 /** Progress events at most this often (above the worker's 100 ms throttle, so none carrying points is dropped). */
@@ -30,13 +38,28 @@ export function toExperimentResult(core: CoreExperimentResult, request: Experime
   }
 }
 
-export const experiment: JobHandler<ExperimentRequest, ExperimentResult> = async (context, request) => {
+/** One run's final weights: a safetensors file named `<variant>/seed<k>.safetensors`. */
+export interface TrainedWeights {
+  variant: string
+  seed: number
+  name: string
+  data: Uint8Array
+}
+
+/** What the worker returns: the LabApi result plus, when recording into a session, the trained weights. */
+export type ExperimentJobValue = ExperimentResult & { weights?: TrainedWeights[] }
+
+export const experiment: JobHandler<ExperimentRequest, ExperimentJobValue> = async (context, request) => {
   const config = experimentPreset(request.experiment, request.budget, request.seeds)
   const runCount = config.variants.length * config.seeds.length
   let pending: TrainingProgress['points'] = []
   let lastSent = Date.now()
   context.progress(0, `${config.name}: ${config.variants.length} variants × ${config.seeds.length} seeds`)
+  const weights: TrainedWeights[] = []
   const core = runExperiment(config, {
+    onRunEnd: request.sessionId
+      ? (run, model) => weights.push({ variant: run.variant, seed: run.seed, name: weightsArtifactName(run.variant, run.seed), data: encodeTrainedWeights(model, { experiment: config.name, variant: run.variant, seed: String(run.seed) }) })
+      : undefined,
     checkCancelled: () => context.checkCancelled(),
     onProgress: (p) => {
       pending.push({ variant: p.variant, seed: p.seed, step: p.step, loss: compact(p.loss) })
@@ -50,5 +73,6 @@ export const experiment: JobHandler<ExperimentRequest, ExperimentResult> = async
   })
   // fraction 1 is never throttled: the last points arrive before the result
   context.progress(1, 'evaluated', { run: runCount - 1, runCount, totalSteps: config.training.steps, points: pending })
-  return toExperimentResult(core, request, { description: config.description, steps: config.training.steps, seeds: config.seeds, backend: context.backend })
+  const result = toExperimentResult(core, request, { description: config.description, steps: config.training.steps, seeds: config.seeds, backend: context.backend })
+  return request.sessionId ? { ...result, weights } : result
 }
