@@ -1,7 +1,8 @@
 // Hugging Face `tokenizer.json` (the `tokenizers` library format), the subset DeBERTa repositories use:
 //   normalizers    Sequence, Precompiled, Replace, Strip, Lowercase, NFC/NFD/NFKC/NFKD, StripAccents, Prepend
 //   pre-tokenizers Sequence, Metaspace, ByteLevel, WhitespaceSplit, Whitespace, Punctuation, Digits, Split
-//   models         Unigram (deberta-v3 conversions), BPE (deberta v1 / roberta-style conversions)
+//   models         Unigram (deberta-v3 conversions), BPE (deberta v1 / roberta-style conversions),
+//                  WordLevel (whole words → ids, unknown words → unk_token; the lab's toy model)
 //   post-processor TemplateProcessing, RobertaProcessing, BertProcessing, ByteLevel, Sequence
 // Anything else throws TOKENIZER_FORMAT naming the component. Added tokens are split off first (exact match on
 // the raw text, lstrip/rstrip honoured).
@@ -283,9 +284,37 @@ function buildPreTokenizer(spec: unknown, flags: { byteLevel: boolean; metaspace
 
 // ---- models ------------------------------------------------------------------------------------------------------
 
-function buildModel(spec: unknown): { model: Model; kind: 'Unigram' | 'BPE' } {
+type ModelKind = 'Unigram' | 'BPE' | 'WordLevel'
+
+function buildModel(spec: unknown): { model: Model; kind: ModelKind } {
   const m = obj(spec, 'model')
   const type = m.type ?? (Array.isArray(m.vocab) ? 'Unigram' : m.merges ? 'BPE' : undefined)
+  if (type === 'WordLevel') {
+    // tokenizers models/wordlevel: each pre-tokenized word is one token, or unk_token when not in the vocabulary
+    const vocabObj = obj(m.vocab, 'WordLevel model vocab')
+    const vocab = new Map<string, number>()
+    for (const [t, id] of Object.entries(vocabObj)) {
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw fail(`WordLevel vocab id of ${JSON.stringify(t)} is invalid`)
+      vocab.set(t, id)
+    }
+    const unkToken = typeof m.unk_token === 'string' ? m.unk_token : undefined
+    const unkId = unkToken === undefined ? undefined : vocab.get(unkToken)
+    if (unkToken !== undefined && unkId === undefined) throw fail(`WordLevel unk_token ${JSON.stringify(unkToken)} is not in the vocabulary`)
+    const byId = new Map([...vocab].map(([t, id]) => [id, t]))
+    return {
+      kind: 'WordLevel',
+      model: {
+        size: maxOf(vocab.values(), -1) + 1,
+        idToToken: (id) => byId.get(id),
+        tokenToId: (t) => vocab.get(t),
+        tokenize(word) {
+          const id = vocab.get(word) ?? unkId
+          if (id === undefined) throw new LabError('TOKENIZER_FORMAT', `tokenizer.json: WordLevel has no unk_token for unknown word ${JSON.stringify(word)}`)
+          return [{ id, token: vocab.has(word) ? word : unkToken!, a: 0, b: word.length }]
+        },
+      },
+    }
+  }
   if (type === 'Unigram') {
     if (!Array.isArray(m.vocab)) throw fail('Unigram model has no "vocab" list')
     const pieces = m.vocab.map((entry, i) => {
@@ -381,7 +410,7 @@ export class TokenizerJsonTokenizer extends BaseTokenizer {
   private readonly normalizer: Normalizer
   private readonly preTokenizer: PreTokenizer
   private readonly model: Model
-  private readonly modelKind: 'Unigram' | 'BPE'
+  private readonly modelKind: ModelKind
   private readonly flags: { byteLevel: boolean; metaspace?: string } = { byteLevel: false }
 
   constructor(json: unknown, config: HfTokenizerConfig) {
@@ -546,6 +575,8 @@ export class TokenizerJsonTokenizer extends BaseTokenizer {
 
   protected decodePieces(tokens: string[]): string {
     if (this.flags.byteLevel) return byteLevelDecode(tokens.join(''))
+    // tokenizers without a decoder joins the tokens with spaces; word-level vocabularies need exactly that
+    if (this.modelKind === 'WordLevel') return tokens.join(' ')
     const bytes: number[] = []
     for (const t of tokens) {
       const m = /^<0x([0-9A-F]{2})>$/.exec(t)
