@@ -37,7 +37,17 @@ export interface CheckpointModelRef {
   variant?: 'discriminator' | 'generator'
 }
 
-export type ModelRef = SyntheticModelRef | CheckpointModelRef
+/** Models shipped in resources/ (trained by the project's own scripts; see resources/<name>/README.md). */
+export const BUNDLED_MODELS = ['toy-deberta'] as const
+export type BundledModelName = (typeof BUNDLED_MODELS)[number]
+
+/** A model folder shipped with the app: the same on every install, so sessions can refer to it by name. */
+export interface BundledModelRef {
+  kind: 'bundled'
+  name: BundledModelName
+}
+
+export type ModelRef = SyntheticModelRef | CheckpointModelRef | BundledModelRef
 
 export type AttentionTerm = 'c2c' | 'c2p' | 'p2c' | 'p2p'
 export const ATTENTION_TERMS: readonly AttentionTerm[] = ['c2c', 'c2p', 'p2c', 'p2p']
@@ -295,6 +305,8 @@ export type PublishedResults = Record<string, unknown>
 export type LabEvent =
   | { type: 'progress'; jobId: string; fraction: number; message: string; /** experiments only */ training?: TrainingProgress }
   | { type: 'job-end'; jobId: string; status: 'done' | 'failed' | 'cancelled'; error?: ErrorData }
+  /** a pausable job (an experiment) was paused or resumed; it stops at its next training step */
+  | { type: 'job-paused'; jobId: string; paused: boolean }
   | { type: 'session-changed'; sessionId: string }
 
 // ---------------------------------------------------------------------------------------------
@@ -316,6 +328,11 @@ export interface LabApi {
   getPublishedResults(): Promise<PublishedResults>
   /** Cancels a running job; resolves true if a job with that id was running */
   cancelJob(jobId: string): Promise<boolean>
+  /**
+   * Pauses (paused: true) or resumes a running experiment: it stops before its next training step and waits,
+   * holding its state, until resumed or cancelled. Resolves false when no pausable job has that id.
+   */
+  pauseJob(request: { jobId: string; paused: boolean }): Promise<boolean>
 
   listSessions(): Promise<SessionSummary[]>
   createSession(request: { name: string }): Promise<SessionSummary>
@@ -363,6 +380,7 @@ export const LAB_API_METHODS = [
   'runExperiment',
   'getPublishedResults',
   'cancelJob',
+  'pauseJob',
   'listSessions',
   'createSession',
   'openSession',
@@ -390,6 +408,13 @@ export const HOST_CHANNELS = {
 } as const
 
 /** Default synthetic model: small enough to run instantly, shaped like deberta-v3. */
+/**
+ * The model selected on first launch: the trained toy DeBERTa (resources/toy-deberta), so Decoding and Attention
+ * show learned predictions and patterns without any download. Its vocabulary is the generated language's 52 words.
+ */
+export const DEFAULT_MODEL: BundledModelRef = { kind: 'bundled', name: 'toy-deberta' }
+
+/** The synthetic model the picker proposes (seeded random weights, 512 positions, the spm tokenizer). */
 export const DEFAULT_SYNTHETIC_MODEL: SyntheticModelRef = {
   kind: 'synthetic',
   arch: 'deberta-v3',

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { TrainingProgress } from '../common/api'
 import { LabError, fromErrorData } from '../common/errors'
-import type { FromWorker, ToWorker, WorkerInit, WorkerMethod } from './protocol'
+import { JOB_SLOTS, PAUSABLE_METHODS, pauseIndex, type FromWorker, type ToWorker, type WorkerInit, type WorkerMethod } from './protocol'
 
 export interface ComputePoolOptions {
   resourcesDir: string
@@ -31,7 +31,6 @@ interface Job {
   graceTimer?: NodeJS.Timeout
 }
 
-const SLOTS = 64
 
 export function resolveWorkerPath(): { path: string; execArgv: string[] } {
   const candidates = ['./worker.js', '../worker.js', '../main/worker.js']
@@ -46,7 +45,7 @@ export function resolveWorkerPath(): { path: string; execArgv: string[] } {
 export class ComputePool {
   private worker?: Worker
   private ready?: Promise<{ backend: string; notes: string[] }>
-  private readonly flags = new Int32Array(new SharedArrayBuffer(4 * SLOTS))
+  private readonly flags = new Int32Array(new SharedArrayBuffer(4 * 2 * JOB_SLOTS))
   private readonly queue: Job[] = []
   private current?: Job
   private nextSlot = 0
@@ -133,6 +132,7 @@ export class ComputePool {
     if (!job || job.jobId !== jobId || job.slot === undefined) return false
     job.cancelled = true
     Atomics.store(this.flags, job.slot, 1)
+    Atomics.notify(this.flags, pauseIndex(job.slot)) // wakes a paused job, which then sees the cancel
     job.graceTimer = setTimeout(() => {
       // The job did not reach a cancellation point in time: stop the thread itself.
       if (this.current === job) {
@@ -140,6 +140,15 @@ export class ComputePool {
         this.restart()
       }
     }, this.options.cancelGraceMs ?? 3000)
+    return true
+  }
+
+  /** Pauses or resumes the running job when its method is pausable. Resolves true if the flag was set. */
+  pause(jobId: string, paused: boolean): boolean {
+    const job = this.current
+    if (!job || job.jobId !== jobId || job.slot === undefined || job.cancelled || !PAUSABLE_METHODS.has(job.method)) return false
+    Atomics.store(this.flags, pauseIndex(job.slot), paused ? 1 : 0)
+    if (!paused) Atomics.notify(this.flags, pauseIndex(job.slot))
     return true
   }
 
@@ -157,8 +166,9 @@ export class ComputePool {
     const job = this.queue.shift()
     if (!job) return
     job.slot = this.nextSlot
-    this.nextSlot = (this.nextSlot + 1) % SLOTS
+    this.nextSlot = (this.nextSlot + 1) % JOB_SLOTS
     Atomics.store(this.flags, job.slot, 0)
+    Atomics.store(this.flags, pauseIndex(job.slot), 0)
     this.current = job
     const message: ToWorker = { type: 'run', jobId: job.jobId, slot: job.slot, method: job.method, request: job.request }
     this.worker.postMessage(message)

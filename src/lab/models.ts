@@ -1,8 +1,9 @@
 // Models in the worker: loaded (or synthesised) once per reference and kept while they are used.
-// A synthetic model uses the tokenizer shipped in resources/tokenizer-spm (1001 ids, [MASK] = 1000).
+// A synthetic model uses the tokenizer shipped in resources/tokenizer-spm (1001 ids, [MASK] = 1000); a bundled
+// model is a checkpoint folder in resources/<name> (loaded like any checkpoint, referred to by name).
 import { createHash } from 'node:crypto'
 import { createReadStream, statSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { ModelInfo, ModelRef } from '../common/api'
 import { ATTENTION_TERMS } from '../common/api'
 import { LabError } from '../common/errors'
@@ -15,7 +16,13 @@ import type { LoadedLabModel } from './jobs'
 /** How many models stay loaded; the least recently used one is disposed beyond that. */
 const CACHE_SIZE = 3
 
+/** Human-readable names of the bundled models. */
+const BUNDLED_LABELS: Record<Extract<ModelRef, { kind: 'bundled' }>['name'], string> = {
+  'toy-deberta': 'toy DeBERTa (trained on the generated language)',
+}
+
 export function modelKey(ref: ModelRef): string {
+  if (ref.kind === 'bundled') return `bundled:${ref.name}`
   if (ref.kind === 'checkpoint') return `checkpoint:${resolve(ref.path)}:${ref.variant ?? 'discriminator'}`
   const { arch, layers, hidden, heads, intermediate, positionBuckets, maxRelativePositions, maxPositions, seed } = ref
   return `synthetic:${JSON.stringify([arch, layers, hidden, heads, intermediate, positionBuckets, maxRelativePositions, maxPositions, seed])}`
@@ -34,7 +41,9 @@ export function sha256File(path: string): Promise<string> {
 function describe(ref: ModelRef, key: string, model: DebertaModel, tokenizer: Tokenizer, weightsSha256?: string): ModelInfo {
   const config = model.config
   const label =
-    ref.kind === 'checkpoint'
+    ref.kind === 'bundled'
+      ? BUNDLED_LABELS[ref.name]
+      : ref.kind === 'checkpoint'
       ? `${ref.path.split(/[\\/]/).filter(Boolean).pop() ?? ref.path}${ref.variant === 'generator' ? ' (generator)' : ''}`
       : `synthetic ${ref.arch} L${ref.layers} H${ref.hidden} (seed ${ref.seed})`
   const maskToken = tokenizer.special.mask === undefined ? undefined : tokenizer.idToToken(tokenizer.special.mask)
@@ -108,9 +117,11 @@ export class ModelCache {
       const model = createSyntheticModel(config, { seed: ref.seed })
       return { info: describe(ref, key, model, tokenizer), model, tokenizer }
     }
-    const files = resolveModelFiles(ref.path, ref.variant ?? 'discriminator')
-    const tokenizer = await loadTokenizer(ref.path)
-    const model = await loadPretrained(ref.path, { variant: ref.variant })
+    const folder = ref.kind === 'bundled' ? join(this.resourcesDir, ref.name) : ref.path
+    const variant = ref.kind === 'checkpoint' ? ref.variant : undefined
+    const files = resolveModelFiles(folder, variant ?? 'discriminator')
+    const tokenizer = await loadTokenizer(folder)
+    const model = await loadPretrained(folder, { variant })
     if (tokenizer.vocabSize > model.config.vocabSize) {
       model.dispose()
       throw new LabError('TOKENIZER_FORMAT', `the tokenizer produces ${tokenizer.vocabSize} ids but the model has only ${model.config.vocabSize} embeddings`)

@@ -14,8 +14,17 @@ export type WorkerMethod =
   /** test-only job: spins for `ms` milliseconds checking cancellation (proves responsiveness and cancel) */
   | 'spin'
 
+/** Job slots: the shared flags hold a cancel flag per slot, then a pause flag per slot. */
+export const JOB_SLOTS = 64
+export const pauseIndex = (slot: number): number => JOB_SLOTS + slot
+/** Jobs that may be paused: they check their flags between training steps, never inside a timed region. */
+export const PAUSABLE_METHODS: ReadonlySet<WorkerMethod> = new Set(['runExperiment', 'spin'])
+
 export interface WorkerInit {
-  /** Shared cancel flags, one Int32 slot per job slot; the worker reads them synchronously between steps. */
+  /**
+   * Shared flags (2 × JOB_SLOTS Int32): cancel flags, then pause flags. The worker reads them synchronously
+   * between steps and sleeps on a pause flag with Atomics.wait until it is cleared or the job is cancelled.
+   */
   cancelFlags: SharedArrayBuffer
   backend?: string
   resourcesDir: string

@@ -32,6 +32,7 @@ import { ComputePool } from './compute-pool'
 import { EventHub } from './events'
 import type { WorkerMethod } from './protocol'
 import { LabSessions, type RunHandle } from './sessions'
+import type { ExperimentJobValue } from './workspaces/experiment'
 
 export interface LabServiceOptions {
   storePath: string
@@ -76,11 +77,16 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
   const ready = pool.start()
   ready.catch(() => undefined)
 
-  /** Runs a worker method; with a session, records the run (and `recordMetrics` logs its metrics on this thread). */
-  async function job<T>(
+  /**
+   * Runs a worker method; with a session, records the run (and `recordMetrics` logs its metrics on this thread).
+   * `toResult` turns the worker's value into the LabApi result (recorded with the run): it drops what only the
+   * recording needs, such as an experiment's trained weights.
+   */
+  async function job<T, W = T>(
     method: WorkerMethod,
     request: { jobId?: string; sessionId?: string } & object,
-    recordMetrics?: (run: RunHandle, value: T) => void,
+    recordMetrics?: (run: RunHandle, value: T, raw: W) => void,
+    toResult: (raw: W) => T = (raw) => raw as unknown as T,
   ): Promise<T> {
     const jobId = request.jobId ?? randomUUID()
     const workspace = RUN_WORKSPACE[method]
@@ -88,11 +94,12 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     const { backend } = await ready
     const run = request.sessionId && workspace ? sessions.startRun(request.sessionId, workspace, method, request, backend) : undefined
     try {
-      let value = await pool.run<T>(method, request, jobId)
+      const raw = await pool.run<W>(method, request, jobId)
+      let value = toResult(raw)
       if (run) {
         // The result names its run, so a workspace can point its saved state at it (lastResult.runId).
         if (value && typeof value === 'object' && !Array.isArray(value)) value = { ...value, runId: run.runId }
-        recordMetrics?.(run, value)
+        recordMetrics?.(run, value, raw)
         sessions.finishRun(run, 'done', value)
       }
       events.emit({ type: 'job-end', jobId, status: 'done' })
@@ -130,7 +137,16 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     async runBenchmark(request: BenchmarkRequest): Promise<BenchmarkResult> {
       return job<BenchmarkResult>('runBenchmark', request)
     },
-    runExperiment: (request: ExperimentRequest) => job<ExperimentResult>('runExperiment', request, (run, value) => sessions.logExperiment(run, value)),
+    runExperiment: (request: ExperimentRequest) =>
+      job<ExperimentResult, ExperimentJobValue>(
+        'runExperiment',
+        request,
+        (run, value, raw) => {
+          sessions.logExperiment(run, value)
+          sessions.saveWeights(run, raw.weights ?? [])
+        },
+        ({ weights: _weights, ...result }) => result,
+      ),
     async getPublishedResults(): Promise<PublishedResults> {
       if (!publishedResults) {
         try {
@@ -143,6 +159,11 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     },
     async cancelJob(jobId: string) {
       return pool.cancel(jobId)
+    },
+    async pauseJob({ jobId, paused }) {
+      const done = pool.pause(jobId, paused)
+      if (done) events.emit({ type: 'job-paused', jobId, paused })
+      return done
     },
 
     listSessions: async () => sessions.list(),

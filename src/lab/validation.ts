@@ -1,7 +1,7 @@
 // Payload validation for every LabApi method, shared by the Electron IPC binding and the HTTP server.
 // Anything arriving from a renderer or a browser is untrusted until it parses here.
 import { z } from 'zod'
-import { EXPERIMENT_BUDGETS, EXPERIMENT_IDS, LAB_API_METHODS, MAX_EXPERIMENT_SEEDS, type LabApiMethod } from '../common/api'
+import { BUNDLED_MODELS, EXPERIMENT_BUDGETS, EXPERIMENT_IDS, LAB_API_METHODS, MAX_EXPERIMENT_SEEDS, type LabApiMethod } from '../common/api'
 import { LabError } from '../common/errors'
 
 const WORKSPACES = ['problem', 'attention', 'relative', 'decoding', 'benchmarks', 'experiments'] as const
@@ -30,6 +30,7 @@ export const modelRefSchema = z.discriminatedUnion('kind', [
     path: z.string().min(1).max(4096),
     variant: z.enum(['discriminator', 'generator']).optional(),
   }),
+  z.strictObject({ kind: z.literal('bundled'), name: z.enum(BUNDLED_MODELS) }),
 ])
 
 const workspaceState = z.record(z.string(), z.unknown())
@@ -71,6 +72,7 @@ export const METHOD_ARGS: Record<LabApiMethod, z.ZodType<unknown[]>> = {
   ]),
   getPublishedResults: z.tuple([]),
   cancelJob: z.tuple([id]),
+  pauseJob: z.tuple([z.strictObject({ jobId: id, paused: z.boolean() })]),
   listSessions: z.tuple([]),
   createSession: z.tuple([z.strictObject({ name: z.string().min(1).max(200) })]),
   openSession: z.tuple([id]),

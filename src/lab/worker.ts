@@ -5,7 +5,7 @@ import type { ModelRef } from '../common/api'
 import { initBackend } from '../core/backend'
 import type { JobContext, LoadedLabModel } from './jobs'
 import { ModelCache } from './models'
-import type { FromWorker, ToWorker, WorkerInit } from './protocol'
+import { pauseIndex, type FromWorker, type ToWorker, type WorkerInit } from './protocol'
 import { JOB_HANDLERS } from './workspaces'
 
 const PROGRESS_INTERVAL_MS = 100
@@ -50,6 +50,10 @@ async function boot(): Promise<void> {
         send(training ? { type: 'progress', jobId, fraction: clamped, message: text, training } : { type: 'progress', jobId, fraction: clamped, message: text })
       },
       checkCancelled() {
+        if (Atomics.load(flags, slot) !== 0) throw new LabError('CANCELLED', 'cancelled')
+        // Paused: sleep here (the job's state stays as it is) until resumed or cancelled.
+        const pause = pauseIndex(slot)
+        while (Atomics.load(flags, pause) !== 0 && Atomics.load(flags, slot) === 0) Atomics.wait(flags, pause, 1, 1000)
         if (Atomics.load(flags, slot) !== 0) throw new LabError('CANCELLED', 'cancelled')
       },
       yieldToEvents: () => new Promise((resolve) => setImmediate(resolve)),

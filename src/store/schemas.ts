@@ -1,7 +1,7 @@
 // zod schemas for what enters the store from outside its own code: workspace states (on save and on import)
 // and the .dlab session file. One schema serves both paths, so every exported file imports again.
 import { z } from 'zod'
-import type { ModelRef } from '../common/api'
+import { BUNDLED_MODELS, type ModelRef } from '../common/api'
 import { LabError } from '../common/errors'
 import { ARTIFACT_KINDS, RUN_KINDS, RUN_STATUSES, WORKSPACE_IDS, type WorkspaceState } from '../common/sessions'
 
@@ -51,6 +51,7 @@ export const modelRefSchema = z.discriminatedUnion('kind', [
     path: z.string().min(1).max(4096),
     variant: z.enum(['discriminator', 'generator']).optional(),
   }),
+  z.strictObject({ kind: z.literal('bundled'), name: z.enum(BUNDLED_MODELS) }),
 ])
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 const modelRefMatchesContract: Same<z.infer<typeof modelRefSchema>, ModelRef> = true
@@ -59,6 +60,7 @@ void modelRefMatchesContract
 export const runModelRefSchema = z.discriminatedUnion('kind', [
   modelRefSchema.options[0].extend({ weightsSha256: sha256Schema.optional() }),
   modelRefSchema.options[1].extend({ weightsSha256: sha256Schema.optional() }),
+  modelRefSchema.options[2].extend({ weightsSha256: sha256Schema.optional() }),
 ])
 
 /** A JSON object (values are checked for JSON-ness when serialized, see json.ts). */

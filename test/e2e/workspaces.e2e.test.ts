@@ -1,4 +1,4 @@
-// The five workspaces end to end ("five workspaces", item 7): browser mode with the default synthetic model,
+// The five workspaces end to end ("five workspaces", item 7): browser mode with the default model (the bundled toy DeBERTa),
 // driven in a real Chromium. For each workspace: run it with its defaults, check that every chart draws exactly
 // what the lab computes for the same request (asked again through the API), export the main chart as PNG
 // (2×, non-blank, decoded with node:zlib) and SVG, let the session autosave, reload the page and check the
@@ -14,6 +14,7 @@ import type {
   BenchmarkCase,
   BenchmarkResult,
   DecodingResult,
+  ExperimentResult,
   Matrix,
   ProblemDemoResult,
   RelativePositionsResult,
@@ -341,7 +342,7 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
     await page.waitForFunction(() => {
       const doc = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document
       const text = doc.querySelector('[data-testid="status-model"]')?.textContent ?? ''
-      return text.includes('synthetic') && !text.includes('loading')
+      return text.includes('toy DeBERTa') && !text.includes('loading')
     }, undefined, { timeout: 30_000 })
     mkdirSync(SCREENSHOTS, { recursive: true })
   })
@@ -356,7 +357,7 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
     const sessionId = await currentSessionId()
     const sent = await clickAndCapture('runProblemDemo', () => page.getByTestId('problem-run').click())
     expect(sent.sessionId).toBe(sessionId)
-    expect(sent.text).toBe('the new store opened beside the new mall')
+    expect(sent.text).toBe('the small dog sees the small ball near the house')
     const result = await callApi<ProblemDemoResult>(page, lab.token, 'runProblemDemo', sameRequest(sent))
     const tokens = result.tokens.tokens
 
@@ -399,7 +400,7 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
     await openTab('attention')
     const sessionId = await currentSessionId()
     const sent = await clickAndCapture('runAttention', () => page.getByTestId('attention-run').click())
-    expect(sent).toMatchObject({ text: 'the new store opened beside the new mall', layer: 0, head: 0, disabledTerms: [], p2p: false, sessionId })
+    expect(sent).toMatchObject({ text: 'the small dog sees the small ball near the house', layer: 0, head: 0, disabledTerms: [], p2p: false, sessionId })
     const result = await callApi<AttentionResult>(page, lab.token, 'runAttention', sameRequest(sent))
     const tokens = result.tokens.tokens
     expect(tokens.length).toBeGreaterThan(5)
@@ -426,13 +427,14 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
     })
 
     // another layer and head: the workspace re-runs by itself (after a short pause); the chart follows
-    await page.getByTestId('attention-layer').selectOption('2')
+    // (the default toy model has 2 layers of 4 heads)
+    await page.getByTestId('attention-layer').selectOption('1')
     await page.getByTestId('attention-head').selectOption('3')
-    await expect.poll(() => lastSent.runAttention && [lastSent.runAttention.layer, lastSent.runAttention.head], { timeout: 10_000 }).toEqual([2, 3])
+    await expect.poll(() => lastSent.runAttention && [lastSent.runAttention.layer, lastSent.runAttention.head], { timeout: 10_000 }).toEqual([1, 3])
     const resent = lastSent.runAttention
     expect(resent.jobId).not.toBe(sent.jobId)
     const result2 = await callApi<AttentionResult>(page, lab.token, 'runAttention', sameRequest(resent))
-    expect([result2.layer, result2.head]).toEqual([2, 3])
+    expect([result2.layer, result2.head]).toEqual([1, 3])
     await expect
       .poll(async () => {
         const state = await chartState('attention-main')
@@ -448,7 +450,7 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
     await waitSaved(sessionId, 'attention', resent.jobId)
     const before = await chartData(['attention-main', 'attention-shares'])
     await reloadAndCompare('attention', sessionId, before)
-    expect(await page.getByTestId('attention-layer').inputValue()).toBe('2')
+    expect(await page.getByTestId('attention-layer').inputValue()).toBe('1')
     expect(await page.getByTestId('attention-head').inputValue()).toBe('3')
   })
 
@@ -456,7 +458,7 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
     await openTab('relative')
     const sessionId = await currentSessionId()
     const sent = await clickAndCapture('runRelativePositions', () => page.getByTestId('relative-run').click())
-    expect(sent).toMatchObject({ text: 'the new store opened beside the new mall', compareText: 'yesterday morning the new store opened beside the new mall', clipK: 4 })
+    expect(sent).toMatchObject({ text: 'the small dog sees the small ball near the house', compareText: 'quietly the small dog sees the small ball near the house', clipK: 4 })
     const result = await callApi<RelativePositionsResult>(page, lab.token, 'runRelativePositions', sameRequest(sent))
     const tokens = result.tokens.tokens
 
@@ -504,9 +506,14 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
     await openTab('decoding')
     const sessionId = await currentSessionId()
     const sent = await clickAndCapture('runDecoding', () => page.getByTestId('decoding-run').click())
-    expect(sent).toMatchObject({ text: 'a new [MASK] opened beside the new mall', topK: 10 })
+    expect(sent).toMatchObject({ text: 'the small [MASK] sees the small ball near the house', topK: 10 })
     const result = await callApi<DecodingResult>(page, lab.token, 'runDecoding', sameRequest(sent))
     expect(result.predictions.length).toBe(1)
+    // the trained toy model fills the subject slot with an animal or person, with both heads
+    const ANIMATE = ['dog', 'cat', 'girl', 'boy', 'bird', 'farmer', 'teacher', 'horse']
+    const THINGS = ['ball', 'table', 'box', 'river', 'house', 'stone', 'garden', 'door']
+    expect(ANIMATE).toContain(result.predictions[0].plain[0].token)
+    expect(ANIMATE).toContain(result.predictions[0].emd[0].token)
 
     const expectTopK = (data: ChartData, predictions: TokenPrediction[]): void => {
       expect(predictions.length).toBe(10)
@@ -529,11 +536,14 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
     expect(result.predictions[0].position).toBe(result.tokens.tokens.indexOf('[MASK]'))
 
     // the two-mask preset: one pair of charts per mask
-    await page.getByTestId('decoding-preset-6').click()
-    expect(await page.getByTestId('decoding-text').inputValue()).toBe('the [MASK] of the [MASK] was closed.')
+    await page.getByTestId('decoding-preset-4').click()
+    expect(await page.getByTestId('decoding-text').inputValue()).toBe('the small [MASK] sees the small [MASK] near the house')
     const sent2 = await clickAndCapture('runDecoding', () => page.getByTestId('decoding-run').click())
     const result2 = await callApi<DecodingResult>(page, lab.token, 'runDecoding', sameRequest(sent2))
     expect(result2.predictions.length).toBe(2)
+    // same left context, different slots: the EMD puts a subject first and a thing second
+    expect(ANIMATE).toContain(result2.predictions[0].emd[0].token)
+    expect(THINGS).toContain(result2.predictions[1].emd[0].token)
     // the sections are keyed by mask position, so the charts are new components: wait for the second mask
     await page.getByTestId('decoding-mask-1').waitFor({ timeout: 30_000 })
     await checkAll(result2)
@@ -634,6 +644,73 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
     await expect.poll(() => page.getByTestId('bench-run-item').count()).toBe(2)
     await expect.poll(() => page.getByTestId('status-save').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved')
     await screenshot('benchmarks', '[data-testid="benchmarks-run"]')
+  })
+
+  it('experiments: pause, resume and cancel a training run; a smoke run draws the recorded result and survives a reload', async () => {
+    await openTab('benchmarks')
+    const sessionId = await currentSessionId()
+    const live = 'experiments-loss'
+
+    // a long run (default budget): Pause stops the training, Resume continues it, Cancel ends it
+    await page.getByTestId('experiments-experiment').selectOption('terms')
+    await page.getByTestId('experiments-budget').selectOption('default')
+    await page.getByTestId('experiments-seeds').fill('3')
+    const long = await clickAndCapture('runExperiment', () => page.getByTestId('experiments-run').click())
+    expect(long).toMatchObject({ experiment: 'terms', budget: 'default', seeds: 3, sessionId })
+    await page.getByTestId('experiments-progress').waitFor({ timeout: 30_000 })
+    await waitForChart(live) // the live loss curve is drawing
+    await page.getByTestId('experiments-pause').click()
+    await expect.poll(() => page.getByTestId('experiments-pause').textContent()).toContain('Resume')
+    await expect.poll(() => page.getByTestId('experiments-progress-message').textContent()).toMatch(/^paused/)
+    await page.waitForTimeout(500) // the step under way finishes and its loss arrives
+    const pausedAt = (await chartState(live))!.version
+    await page.waitForTimeout(1500)
+    expect((await chartState(live))!.version, 'no training step while paused').toBe(pausedAt)
+    await page.getByTestId('experiments-pause').click()
+    await expect.poll(() => page.getByTestId('experiments-pause').textContent()).toContain('Pause')
+    await waitForChart(live, pausedAt) // training goes on after Resume
+    await page.getByTestId('experiments-cancel').click()
+    await page.getByTestId('experiments-cancelled').waitFor({ timeout: 30_000 })
+    const afterCancel = await callApi<RunRecord[]>(page, lab.token, 'listRuns', sessionId)
+    expect(afterCancel.find((r) => (r.config as { jobId?: string } | null)?.jobId === long.jobId)?.status).toBe('cancelled')
+
+    // a smoke run to completion: the summary chart draws the means the lab recorded for the run
+    await page.getByTestId('experiments-experiment').selectOption('length')
+    await page.getByTestId('experiments-budget').selectOption('smoke')
+    await page.getByTestId('experiments-seeds').fill('2')
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/api/runExperiment'), { timeout: 120_000 }),
+      page.getByTestId('experiments-run').click(),
+    ])
+    const sent = (response.request().postDataJSON() as { args: [SentRequest] }).args[0]
+    const result = ((await response.json()) as { ok: boolean; value: ExperimentResult }).value
+    expect(result.seeds).toEqual([1, 2])
+    const runs = await callApi<RunRecord[]>(page, lab.token, 'listRuns', sessionId)
+    const stored = runs.find((r) => r.id === result.runId)
+    expect(stored).toMatchObject({ kind: 'experiment', workspace: 'experiments', status: 'done' })
+    expectSameData((stored!.result as ExperimentResult).variants, result.variants)
+    const metric = await page.getByTestId('experiments-metric').inputValue()
+    const summary = await waitForChart('experiments-summary')
+    const bars = (summary.data as SeriesData).series[0]
+    expectPoints(bars.points, result.variantOrder, result.variantOrder.map((v) => result.variants[v].metrics[metric].mean))
+    const loss = await waitForChart(live)
+    for (const curve of result.curves) expectPoints(seriesNamed(loss.data, `${curve.variant} · seed ${curve.seed}`).points.map((p, k) => ({ ...p, x: k })), curve.losses.map((_, k) => k), curve.losses)
+
+    // the section's inputs and result are part of the session: reload, reopen, same charts, nothing retrained
+    await waitSaved(sessionId, 'experiments', sent.jobId)
+    const before = await chartData(['experiments-summary', live])
+    let retrained = false
+    const watchRetrain = (request: Request): void => {
+      if (request.url().endsWith('/api/runExperiment')) retrained = true
+    }
+    page.on('request', watchRetrain)
+    await reloadAndCompare('benchmarks', sessionId, before)
+    page.off('request', watchRetrain)
+    expect(retrained).toBe(false)
+    expect(await page.getByTestId('experiments-experiment').inputValue()).toBe('length')
+    expect(await page.getByTestId('experiments-seeds').inputValue()).toBe('2')
+    expect(await page.getByTestId('experiments-metric').inputValue()).toBe(metric)
+    await screenshot('experiments', '[data-testid="experiments-description"]')
   })
 
   it('manages sessions from the sidebar: new, rename, duplicate, delete and Undo; the title follows', async () => {

@@ -57,4 +57,49 @@ describe('compute off the event loop', () => {
     expect((await lab.spin({ ms: 50 })).spunMs).toBeGreaterThanOrEqual(50)
     off()
   }, 30_000)
+
+  it('pauses a pausable job between steps, resumes it, and cancels it while paused', async () => {
+    const progress: number[] = []
+    const paused: boolean[] = []
+    const off = lab.onEvent((event) => {
+      if (event.type === 'progress' && event.jobId === 'pause-me') progress.push(Date.now())
+      if (event.type === 'job-paused' && event.jobId === 'pause-me') paused.push(event.paused)
+    })
+    const running = lab.spin({ ms: 60_000, jobId: 'pause-me' })
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    expect(progress.length).toBeGreaterThan(0)
+    expect(await lab.pauseJob({ jobId: 'pause-me', paused: true })).toBe(true)
+    await new Promise((resolve) => setTimeout(resolve, 300)) // the pause takes effect at the next step (≤ 5 ms)
+    const countWhilePaused = progress.length
+    const t0 = Date.now()
+    // paused: no step runs (no progress), and the service still answers
+    await new Promise((resolve) => setTimeout(resolve, 800))
+    expect(progress.length).toBe(countWhilePaused)
+    expect((await lab.getStatus()).backend).toBeTruthy()
+    expect(Date.now() - t0).toBeLessThan(1500)
+    expect(await lab.pauseJob({ jobId: 'pause-me', paused: false })).toBe(true)
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    expect(progress.length).toBeGreaterThan(countWhilePaused)
+    // pause again, then cancel while paused: it stops at once (no grace-period termination needed)
+    expect(await lab.pauseJob({ jobId: 'pause-me', paused: true })).toBe(true)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const t1 = Date.now()
+    expect(await lab.cancelJob('pause-me')).toBe(true)
+    await expect(running).rejects.toMatchObject({ code: 'CANCELLED', message: 'cancelled' })
+    expect(Date.now() - t1).toBeLessThan(500)
+    expect(paused).toEqual([true, false, true])
+    // unknown or finished jobs cannot be paused
+    expect(await lab.pauseJob({ jobId: 'pause-me', paused: true })).toBe(false)
+    expect(await lab.pauseJob({ jobId: 'nope', paused: false })).toBe(false)
+    expect((await lab.spin({ ms: 50 })).spunMs).toBeGreaterThanOrEqual(50)
+    off()
+  }, 30_000)
+
+  it('does not pause jobs whose timing a pause would distort (benchmarks) or workspace computations', async () => {
+    const session = await lab.createSession({ name: 'bench' })
+    const running = lab.runBenchmark({ jobId: 'bench-no-pause', sessionId: session.id, preset: 'tiny', seqs: [32], repeats: 1, parts: ['attention'], variants: ['disentangled'] })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(await lab.pauseJob({ jobId: 'bench-no-pause', paused: true })).toBe(false)
+    await running
+  }, 30_000)
 })

@@ -1,5 +1,6 @@
 // Runs one lab computation at a time for a workspace: a fresh job id per run, progress from the lab's
-// events, a progress bar only when the run takes longer than 300 ms, Cancel, and the error where it happened.
+// events, a progress bar only when the run takes longer than 300 ms, Cancel (and Pause/Resume for jobs the lab
+// can pause: experiments), and the error where it happened.
 import { reactive } from 'vue'
 import type { ErrorData } from '../../common/errors'
 import { toErrorData } from '../../common/errors'
@@ -16,6 +17,8 @@ export interface JobState {
   message: string
   jobId: string | null
   error: ErrorData | null
+  /** the running job is paused (it waits before its next step) */
+  paused: boolean
   /** set when the last run ended by Cancel */
   cancelled: boolean
   /** wall time of the last finished run */
@@ -29,7 +32,7 @@ export function newJobId(): string {
 }
 
 export function useJob() {
-  const state = reactive<JobState>({ running: false, showProgress: false, fraction: 0, message: '', jobId: null, error: null, cancelled: false, lastMs: null })
+  const state = reactive<JobState>({ running: false, paused: false, showProgress: false, fraction: 0, message: '', jobId: null, error: null, cancelled: false, lastMs: null })
   let generation = 0
 
   /** Starts `start(jobId)`; resolves its value, or undefined when it failed, was cancelled or was superseded. */
@@ -37,12 +40,14 @@ export function useJob() {
     if (state.running && state.jobId) void cancel()
     const mine = ++generation
     const jobId = newJobId()
-    Object.assign(state, { running: true, showProgress: false, fraction: 0, message: 'starting…', jobId, error: null, cancelled: false })
+    Object.assign(state, { running: true, paused: false, showProgress: false, fraction: 0, message: 'starting…', jobId, error: null, cancelled: false })
     const timer = setTimeout(() => {
       if (generation === mine && state.running) state.showProgress = true
     }, PROGRESS_DELAY_MS)
     const stop = onJobEvents(jobId, (event) => {
-      if (generation !== mine || event.type !== 'progress') return
+      if (generation !== mine) return
+      if (event.type === 'job-paused') state.paused = event.paused
+      if (event.type !== 'progress') return
       state.fraction = event.fraction
       state.message = event.message
     })
@@ -61,6 +66,7 @@ export function useJob() {
       stop()
       if (generation === mine) {
         state.running = false
+        state.paused = false
         state.showProgress = false
         state.lastMs = performance.now() - began
       }
@@ -78,10 +84,23 @@ export function useJob() {
     }
   }
 
+  /** Pauses or resumes the running job; false when the lab cannot pause it (state.paused follows the lab's event). */
+  async function setPaused(paused: boolean): Promise<boolean> {
+    const jobId = state.jobId
+    if (!state.running || !jobId) return false
+    try {
+      const done = await getLab().api.pauseJob({ jobId, paused })
+      if (done && state.jobId === jobId) state.paused = paused
+      return done
+    } catch {
+      return false // the job ended meanwhile
+    }
+  }
+
   function clearError(): void {
     state.error = null
     state.cancelled = false
   }
 
-  return { state, run, cancel, clearError }
+  return { state, run, cancel, setPaused, clearError }
 }

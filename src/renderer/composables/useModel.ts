@@ -1,10 +1,10 @@
 // The model every workspace computes with (one choice for the whole window, shown in the status bar).
 import { computed, ref, shallowRef } from 'vue'
-import { DEFAULT_SYNTHETIC_MODEL, type ModelInfo, type ModelRef } from '../../common/api'
+import { DEFAULT_MODEL, type ModelInfo, type ModelRef } from '../../common/api'
 import { toErrorData, type ErrorData } from '../../common/errors'
 import { getLab } from '../get-lab'
 
-const model = shallowRef<ModelRef>({ ...DEFAULT_SYNTHETIC_MODEL })
+const model = shallowRef<ModelRef>({ ...DEFAULT_MODEL })
 const info = shallowRef<ModelInfo | null>(null)
 const describing = ref(false)
 const error = ref<ErrorData | null>(null)
@@ -29,6 +29,7 @@ async function describe(): Promise<void> {
 
 /** A short label before the lab has described the model (or when it could not). */
 export function refLabel(ref: ModelRef): string {
+  if (ref.kind === 'bundled') return `${ref.name} (bundled)`
   if (ref.kind === 'checkpoint') return ref.path.split(/[\\/]/).filter(Boolean).pop() ?? ref.path
   return `synthetic ${ref.arch} ${ref.layers}L/${ref.hidden}H/${ref.heads}A seed ${ref.seed}`
 }

@@ -10,7 +10,7 @@ import { useWorkspaceRun } from '../composables/useWorkspaceRun'
 
 export type AttentionView = AttentionTerm | 'scores' | 'probabilities'
 export const ATTENTION_VIEWS: readonly AttentionView[] = [...ATTENTION_TERMS, 'scores', 'probabilities']
-export const ATTENTION_DEFAULT_TEXT = 'the new store opened beside the new mall'
+export const ATTENTION_DEFAULT_TEXT = 'the small dog sees the small ball near the house'
 /** Changing layer, head or ablation re-runs after this pause (once a result is on screen). */
 const RERUN_DELAY_MS = 250
 

@@ -1,8 +1,18 @@
 // Experiments: one of the paper's ablations trained small in the lab (tiny models, generated data) with several
 // seeds — a live loss curve from the job's progress events, then each variant's metric mean ± std beside the
-// paper's Table 4 number where a variant corresponds to one of its rows. Runs are recorded in the session.
-import { computed, onBeforeUnmount, reactive, ref, shallowRef } from 'vue'
-import { EXPERIMENT_BUDGETS, EXPERIMENT_IDS, MAX_EXPERIMENT_SEEDS, type ExperimentBudget, type ExperimentId, type ExperimentResult } from '../../common/api'
+// paper's Table 4 number where a variant corresponds to one of its rows. Runs are recorded in the session; the
+// section's inputs, chosen metric and the run behind the result on screen are saved in the session's
+// 'experiments' workspace state, so reopening the session shows the last result again (never retrained).
+import { computed, onBeforeUnmount, reactive, ref, shallowRef, watch } from 'vue'
+import {
+  EXPERIMENT_BUDGETS,
+  EXPERIMENT_IDS,
+  MAX_EXPERIMENT_SEEDS,
+  type ExperimentBudget,
+  type ExperimentId,
+  type ExperimentResult,
+  type ModelRef,
+} from '../../common/api'
 import { getLab } from '../get-lab'
 import {
   appendTrainingPoints,
@@ -18,6 +28,8 @@ import { findTable, parsePublished, type PublishedTable } from '../charts/publis
 import { useJob } from '../composables/useJob'
 import { onLabEvent } from '../composables/useLabEvents'
 import { useSession } from '../composables/useSession'
+import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
+import type { LastRun } from '../workspace-state'
 
 export { EXPERIMENT_BUDGETS, EXPERIMENT_IDS, MAX_EXPERIMENT_SEEDS }
 
@@ -29,15 +41,43 @@ export const EXPERIMENT_LABELS: Record<ExperimentId, string> = {
   clipping: 'clipping: relative distance clipped at k = 2, 5, 6, 16 and log buckets',
 }
 
+const defaults = () => ({
+  inputs: { experiment: 'terms' as ExperimentId, budget: 'smoke' as ExperimentBudget, seeds: 3 },
+  selections: { metric: '' },
+  view: {},
+})
+
+/** A stored run result this version can draw. */
+export function isExperimentResult(value: unknown): value is ExperimentResult {
+  const r = value as ExperimentResult | null
+  return (
+    !!r &&
+    typeof r === 'object' &&
+    (EXPERIMENT_IDS as readonly string[]).includes(r.experiment) &&
+    Array.isArray(r.variantOrder) &&
+    Array.isArray(r.curves) &&
+    Array.isArray(r.seeds) &&
+    typeof r.variants === 'object' &&
+    r.variantOrder.every((v) => typeof v === 'string' && !!r.variants[v])
+  )
+}
+
 export function useBenchmarksExperiments() {
   const session = useSession()
   const job = useJob()
-  const inputs = reactive({ experiment: 'terms' as ExperimentId, budget: 'smoke' as ExperimentBudget, seeds: 3 })
+  const { inputs, selections, view } = ((d) => ({ inputs: reactive(d.inputs), selections: reactive(d.selections), view: reactive(d.view) }))(defaults())
   const live = shallowRef<LossCurve[]>([])
   const liveSteps = ref<number | undefined>(undefined)
   const result = shallowRef<ExperimentResult | null>(null)
-  const metric = ref('')
+  const lastModel = shallowRef<ModelRef | null>(null) // experiments train their own models
+  const lastRun = shallowRef<LastRun | null>(null)
+  const metric = computed({ get: () => selections.metric, set: (value: string) => (selections.metric = value) })
   const ablationTable = shallowRef<PublishedTable | null>(null)
+  // The stored result is shown as it was; an experiment is never retrained on its own when it is missing.
+  useWorkspacePersistence('experiments', { inputs, selections, view, lastResult: result, lastModel, lastRun, defaults, isResult: isExperimentResult, recompute: () => undefined })
+  watch(result, (value) => {
+    if (value) void loadAblationTable()
+  })
 
   // useJob owns the job's own event route; the loss points come through the general subscription.
   const stop = onLabEvent((event) => {
@@ -66,8 +106,13 @@ export function useBenchmarksExperiments() {
     const request = { experiment: inputs.experiment, budget: inputs.budget, seeds: inputs.seeds }
     live.value = []
     liveSteps.value = undefined
-    const value = await job.run((jobId) => getLab().api.runExperiment({ ...request, jobId, sessionId }))
+    let started = ''
+    const value = await job.run((jobId) => {
+      started = jobId
+      return getLab().api.runExperiment({ ...request, jobId, sessionId })
+    })
     if (!value || session.state.current?.id !== sessionId) return
+    lastRun.value = { jobId: started, runId: value.runId }
     result.value = value
     if (!metricKeys(value).includes(metric.value)) metric.value = defaultMetric(value)
     await loadAblationTable()

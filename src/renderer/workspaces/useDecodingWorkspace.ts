@@ -12,10 +12,18 @@ export interface DecodingPreset {
   why: string
 }
 
-/** Sentences where the answer depends on where the mask is, not only on its neighbours. */
+/**
+ * Sentences where the answer depends on where the mask is, not only on its neighbours. The first ones are in the
+ * generated language of the bundled toy model (the default model); the others need an English checkpoint.
+ */
 export const DECODING_PRESETS: readonly DecodingPreset[] = [
-  { text: 'a new [MASK] opened beside the new mall', why: 'the paper’s example: “store” is the subject, “mall” the object, with the same local context “new”' },
-  { text: 'a new store opened beside the new [MASK]', why: 'the same sentence, masking the object instead of the subject' },
+  { text: 'the small [MASK] sees the small ball near the house', why: 'toy model — the paper’s “new store … new mall” example: subject and object share the context “the small”; only position says this slot is the subject (an animate noun)' },
+  { text: 'the small dog sees the small [MASK] near the house', why: 'toy model — the same context, the object slot: a thing, not an animal' },
+  { text: 'the old farmer [MASK] the red ball near the river', why: 'toy model — the verb must license the preposition four words later (“near”: sees or watches)' },
+  { text: 'the girl hides the box [MASK] the table', why: 'toy model — the preposition is fixed by the verb three words back (“hides” → behind)' },
+  { text: 'the small [MASK] sees the small [MASK] near the house', why: 'toy model — two masks with the same left context: each position gets its own predictions (subject, then object)' },
+  { text: 'a new [MASK] opened beside the new mall', why: 'English checkpoint — the paper’s example: “store” is the subject, “mall” the object, with the same local context “new”' },
+  { text: 'a new store opened beside the new [MASK]', why: 'English checkpoint — the same sentence, masking the object instead of the subject' },
   { text: '[MASK] is the capital of France.', why: 'sentence-initial mask: only absolute position says there is nothing before it' },
   { text: 'the cat chased the [MASK] and the dog chased the cat.', why: 'two “chased the” contexts: which one is masked depends on its position' },
   { text: 'one, two, three, four, [MASK], six.', why: 'counting: the answer is fixed by the position in the list' },

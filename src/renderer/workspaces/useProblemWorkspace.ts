@@ -7,7 +7,7 @@ import { buildSameWordOption } from '../charts/terms'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
 
-export const PROBLEM_DEFAULT_TEXT = 'the new store opened beside the new mall'
+export const PROBLEM_DEFAULT_TEXT = 'the small dog sees the small ball near the house'
 export type EmbeddingTable = 'content' | 'position' | 'sum'
 
 const defaults = () => ({

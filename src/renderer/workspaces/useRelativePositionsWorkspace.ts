@@ -10,8 +10,8 @@ import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
 
 export type RelativeMatrix = 'delta' | 'buckets'
-export const RELATIVE_DEFAULT_TEXT = 'the new store opened beside the new mall'
-export const RELATIVE_DEFAULT_COMPARE = 'yesterday morning the new store opened beside the new mall'
+export const RELATIVE_DEFAULT_TEXT = 'the small dog sees the small ball near the house'
+export const RELATIVE_DEFAULT_COMPARE = 'quietly the small dog sees the small ball near the house'
 
 const defaults = () => ({
   inputs: { text: RELATIVE_DEFAULT_TEXT, compareText: RELATIVE_DEFAULT_COMPARE, clipK: 4, clipOn: true },
