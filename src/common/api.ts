@@ -266,6 +266,8 @@ export interface ExperimentCurve {
   variant: string
   seed: number
   losses: number[]
+  /** training-batch accuracy on the masked tokens at every step (absent in results stored before it existed) */
+  accuracies?: number[]
   metrics: Record<string, number>
 }
 export interface ExperimentResult {
@@ -293,7 +295,7 @@ export interface TrainingProgress {
   run: number
   runCount: number
   totalSteps: number
-  points: Array<{ variant: string; seed: number; step: number; loss: number }>
+  points: Array<{ variant: string; seed: number; step: number; loss: number; accuracy: number }>
 }
 
 /** The paper's tables as shipped in resources/published-results.json (passed through as JSON). */

@@ -31,7 +31,7 @@ export interface MetricPointInput {
 
 /**
  * The metrics of an experiment run, keyed like the CLI's `deberta-lab train` records:
- * `<variant>/seed<k>/train/loss` at every step, `<variant>/seed<k>/eval/<metric>` at the last step, and
+ * `<variant>/seed<k>/train/loss` and `train/accuracy` at every step, `<variant>/seed<k>/eval/<metric>` at the last step, and
  * `<variant>/<metric>/mean` and `…/std` over the seeds (step 0).
  */
 export function experimentMetricPoints(result: ExperimentResult): MetricPointInput[] {
@@ -39,6 +39,7 @@ export function experimentMetricPoints(result: ExperimentResult): MetricPointInp
   for (const curve of result.curves) {
     const prefix = `${curve.variant}/seed${curve.seed}`
     curve.losses.forEach((value, k) => points.push({ key: `${prefix}/train/loss`, step: k + 1, value }))
+    curve.accuracies?.forEach((value, k) => points.push({ key: `${prefix}/train/accuracy`, step: k + 1, value }))
     for (const [key, value] of Object.entries(curve.metrics)) points.push({ key: `${prefix}/eval/${key}`, step: curve.losses.length, value })
   }
   for (const variant of result.variantOrder) {

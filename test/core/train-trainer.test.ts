@@ -122,6 +122,26 @@ describe('train', () => {
     expect(c.losses).not.toEqual(a.losses)
   })
 
+  it('is deterministic on the cpu backend too, and cpu and wasm agree closely (not bit for bit)', async () => {
+    const curve = (seed: number): number[] => {
+      const model = new TrainableModel(defaultTrainableConfig(VOCAB_SIZE, TINY), seed)
+      try {
+        return train(model, options(seed, 6)).losses
+      } finally {
+        model.dispose()
+      }
+    }
+    const wasm = curve(4)
+    await useBackend('cpu')
+    try {
+      const a = curve(4)
+      expect(curve(4)).toEqual(a)
+      a.forEach((loss, k) => expect(Math.abs(loss - wasm[k]), `step ${k + 1}`).toBeLessThan(1e-3))
+    } finally {
+      await useBackend('wasm')
+    }
+  })
+
   it('a throwing checkCancelled stops training between steps and leaks nothing', () => {
     const model = new TrainableModel(defaultTrainableConfig(VOCAB_SIZE, TINY), 1)
     try {

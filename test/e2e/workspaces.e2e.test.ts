@@ -694,7 +694,7 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
     const bars = (summary.data as SeriesData).series[0]
     expectPoints(bars.points, result.variantOrder, result.variantOrder.map((v) => result.variants[v].metrics[metric].mean))
     const loss = await waitForChart(live)
-    for (const curve of result.curves) expectPoints(seriesNamed(loss.data, `${curve.variant} · seed ${curve.seed}`).points.map((p, k) => ({ ...p, x: k })), curve.losses.map((_, k) => k), curve.losses)
+    for (const curve of result.curves) expectPoints(seriesNamed(loss.data, `${curve.variant} · seed ${curve.seed}`).points, curve.losses.map((_, k) => k + 1), curve.losses)
 
     // the section's inputs and result are part of the session: reload, reopen, same charts, nothing retrained
     await waitSaved(sessionId, 'experiments', sent.jobId)
@@ -710,6 +710,15 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
     expect(await page.getByTestId('experiments-experiment').inputValue()).toBe('length')
     expect(await page.getByTestId('experiments-seeds').inputValue()).toBe('2')
     expect(await page.getByTestId('experiments-metric').inputValue()).toBe(metric)
+    // the per-step training accuracy of the same runs, on the same chart
+    const lossVersion = (await chartState(live))!.version
+    await page.getByTestId('experiments-curve-accuracy').check()
+    const accuracy = await waitForChart(live, lossVersion)
+    for (const curve of result.curves) {
+      expect(curve.accuracies).toHaveLength(curve.losses.length)
+      expectPoints(seriesNamed(accuracy.data, `${curve.variant} · seed ${curve.seed}`).points, curve.accuracies!.map((_, k) => k + 1), curve.accuracies!)
+    }
+    await page.getByTestId('experiments-curve-loss').check()
     await screenshot('experiments', '[data-testid="experiments-description"]')
   })
 

@@ -55,6 +55,8 @@ describe('runExperiment in the lab service', () => {
     expect(streamed.length).toBe(2 * result.steps)
     for (const curve of result.curves) {
       expect(streamed.filter((p) => p.variant === curve.variant).map((p) => p.loss)).toEqual(curve.losses)
+      expect(streamed.filter((p) => p.variant === curve.variant).map((p) => p.accuracy)).toEqual(curve.accuracies)
+      expect(curve.accuracies!.every((a) => a >= 0 && a <= 1)).toBe(true)
     }
 
     const runs = await lab.listRuns(session.id)
@@ -66,6 +68,7 @@ describe('runExperiment in the lab service', () => {
       const loss = metrics.filter((m) => m.key === 'relative/seed1/train/loss')
       expect(loss.map((m) => m.step)).toEqual(Array.from({ length: result.steps }, (_, k) => k + 1))
       expect(loss.map((m) => m.value)).toEqual(result.curves[0].losses)
+      expect(metrics.filter((m) => m.key === 'relative/seed1/train/accuracy').map((m) => m.value)).toEqual(result.curves[0].accuracies)
       expect(metrics.find((m) => m.key === 'absolute/seed1/eval/test_accuracy')?.value).toBe(result.curves[1].metrics.test_accuracy)
       expect(metrics.find((m) => m.key === 'relative/test_accuracy/mean')?.value).toBe(result.variants.relative.metrics.test_accuracy.mean)
       // the final weights of every variant × seed are stored with the run (safetensors), not sent to the renderer

@@ -35,26 +35,36 @@ const termsResult: ExperimentResult = {
     all: { metrics: { probes_accuracy: { mean: 0.4, std: 0.1 }, final_loss: { mean: 2.5, std: 0.1 } } },
   },
   curves: [
-    { variant: 'c2c', seed: 1, losses: [4, 3.5, 3], metrics: { probes_accuracy: 0.25 } },
+    { variant: 'c2c', seed: 1, losses: [4, 3.5, 3], accuracies: [0.1, 0.2, 0.3], metrics: { probes_accuracy: 0.25 } },
     { variant: 'c2c', seed: 2, losses: [4.1, 3.6, 3.1], metrics: { probes_accuracy: 0.15 } },
   ],
 }
 
 describe('experiment charts', () => {
-  it('accumulates streamed step losses per variant × seed without mutating the previous curves', () => {
+  it('accumulates streamed step losses and accuracies per variant × seed without mutating the previous curves', () => {
     const first = appendTrainingPoints([], [
-      { variant: 'relative', seed: 1, step: 1, loss: 4 },
-      { variant: 'relative', seed: 1, step: 2, loss: 3.5 },
+      { variant: 'relative', seed: 1, step: 1, loss: 4, accuracy: 0.1 },
+      { variant: 'relative', seed: 1, step: 2, loss: 3.5, accuracy: 0.2 },
     ])
     const second = appendTrainingPoints(first, [
-      { variant: 'relative', seed: 1, step: 3, loss: 3 },
-      { variant: 'absolute', seed: 1, step: 1, loss: 4.2 },
+      { variant: 'relative', seed: 1, step: 3, loss: 3, accuracy: 0.3 },
+      { variant: 'absolute', seed: 1, step: 1, loss: 4.2, accuracy: 0 },
     ])
     expect(first[0].points).toEqual([[1, 4], [2, 3.5]])
+    expect(first[0].accuracy).toEqual([[1, 0.1], [2, 0.2]])
     expect(second).toEqual([
-      { variant: 'relative', seed: 1, points: [[1, 4], [2, 3.5], [3, 3]] },
-      { variant: 'absolute', seed: 1, points: [[1, 4.2]] },
+      { variant: 'relative', seed: 1, points: [[1, 4], [2, 3.5], [3, 3]], accuracy: [[1, 0.1], [2, 0.2], [3, 0.3]] },
+      { variant: 'absolute', seed: 1, points: [[1, 4.2]], accuracy: [[1, 0]] },
     ])
+  })
+
+  it('draws the training accuracy instead of the loss on request, on a 0–1 axis; old results without accuracies draw empty lines', () => {
+    const option = buildLossOption(curvesFromResult(termsResult), { totalSteps: 3, measure: 'accuracy' }) as AnyRecord
+    expect(option.series[0].data).toEqual([[1, 0.1], [2, 0.2], [3, 0.3]])
+    expect(option.series[1].data).toEqual([])
+    expect([option.yAxis.min, option.yAxis.max]).toEqual([0, 1])
+    expect(option.yAxis.name).toMatch(/accuracy/)
+    expect((buildLossOption(curvesFromResult(termsResult)) as AnyRecord).yAxis.name).toBe('training loss')
   })
 
   it('draws one loss line per variant × seed, coloured by variant, with steps from 1', () => {

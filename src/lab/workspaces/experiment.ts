@@ -1,5 +1,5 @@
 // Experiments: one of the paper's ablations (src/core/train/experiments.ts preset) trained in the worker —
-// every variant × seed — with progress carrying each step's loss (for a live curve) and cancel between steps.
+// every variant × seed — with progress carrying each step's loss and accuracy (for live curves) and cancel between steps.
 // The result holds per-variant means/stds and every run's loss curve; the service records it and its metrics.
 // With a session, the job value also carries each run's final weights (a safetensors blob per variant × seed —
 // the models are tiny, tens of kB) for the service to store; the service strips them from the LabApi result.
@@ -34,7 +34,7 @@ export function toExperimentResult(core: CoreExperimentResult, request: Experime
     variants: Object.fromEntries(
       core.variants.map((v) => [v.name, { metrics: Object.fromEntries(Object.entries(v.metrics).map(([key, m]) => [key, { mean: m.mean, std: m.std }])) }]),
     ),
-    curves: core.runs.map((r) => ({ variant: r.variant, seed: r.seed, losses: r.losses.map(compact), metrics: r.metrics })),
+    curves: core.runs.map((r) => ({ variant: r.variant, seed: r.seed, losses: r.losses.map(compact), accuracies: r.accuracies.map(compact), metrics: r.metrics })),
   }
 }
 
@@ -62,7 +62,7 @@ export const experiment: JobHandler<ExperimentRequest, ExperimentJobValue> = asy
       : undefined,
     checkCancelled: () => context.checkCancelled(),
     onProgress: (p) => {
-      pending.push({ variant: p.variant, seed: p.seed, step: p.step, loss: compact(p.loss) })
+      pending.push({ variant: p.variant, seed: p.seed, step: p.step, loss: compact(p.loss), accuracy: compact(p.accuracy) })
       const now = Date.now()
       if (now - lastSent < PROGRESS_EVERY_MS) return
       lastSent = now

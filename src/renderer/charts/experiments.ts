@@ -1,4 +1,4 @@
-// Experiments (the paper's ablations trained small in the lab): the training loss of every variant × seed —
+// Experiments (the paper's ablations trained small in the lab): the training loss or accuracy of every variant × seed —
 // live from progress events, then from the result — and each variant's metric mean ± std (error bars) beside
 // the paper's Table 4 number for the variant it corresponds to.
 import type { CustomSeriesRenderItem } from 'echarts'
@@ -7,31 +7,41 @@ import type { BarSeriesOption, ChartOption, LineSeriesOption } from './types'
 import { SERIES_COLORS, escapeHtml, formatExact } from './common'
 import type { PublishedTable } from './published'
 
-/** One variant × seed's loss curve as [step, loss] points. */
+/** One variant × seed's training curves: [step, loss] points and [step, accuracy] points. */
 export interface LossCurve {
   variant: string
   seed: number
   points: Array<[number, number]>
+  accuracy: Array<[number, number]>
 }
+
+export type CurveMeasure = 'loss' | 'accuracy'
 
 /** Appends streamed step losses to the curves (a new array; curves are created in arrival order). */
 export function appendTrainingPoints(curves: LossCurve[], points: TrainingProgress['points']): LossCurve[] {
-  const next = curves.map((c) => ({ ...c, points: c.points.slice() }))
+  const next = curves.map((c) => ({ ...c, points: c.points.slice(), accuracy: c.accuracy.slice() }))
   for (const p of points) {
     let curve = next.find((c) => c.variant === p.variant && c.seed === p.seed)
-    if (!curve) next.push((curve = { variant: p.variant, seed: p.seed, points: [] }))
+    if (!curve) next.push((curve = { variant: p.variant, seed: p.seed, points: [], accuracy: [] }))
     curve.points.push([p.step, p.loss])
+    if (typeof p.accuracy === 'number') curve.accuracy.push([p.step, p.accuracy])
   }
   return next
 }
 
 /** The result's full curves (every step). */
 export function curvesFromResult(result: ExperimentResult): LossCurve[] {
-  return result.curves.map((c) => ({ variant: c.variant, seed: c.seed, points: c.losses.map((loss, k): [number, number] => [k + 1, loss]) }))
+  return result.curves.map((c) => ({
+    variant: c.variant,
+    seed: c.seed,
+    points: c.losses.map((loss, k): [number, number] => [k + 1, loss]),
+    accuracy: (c.accuracies ?? []).map((acc, k): [number, number] => [k + 1, acc]),
+  }))
 }
 
-/** Training loss against step: one colour per variant, one line per seed. */
-export function buildLossOption(curves: LossCurve[], opts: { totalSteps?: number } = {}): ChartOption {
+/** Training loss (or training-batch accuracy) against step: one colour per variant, one line per seed. */
+export function buildLossOption(curves: LossCurve[], opts: { totalSteps?: number; measure?: CurveMeasure } = {}): ChartOption {
+  const measure = opts.measure ?? 'loss'
   const variants = [...new Set(curves.map((c) => c.variant))]
   const series: LineSeriesOption[] = curves.map((c) => ({
     type: 'line',
@@ -39,7 +49,7 @@ export function buildLossOption(curves: LossCurve[], opts: { totalSteps?: number
     color: SERIES_COLORS[variants.indexOf(c.variant) % SERIES_COLORS.length],
     showSymbol: false,
     lineStyle: { width: 1.5 },
-    data: c.points.map((p) => [p[0], p[1]]),
+    data: (measure === 'loss' ? c.points : c.accuracy).map((p) => [p[0], p[1]]),
   }))
   return {
     animation: false,
@@ -47,7 +57,10 @@ export function buildLossOption(curves: LossCurve[], opts: { totalSteps?: number
     grid: { left: 8, right: 16, top: 36, bottom: 8 },
     tooltip: { trigger: 'axis', confine: true },
     xAxis: { type: 'value', name: 'training step', nameLocation: 'middle', nameGap: 26, min: 0, max: opts.totalSteps },
-    yAxis: { type: 'value', name: 'training loss', nameLocation: 'middle', nameGap: 40, scale: true },
+    yAxis:
+      measure === 'loss'
+        ? { type: 'value', name: 'training loss', nameLocation: 'middle', nameGap: 40, scale: true }
+        : { type: 'value', name: 'training accuracy (masked tokens)', nameLocation: 'middle', nameGap: 40, min: 0, max: 1 },
     series,
   }
 }

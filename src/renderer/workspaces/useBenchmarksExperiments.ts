@@ -22,6 +22,7 @@ import {
   defaultMetric,
   metricKeys,
   paperValues,
+  type CurveMeasure,
   type LossCurve,
 } from '../charts/experiments'
 import { findTable, parsePublished, type PublishedTable } from '../charts/published'
@@ -43,7 +44,7 @@ export const EXPERIMENT_LABELS: Record<ExperimentId, string> = {
 
 const defaults = () => ({
   inputs: { experiment: 'terms' as ExperimentId, budget: 'smoke' as ExperimentBudget, seeds: 3 },
-  selections: { metric: '' },
+  selections: { metric: '', curve: 'loss' as CurveMeasure },
   view: {},
 })
 
@@ -119,8 +120,9 @@ export function useBenchmarksExperiments() {
   }
 
   const lossOption = computed(() => {
-    if (job.state.running) return live.value.length ? buildLossOption(live.value, { totalSteps: liveSteps.value }) : null
-    return result.value ? buildLossOption(curvesFromResult(result.value), { totalSteps: result.value.steps }) : null
+    const measure = selections.curve
+    if (job.state.running) return live.value.length ? buildLossOption(live.value, { totalSteps: liveSteps.value, measure }) : null
+    return result.value ? buildLossOption(curvesFromResult(result.value), { totalSteps: result.value.steps, measure }) : null
   })
   const metrics = computed(() => (result.value ? metricKeys(result.value) : []))
   const paper = computed(() => (result.value ? paperValues(result.value.experiment, result.value.variantOrder, ablationTable.value) : null))
@@ -136,5 +138,5 @@ export function useBenchmarksExperiments() {
     return base + paperNote
   })
 
-  return { job, inputs, problem, run, result, metric, metrics, lossOption, summaryOption, caption }
+  return { job, inputs, selections, problem, run, result, metric, metrics, lossOption, summaryOption, caption }
 }
