@@ -719,6 +719,23 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
       expectPoints(seriesNamed(accuracy.data, `${curve.variant} · seed ${curve.seed}`).points, curve.accuracies!.map((_, k) => k + 1), curve.accuracies!)
     }
     await page.getByTestId('experiments-curve-loss').check()
+
+    // a second run; the first one can be put back on the charts from the session's list, without retraining
+    await page.getByTestId('experiments-seeds').fill('1')
+    const [second] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/api/runExperiment'), { timeout: 120_000 }),
+      page.getByTestId('experiments-run').click(),
+    ])
+    const secondResult = ((await second.json()) as { value: ExperimentResult }).value
+    expect(secondResult.seeds).toEqual([1])
+    await expect.poll(() => page.getByTestId('experiments-history').locator('option').count(), { timeout: 10_000 }).toBe(2)
+    expect(await page.getByTestId('experiments-history').inputValue()).toBe(secondResult.runId)
+    const shownVersion = (await chartState('experiments-summary'))!.version
+    await page.getByTestId('experiments-history').selectOption(result.runId!)
+    const earlier = await waitForChart('experiments-summary', shownVersion)
+    expectPoints((earlier.data as SeriesData).series[0].points, result.variantOrder, result.variantOrder.map((v) => result.variants[v].metrics[metric].mean))
+    expect((earlier.data as SeriesData).series[0].name).toMatch(/2 seeds/)
+    expect(await page.getByTestId('experiments-seeds').inputValue()).toBe('2')
     await screenshot('experiments', '[data-testid="experiments-description"]')
   })
 

@@ -31,6 +31,8 @@ import { onLabEvent } from '../composables/useLabEvents'
 import { useSession } from '../composables/useSession'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
 import type { LastRun } from '../workspace-state'
+import type { RunRecord } from '../../common/sessions'
+import { experimentRuns } from './experiment-runs'
 
 export { EXPERIMENT_BUDGETS, EXPERIMENT_IDS, MAX_EXPERIMENT_SEEDS }
 
@@ -80,6 +82,30 @@ export function useBenchmarksExperiments() {
     if (value) void loadAblationTable()
   })
 
+  // Earlier experiment results of this session (newest first); any can be shown again.
+  const records = shallowRef<RunRecord[]>([])
+  async function refreshRuns(): Promise<void> {
+    const sessionId = session.state.current?.id
+    if (!sessionId) return
+    try {
+      const runs = await getLab().api.listRuns(sessionId)
+      if (session.state.current?.id === sessionId) records.value = runs
+    } catch {
+      // the list is a convenience: the current result stays on screen
+    }
+  }
+  watch(() => session.state.current?.id, () => void refreshRuns(), { immediate: true })
+  const history = computed(() => experimentRuns(records.value, isExperimentResult))
+  const shownRunId = computed(() => lastRun.value?.runId ?? '')
+  function show(runId: string): void {
+    const entry = history.value.find((h) => h.id === runId)
+    if (!entry || job.state.running) return
+    lastRun.value = { jobId: entry.jobId, runId: entry.id }
+    result.value = entry.result
+    Object.assign(inputs, { experiment: entry.result.experiment, budget: entry.result.budget, seeds: entry.result.seeds.length })
+    if (!metricKeys(entry.result).includes(metric.value)) metric.value = defaultMetric(entry.result)
+  }
+
   // useJob owns the job's own event route; the loss points come through the general subscription.
   const stop = onLabEvent((event) => {
     if (event.type !== 'progress' || !event.training || event.jobId !== job.state.jobId || !job.state.running) return
@@ -115,6 +141,7 @@ export function useBenchmarksExperiments() {
     if (!value || session.state.current?.id !== sessionId) return
     lastRun.value = { jobId: started, runId: value.runId }
     result.value = value
+    void refreshRuns()
     if (!metricKeys(value).includes(metric.value)) metric.value = defaultMetric(value)
     await loadAblationTable()
   }
@@ -138,5 +165,5 @@ export function useBenchmarksExperiments() {
     return base + paperNote
   })
 
-  return { job, inputs, selections, problem, run, result, metric, metrics, lossOption, summaryOption, caption }
+  return { job, inputs, selections, problem, run, result, metric, metrics, lossOption, summaryOption, caption, history, shownRunId, show }
 }
