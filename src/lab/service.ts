@@ -92,7 +92,23 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     const workspace = RUN_WORKSPACE[method]
     // The backend is recorded with every run, so wait for the worker to have chosen it.
     const { backend } = await ready
-    const run = request.sessionId && workspace ? sessions.startRun(request.sessionId, workspace, method, request, backend) : undefined
+    const recorded = !!(request.sessionId && workspace)
+    // A run from files records the SHA-256 of the weights it used (the worker hashes them once per load), so a
+    // reopened result can tell whether the folder still holds those weights. Same job id: Cancel reaches it.
+    const model = (request as { model?: ModelRef }).model
+    let weightsSha256: string | undefined
+    if (recorded && model && model.kind !== 'synthetic') {
+      try {
+        weightsSha256 = (await pool.run<ModelInfo>('describeModel', model, jobId)).weightsSha256
+      } catch (error) {
+        if (error instanceof LabError && error.code === 'CANCELLED') {
+          events.emit({ type: 'job-end', jobId, status: 'cancelled', error: toErrorData(error) })
+          throw error
+        }
+        // the job itself fails the same way below, and is recorded as failed with that error
+      }
+    }
+    const run = recorded ? sessions.startRun(request.sessionId!, workspace!, method, request, backend, weightsSha256) : undefined
     try {
       const raw = await pool.run<W>(method, request, jobId)
       let value = toResult(raw)

@@ -159,9 +159,13 @@ export class LabSessions {
     return { sha256: artifact.sha256 }
   }
 
-  /** Records a workspace or benchmark run as started (committed at once, so a crash leaves it 'interrupted'). */
-  startRun(sessionId: string, workspace: string, method: string, request: object, backend: string | undefined): RunHandle {
-    const model = (request as { model?: ModelRef }).model ?? null
+  /**
+   * Records a workspace or benchmark run as started (committed at once, so a crash leaves it 'interrupted'),
+   * with the model reference and, for a model loaded from files, the SHA-256 of its weights file.
+   */
+  startRun(sessionId: string, workspace: string, method: string, request: object, backend: string | undefined, weightsSha256?: string): RunHandle {
+    const requested = (request as { model?: ModelRef }).model ?? null
+    const model = requested && weightsSha256 ? { ...requested, weightsSha256 } : requested
     const run = this.store.startRun({
       sessionId,
       kind: workspace === 'benchmarks' ? 'benchmark' : workspace === 'experiments' ? 'experiment' : 'workspace',

@@ -3,7 +3,8 @@
 // and the defensive reading used when a session is opened: a saved field is taken only if the default has
 // the same kind of value, so an older or damaged state can never put a workspace into a shape it cannot draw.
 import type { ModelRef } from '../common/api'
-import type { RunRecord, WorkspaceState } from '../common/sessions'
+import type { ErrorData } from '../common/errors'
+import type { RunModelRef, RunRecord, WorkspaceState } from '../common/sessions'
 
 export const WORKSPACE_STATE_VERSION = 1
 
@@ -66,4 +67,25 @@ export function findResultRun(state: Partial<WorkspaceState> | null, runs: RunRe
     null
   const found = run && run.status === 'done' ? run : null
   return { run: found, lastRun: { jobId: jobId ?? runId ?? '', runId: runId ?? found?.id } }
+}
+
+/** The checkpoint a restored run used, without the recorded hash (as describeModel takes it), or null. */
+export function recordedCheckpoint(model: RunModelRef | null | undefined): { ref: ModelRef & { kind: 'checkpoint' }; sha256: string } | null {
+  if (!model || model.kind !== 'checkpoint' || typeof model.weightsSha256 !== 'string') return null
+  const ref: ModelRef & { kind: 'checkpoint' } = { kind: 'checkpoint', path: model.path }
+  if (model.variant) ref.variant = model.variant
+  return { ref, sha256: model.weightsSha256 }
+}
+
+/**
+ * What to tell the user about a restored result computed from a checkpoint folder, given what that folder
+ * holds now: null when its weights file has the recorded SHA-256, else why the folder no longer matches.
+ */
+export function weightsNotice(recorded: { ref: { path: string }; sha256: string }, now: { sha256?: string } | { error: ErrorData }): string | null {
+  const path = recorded.ref.path
+  if ('error' in now) {
+    return `The checkpoint this result was computed with (${path}) cannot be opened here: ${now.error.message}. The stored result is shown; choose a model to compute again.`
+  }
+  if (now.sha256 === recorded.sha256) return null
+  return `The checkpoint at ${path} has changed since this result was computed (its weights file has another SHA-256: ${recorded.sha256.slice(0, 12)}… then, ${(now.sha256 ?? 'unknown').slice(0, 12)}… now). The stored result is shown; running again uses the file as it is now.`
 }

@@ -21,6 +21,8 @@ export interface PersistedParts<I extends object, S extends object, V extends ob
   isResult(value: unknown): value is R
   /** recomputes lastResult from the restored inputs when the stored result is not available */
   recompute(): void
+  /** told which stored run (if any) the restored result came from, e.g. to check its checkpoint */
+  onRestored?(run: RunRecord | null): void
 }
 
 export function useWorkspacePersistence<I extends object, S extends object, V extends object, R>(workspace: WorkspaceId, parts: PersistedParts<I, S, V, R>): void {
@@ -46,6 +48,7 @@ export function useWorkspacePersistence<I extends object, S extends object, V ex
     parts.lastModel.value = state?.model ?? null
     const { run, lastRun } = findResultRun(state, runs)
     parts.lastRun.value = lastRun
+    parts.onRestored?.(run)
     if (run && parts.isResult(run.result)) {
       parts.lastResult.value = run.result
       return

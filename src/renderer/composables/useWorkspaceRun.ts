@@ -1,8 +1,11 @@
 // What every computing workspace shares: the window's model, a job runner, the current session id (so
 // the lab records the run in the session), and the last result with the model and run behind it.
-import { computed, shallowRef } from 'vue'
+import { computed, ref, shallowRef } from 'vue'
 import type { ModelRef } from '../../common/api'
-import type { LastRun } from '../workspace-state'
+import { toErrorData } from '../../common/errors'
+import type { RunRecord } from '../../common/sessions'
+import { getLab } from '../get-lab'
+import { recordedCheckpoint, weightsNotice, type LastRun } from '../workspace-state'
 import { useJob } from './useJob'
 import { refLabel, sameModel, useModel } from './useModel'
 import { useSession } from './useSession'
@@ -20,6 +23,25 @@ export function useWorkspaceRun<R>() {
   const lastResult = shallowRef<R | null>(null)
   const lastModel = shallowRef<ModelRef | null>(null)
   const lastRun = shallowRef<LastRun | null>(null)
+  /** set when a restored result's checkpoint folder no longer holds the weights it was computed with */
+  const weightsWarning = ref<string | null>(null)
+  let checkGeneration = 0
+
+  /** Compares a restored run's recorded weights hash with the checkpoint folder as it is now. */
+  async function checkRestoredWeights(run: RunRecord | null): Promise<void> {
+    const mine = ++checkGeneration
+    weightsWarning.value = null
+    const recorded = recordedCheckpoint(run?.model)
+    if (!recorded) return
+    let notice: string | null
+    try {
+      const described = await getLab().api.describeModel(recorded.ref)
+      notice = weightsNotice(recorded, { sha256: described.weightsSha256 })
+    } catch (error) {
+      notice = weightsNotice(recorded, { error: toErrorData(error) })
+    }
+    if (mine === checkGeneration) weightsWarning.value = notice
+  }
 
   /**
    * Runs `start` with the current model (or `withModel`, e.g. the saved one when recomputing a restored
@@ -36,6 +58,8 @@ export function useWorkspaceRun<R>() {
     // Another session was opened meanwhile: the result belongs to the old one (where the lab recorded it).
     if (session.state.current?.id !== sessionId) return undefined
     if (result !== undefined) {
+      checkGeneration++
+      weightsWarning.value = null
       lastResult.value = result
       lastModel.value = ref
       const runId = (result as { runId?: unknown }).runId
@@ -47,5 +71,5 @@ export function useWorkspaceRun<R>() {
   /** Set when the shown result was computed with another model than the current one. */
   const staleModel = computed(() => (lastResult.value && lastModel.value && !sameModel(lastModel.value, model.value) ? refLabel(lastModel.value) : null))
 
-  return { model, info, job, lastResult, lastModel, lastRun, compute, staleModel }
+  return { model, info, job, lastResult, lastModel, lastRun, compute, staleModel, weightsWarning, checkRestoredWeights }
 }

@@ -58,7 +58,7 @@ export function useAttentionWorkspace() {
     if (result) view.shownKey = key
     return result
   }
-  useWorkspacePersistence('attention', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, defaults, isResult: isAttentionResult, recompute: () => void compute(run.lastModel.value) })
+  useWorkspacePersistence('attention', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, defaults, isResult: isAttentionResult, recompute: () => void compute(run.lastModel.value), onRestored: (restored) => void run.checkRestoredWeights(restored) })
 
   // Keep layer/head inside the model's range when the model changes.
   watch(run.info, (info) => {

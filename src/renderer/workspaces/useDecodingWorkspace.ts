@@ -56,7 +56,7 @@ export function useDecodingWorkspace() {
     const topK = Math.min(100, Math.max(1, Math.round(inputs.topK) || 10))
     return run.compute((common) => getLab().api.runDecoding({ ...common, text: inputs.text, topK }), withModel)
   }
-  useWorkspacePersistence('decoding', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, defaults, isResult: isDecodingResult, recompute: () => void compute(run.lastModel.value) })
+  useWorkspacePersistence('decoding', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, defaults, isResult: isDecodingResult, recompute: () => void compute(run.lastModel.value), onRestored: (restored) => void run.checkRestoredWeights(restored) })
 
   const noMlmHead = computed(() => run.job.state.error?.code === 'NO_MLM_HEAD' || run.job.state.error?.code === 'NO_MASK_TOKEN')
   /** One plain and one EMD chart per masked position, on a shared probability axis. */

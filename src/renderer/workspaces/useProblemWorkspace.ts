@@ -31,7 +31,7 @@ export function useProblemWorkspace() {
   function compute(withModel?: ModelRef | null): Promise<unknown> {
     return run.compute((common) => getLab().api.runProblemDemo({ ...common, text: inputs.text }), withModel)
   }
-  useWorkspacePersistence('problem', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, defaults, isResult: isProblemResult, recompute: () => void compute(run.lastModel.value) })
+  useWorkspacePersistence('problem', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, defaults, isResult: isProblemResult, recompute: () => void compute(run.lastModel.value), onRestored: (restored) => void run.checkRestoredWeights(restored) })
 
   const tokens = computed(() => run.lastResult.value?.tokens.tokens ?? [])
   const availableTerms = computed(() => Object.keys(run.lastResult.value?.debertaTerms ?? {}) as AttentionTerm[])

@@ -43,7 +43,7 @@ export function useRelativePositionsWorkspace() {
       withModel,
     )
   }
-  useWorkspacePersistence('relative', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, defaults, isResult: isRelativeResult, recompute: () => void compute(run.lastModel.value) })
+  useWorkspacePersistence('relative', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, defaults, isResult: isRelativeResult, recompute: () => void compute(run.lastModel.value), onRestored: (restored) => void run.checkRestoredWeights(restored) })
 
   const tokens = computed(() => run.lastResult.value?.tokens.tokens ?? [])
   const matrixOption = computed(() => {
