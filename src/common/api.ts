@@ -345,7 +345,10 @@ export interface LabApi {
   deleteSession(sessionId: string): Promise<void>
   restoreSession(sessionId: string): Promise<SessionSummary>
   saveWorkspaceState(request: { sessionId: string; workspace: WorkspaceId; state: WorkspaceState }): Promise<void>
+  /** The runs of a session, oldest first; a large result appears as a StoredResultRef (see getRunResult). */
   listRuns(sessionId: string): Promise<RunRecord[]>
+  /** A run's whole result (resolves a StoredResultRef from the run's "result.json" artifact). */
+  getRunResult(runId: string): Promise<unknown>
   /** The .dlab file's bytes, base64 */
   exportSession(sessionId: string): Promise<{ fileName: string; base64: string }>
   importSession(request: { base64: string; mode?: ImportMode }): Promise<SessionSummary>
@@ -392,6 +395,7 @@ export const LAB_API_METHODS = [
   'restoreSession',
   'saveWorkspaceState',
   'listRuns',
+  'getRunResult',
   'exportSession',
   'importSession',
   'saveChartSnapshot',

@@ -148,3 +148,23 @@ export interface StoreNotice {
   movedTo: string
   reason: string
 }
+
+/**
+ * A run's result too large to keep in its row (a T = 512 attention map is tens of MB of JSON): the row holds
+ * this reference and the result itself is the run's artifact "result.json" (kind 'json'), fetched on demand
+ * (LabApi.getRunResult). Lists of runs stay small; exports carry the artifact.
+ */
+export interface StoredResultRef {
+  $storedResult: string
+  /** size of the JSON text in bytes */
+  bytes: number
+}
+
+export function isStoredResultRef(value: unknown): value is StoredResultRef {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return false
+  const v = value as Record<string, unknown>
+  return Object.keys(v).length === 2 && typeof v.$storedResult === 'string' && /^[0-9a-f]{64}$/.test(v.$storedResult) && typeof v.bytes === 'number'
+}
+
+/** Name of the artifact holding a run's large result. */
+export const STORED_RESULT_ARTIFACT = 'result.json'

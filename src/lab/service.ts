@@ -191,6 +191,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     restoreSession: async (sessionId) => sessions.restore(sessionId),
     saveWorkspaceState: async ({ sessionId, workspace, state }) => sessions.saveWorkspace(sessionId, workspace, state),
     listRuns: async (sessionId) => sessions.runs(sessionId),
+    getRunResult: async (runId) => sessions.runResult(runId),
     exportSession: async (sessionId) => sessions.exportFile(sessionId),
     importSession: async ({ base64, mode }) => sessions.importFile(base64, mode),
     saveChartSnapshot: async (request) => sessions.saveChart(request),

@@ -129,6 +129,11 @@ export class LabSessions {
     return this.store.listRuns(sessionId)
   }
 
+  /** A run's whole result (large ones are read from the run's result.json artifact). */
+  runResult(runId: string): unknown {
+    return this.store.getRunResult(runId)
+  }
+
   exportFile(sessionId: string): { fileName: string; base64: string } {
     this.autosaver.flush()
     const session = this.store.getSession(sessionId)

@@ -82,6 +82,7 @@ export const METHOD_ARGS: Record<LabApiMethod, z.ZodType<unknown[]>> = {
   restoreSession: z.tuple([id]),
   saveWorkspaceState: z.tuple([z.strictObject({ sessionId: id, workspace: z.enum(WORKSPACES), state: workspaceState })]),
   listRuns: z.tuple([id]),
+  getRunResult: z.tuple([id]),
   exportSession: z.tuple([id]),
   importSession: z.tuple([z.strictObject({ base64, mode: z.enum(['replace', 'keep-both']).optional() })]),
   saveChartSnapshot: z.tuple([

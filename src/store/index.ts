@@ -10,7 +10,7 @@
 //   const bytes = store.exportSession(session.id)              // .dlab
 //   store.importSession(bytes, { mode: 'keep-both' })
 //   store.close()                                              // flushes the autosaver
-export { openStore, ExperimentStore } from './store'
+export { openStore, ExperimentStore, LARGE_RESULT_BYTES } from './store'
 export type { OpenStoreOptions, NewRun, RunOutcome, MetricInput, NewArtifact, ImportLimits, WorkspaceStateWrite } from './store'
 export { openStoreSafely, type SafeOpenOptions, type SafeOpenResult } from './safe-open'
 export { createAutosaver, type Autosaver, type AutosaverOptions } from './autosave'

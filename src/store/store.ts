@@ -10,11 +10,14 @@ import type {
   MetricPoint,
   RunRecord,
   SessionSnapshot,
+  StoredResultRef,
   SessionSummary,
   WorkspaceId,
   WorkspaceState,
 } from '../common/sessions'
 import { APP_VERSION } from '../common/version'
+import { isStoredResultRef, STORED_RESULT_ARTIFACT } from '../common/sessions'
+import { fromJson } from './json'
 import type { StoreContext } from './context'
 import { type DbOptions, mapSqliteError, openDatabase, readTx, writeTx, type Db } from './db'
 import { exportSessionFile } from './dlab/export'
@@ -69,7 +72,12 @@ export type { ImportLimits } from './dlab/import'
 export interface OpenStoreOptions extends DbOptions {
   /** Clock for timestamps (tests); default: the system clock. */
   now?: () => Date
+  /** Results whose JSON is larger are stored as the run's "result.json" artifact (default LARGE_RESULT_BYTES). */
+  largeResultBytes?: number
 }
+
+/** Run results above 1 MiB of JSON are kept as an artifact, not in the runs row (see StoredResultRef). */
+export const LARGE_RESULT_BYTES = 1 << 20
 
 /** Owner tokens of the store instances open in this process (see markInterruptedRuns). */
 const LIVE_OWNER_TOKENS = new Set<string>()
@@ -88,6 +96,7 @@ export class ExperimentStore {
   readonly interruptedAtOpen: readonly string[]
   private readonly ctx: StoreContext
   private readonly closeHooks = new Set<() => void>()
+  private readonly largeResultBytes: number
   private closed = false
 
   /** @internal use openStore() */
@@ -95,6 +104,7 @@ export class ExperimentStore {
     const clock = options.now ?? (() => new Date())
     const token = randomUUID()
     this.ctx = { db, path, now: () => clock().toISOString(), owner: { pid: process.pid, token } }
+    this.largeResultBytes = options.largeResultBytes ?? LARGE_RESULT_BYTES
     this.path = path
     LIVE_OWNER_TOKENS.add(token)
     try {
@@ -248,14 +258,37 @@ export class ExperimentStore {
     })
   }
 
-  /** Records the end of a run (done, failed or cancelled) with its small JSON result or error. */
+  /**
+   * Records the end of a run (done, failed or cancelled) with its JSON result or error. A result larger than
+   * largeResultBytes goes into the run's "result.json" artifact (same transaction) and the row keeps a
+   * StoredResultRef; getRunResult resolves it.
+   */
   finishRun(runId: string, outcome: RunOutcome): RunRecord {
     const prepared = prepareOutcome(outcome)
+    const text = prepared.resultJson
+    const large = text !== null && text.length > this.largeResultBytes ? Buffer.from(text, 'utf8') : null
     return this.write('finishing a run', () => {
+      if (large) {
+        const { sessionId } = getRun(this.ctx, runId)
+        const artifact = prepareArtifact({ sessionId, runId, name: STORED_RESULT_ARTIFACT, kind: 'json', data: large })
+        writeBlob(this.ctx, artifact.sha256, artifact.data)
+        writeLink(this.ctx, { ...artifact, createdAt: this.ctx.now() })
+        const ref: StoredResultRef = { $storedResult: artifact.sha256, bytes: large.byteLength }
+        prepared.resultJson = JSON.stringify(ref)
+      }
       setRunFinished(this.ctx, runId, prepared)
       const run = getRun(this.ctx, runId)
       touchSession(this.ctx, run.sessionId)
       return run
+    })
+  }
+
+  /** A run's result, read from its "result.json" artifact when the row holds a StoredResultRef. */
+  getRunResult(runId: string): unknown {
+    return this.read('reading a run result', () => {
+      const run = getRun(this.ctx, runId)
+      if (!isStoredResultRef(run.result)) return run.result
+      return fromJson(Buffer.from(readBlob(this.ctx, run.result.$storedResult)).toString('utf8'))
     })
   }
 

@@ -454,6 +454,35 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
     expect(await page.getByTestId('attention-head').inputValue()).toBe('3')
   })
 
+  it('attention on a 300-word text: the large result is stored apart from the run list and comes back after a reload', async () => {
+    await openTab('attention')
+    const sessionId = await currentSessionId()
+    const words = ['the', 'small', 'dog', 'sees', 'a', 'red', 'ball', 'near', 'the', 'house']
+    await page.getByTestId('attention-text').fill(Array.from({ length: 300 }, (_, k) => words[k % words.length]).join(' '))
+    const sent = await clickAndCapture('runAttention', () => page.getByTestId('attention-run').click())
+    const result = await callApi<AttentionResult>(page, lab.token, 'runAttention', sameRequest(sent))
+    expect(result.tokens.tokens.length).toBe(302)
+    await expect
+      .poll(async () => {
+        const state = await chartState('attention-main')
+        return !!state?.rendered && state.data.kind === 'heatmap' && state.data.rowLabels.length === 302
+      }, { timeout: 60_000 })
+      .toBe(true)
+    expectHeatmap((await waitForChart('attention-main')).data, result.probabilities, result.tokens.tokens, result.tokens.tokens)
+    await waitSaved(sessionId, 'attention', sent.jobId)
+    // the run list holds a reference, not the ~8 MB of matrices; getRunResult returns them
+    const runs = await callApi<RunRecord[]>(page, lab.token, 'listRuns', sessionId)
+    const stored = runs.find((r) => (r.config as { jobId?: string } | null)?.jobId === sent.jobId)!
+    expect(stored.result).toMatchObject({ $storedResult: expect.stringMatching(/^[0-9a-f]{64}$/), bytes: expect.any(Number) })
+    expect((stored.result as { bytes: number }).bytes).toBeGreaterThan(1 << 20)
+    const full = await callApi<AttentionResult>(page, lab.token, 'getRunResult', stored.id)
+    expect(full.probabilities.data.length).toBe(302 * 302)
+    const before = await chartData(['attention-main', 'attention-shares'])
+    await reloadAndCompare('attention', sessionId, before)
+    // back to the default sentence for the tests that follow
+    await page.getByTestId('attention-text').fill('the small dog sees the small ball near the house')
+  })
+
   it('relative positions: buckets, δ, curve and pair comparison equal runRelativePositions, export, reload', async () => {
     await openTab('relative')
     const sessionId = await currentSessionId()

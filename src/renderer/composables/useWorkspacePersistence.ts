@@ -1,10 +1,12 @@
 // Saves a workspace's inputs, selections and view into the current session (debounced) with a reference
 // to the run that produced the result on screen, and restores them when a session is opened. The result
-// itself lives in the session's run record (the lab records every run made with a sessionId); when that
-// run or its result cannot be found, the workspace recomputes it from the restored inputs.
+// itself lives in the session's run record (the lab records every run made with a sessionId; a large result is
+// kept as the run's artifact and fetched with getRunResult); when that run or its result cannot be found, the
+// workspace recomputes it from the restored inputs.
 import { onBeforeUnmount, toRaw, watch, type ShallowRef } from 'vue'
 import type { ModelRef } from '../../common/api'
-import type { RunRecord, WorkspaceId, WorkspaceState } from '../../common/sessions'
+import { isStoredResultRef, type RunRecord, type WorkspaceId, type WorkspaceState } from '../../common/sessions'
+import { getLab } from '../get-lab'
 import { findResultRun, mergeKnown, readSavedState, WORKSPACE_STATE_VERSION, type LastRun } from '../workspace-state'
 import { useSession } from './useSession'
 
@@ -39,7 +41,9 @@ export function useWorkspacePersistence<I extends object, S extends object, V ex
   const fingerprint = (): string =>
     JSON.stringify([parts.inputs, parts.selections, parts.view, parts.lastModel.value, parts.lastRun.value?.jobId ?? null, parts.lastRun.value?.runId ?? null])
 
+  let restoring = 0
   function apply(saved: WorkspaceState | undefined, runs: RunRecord[]): void {
+    const mine = ++restoring
     const state = readSavedState(saved)
     const defaults = parts.defaults()
     Object.assign(parts.inputs, mergeKnown(defaults.inputs, state?.inputs))
@@ -54,6 +58,23 @@ export function useWorkspacePersistence<I extends object, S extends object, V ex
       return
     }
     parts.lastResult.value = null
+    if (run && isStoredResultRef(run.result)) {
+      // A large result is kept apart from the run list: fetch it (unless another session or run came meanwhile).
+      const current = (): boolean => mine === restoring && parts.lastRun.value?.runId === run.id && parts.lastResult.value === null
+      getLab()
+        .api.getRunResult(run.id)
+        .then(
+          (value) => {
+            if (!current()) return
+            if (parts.isResult(value)) parts.lastResult.value = value
+            else parts.recompute()
+          },
+          () => {
+            if (current()) parts.recompute()
+          },
+        )
+      return
+    }
     // A result was on screen when the session was saved, but its data is not in the session: recompute.
     if (lastRun) queueMicrotask(() => parts.recompute())
   }
