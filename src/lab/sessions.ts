@@ -50,6 +50,9 @@ export function experimentMetricPoints(result: ExperimentResult): MetricPointInp
   return points
 }
 
+/** Days a deleted session can still be restored before the lab purges it at start. */
+export const DELETED_SESSION_RETENTION_DAYS = 30
+
 export class LabSessions {
   private constructor(
     private readonly store: ExperimentStore,
@@ -67,6 +70,12 @@ export class LabSessions {
         for (const sessionId of new Set(writes.map((w) => w.sessionId))) options.events.emit({ type: 'session-changed', sessionId })
       },
     })
+    // Deleted sessions stay restorable (CLI `sessions restore`) for a while, then are purged for good.
+    try {
+      store.purgeDeletedBefore(new Date(Date.now() - DELETED_SESSION_RETENTION_DAYS * 86_400_000))
+    } catch {
+      // housekeeping only: a busy store (another process writing) is purged on a later start
+    }
     return new LabSessions(store, autosaver, options.events, notice)
   }
 

@@ -183,6 +183,22 @@ export class ExperimentStore {
     })
   }
 
+  /**
+   * Purges (for good, with their runs, metrics and no-longer-shared artifact bytes) the sessions soft-deleted
+   * before `cutoff`. Returns their ids. The lab calls it at start with a 30-day cutoff.
+   */
+  purgeDeletedBefore(cutoff: Date): string[] {
+    const iso = cutoff.toISOString()
+    const ids = this.read('finding old deleted sessions', () =>
+      this.ctx.db.prepare('SELECT id FROM sessions WHERE deleted_at IS NOT NULL AND deleted_at < ?').pluck().all(iso) as string[],
+    )
+    if (ids.length === 0) return []
+    return this.write('purging old deleted sessions', () => {
+      for (const id of ids) purgeSessionRows(this.ctx, id)
+      return ids
+    })
+  }
+
   /** A copy with new session and run ids, named "<name> (copy)" unless a name is given. */
   duplicateSession(id: string, name?: string): SessionSummary {
     const newName = name === undefined ? undefined : validName(name)

@@ -50,3 +50,27 @@ describe('run records', () => {
     expect(run.error).toContain('no-such-model')
   }, 30_000)
 })
+
+describe('housekeeping at start', () => {
+  it('purges sessions deleted more than 30 days ago, keeps newer deletions restorable', async () => {
+    const storePath = join(dir, 'housekeeping.sqlite')
+    const { openStore } = await import('../../src/store')
+    const longAgo = openStore(storePath, { now: () => new Date(Date.now() - 40 * 86_400_000) })
+    const old = longAgo.createSession({ name: 'deleted long ago' })
+    longAgo.deleteSession(old.id)
+    longAgo.close()
+    const recentStore = openStore(storePath, { now: () => new Date(Date.now() - 2 * 86_400_000) })
+    const recent = recentStore.createSession({ name: 'deleted recently' })
+    recentStore.deleteSession(recent.id)
+    recentStore.close()
+
+    const other = await createLabService({ storePath, resourcesDir: join(process.cwd(), 'resources'), host: 'browser' })
+    await other.close()
+    const check = openStore(storePath)
+    try {
+      expect(check.listSessions({ includeDeleted: true }).map((s) => s.id)).toEqual([recent.id])
+    } finally {
+      check.close()
+    }
+  }, 30_000)
+})

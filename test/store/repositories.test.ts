@@ -110,6 +110,22 @@ describe.each([
       expect(count(store, 'runs')).toBe(0)
     })
 
+    it('purges sessions deleted before a cutoff (with their artifacts), keeps recent deletions and live sessions', () => {
+      const old = store.createSession({ name: 'old' })
+      store.putArtifact({ sessionId: old.id, name: 'only-here', kind: 'json', data: new TextEncoder().encode('{"a":1}') })
+      const recent = store.createSession({ name: 'recent' })
+      const live = store.createSession({ name: 'live' })
+      const deletedOld = store.deleteSession(old.id).deletedAt!
+      const deletedRecent = store.deleteSession(recent.id).deletedAt!
+      expect(deletedOld < deletedRecent).toBe(true)
+      // a cutoff between the two deletions
+      expect(store.purgeDeletedBefore(new Date(deletedRecent))).toEqual([old.id])
+      expect(store.listSessions({ includeDeleted: true }).map((x) => x.id).sort()).toEqual([recent.id, live.id].sort())
+      expect(count(store, 'artifacts')).toBe(0)
+      expect(store.purgeDeletedBefore(new Date(deletedRecent))).toEqual([])
+      expect(store.restoreSession(recent.id).deletedAt).toBeNull()
+    })
+
     it('reports unknown sessions as SESSION_NOT_FOUND with the id in details', () => {
       let error: unknown
       try {
