@@ -3,7 +3,7 @@ import type { ErrorCode, ErrorData } from '../common/errors'
 
 const ADVICE: Partial<Record<ErrorCode, string>> = {
   CONFIG_INVALID: 'Fix the model settings named in the message (e.g. hidden size must be a multiple of the head count).',
-  CONFIG_UNSUPPORTED: 'This model type is not supported: choose a DeBERTa v1/v2/v3 or BERT checkpoint, or a synthetic model.',
+  CONFIG_UNSUPPORTED: 'The current model cannot do this (the message says why): choose a model that can — Change model… above.',
   CHECKPOINT_NOT_FOUND: 'Check the folder path: it must contain config.json and model.safetensors or pytorch_model.bin.',
   CHECKPOINT_FORMAT: 'The weights file is not a readable safetensors or PyTorch file: download it again.',
   CHECKPOINT_TRUNCATED: 'The weights file ends early (interrupted download?): download it again.',

@@ -57,8 +57,16 @@ describe.skipIf(e2eSkipped)('a result computed from a checkpoint folder that lat
   })
 
   it('reopens with the stored result and says the weights changed, then that the folder is gone', async () => {
+    // a folder that cannot be loaded: the error is shown in the picker and the current model stays
+    await expect.poll(() => page.getByTestId('status-model').textContent(), { timeout: 30_000 }).toContain('toy DeBERTa')
     await page.getByTestId('model-change').click()
     await page.getByTestId('model-kind-checkpoint').check()
+    await page.getByTestId('model-path').fill(join(folder, '..', 'does-not-exist'))
+    await page.getByTestId('model-apply').click()
+    await page.getByTestId('model-error').waitFor({ timeout: 30_000 })
+    expect(await page.getByTestId('model-error').textContent()).toContain('does-not-exist')
+    expect(await page.getByTestId('status-model').textContent()).toContain('toy DeBERTa')
+    expect(await page.getByTestId('model-form').count()).toBe(1) // still open, to fix the path
     await page.getByTestId('model-path').fill(folder)
     await page.getByTestId('model-apply').click()
     await expect.poll(() => page.getByTestId('status-model').textContent(), { timeout: 30_000 }).toContain('deberta-v3-tiny')
@@ -82,6 +90,8 @@ describe.skipIf(e2eSkipped)('a result computed from a checkpoint folder that lat
     editLastWeight(join(folder, 'model.safetensors'))
     await page.reload()
     await page.getByTestId('app').waitFor()
+    // the model chosen for this session comes back with it
+    await expect.poll(() => page.getByTestId('status-model').textContent(), { timeout: 30_000 }).toContain('deberta-v3-tiny')
     await page.getByTestId('tab-attention').click()
     await page.locator('[data-testid="chart-attention-main"][data-chart-rendered="true"]').waitFor({ timeout: 30_000 })
     await expect.poll(() => page.getByTestId('attention-weights-changed').textContent(), { timeout: 30_000 }).toMatch(/has changed since this result was computed/)

@@ -768,6 +768,21 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
     await screenshot('experiments', '[data-testid="experiments-description"]')
   })
 
+  it('an empty text says why Run is disabled; a text at the field limit says it was cut', async () => {
+    await openTab('problem')
+    const field = page.getByTestId('problem-text')
+    const before = await field.inputValue()
+    await field.fill('   ')
+    expect(await page.getByTestId('problem-run').isDisabled()).toBe(true)
+    expect(await page.getByTestId('problem-empty-hint').textContent()).toMatch(/Type a sentence/)
+    await field.fill('dog '.repeat(600)) // 2400 characters into a 2000-character field
+    expect((await field.inputValue()).length).toBe(2000)
+    expect(await page.getByTestId('problem-text-limit').textContent()).toMatch(/2,000 characters/)
+    await field.fill(before)
+    expect(await page.getByTestId('problem-text-limit').count()).toBe(0)
+    expect(await page.getByTestId('problem-empty-hint').count()).toBe(0)
+  })
+
   it('manages sessions from the sidebar: new, rename, duplicate, delete and Undo; the title follows', async () => {
     const items = page.getByTestId('session-item')
     const current = page.locator('[data-testid="session-item"][aria-current="true"]')

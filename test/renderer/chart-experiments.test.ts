@@ -111,6 +111,9 @@ describe('experiment charts', () => {
     expect(errors.data[3][1]).toBeCloseTo(0.3)
     expect(errors.data[3][2]).toBeCloseTo(0.5)
     expect(published).toMatchObject({ type: 'bar', yAxisIndex: 1, data: [null, 86.0, 85.9, 86.3] })
+    // two gapless bars per category: the whisker sits on the lab's bar (17.5 % left of the centre)
+    expect([bars.barGap, bars.barCategoryGap, published.barGap, published.barCategoryGap]).toEqual(['0%', '30%', '0%', '30%'])
+    expect(errors.data.map((d: number[]) => d[3])).toEqual([-0.175, -0.175, -0.175, -0.175])
     expect(option.yAxis).toHaveLength(2)
     expect(option.yAxis[0].max).toBe(1)
     expect(option.yAxis[1].min).toBe(83)
@@ -123,6 +126,14 @@ describe('experiment charts', () => {
     expect(option.yAxis).toHaveLength(1)
     expect(option.yAxis[0].max).toBeUndefined()
     expect(option.series[0].data).toEqual([3, 2.8, 2.9, 2.5])
+    expect(option.series[1].data[0][3]).toBe(0) // a lone bar: the whisker is centred
+  })
+
+  it('clips whiskers to the axis: no accuracy below 0 or above 1', () => {
+    const wide: ExperimentResult = { ...termsResult, variants: { ...termsResult.variants, c2c: { metrics: { probes_accuracy: { mean: 0.05, std: 0.2 } } }, all: { metrics: { probes_accuracy: { mean: 0.9, std: 0.3 } } } } }
+    const errors = (buildExperimentSummaryOption(wide, 'probes_accuracy', null) as AnyRecord).series[1]
+    expect(errors.data[0].slice(1, 3)).toEqual([0, expect.closeTo(0.25)])
+    expect(errors.data[3].slice(1, 3)).toEqual([expect.closeTo(0.6), 1])
   })
 
   it('renders an error bar as a vertical line between low and high with two caps', () => {
@@ -133,5 +144,8 @@ describe('experiment charts', () => {
     expect(shape.children[0].shape).toEqual({ x1: 200, y1: 900, x2: 200, y2: 700 })
     expect(shape.children[1].shape).toEqual({ x1: 196, y1: 900, x2: 204, y2: 900 })
     expect(shape.children[2].shape).toEqual({ x1: 196, y1: 700, x2: 204, y2: 700 })
+    // shifted by a fraction of the category width
+    const shifted = errorBarRenderItem({} as never, { ...api, value: (i: number) => [2, 0.1, 0.3, -0.2][i] } as never) as AnyRecord
+    expect(shifted.children[0].shape).toEqual({ x1: 190, y1: 900, x2: 190, y2: 700 })
   })
 })

@@ -37,9 +37,15 @@ export function buildBucketCurveOption(curve: BucketCurve, clipping?: Clipping, 
     data: curve.distances.map((d, index) => [d, curve.buckets[index]]),
     markArea: {
       silent: true,
-      label: { position: 'insideTop', fontSize: 11 },
+      // region names in the region's own (darker) colour, bold: readable on the light and the dark theme
+      label: { position: 'insideTop', fontSize: 11, fontWeight: 'bold' },
       data: regions.map((region) => [
-        { name: region.name, xAxis: region.from, itemStyle: { color: region.name === 'exact' ? 'rgba(89,161,79,0.12)' : 'rgba(242,142,43,0.12)' } },
+        {
+          name: region.name,
+          xAxis: region.from,
+          itemStyle: { color: region.name === 'exact' ? 'rgba(89,161,79,0.14)' : 'rgba(242,142,43,0.14)' },
+          label: { color: region.name === 'exact' ? '#3f8f37' : '#c46a10' },
+        },
         { xAxis: region.to },
       ]),
     },
@@ -71,7 +77,7 @@ export function buildBucketCurveOption(curve: BucketCurve, clipping?: Clipping, 
         return `<div class="chart-tip"><b>δ = ${first ? first[0] : ''}</b><br>${lines.join('<br>')}</div>`
       },
     },
-    xAxis: { type: 'value', name: 'relative distance δ = i − j', nameLocation: 'middle', nameGap: 26, min: 'dataMin', max: 'dataMax' },
+    xAxis: { type: 'value', name: 'relative distance δ = i − j', nameLocation: 'middle', nameGap: 26, min: 'dataMin', max: 'dataMax', axisLabel: { hideOverlap: true } },
     yAxis: { type: 'value', name: 'relative id', nameLocation: 'middle', nameGap: 36 },
     series,
   }

@@ -93,12 +93,19 @@ export function paperValues(experiment: ExperimentId, variants: string[], table:
   })
 }
 
-/** Vertical error bars with caps: data items are [category index, low, high]. */
+/**
+ * Vertical error bars with caps: data items are [category index, low, high, shift], shift being the bar's
+ * offset from the category centre as a fraction of the category width (0 when the bar is alone).
+ */
 export const errorBarRenderItem: CustomSeriesRenderItem = (_params, api) => {
   const x = api.value(0) as number
-  const low = api.coord([x, api.value(1)])
-  const high = api.coord([x, api.value(2)])
-  const half = ((api.size?.([1, 0]) as number[] | undefined)?.[0] ?? 20) * 0.08
+  const band = (api.size?.([1, 0]) as number[] | undefined)?.[0] ?? 20
+  const shift = ((api.value(3) as number) || 0) * band
+  const [lowX, lowY] = api.coord([x, api.value(1)])
+  const [, highY] = api.coord([x, api.value(2)])
+  const low = [lowX + shift, lowY]
+  const high = [lowX + shift, highY]
+  const half = band * 0.08
   const style = { stroke: '#333333', lineWidth: 1.5 }
   return {
     type: 'group',
@@ -118,7 +125,14 @@ export function buildExperimentSummaryOption(result: ExperimentResult, metric: s
   const variants = result.variantOrder
   const stats = variants.map((v) => result.variants[v]?.metrics[metric] ?? null)
   const labName = `this lab: ${metric} (mean ± std, ${result.seeds.length} seed${result.seeds.length === 1 ? '' : 's'})`
-  const bars: BarSeriesOption = { type: 'bar', name: labName, color: SERIES_COLORS[0], yAxisIndex: 0, data: stats.map((s) => (s ? s.mean : null)) }
+  const hasPaper = !!paper && paper.some((p) => p.value !== null)
+  // Two bars per category (this lab, the paper) without a gap: each takes 35 % of the category width, so the
+  // lab's bar is centred 17.5 % left of the category centre; its whisker goes there too.
+  const layout = hasPaper ? { barGap: '0%', barCategoryGap: '30%' } : {}
+  const shift = hasPaper ? -0.175 : 0
+  // the axis is 0-based (and ends at 1 for accuracies): whiskers are clipped to it rather than crossing the labels
+  const top = metric.endsWith('accuracy') ? 1 : Number.POSITIVE_INFINITY
+  const bars: BarSeriesOption = { type: 'bar', name: labName, color: SERIES_COLORS[0], yAxisIndex: 0, data: stats.map((s) => (s ? s.mean : null)), ...layout }
   const series: ChartOption['series'] = [
     bars,
     {
@@ -126,13 +140,12 @@ export function buildExperimentSummaryOption(result: ExperimentResult, metric: s
       name: 'mean ± std',
       yAxisIndex: 0,
       renderItem: errorBarRenderItem,
-      data: stats.map((s, k) => (s ? [k, s.mean - s.std, s.mean + s.std] : [k, null, null])),
+      data: stats.map((s, k) => (s ? [k, Math.max(0, s.mean - s.std), Math.min(top, s.mean + s.std), shift] : [k, null, null, shift])),
       z: 10,
       tooltip: { show: false },
     },
   ]
-  const hasPaper = !!paper && paper.some((p) => p.value !== null)
-  if (hasPaper) series.push({ type: 'bar', name: `paper: Table 4 ${PAPER_COLUMN} (%)`, color: SERIES_COLORS[1], yAxisIndex: 1, data: paper!.map((p) => p.value) })
+  if (hasPaper) series.push({ type: 'bar', name: `paper: Table 4 ${PAPER_COLUMN} (%)`, color: SERIES_COLORS[1], yAxisIndex: 1, data: paper!.map((p) => p.value), ...layout })
   const paperValuesShown = hasPaper ? paper!.map((p) => p.value).filter((v): v is number => v !== null) : []
   const tooltip = (params: unknown): string => {
     const list = (Array.isArray(params) ? params : [params]) as Array<{ dataIndex: number }>

@@ -96,7 +96,8 @@ export function buildHeatmapOption(matrix: Matrix, rowTokens: string[], colToken
       data: colTokens.slice(),
       position: 'top',
       splitArea: { show: false },
-      axisLabel: { interval: labelInterval(cols, maxLabels), rotate: cols > 12 ? 60 : 0, fontSize: 11 },
+      // hideOverlap: in a narrow chart ECharts also drops labels that would still collide after thinning
+      axisLabel: { interval: labelInterval(cols, maxLabels), rotate: cols > 6 ? 60 : 0, fontSize: 11, hideOverlap: true },
     },
     yAxis: {
       type: 'category',
@@ -106,7 +107,7 @@ export function buildHeatmapOption(matrix: Matrix, rowTokens: string[], colToken
       data: rowTokens.slice(),
       inverse: true,
       splitArea: { show: false },
-      axisLabel: { interval: labelInterval(rows, maxLabels), fontSize: 11 },
+      axisLabel: { interval: labelInterval(rows, maxLabels), fontSize: 11, hideOverlap: true },
     },
     visualMap: {
       type: 'continuous',

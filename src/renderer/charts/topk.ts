@@ -26,7 +26,8 @@ export function buildTopKBarOption(predictions: TokenPrediction[], opts: TopKOpt
   return {
     animation: false,
     title: opts.title ? { text: opts.title, left: 'center', textStyle: { fontSize: 13 } } : undefined,
-    grid: { left: 8, right: 24, top: opts.title ? 32 : 8, bottom: 8 },
+    // room on the right for the longest bar's percentage label
+    grid: { left: 8, right: 56, top: opts.title ? 32 : 8, bottom: 8 },
     tooltip: {
       trigger: 'item',
       confine: true,

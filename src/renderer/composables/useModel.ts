@@ -45,12 +45,27 @@ export function useModel() {
     describing,
     error,
     label: computed(() => info.value?.label ?? refLabel(model.value)),
-    /** Switches every workspace to `next` and asks the lab to describe it (validates a checkpoint folder). */
-    async setModel(next: ModelRef): Promise<void> {
-      if (sameModel(next, model.value) && info.value) return
-      model.value = next
-      info.value = null
-      await describe()
+    /**
+     * Switches every workspace to `next` once the lab has described it (which loads and validates a checkpoint
+     * folder). When it cannot be loaded, the current model stays and `error` says why. Resolves true on success.
+     */
+    async setModel(next: ModelRef): Promise<boolean> {
+      if (sameModel(next, model.value) && info.value) return true
+      const mine = ++generation
+      describing.value = true
+      error.value = null
+      try {
+        const described = await getLab().api.describeModel(next)
+        if (mine !== generation) return false
+        model.value = next
+        info.value = described
+        return true
+      } catch (caught) {
+        if (mine === generation) error.value = toErrorData(caught)
+        return false
+      } finally {
+        if (mine === generation) describing.value = false
+      }
     },
     describe,
   }

@@ -11,6 +11,19 @@ import { useToasts } from './useToasts'
 
 export const SAVE_DEBOUNCE_MS = 600
 const LAST_SESSION_KEY = 'deberta-lab.lastSession'
+/** The model the user last chose in a session (per session id), restored when the session is opened. */
+const MODEL_KEY_PREFIX = 'deberta-lab.model.'
+
+function rememberedModel(sessionId: string): ModelRef | null {
+  try {
+    const text = localStorage.getItem(MODEL_KEY_PREFIX + sessionId)
+    const value: unknown = text ? JSON.parse(text) : null
+    // the lab validates it when describing it; here only its shape is checked
+    return value && typeof value === 'object' && typeof (value as { kind?: unknown }).kind === 'string' ? (value as ModelRef) : null
+  } catch {
+    return null
+  }
+}
 
 /** How a workspace hands its state to the session and takes it back. */
 export interface WorkspaceBinding {
@@ -136,7 +149,7 @@ async function openSession(sessionId: string): Promise<void> {
       // not remembered across restarts
     }
     for (const [workspace, saver] of savers) applyTo(workspace, saver)
-    const model = modelToRestore()
+    const model = rememberedModel(sessionId) ?? modelToRestore()
     if (model) void useModel().setModel(model)
   } catch (error) {
     state.error = toErrorData(error)
@@ -312,6 +325,16 @@ export function useSession() {
     bindWorkspace,
     setActiveWorkspace(workspace: WorkspaceId) {
       activeWorkspace = workspace
+    },
+    /** Remembers the model the user chose for the current session (restored when it is reopened). */
+    rememberModel(model: ModelRef) {
+      const sessionId = state.current?.id
+      if (!sessionId) return
+      try {
+        localStorage.setItem(MODEL_KEY_PREFIX + sessionId, JSON.stringify(model))
+      } catch {
+        // not remembered
+      }
     },
   }
 }

@@ -1,6 +1,6 @@
 // What every computing workspace shares: the window's model, a job runner, the current session id (so
 // the lab records the run in the session), and the last result with the model and run behind it.
-import { computed, ref, shallowRef } from 'vue'
+import { computed, ref, shallowRef, watch } from 'vue'
 import type { ModelRef } from '../../common/api'
 import { toErrorData } from '../../common/errors'
 import type { RunRecord } from '../../common/sessions'
@@ -23,6 +23,10 @@ export function useWorkspaceRun<R>() {
   const lastResult = shallowRef<R | null>(null)
   const lastModel = shallowRef<ModelRef | null>(null)
   const lastRun = shallowRef<LastRun | null>(null)
+  // An error from a run with another model no longer applies once the model changes.
+  watch(model, () => {
+    if (!job.state.running) job.clearError()
+  })
   /** set when a restored result's checkpoint folder no longer holds the weights it was computed with */
   const weightsWarning = ref<string | null>(null)
   let checkGeneration = 0
