@@ -173,6 +173,14 @@ export function syntheticConfig(ref: Omit<SyntheticModelRef, 'kind' | 'seed'>, v
     posAttType: [...base.posAttType],
   }
   const out = ref.arch === 'bert' ? bertBaselineConfig(config) : config
+  if (ref.arch === 'deberta-v3' && ref.positionBuckets > 0 && maxRel - 1 <= Math.floor(ref.positionBuckets / 2)) {
+    // the same rule validateConfig enforces, said in the synthetic settings' own terms
+    const k = ref.maxRelativePositions < 1 ? `k = max positions = ${maxRel}` : `k = ${maxRel}`
+    throw new LabError(
+      'CONFIG_INVALID',
+      `${k} is too small for ${ref.positionBuckets} log buckets (it must exceed buckets/2 + 1 = ${Math.floor(ref.positionBuckets / 2) + 1}): raise k or max positions, or use fewer buckets`,
+    )
+  }
   validateConfig(out)
   return out
 }

@@ -42,6 +42,11 @@ export function resolveWorkerPath(): { path: string; execArgv: string[] } {
   return { path: fileURLToPath(new URL('./worker-dev.mjs', import.meta.url)), execArgv: [] }
 }
 
+/** Errors after which the worker's tfjs backend cannot be trusted any more (wasm traps, heap exhaustion). */
+export function backendBroken(error: { code: string; message: string }): boolean {
+  return error.code === 'INTERNAL' && /memory access out of bounds|out of memory|unreachable|Aborted\(|RuntimeError|Cannot enlarge memory|Array buffer allocation failed/i.test(error.message)
+}
+
 export class ComputePool {
   private worker?: Worker
   private ready?: Promise<{ backend: string; notes: string[] }>
@@ -185,6 +190,12 @@ export class ComputePool {
     this.finish(job)
     if (message.type === 'result') job.resolve(message.value)
     else job.reject(fromErrorData(message.error))
+    if (message.type === 'error' && backendBroken(message.error)) {
+      // A wasm abort (out of memory, out-of-bounds access) leaves the backend's heap unusable: every later
+      // job would fail the same way. A fresh worker (fresh backend, models reloaded on demand) recovers.
+      this.restart()
+      return
+    }
     this.pump()
   }
 

@@ -13,6 +13,17 @@ import { createSyntheticModel, syntheticConfig } from '../core/synthetic'
 import { loadTokenizer, type Tokenizer } from '../core/tokenizer'
 import type { LoadedLabModel } from './jobs'
 
+/** Largest synthetic model the lab creates: float32 weights beyond this do not fit the wasm heap with room to run. */
+export const MAX_SYNTHETIC_WEIGHT_BYTES = 2 * 1024 ** 3
+
+/** Parameters of a synthetic model (embeddings, per-layer attention and FFN matrices; small vectors included). */
+export function syntheticParameterEstimate(ref: Extract<ModelRef, { kind: 'synthetic' }>, vocabSize: number): number {
+  const H = ref.hidden
+  const I = ref.intermediate
+  const perLayer = 4 * H * H + 2 * H * I + 9 * H + I
+  return vocabSize * H + ref.maxPositions * H + ref.layers * perLayer + 2 * Math.max(ref.maxRelativePositions, ref.positionBuckets, ref.maxPositions) * H
+}
+
 /** How many models stay loaded; the least recently used one is disposed beyond that. */
 const CACHE_SIZE = 3
 
@@ -82,8 +93,14 @@ export class ModelCache {
     const key = modelKey(ref)
     let entry = this.entries.get(key)
     if (entry && ref.kind === 'checkpoint') {
-      // A checkpoint folder may have changed on disk since it was loaded: reload when the weights did.
-      entry = entry.then((loaded) => (this.isStale(loaded, ref) ? this.reload(key, ref) : loaded))
+      // A checkpoint folder may have changed on disk since it was loaded: reload when the weights did (the
+      // stale model is disposed; jobs run one at a time, so nothing else is using it).
+      entry = entry.then((loaded) => {
+        if (!this.isStale(loaded, ref)) return loaded
+        const stale = loaded.model as DebertaModel
+        stale.dispose()
+        return this.load(key, ref)
+      })
     }
     if (!entry) entry = this.load(key, ref)
     this.entries.delete(key)
@@ -104,15 +121,18 @@ export class ModelCache {
     }
   }
 
-  private reload(key: string, ref: ModelRef): Promise<LoadedLabModel> {
-    void this.entries.get(key)?.then((loaded) => (loaded.model as DebertaModel).dispose(), () => undefined)
-    this.entries.delete(key)
-    return this.load(key, ref)
-  }
-
   private async load(key: string, ref: ModelRef): Promise<LoadedLabModel> {
     if (ref.kind === 'synthetic') {
       const tokenizer = await this.syntheticTokenizer()
+      const parameters = syntheticParameterEstimate(ref, tokenizer.vocabSize)
+      if (parameters * 4 > MAX_SYNTHETIC_WEIGHT_BYTES) {
+        throw new LabError(
+          'CONFIG_INVALID',
+          `this synthetic model would have about ${(parameters / 1e6).toFixed(0)}M parameters (${((parameters * 4) / 1024 ** 3).toFixed(1)} GiB of float32 weights); ` +
+            `the lab creates synthetic models up to ${MAX_SYNTHETIC_WEIGHT_BYTES / 1024 ** 3} GiB: use fewer layers or a smaller hidden or intermediate size`,
+          { parameters },
+        )
+      }
       const config = { ...syntheticConfig(ref), maskTokenId: tokenizer.special.mask }
       const model = createSyntheticModel(config, { seed: ref.seed })
       return { info: describe(ref, key, model, tokenizer), model, tokenizer }
@@ -124,7 +144,10 @@ export class ModelCache {
     const model = await loadPretrained(folder, { variant })
     if (tokenizer.vocabSize > model.config.vocabSize) {
       model.dispose()
-      throw new LabError('TOKENIZER_FORMAT', `the tokenizer produces ${tokenizer.vocabSize} ids but the model has only ${model.config.vocabSize} embeddings`)
+      throw new LabError(
+        'TOKEN_OUT_OF_RANGE',
+        `the tokenizer produces ${tokenizer.vocabSize} ids but the model has only ${model.config.vocabSize} embeddings: the tokenizer files come from another model`,
+      )
     }
     this.mtimes.set(key, statSync(files.weightsPath).mtimeMs)
     const sha = await sha256File(files.weightsPath)

@@ -48,7 +48,7 @@ export interface LabServiceOptions {
 
 export interface LabService extends LabApi {
   /** test-only: keeps the worker busy for ms milliseconds (cancellable) */
-  spin(request: { ms: number; jobId?: string }): Promise<{ spunMs: number }>
+  spin(request: { ms: number; jobId?: string; trap?: boolean }): Promise<{ spunMs: number; threadId: number }>
   close(): Promise<void>
 }
 
@@ -199,7 +199,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     onEvent(listener: (event: LabEvent) => void) {
       return events.on(listener)
     },
-    spin: (request) => job<{ spunMs: number }>('spin', request),
+    spin: (request) => job<{ spunMs: number; threadId: number }>('spin', request),
     async close() {
       await pool.close()
       sessions.close()

@@ -33,7 +33,28 @@ export const modelRefSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('bundled'), name: z.enum(BUNDLED_MODELS) }),
 ])
 
-const workspaceState = z.record(z.string(), z.unknown())
+/** Deepest nesting a workspace state may have (real states are a few levels deep). */
+export const MAX_STATE_DEPTH = 64
+
+/**
+ * True when `value` nests at most `max` levels of arrays/objects. Iterative, so neither a hostile depth nor a
+ * cycle (possible over Electron's structured clone) can overflow the stack: a cycle simply exceeds the depth.
+ */
+export function nestingWithin(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]]
+  let visited = 0
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!
+    if (item === null || typeof item !== 'object') continue
+    if (depth >= max || ++visited > 1_000_000) return false
+    for (const child of Object.values(item as Record<string, unknown>)) stack.push([child, depth + 1])
+  }
+  return true
+}
+
+const workspaceState = z
+  .record(z.string(), z.unknown())
+  .refine((state) => nestingWithin(state, MAX_STATE_DEPTH), `the workspace state nests deeper than ${MAX_STATE_DEPTH} levels (or refers to itself)`)
 const base64 = z.string().max(256 * 1024 * 1024).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64')
 
 /** Argument tuples per method. */

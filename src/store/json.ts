@@ -26,7 +26,20 @@ export function toJson(value: unknown, what: string): string {
     const where = key === '' ? '' : ` at key "${key}"`
     throw new LabError('INPUT_INVALID', `${what} is not plain JSON${where}: ${describe(value)} cannot be stored exactly`)
   }
-  const text = JSON.stringify(value, function (this: unknown, key: string, item: unknown) {
+  let text: string | undefined
+  try {
+    text = stringify(value, refuse)
+  } catch (error) {
+    if (error instanceof LabError) throw error
+    // a cycle (TypeError) or a nesting too deep for the stack (RangeError)
+    throw new LabError('INPUT_INVALID', `${what} is not plain JSON: ${(error as Error).message}`)
+  }
+  if (text === undefined) return refuse('', value)
+  return text
+}
+
+function stringify(value: unknown, refuse: (key: string, value: unknown) => never): string | undefined {
+  return JSON.stringify(value, function (this: unknown, key: string, item: unknown) {
     switch (typeof item) {
       case 'number':
         return Number.isFinite(item) ? item : { [NUM_TAG]: String(item) }
@@ -48,8 +61,6 @@ export function toJson(value: unknown, what: string): string {
         return refuse(key, item)
     }
   })
-  if (text === undefined) refuse('', value)
-  return text
 }
 
 function revive(_key: string, value: unknown): unknown {

@@ -102,4 +102,18 @@ describe('compute off the event loop', () => {
     expect(await lab.pauseJob({ jobId: 'bench-no-pause', paused: true })).toBe(false)
     await running
   }, 30_000)
+
+  it('replaces a worker whose backend trapped (wasm out of memory): the next job runs on a fresh thread', async () => {
+    const before = await lab.spin({ ms: 10 })
+    await expect(lab.spin({ ms: 10, trap: true })).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/memory access out of bounds/) })
+    const after = await lab.spin({ ms: 10 })
+    expect(after.threadId).not.toBe(before.threadId)
+    expect((await lab.spin({ ms: 10 })).threadId).toBe(after.threadId) // and stays on it
+  }, 30_000)
+
+  it('keeps the worker after ordinary job errors', async () => {
+    const before = await lab.spin({ ms: 10 })
+    await expect(lab.runAttention({ model: { kind: 'checkpoint', path: '/no/such/folder' }, text: 'a', layer: 0, head: 0, disabledTerms: [], p2p: false })).rejects.toMatchObject({ code: expect.any(String) })
+    expect((await lab.spin({ ms: 10 })).threadId).toBe(before.threadId)
+  }, 30_000)
 })

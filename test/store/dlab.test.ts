@@ -191,7 +191,7 @@ describe('.dlab import', () => {
     bad('more entries than allowed', 'IMPORT_TOO_LARGE', () => good, { limits: { maxEntries: 2 } })
     bad('a file over the file-size limit', 'IMPORT_TOO_LARGE', () => good, { limits: { maxFileBytes: 1000 } })
     bad('an entry declaring 3 GB (default limits)', 'IMPORT_TOO_LARGE', () => patchDeclaredSize(good, 'session.json', 3_000_000_000))
-    it('a zip bomb lying about its size is stopped at the declared size → IMPORT_TOO_LARGE', () => {
+    it('a zip bomb lying about its size is stopped at the declared size → IMPORT_CHECKSUM (damaged or forged)', () => {
       // 64 MiB of zeros deflate to ~64 KiB; the headers and manifest claim the original 16 KiB artifact size.
       const files = { ...goodFiles }
       const artifact = Object.keys(files).find((n) => n.startsWith('artifacts/'))!
@@ -201,8 +201,8 @@ describe('.dlab import', () => {
       expect(bomb.byteLength).toBeLessThan(2 * 1024 * 1024)
       const started = performance.now()
       const error = importError(store, bomb)
-      expect(error.code).toBe('IMPORT_TOO_LARGE')
-      expect(error.message).toMatch(/inflates past its declared/)
+      expect(error.code).toBe('IMPORT_CHECKSUM')
+      expect(error.message).toMatch(/inflates past its declared .* damaged or forged/)
       // Stopped early: far less time than inflating 64 MiB and hashing it would take on a slow machine.
       expect(performance.now() - started).toBeLessThan(2000)
       expect(dumpHash(path), 'the store changed').toBe(beforeHash)

@@ -17,10 +17,25 @@ export async function loadWorkspaceModel(context: JobContext, ref: ModelRef): Pr
   return { info: loaded.info, model: loaded.model as DebertaModel, tokenizer: loaded.tokenizer as Tokenizer }
 }
 
-/** Encodes a single text with [CLS] … [SEP]; empty text is refused. */
+/**
+ * Most tokens a workspace computes with. Every workspace returns T × T matrices as JSON: at T = 1024 an
+ * attention result is ~100 MB and takes seconds to draw, and far beyond it the worker runs out of memory (a
+ * 20,000-token text used to crash it). Benchmarks, which return timings only, are not limited by this.
+ */
+export const MAX_WORKSPACE_TOKENS = 1024
+
+/** Encodes a single text with [CLS] … [SEP]; empty text and texts over MAX_WORKSPACE_TOKENS are refused. */
 export function encodeText(tokenizer: Tokenizer, text: string, what = 'text'): Encoding {
   if (typeof text !== 'string' || text.trim() === '') throw new LabError('INPUT_INVALID', `the ${what} is empty: type a sentence`)
-  return tokenizer.encode(text)
+  const encoding = tokenizer.encode(text)
+  const T = encoding.inputIds.length
+  if (T > MAX_WORKSPACE_TOKENS) {
+    throw new LabError('SEQUENCE_TOO_LONG', `the ${what} has ${T} tokens; the lab's workspaces show at most ${MAX_WORKSPACE_TOKENS}`, {
+      length: T,
+      max: MAX_WORKSPACE_TOKENS,
+    })
+  }
+  return encoding
 }
 
 export function tokenized(encoding: Encoding): TokenizedText {

@@ -10,13 +10,14 @@ import { encodeText, forwardProgress, loadWorkspaceModel, tokenized } from './co
  * The k most probable ids of one row of logits under a softmax over the whole vocabulary (computed in
  * float64 with the max subtracted), most probable first; ties keep the lower id first.
  */
-export function topKSoftmax(logits: ArrayLike<number>, offset: number, width: number, k: number): Array<{ id: number; probability: number }> {
+export function topKSoftmax(logits: ArrayLike<number>, offset: number, width: number, k: number, candidates = width): Array<{ id: number; probability: number }> {
   let max = -Infinity
   for (let v = 0; v < width; v++) max = Math.max(max, logits[offset + v])
   let total = 0
   for (let v = 0; v < width; v++) total += Math.exp(logits[offset + v] - max)
   const best: Array<{ id: number; logit: number }> = []
-  for (let v = 0; v < width; v++) {
+  // the softmax is the model's, over all `width` rows; the ranking only over ids the tokenizer has (`candidates`)
+  for (let v = 0; v < Math.min(width, candidates); v++) {
     const logit = logits[offset + v]
     if (best.length === k && logit <= best[k - 1].logit) continue
     let at = best.length
@@ -28,7 +29,9 @@ export function topKSoftmax(logits: ArrayLike<number>, offset: number, width: nu
 }
 
 function predictions(tokenizer: Tokenizer, logits: ArrayLike<number>, row: number, width: number, k: number): TokenPrediction[] {
-  return topKSoftmax(logits, row * width, width, k).map(({ id, probability }) => ({ id, token: tokenizer.idToToken(id), probability }))
+  // Checkpoints often pad the embedding matrix past the tokenizer (deberta-v3: 128100 rows, 128001 ids): those
+  // rows are no token, so they are left out of the ranking (their probability stays in the softmax).
+  return topKSoftmax(logits, row * width, width, k, tokenizer.vocabSize).map(({ id, probability }) => ({ id, token: tokenizer.idToToken(id), probability }))
 }
 
 export const decoding: JobHandler<DecodingRequest, DecodingResult> = async (context, request) => {

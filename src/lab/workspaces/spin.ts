@@ -1,8 +1,11 @@
 // A test job: keeps the worker busy for `ms` milliseconds, reaching a cancellation point every few ms.
-// Used by the responsiveness and cancel tests (the service must answer other calls meanwhile).
+// Used by the responsiveness, cancel and pause tests (the service must answer other calls meanwhile); with
+// `trap` it ends with the error a wasm trap gives (to test that the pool replaces a broken worker).
+import { threadId } from 'node:worker_threads'
+import { LabError } from '../../common/errors'
 import type { JobHandler } from '../jobs'
 
-export const spin: JobHandler<{ ms: number }, { spunMs: number }> = async (context, request) => {
+export const spin: JobHandler<{ ms: number; trap?: boolean }, { spunMs: number; threadId: number }> = async (context, request) => {
   const start = Date.now()
   const ms = Math.min(Math.max(0, Number(request.ms) || 0), 60_000)
   while (Date.now() - start < ms) {
@@ -13,5 +16,6 @@ export const spin: JobHandler<{ ms: number }, { spunMs: number }> = async (conte
     context.checkCancelled()
     context.progress((Date.now() - start) / ms, 'spinning')
   }
-  return { spunMs: Date.now() - start }
+  if (request.trap) throw new LabError('INTERNAL', 'RuntimeError: memory access out of bounds (simulated by the spin test job)')
+  return { spunMs: Date.now() - start, threadId }
 }

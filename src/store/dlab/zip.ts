@@ -105,8 +105,9 @@ export function readZipDirectory(bytes: Uint8Array, maxEntries: number): ZipEntr
 }
 
 /**
- * The entry's bytes. Inflation stops with IMPORT_TOO_LARGE as soon as the output passes the declared
- * size; a short or damaged stream is IMPORT_INVALID; a CRC mismatch is IMPORT_CHECKSUM.
+ * The entry's bytes. Inflation stops with IMPORT_CHECKSUM as soon as the output passes the declared size
+ * (damaged, or a zip bomb lying about its size); a short or broken stream is IMPORT_INVALID; a CRC mismatch is
+ * IMPORT_CHECKSUM.
  */
 export function extractEntry(bytes: Uint8Array, entry: ZipEntry): Uint8Array {
   const compressed = bytes.subarray(entry.dataOffset, entry.dataOffset + entry.compressedSize)
@@ -118,7 +119,8 @@ export function extractEntry(bytes: Uint8Array, entry: ZipEntry): Uint8Array {
     let filled = 0
     const inflater = new Inflate((chunk) => {
       if (filled + chunk.length > entry.size) {
-        throw new LabError('IMPORT_TOO_LARGE', `entry "${entry.name}" inflates past its declared ${entry.size} bytes (a zip bomb?)`, { entry: entry.name })
+        // Either a damaged stream or a forged header (a zip bomb): the bytes do not match what the file declares.
+        throw new LabError('IMPORT_CHECKSUM', `entry "${entry.name}" inflates past its declared ${entry.size} bytes: the file is damaged or forged`, { entry: entry.name })
       }
       data.set(chunk, filled)
       filled += chunk.length
