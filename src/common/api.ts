@@ -93,6 +93,8 @@ export interface TokenizedText {
   tokens: string[]
   inputIds: number[]
   offsets: Array<[number, number]>
+  /** the tokens the tokenizer could only read as its unknown token, with the text they stand for */
+  unknown?: Array<{ position: number; text: string }>
 }
 
 /** Every long computation carries a client-chosen job id for progress events and cancel. */

@@ -6,6 +6,9 @@ import { LAB_API_METHODS, type LabApi, type LabEvent, type LabHost } from '../co
 import { LabError, isErrorCode, type ErrorData } from '../common/errors'
 import { base64ToBytes, bytesToBase64 } from './base64'
 
+/** Largest request body sent with fetch keepalive (the browsers' limit is 64 KiB for all in-flight keepalive bodies). */
+const KEEPALIVE_MAX_BODY = 60_000
+
 export const TOKEN_HEADER = 'x-deberta-lab-token'
 
 export interface HttpApiOptions {
@@ -40,7 +43,11 @@ export function createHttpApi(options: HttpApiOptions): LabApi {
     if (options.token) headers[TOKEN_HEADER] = options.token
     let response: Response
     try {
-      response = await doFetch(`${base}/api/${method}`, { method: 'POST', headers, body: JSON.stringify({ args }), credentials: 'same-origin' })
+      const body = JSON.stringify({ args })
+      // keepalive lets a save sent while the page unloads (reload, tab closed) still reach the lab; browsers
+      // allow it for bodies up to 64 KiB, which workspace states are far below
+      const keepalive = method === 'saveWorkspaceState' && body.length < KEEPALIVE_MAX_BODY
+      response = await doFetch(`${base}/api/${method}`, { method: 'POST', headers, body, credentials: 'same-origin', keepalive })
     } catch (error) {
       throw new LabError('INTERNAL', `the lab server did not answer (${(error as Error).message}); is \`deberta-lab serve\` still running?`)
     }

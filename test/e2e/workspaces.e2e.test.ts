@@ -783,6 +783,44 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
     expect(await page.getByTestId('problem-empty-hint').count()).toBe(0)
   })
 
+  it('an experiment running for one session does not take over another session’s Experiments section', async () => {
+    await openTab('benchmarks')
+    const first = await currentSessionId()
+    await page.getByTestId('experiments-experiment').selectOption('terms')
+    await page.getByTestId('experiments-budget').selectOption('default')
+    await page.getByTestId('experiments-seeds').fill('3')
+    const sent = await clickAndCapture('runExperiment', () => page.getByTestId('experiments-run').click())
+    await page.getByTestId('experiments-progress').waitFor({ timeout: 30_000 })
+    await page.getByTestId('session-new').click()
+    await expect.poll(currentSessionId).not.toBe(first)
+    await openTab('benchmarks')
+    // the new session: no result of its own, a note about the other session's run, no live curve of it
+    await page.getByTestId('experiments-foreign').waitFor({ timeout: 10_000 })
+    expect(await page.getByTestId('chart-experiments-loss').count()).toBe(0)
+    await page.getByTestId('experiments-cancel').click()
+    await page.getByTestId('experiments-cancelled').waitFor({ timeout: 30_000 })
+    expect(await page.getByTestId('experiments-foreign').count()).toBe(0)
+    const runs = await callApi<RunRecord[]>(page, lab.token, 'listRuns', first)
+    expect(runs.find((r) => (r.config as { jobId?: string } | null)?.jobId === sent.jobId)?.status).toBe('cancelled')
+    // back to the first session for the tests that follow
+    await page.locator(`[data-testid="session-item"][data-session-id="${first}"] [data-testid="session-open"]`).click()
+    await expect.poll(currentSessionId).toBe(first)
+  })
+
+  it('a reload right after a change keeps it (pending saves are sent when the page unloads)', async () => {
+    await openTab('decoding')
+    const sessionId = await currentSessionId()
+    await expect.poll(() => page.getByTestId('status-save').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved')
+    const text = 'the tired horse [MASK] the box toward the door'
+    await page.getByTestId('decoding-text').fill(text)
+    // no wait for the debounced autosave: reload at once
+    await page.reload()
+    await page.getByTestId('app').waitFor()
+    expect(await currentSessionId()).toBe(sessionId)
+    await openTab('decoding')
+    await expect.poll(() => page.getByTestId('decoding-text').inputValue(), { timeout: 20_000 }).toBe(text)
+  })
+
   it('manages sessions from the sidebar: new, rename, duplicate, delete and Undo; the title follows', async () => {
     const items = page.getByTestId('session-item')
     const current = page.locator('[data-testid="session-item"][aria-current="true"]')

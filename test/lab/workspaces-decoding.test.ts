@@ -52,4 +52,23 @@ describe('decoding job', () => {
     await expect(decoding(noHead, { model: TINY_V3, text: 'a [MASK]', topK: 3 })).rejects.toMatchObject({ code: 'NO_MLM_HEAD' })
     headless.dispose()
   })
+
+  it('names the words the tokenizer read as [UNK], and leaves special tokens out of the ranking', async () => {
+    const text = 'the purple elephant [MASK] the ball near the house'
+    const result = await decoding(context, { model: { kind: 'bundled', name: 'toy-deberta' }, text, topK: 100 })
+    expect(result.tokens.unknown).toEqual([
+      { position: 2, text: 'purple' },
+      { position: 3, text: 'elephant' },
+    ])
+    const [{ plain, emd }] = result.predictions
+    // 52 ids minus [PAD] [CLS] [SEP] [MASK]; [UNK] stays (the model may predict it)
+    expect(plain).toHaveLength(48)
+    for (const list of [plain, emd]) expect(list.map((p) => p.token)).not.toEqual(expect.arrayContaining(['[CLS]']))
+    expect(plain.some((p) => ['[PAD]', '[CLS]', '[SEP]', '[MASK]'].includes(p.token))).toBe(false)
+    const total = plain.reduce((a, p) => a + p.probability, 0)
+    expect(total).toBeLessThanOrEqual(1)
+    expect(total).toBeGreaterThan(0.9) // the special tokens hold little probability in a trained model
+    // a text without unknown words has no `unknown` field
+    expect((await decoding(context, { model: { kind: 'bundled', name: 'toy-deberta' }, text: 'the dog [MASK] the ball near the house', topK: 3 })).tokens.unknown).toBeUndefined()
+  })
 })

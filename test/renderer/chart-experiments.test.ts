@@ -129,6 +129,16 @@ describe('experiment charts', () => {
     expect(option.series[1].data[0][3]).toBe(0) // a lone bar: the whisker is centred
   })
 
+  it('shows the paper’s accuracy only beside accuracy metrics, and no whiskers for a single seed', () => {
+    const paper = paperValues('terms', termsResult.variantOrder, ablation)
+    const loss = buildExperimentSummaryOption(termsResult, 'final_loss', paper) as AnyRecord
+    expect(loss.series.map((s: AnyRecord) => s.type)).toEqual(['bar', 'custom'])
+    expect(loss.xAxis.data).toEqual(['c2c', 'c2c+c2p', 'c2c+p2c', 'all'])
+    const single = buildExperimentSummaryOption({ ...termsResult, seeds: [1] }, 'probes_accuracy', null) as AnyRecord
+    expect(single.series[0].name).toMatch(/1 seed: no spread/)
+    expect(single.series[1].data.every((d: Array<number | null>) => d[1] === null && d[2] === null)).toBe(true)
+  })
+
   it('clips whiskers to the axis: no accuracy below 0 or above 1', () => {
     const wide: ExperimentResult = { ...termsResult, variants: { ...termsResult.variants, c2c: { metrics: { probes_accuracy: { mean: 0.05, std: 0.2 } } }, all: { metrics: { probes_accuracy: { mean: 0.9, std: 0.3 } } } } }
     const errors = (buildExperimentSummaryOption(wide, 'probes_accuracy', null) as AnyRecord).series[1]

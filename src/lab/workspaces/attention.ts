@@ -89,7 +89,7 @@ export const attention: JobHandler<AttentionRequest, AttentionResult> = async (c
   context.progress(1, 'done')
   return {
     model: info,
-    tokens: tokenized(encoding),
+    tokens: tokenized(encoding, tokenizer, request.text),
     layer: request.layer,
     head: request.head,
     terms: shown,

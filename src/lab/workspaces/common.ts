@@ -38,8 +38,16 @@ export function encodeText(tokenizer: Tokenizer, text: string, what = 'text'): E
   return encoding
 }
 
-export function tokenized(encoding: Encoding): TokenizedText {
-  return { tokens: encoding.tokens.slice(), inputIds: encoding.inputIds.slice(), offsets: encoding.offsets.map(([a, b]) => [a, b] as [number, number]) }
+/** The encoding as the LabApi returns it, naming the pieces of `text` the tokenizer read as its unknown token. */
+export function tokenized(encoding: Encoding, tokenizer: Pick<Tokenizer, 'special'>, text: string): TokenizedText {
+  const unknown = encoding.inputIds.flatMap((id, position) => {
+    if (id !== tokenizer.special.unk) return []
+    const [a, b] = encoding.offsets[position]
+    return [{ position, text: text.slice(a, b) }]
+  })
+  const out: TokenizedText = { tokens: encoding.tokens.slice(), inputIds: encoding.inputIds.slice(), offsets: encoding.offsets.map(([a, b]) => [a, b] as [number, number]) }
+  if (unknown.length > 0) out.unknown = unknown
+  return out
 }
 
 /** A [rows, cols] block of a float array starting at `offset`, as a JSON matrix. */

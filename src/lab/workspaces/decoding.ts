@@ -10,7 +10,14 @@ import { encodeText, forwardProgress, loadWorkspaceModel, tokenized } from './co
  * The k most probable ids of one row of logits under a softmax over the whole vocabulary (computed in
  * float64 with the max subtracted), most probable first; ties keep the lower id first.
  */
-export function topKSoftmax(logits: ArrayLike<number>, offset: number, width: number, k: number, candidates = width): Array<{ id: number; probability: number }> {
+export function topKSoftmax(
+  logits: ArrayLike<number>,
+  offset: number,
+  width: number,
+  k: number,
+  candidates = width,
+  exclude: ReadonlySet<number> = new Set(),
+): Array<{ id: number; probability: number }> {
   let max = -Infinity
   for (let v = 0; v < width; v++) max = Math.max(max, logits[offset + v])
   let total = 0
@@ -19,7 +26,7 @@ export function topKSoftmax(logits: ArrayLike<number>, offset: number, width: nu
   // the softmax is the model's, over all `width` rows; the ranking only over ids the tokenizer has (`candidates`)
   for (let v = 0; v < Math.min(width, candidates); v++) {
     const logit = logits[offset + v]
-    if (best.length === k && logit <= best[k - 1].logit) continue
+    if (exclude.has(v) || (best.length === k && logit <= best[k - 1].logit)) continue
     let at = best.length
     while (at > 0 && best[at - 1].logit < logit) at--
     best.splice(at, 0, { id: v, logit })
@@ -31,7 +38,10 @@ export function topKSoftmax(logits: ArrayLike<number>, offset: number, width: nu
 function predictions(tokenizer: Tokenizer, logits: ArrayLike<number>, row: number, width: number, k: number): TokenPrediction[] {
   // Checkpoints often pad the embedding matrix past the tokenizer (deberta-v3: 128100 rows, 128001 ids): those
   // rows are no token, so they are left out of the ranking (their probability stays in the softmax).
-  return topKSoftmax(logits, row * width, width, k, tokenizer.vocabSize).map(({ id, probability }) => ({ id, token: tokenizer.idToToken(id), probability }))
+  // [CLS], [SEP], [PAD] and [MASK] are not words to fill in: they are left out of the ranking too.
+  const { cls, sep, pad, mask } = tokenizer.special
+  const special = new Set([cls, sep, pad, mask].filter((id): id is number => id !== undefined))
+  return topKSoftmax(logits, row * width, width, k, tokenizer.vocabSize, special).map(({ id, probability }) => ({ id, token: tokenizer.idToToken(id), probability }))
 }
 
 export const decoding: JobHandler<DecodingRequest, DecodingResult> = async (context, request) => {
@@ -58,7 +68,7 @@ export const decoding: JobHandler<DecodingRequest, DecodingResult> = async (cont
   context.progress(1, 'done')
   return {
     model: info,
-    tokens: tokenized(encoding),
+    tokens: tokenized(encoding, tokenizer, request.text),
     maskPositions,
     predictions: maskPositions.map((position, row) => ({
       position,

@@ -68,7 +68,7 @@ export const problemDemo: JobHandler<ProblemDemoRequest, ProblemDemoResult> = as
 
   return {
     model: info,
-    tokens: tokenized(encoding),
+    tokens: tokenized(encoding, tokenizer, request.text),
     content: rowsMatrix(rows.content),
     position: rowsMatrix(rows.position),
     sum: rowsMatrix(rows.sum),

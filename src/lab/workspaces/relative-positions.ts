@@ -101,7 +101,7 @@ export const relativePositions: JobHandler<RelativePositionsRequest, RelativePos
   const distances = Array.from({ length: 2 * shape.reach + 1 }, (_, k) => k - shape.reach)
   const result: RelativePositionsResult = {
     model: info,
-    tokens: tokenized(encoding),
+    tokens: tokenized(encoding, tokenizer, request.text),
     delta: { rows: T, cols: T, data: delta },
     buckets: { rows: T, cols: T, data: buckets },
     curve: { distances, buckets: distances.map(id), exactLimit: shape.exactLimit, maxPosition: shape.maxPosition, kind: shape.kind },
@@ -122,7 +122,7 @@ export const relativePositions: JobHandler<RelativePositionsRequest, RelativePos
     context.progress(0.6, 'sentence B, layer 0')
     const b = model.forward({ inputIds: [encodingB.inputIds] }, { components: [0], onProgress: forwardProgress(context, 0.6, 1, 'sentence B') }).components![0]
     result.comparison = {
-      tokensB: tokenized(encodingB),
+      tokensB: tokenized(encodingB, tokenizer, request.compareText),
       pairs: pairs.map(({ a: [i, j], b: [k, l] }) => ({
         a: [i, j] as [number, number],
         b: [k, l] as [number, number],

@@ -106,7 +106,8 @@ export const errorBarRenderItem: CustomSeriesRenderItem = (_params, api) => {
   const low = [lowX + shift, lowY]
   const high = [lowX + shift, highY]
   const half = band * 0.08
-  const style = { stroke: '#333333', lineWidth: 1.5 }
+  // mid grey: visible on the light and on the dark chart background
+  const style = { stroke: '#8a8a8a', lineWidth: 1.5 }
   return {
     type: 'group',
     children: [
@@ -124,7 +125,10 @@ export const errorBarRenderItem: CustomSeriesRenderItem = (_params, api) => {
 export function buildExperimentSummaryOption(result: ExperimentResult, metric: string, paper: Array<{ model: string | null; value: number | null }> | null = null): ChartOption {
   const variants = result.variantOrder
   const stats = variants.map((v) => result.variants[v]?.metrics[metric] ?? null)
-  const labName = `this lab: ${metric} (mean ± std, ${result.seeds.length} seed${result.seeds.length === 1 ? '' : 's'})`
+  const oneSeed = result.seeds.length === 1
+  const labName = oneSeed ? `this lab: ${metric} (1 seed: no spread to show)` : `this lab: ${metric} (mean ± std, ${result.seeds.length} seeds)`
+  // The paper's column is an accuracy: beside a loss (lower is better) it would read the wrong way round.
+  if (!metric.endsWith('accuracy')) paper = null
   const hasPaper = !!paper && paper.some((p) => p.value !== null)
   // Two bars per category (this lab, the paper) without a gap: each takes 35 % of the category width, so the
   // lab's bar is centred 17.5 % left of the category centre; its whisker goes there too.
@@ -140,7 +144,7 @@ export function buildExperimentSummaryOption(result: ExperimentResult, metric: s
       name: 'mean ± std',
       yAxisIndex: 0,
       renderItem: errorBarRenderItem,
-      data: stats.map((s, k) => (s ? [k, Math.max(0, s.mean - s.std), Math.min(top, s.mean + s.std), shift] : [k, null, null, shift])),
+      data: stats.map((s, k) => (s && !oneSeed ? [k, Math.max(0, s.mean - s.std), Math.min(top, s.mean + s.std), shift] : [k, null, null, shift])),
       z: 10,
       tooltip: { show: false },
     },

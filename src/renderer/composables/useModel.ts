@@ -48,9 +48,18 @@ export function useModel() {
     /**
      * Switches every workspace to `next` once the lab has described it (which loads and validates a checkpoint
      * folder). When it cannot be loaded, the current model stays and `error` says why. Resolves true on success.
+     * With `immediate` (reopening a session) the model is switched first and described afterwards.
      */
-    async setModel(next: ModelRef): Promise<boolean> {
+    async setModel(next: ModelRef, options: { immediate?: boolean } = {}): Promise<boolean> {
       if (sameModel(next, model.value) && info.value) return true
+      if (options.immediate) {
+        // A reopened session's model: the workspaces use it at once (its results were computed with it), even
+        // while the lab is busy; a failure to load shows as the model's error.
+        model.value = next
+        info.value = null
+        await describe()
+        return !error.value
+      }
       const mine = ++generation
       describing.value = true
       error.value = null

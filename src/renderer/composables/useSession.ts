@@ -150,7 +150,7 @@ async function openSession(sessionId: string): Promise<void> {
     }
     for (const [workspace, saver] of savers) applyTo(workspace, saver)
     const model = rememberedModel(sessionId) ?? modelToRestore()
-    if (model) void useModel().setModel(model)
+    if (model) void useModel().setModel(model, { immediate: true })
   } catch (error) {
     state.error = toErrorData(error)
     throw error

@@ -30,7 +30,7 @@ import { useJob } from '../composables/useJob'
 import { onLabEvent } from '../composables/useLabEvents'
 import { useSession } from '../composables/useSession'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
-import type { LastRun } from '../workspace-state'
+import { WORKSPACE_STATE_VERSION, type LastRun } from '../workspace-state'
 import type { RunRecord } from '../../common/sessions'
 import { experimentRuns } from './experiment-runs'
 
@@ -74,13 +74,20 @@ export function useBenchmarksExperiments() {
   const result = shallowRef<ExperimentResult | null>(null)
   const lastModel = shallowRef<ModelRef | null>(null) // experiments train their own models
   const lastRun = shallowRef<LastRun | null>(null)
+  /** the session the running experiment records into */
+  const runSessionId = ref<string | null>(null)
   const metric = computed({ get: () => selections.metric, set: (value: string) => (selections.metric = value) })
   const ablationTable = shallowRef<PublishedTable | null>(null)
   // The stored result is shown as it was; an experiment is never retrained on its own when it is missing.
   useWorkspacePersistence('experiments', { inputs, selections, view, lastResult: result, lastModel, lastRun, defaults, isResult: isExperimentResult, recompute: () => undefined })
-  watch(result, (value) => {
-    if (value) void loadAblationTable()
-  })
+  // immediate: a result restored while the section is being set up must get the paper's table too
+  watch(
+    result,
+    (value) => {
+      if (value) void loadAblationTable()
+    },
+    { immediate: true },
+  )
 
   // Earlier experiment results of this session (newest first); any can be shown again.
   const records = shallowRef<RunRecord[]>([])
@@ -134,11 +141,18 @@ export function useBenchmarksExperiments() {
     live.value = []
     liveSteps.value = undefined
     let started = ''
+    runSessionId.value = sessionId ?? null
     const value = await job.run((jobId) => {
       started = jobId
       return getLab().api.runExperiment({ ...request, jobId, sessionId })
     })
-    if (!value || session.state.current?.id !== sessionId) return
+    if (!value) return
+    if (session.state.current?.id !== sessionId) {
+      // The user opened another session meanwhile: the run is recorded in its own session; make it the result
+      // that session's Experiments section shows when it is opened again.
+      if (sessionId && value.runId) void saveForOtherSession(sessionId, request, { jobId: started, runId: value.runId }, defaultMetric(value))
+      return
+    }
     lastRun.value = { jobId: started, runId: value.runId }
     result.value = value
     void refreshRuns()
@@ -146,9 +160,32 @@ export function useBenchmarksExperiments() {
     await loadAblationTable()
   }
 
+  /** The experiments state of another session, pointing at a run that finished while that session was closed. */
+  async function saveForOtherSession(sessionId: string, request: typeof inputs, run: { jobId: string; runId: string }, metricKey: string): Promise<void> {
+    try {
+      await getLab().api.saveWorkspaceState({
+        sessionId,
+        workspace: 'experiments',
+        state: {
+          version: WORKSPACE_STATE_VERSION,
+          inputs: { ...request },
+          model: null,
+          selections: { metric: metricKey, curve: 'loss' },
+          view: { resultJobId: run.jobId },
+          lastResult: { runId: run.runId },
+        },
+      })
+    } catch {
+      // the run itself is recorded; only the pointer to it is missing (it is in the "Shown" list)
+    }
+  }
+
+  /** The running experiment belongs to another session than the one open now. */
+  const foreignRun = computed(() => job.state.running && runSessionId.value !== (session.state.current?.id ?? null))
+
   const lossOption = computed(() => {
     const measure = selections.curve
-    if (job.state.running) return live.value.length ? buildLossOption(live.value, { totalSteps: liveSteps.value, measure }) : null
+    if (job.state.running && !foreignRun.value) return live.value.length ? buildLossOption(live.value, { totalSteps: liveSteps.value, measure }) : null
     return result.value ? buildLossOption(curvesFromResult(result.value), { totalSteps: result.value.steps, measure }) : null
   })
   const metrics = computed(() => (result.value ? metricKeys(result.value) : []))
@@ -158,12 +195,13 @@ export function useBenchmarksExperiments() {
     const r = result.value
     if (!r) return ''
     const seeds = `${r.seeds.length} seed${r.seeds.length === 1 ? '' : 's'}`
-    const base = `A tiny model (budget ${r.budget}, ${r.steps} steps) trained on generated data in this lab — ${seeds}, bars are means, whiskers ± one sample std; ${r.backend}, ${(r.milliseconds / 1000).toFixed(1)} s.`
-    const paperNote = paper.value?.some((p) => p.value !== null)
+    const spread = r.seeds.length === 1 ? 'one seed, so no spread is shown' : 'bars are means, whiskers ± one sample std'
+    const base = `A tiny model (budget ${r.budget}, ${r.steps} steps) trained on generated data in this lab — ${seeds}, ${spread}; ${r.backend}, ${(r.milliseconds / 1000).toFixed(1)} s.`
+    const paperNote = metric.value.endsWith('accuracy') && paper.value?.some((p) => p.value !== null)
       ? ' Orange bars: the paper\'s DeBERTa base ablation (Table 4, MNLI-m dev accuracy, 1M pre-training steps on Wikipedia + BookCorpus) for the corresponding rows — compare directions, not magnitudes.'
       : ''
     return base + paperNote
   })
 
-  return { job, inputs, selections, problem, run, result, metric, metrics, lossOption, summaryOption, caption, history, shownRunId, show }
+  return { job, inputs, selections, problem, run, result, metric, metrics, lossOption, summaryOption, caption, history, shownRunId, show, foreignRun }
 }
