@@ -25,6 +25,8 @@ export const ERROR_CODES = [
   'STORE_NEWER_VERSION',
   'STORE_CORRUPT',
   'STORE_BUSY',
+  /** the store path holds something that is not a DeBERTa Lab store (a folder, another program's file): left untouched */
+  'STORE_UNUSABLE',
   'SESSION_NOT_FOUND',
   'RUN_NOT_FOUND',
   'IMPORT_INVALID',

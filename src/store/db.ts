@@ -120,6 +120,18 @@ export function openDatabase(path: string, options: DbOptions = {}, migrations: 
     // Read-only look first: a newer app's database must not even get its journal mode changed.
     const found = userVersion(db)
     if (found > latest) throw newerVersionError(path, found, latest)
+    if (found === 0) {
+      // Not a lab store yet: it must be empty. Another program's SQLite database (a mistyped --store) is
+      // refused before anything — journal mode, migrations — touches it.
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'").pluck().all() as string[]
+      if (tables.length > 0) {
+        throw new LabError(
+          'STORE_UNUSABLE',
+          `${path} is another program's SQLite database (tables: ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}), not a DeBERTa Lab store: it was left untouched`,
+          { path },
+        )
+      }
+    }
     if (!memory) {
       const mode = db.pragma('journal_mode = WAL', { simple: true })
       if (mode !== 'wal') throw new LabError('STORE_CORRUPT', `could not switch ${path} to WAL mode (got ${String(mode)})`)

@@ -1,5 +1,6 @@
 // Opening a store that may be damaged: move the bad file aside, start fresh, and say where it went.
 import { closeSync, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { LabError } from '../common/errors'
 import type { StoreNotice } from '../common/sessions'
 import { openStore, type ExperimentStore, type OpenStoreOptions } from './store'
@@ -47,8 +48,12 @@ function notADatabase(path: string): string | undefined {
   } catch {
     return undefined
   }
-  if (stat.isDirectory()) return 'a folder is in the way of the store file'
-  if (!stat.isFile() || stat.size === 0) return undefined
+  if (stat.isDirectory()) {
+    // Never move a folder (a --store pointing at a work folder or at ~): the user must choose a file.
+    throw new LabError('STORE_UNUSABLE', `${path} is a folder: the store is a file (e.g. ${join(path, 'lab.sqlite')}); nothing was changed`, { path })
+  }
+  if (!stat.isFile()) throw new LabError('STORE_UNUSABLE', `${path} is not a regular file; nothing was changed`, { path })
+  if (stat.size === 0) return undefined
   const header = Buffer.alloc(SQLITE_MAGIC.length)
   const fd = openSync(path, 'r')
   try {
@@ -56,14 +61,27 @@ function notADatabase(path: string): string | undefined {
   } finally {
     closeSync(fd)
   }
-  return header.equals(SQLITE_MAGIC) ? undefined : 'the file is not a SQLite database (wrong header)'
+  if (header.equals(SQLITE_MAGIC)) return undefined
+  // A store file whose header was destroyed is moved aside; any other file (a mistyped --store naming a
+  // document) is not the lab's to move.
+  if (!looksLikeStoreFile(path)) {
+    throw new LabError('STORE_UNUSABLE', `${path} is not a SQLite database and not named like one (.sqlite, .sqlite3, .db): nothing was changed`, { path })
+  }
+  return 'the file is not a SQLite database (wrong header)'
+}
+
+/** A store file by its name, or by the SQLite journal files beside it. */
+function looksLikeStoreFile(path: string): boolean {
+  return /\.(sqlite3?|db)$/i.test(path) || existsSync(`${path}-wal`) || existsSync(`${path}-shm`)
 }
 
 /**
- * Opens the store like openStore, but when the file is not a SQLite database, fails the integrity check or
+ * Opens the store like openStore, but when the store file is not a SQLite database, fails the integrity check or
  * cannot be opened as a database, moves it (with -wal/-shm) aside as `<name>.corrupt-<timestamp>`, opens a
  * fresh store and returns a notice saying where the old file went. A store from a newer app
- * (STORE_NEWER_VERSION) is not damaged and is never moved: that error is thrown. So is STORE_BUSY.
+ * (STORE_NEWER_VERSION) is not damaged and is never moved: that error is thrown. So is STORE_BUSY, and
+ * STORE_UNUSABLE for what is not the lab's to move: a folder, another program's database, a file that is
+ * neither SQLite nor named like a store.
  */
 export function openStoreSafely(path: string, options: SafeOpenOptions = {}): SafeOpenResult {
   const mode = options.integrityCheck ?? 'full'

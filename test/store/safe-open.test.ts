@@ -83,14 +83,32 @@ describe('openStoreSafely', () => {
     store.close()
   })
 
-  it('moves aside something at the path that cannot be opened as a database (a folder)', () => {
+  it('never moves a folder at the store path (a --store naming a work folder): STORE_UNUSABLE, nothing changed', () => {
     mkdirSync(path)
     writeFileSync(join(path, 'inside.txt'), 'kept')
-    const { store, notice } = openStoreSafely(path, { now: () => NOW })
-    expect(notice?.movedTo).toBe(`${path}.corrupt-20260504T030201123Z`)
-    expect(readFileSync(join(notice!.movedTo, 'inside.txt'), 'utf8')).toBe('kept')
-    expect(store.listSessions()).toEqual([])
-    store.close()
+    expect(() => openStoreSafely(path, { now: () => NOW })).toThrow(expect.objectContaining({ code: 'STORE_UNUSABLE', message: expect.stringMatching(/is a folder/) }))
+    expect(readFileSync(join(path, 'inside.txt'), 'utf8')).toBe('kept')
+    expect(readdirSync(dir)).toEqual([basename(path)])
+  })
+
+  it('leaves a file that is neither SQLite nor named like a store alone (a mistyped --store)', () => {
+    const notes = join(dir, 'notes.json')
+    writeFileSync(notes, '{"mine": true}')
+    expect(() => openStoreSafely(notes, { now: () => NOW })).toThrow(expect.objectContaining({ code: 'STORE_UNUSABLE' }))
+    expect(readFileSync(notes, 'utf8')).toBe('{"mine": true}')
+    expect(readdirSync(dir)).toEqual(['notes.json'])
+  })
+
+  it('refuses another program’s SQLite database without changing a byte', async () => {
+    const other = join(dir, 'other.sqlite')
+    const { default: Database } = await import('better-sqlite3')
+    const db = new Database(other)
+    db.exec('CREATE TABLE precious (x INTEGER); INSERT INTO precious VALUES (42)')
+    db.close()
+    const before = readFileSync(other)
+    expect(() => openStoreSafely(other, { now: () => NOW })).toThrow(expect.objectContaining({ code: 'STORE_UNUSABLE', message: expect.stringMatching(/another program's SQLite database \(tables: precious\)/) }))
+    expect(readFileSync(other)).toEqual(before)
+    expect(readdirSync(dir)).toEqual(['other.sqlite'])
   })
 
   it('never overwrites an earlier corrupt copy', () => {
