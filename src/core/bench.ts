@@ -117,13 +117,20 @@ export async function measureMatmulRate(config: DebertaConfig, seq: number, repe
 }
 
 /** Runs the requested cases; results in order (per length: matmul, then parts × variants). */
+/** Longest sequence benchmarked (the T × T score matrices of one head at 8192 are 256 MB). */
+export const MAX_BENCH_SEQ = 8192
+/** Most timed repeats per case. */
+export const MAX_BENCH_REPEATS = 1000
+
 export async function runBenchmark(options: BenchOptions): Promise<BenchCaseResult[]> {
   const { config, seqs, parts, repeats } = options
   const variants = options.variants ?? ['disentangled']
   const seed = options.seed ?? BENCH_DEFAULT_SEED
-  if (!Number.isInteger(repeats) || repeats < 1) throw new LabError('INPUT_INVALID', `repeats must be a positive integer (got ${repeats})`)
+  if (!Number.isInteger(repeats) || repeats < 1 || repeats > MAX_BENCH_REPEATS) {
+    throw new LabError('INPUT_INVALID', `repeats must be an integer from 1 to ${MAX_BENCH_REPEATS} (got ${repeats})`)
+  }
   for (const seq of seqs) {
-    if (!Number.isInteger(seq) || seq < 1) throw new LabError('INPUT_INVALID', `sequence length ${seq} must be a positive integer`)
+    if (!Number.isInteger(seq) || seq < 1 || seq > MAX_BENCH_SEQ) throw new LabError('INPUT_INVALID', `sequence length ${seq} must be an integer from 1 to ${MAX_BENCH_SEQ}`)
   }
   const results: BenchCaseResult[] = []
   const emit = async (r: BenchCaseResult): Promise<void> => {

@@ -134,7 +134,28 @@ export function syntheticTensorSource(config: DebertaConfig, options: SyntheticO
 }
 
 /** A seeded random model of any config (same seed → identical weights). */
+/** Largest synthetic model created: float32 weights beyond this do not fit the wasm heap with room to run. */
+export const MAX_SYNTHETIC_WEIGHT_BYTES = 2 * 1024 ** 3
+
+/** Parameters of a model with this config (embeddings, per-layer attention and FFN, relative tables), roughly. */
+export function estimateParameters(c: DebertaConfig): number {
+  const H = c.hiddenSize
+  const I = c.intermediateSize
+  const E = c.embeddingSize || H
+  const relRows = c.relativeAttention ? 2 * (c.positionBuckets > 0 ? c.positionBuckets : c.maxRelativePositions) : 0
+  return c.vocabSize * E + c.maxPositionEmbeddings * E + (E !== H ? E * H : 0) + c.numHiddenLayers * (4 * H * H + 2 * H * I + 9 * H + I) + relRows * H
+}
+
 export function createSyntheticModel(config: DebertaConfig, options: SyntheticOptions): DebertaModel {
+  const parameters = estimateParameters(config)
+  if (parameters * 4 > MAX_SYNTHETIC_WEIGHT_BYTES) {
+    throw new LabError(
+      'CONFIG_INVALID',
+      `this synthetic model would have about ${(parameters / 1e6).toFixed(0)}M parameters (${((parameters * 4) / 1024 ** 3).toFixed(1)} GiB of float32 weights); ` +
+        `synthetic models are limited to ${MAX_SYNTHETIC_WEIGHT_BYTES / 1024 ** 3} GiB: use fewer layers or a smaller hidden, intermediate or vocabulary size`,
+      { parameters },
+    )
+  }
   const source = syntheticTensorSource(config, options)
   const built = buildWeights(source, config)
   return new DebertaModel({

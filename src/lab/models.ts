@@ -13,17 +13,6 @@ import { createSyntheticModel, syntheticConfig } from '../core/synthetic'
 import { loadTokenizer, type Tokenizer } from '../core/tokenizer'
 import type { LoadedLabModel } from './jobs'
 
-/** Largest synthetic model the lab creates: float32 weights beyond this do not fit the wasm heap with room to run. */
-export const MAX_SYNTHETIC_WEIGHT_BYTES = 2 * 1024 ** 3
-
-/** Parameters of a synthetic model (embeddings, per-layer attention and FFN matrices; small vectors included). */
-export function syntheticParameterEstimate(ref: Extract<ModelRef, { kind: 'synthetic' }>, vocabSize: number): number {
-  const H = ref.hidden
-  const I = ref.intermediate
-  const perLayer = 4 * H * H + 2 * H * I + 9 * H + I
-  return vocabSize * H + ref.maxPositions * H + ref.layers * perLayer + 2 * Math.max(ref.maxRelativePositions, ref.positionBuckets, ref.maxPositions) * H
-}
-
 /** How many models stay loaded; the least recently used one is disposed beyond that. */
 const CACHE_SIZE = 3
 
@@ -124,15 +113,6 @@ export class ModelCache {
   private async load(key: string, ref: ModelRef): Promise<LoadedLabModel> {
     if (ref.kind === 'synthetic') {
       const tokenizer = await this.syntheticTokenizer()
-      const parameters = syntheticParameterEstimate(ref, tokenizer.vocabSize)
-      if (parameters * 4 > MAX_SYNTHETIC_WEIGHT_BYTES) {
-        throw new LabError(
-          'CONFIG_INVALID',
-          `this synthetic model would have about ${(parameters / 1e6).toFixed(0)}M parameters (${((parameters * 4) / 1024 ** 3).toFixed(1)} GiB of float32 weights); ` +
-            `the lab creates synthetic models up to ${MAX_SYNTHETIC_WEIGHT_BYTES / 1024 ** 3} GiB: use fewer layers or a smaller hidden or intermediate size`,
-          { parameters },
-        )
-      }
       const config = { ...syntheticConfig(ref), maskTokenId: tokenizer.special.mask }
       const model = createSyntheticModel(config, { seed: ref.seed })
       return { info: describe(ref, key, model, tokenizer), model, tokenizer }

@@ -135,7 +135,9 @@ describe('deberta-lab sessions (in-process through main)', () => {
       [[], /^error \[BAD_REQUEST\]: missing command/],
       [['list', '--colour', '--store', path], /^error \[BAD_REQUEST\]: Unknown option '--colour'/],
       [['import', join(dir, 'x.dlab'), '--mode', 'merge', '--store', path], /^error \[BAD_REQUEST\]: --mode must be replace or keep-both/],
-      [['import', join(dir, 'missing.dlab'), '--store', path], /^error \[NOT_FOUND\]: cannot read/],
+      [['import', join(dir, 'missing.dlab'), '--store', path], /^error \[NOT_FOUND\]: the session file .*missing\.dlab does not exist/],
+      [['import', dir, '--store', path], /^error \[IMPORT_INVALID\]: the session file .* is a folder/],
+      [['export', 'no-such-id', join(dir, 'nowhere', 'x.dlab'), '--store', path], /^error \[SESSION_NOT_FOUND\]/],
     ]
     for (const [args, stderr] of cases) {
       const r = await cli(...args)

@@ -9,6 +9,7 @@ import { findMaskPositions, type FloatArray, type ForwardResult } from '../../co
 import { findTokenizerFiles, loadTokenizerSync } from '../../core/tokenizer'
 import { parseCommandArgs } from '../args'
 import type { CliCommand } from '../types'
+import { checkOutputFile } from '../files'
 
 const USAGE = `Usage: deberta-lab forward <model-dir> --inputs <inputs.json> --out <out.safetensors> [options]
 
@@ -51,6 +52,10 @@ function asMatrix(value: unknown, field: string): number[][] | undefined {
   if (isMatrix(value)) return value
   throw new LabError('INPUT_INVALID', `inputs: ${field} must be a list of integer lists`, { field })
 }
+
+/** Longest row and most tokens per call: forward writes every hidden state and attention map (T² per head). */
+export const MAX_FORWARD_LENGTH = 2048
+export const MAX_FORWARD_TOKENS = 8192
 
 export function readInputsFile(path: string): InputsFile {
   let raw: unknown
@@ -141,7 +146,12 @@ export const forwardCommand: CliCommand = {
       if (!Number.isInteger(maskIdOption) || maskIdOption < 0) throw new LabError('BAD_REQUEST', `--mask-id must be a non-negative integer`)
     }
     const dir = positionals[0]
+    checkOutputFile(values.out, '--out file')
     const inputs = readInputsFile(values.inputs)
+    const T = Math.max(...inputs.inputIds.map((row) => row.length))
+    if (T > MAX_FORWARD_LENGTH) throw new LabError('SEQUENCE_TOO_LONG', `${values.inputs}: rows of ${T} tokens; forward takes at most ${MAX_FORWARD_LENGTH} (it writes every attention map)`, { length: T, max: MAX_FORWARD_LENGTH })
+    const total = inputs.inputIds.length * T
+    if (total > MAX_FORWARD_TOKENS) throw new LabError('INPUT_INVALID', `${values.inputs}: ${inputs.inputIds.length} rows × ${T} tokens; forward takes at most ${MAX_FORWARD_TOKENS} tokens in all: split the batch`)
 
     const backend = await initBackend()
     io.stderr(`backend: ${backend.name}\n`)

@@ -1,8 +1,8 @@
 // `deberta-lab serve`: browser mode — the same renderer and LabApi over HTTP on 127.0.0.1.
-import { parseArgs } from 'node:util'
 import { LabError } from '../../common/errors'
 import { createLabService } from '../../lab/service'
 import { resolveAppPaths } from '../../lab/paths'
+import { parseCommandArgs } from '../args'
 import { startLabServer } from '../server/http-server'
 import type { CliCommand } from '../types'
 
@@ -21,16 +21,23 @@ export const serveCommand: CliCommand = {
   summary: 'browser mode: serve the lab on 127.0.0.1 for a browser',
   usage: USAGE,
   async run(argv, io) {
-    const { values } = parseArgs({
-      args: argv,
-      options: { port: { type: 'string', default: '0' }, store: { type: 'string' } },
-      strict: true,
-    })
+    const { values, positionals } = parseCommandArgs(argv, { port: { type: 'string', default: '0' }, store: { type: 'string' } }, USAGE)
+    if (positionals.length > 0) throw new LabError('BAD_REQUEST', `unexpected argument ${positionals[0]}\n\n${USAGE}`)
     const port = Number(values.port)
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new LabError('INPUT_INVALID', `--port ${values.port} is not a port number`)
+    if (!/^\d+$/.test(values.port) || !Number.isInteger(port) || port < 0 || port > 65535) throw new LabError('INPUT_INVALID', `--port ${values.port} is not a port number (0–65535)`)
     const paths = resolveAppPaths({ storeFlag: values.store })
     const lab = await createLabService({ storePath: paths.storePath, resourcesDir: paths.resourcesDir, host: 'browser' })
-    const server = await startLabServer({ lab, rendererDir: paths.rendererDir, port })
+    let server: Awaited<ReturnType<typeof startLabServer>>
+    try {
+      server = await startLabServer({ lab, rendererDir: paths.rendererDir, port })
+    } catch (error) {
+      // e.g. the port is taken: stop the lab (its worker thread would keep the process alive) and say so
+      await lab.close()
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'EADDRINUSE') throw new LabError('BAD_REQUEST', `port ${port} is already in use: choose another with --port, or 0 for any free port`)
+      if (code === 'EACCES') throw new LabError('BAD_REQUEST', `port ${port} needs privileges: choose a port above 1023, or 0 for any free port`)
+      throw error
+    }
     io.stdout(`DeBERTa Lab: ${server.url}\n`)
     const status = await lab.getStatus()
     io.stderr(`backend ${status.backend}; store ${status.storePath}\n`)

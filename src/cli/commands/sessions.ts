@@ -7,6 +7,7 @@ import { LabError } from '../../common/errors'
 import { IMPORT_MODES, type ImportMode, type SessionSnapshot, type SessionSummary } from '../../common/sessions'
 import { DEFAULT_IMPORT_LIMITS, openStoreSafely, resolveStorePath, type ExperimentStore } from '../../store'
 import type { CliCommand, CliIo } from '../types'
+import { checkInputFile, checkOutputFile } from '../files'
 
 const USAGE = `Usage: deberta-lab sessions <command> [options]
 
@@ -169,11 +170,12 @@ function writeFileAtomically(path: string, bytes: Uint8Array): void {
     renameSync(temp, path)
   } catch (error) {
     rmSync(temp, { force: true })
-    throw new LabError('INTERNAL', `could not write ${path}: ${(error as Error).message}`)
+    throw new LabError('BAD_REQUEST', `could not write ${path}: ${(error as Error).message}`)
   }
 }
 
 function readSessionFile(path: string): Uint8Array {
+  checkInputFile(path, 'session file', 'IMPORT_INVALID')
   let size: number
   try {
     size = statSync(path).size
@@ -192,7 +194,10 @@ function run(store: ExperimentStore, positionals: string[], values: ReturnType<t
     case 'list': {
       positional(positionals, 0, 'no arguments')
       const sessions = store.listSessions({ includeDeleted: values.all })
-      if (values.json) print(toJsonText(sessions.map(({ id, name, createdAt, updatedAt, runCount }) => ({ id, name, createdAt, updatedAt, runCount }))))
+      if (values.json) {
+        // with --all, deleted sessions carry their deletion time (null for live ones)
+        print(toJsonText(sessions.map(({ id, name, createdAt, updatedAt, runCount, deletedAt }) => ({ id, name, createdAt, updatedAt, runCount, ...(values.all ? { deletedAt } : {}) }))))
+      }
       else print(formatList(sessions))
       return 0
     }
@@ -205,6 +210,7 @@ function run(store: ExperimentStore, positionals: string[], values: ReturnType<t
     case 'export': {
       const [given, file] = positional(positionals, 2, '<id> <file>')
       const id = findSessionId(store, given)
+      checkOutputFile(file, 'export file')
       const bytes = store.exportSession(id)
       const target = resolve(file)
       writeFileAtomically(target, bytes)

@@ -265,7 +265,16 @@ export function parseExperimentConfig(raw: unknown, defaults: { budget?: Budget;
   if (typeof name !== 'string' || name === '') throw bad('name', 'must be a non-empty string')
   const task = (raw.task !== undefined ? { ...(base?.task ?? {}), ...(raw.task as object) } : base?.task) as TaskSpec | undefined
   if (!task || (task.kind !== 'mlm' && task.kind !== 'offset')) throw bad('task.kind', 'must be "mlm" or "offset"')
-  const training = { ...(base?.training ?? BUDGET_SPECS.default.training), ...(isRecord(raw.training) ? raw.training : {}) } as TrainingSpec
+  const known = ['preset', 'budget', 'name', 'description', 'task', 'model', 'variants', 'training', 'seeds']
+  const unknown = Object.keys(raw).filter((k) => !known.includes(k))
+  if (unknown.length > 0) throw bad(unknown[0], `is not a config field (fields: ${known.join(', ')})`)
+  if (raw.training !== undefined && !isRecord(raw.training)) throw bad('training', 'must be an object of training settings')
+  const baseTraining = base?.training ?? BUDGET_SPECS.default.training
+  if (isRecord(raw.training)) {
+    const extra = Object.keys(raw.training).filter((k) => !(k in baseTraining))
+    if (extra.length > 0) throw bad(`training.${extra[0]}`, `is not a training setting (settings: ${Object.keys(baseTraining).join(', ')})`)
+  }
+  const training = { ...baseTraining, ...(isRecord(raw.training) ? raw.training : {}) } as TrainingSpec
   const variantsRaw = raw.variants ?? base?.variants
   if (!Array.isArray(variantsRaw) || variantsRaw.length === 0) throw bad('variants', 'must be a non-empty list of { name, model }')
   const variants = variantsRaw.map((v, k): VariantSpec => {
@@ -292,6 +301,12 @@ export function parseExperimentConfig(raw: unknown, defaults: { budget?: Budget;
   return config
 }
 
+/** Bounds of an experiment config: far above the presets (full budget), low enough to end. */
+export const MAX_TRAIN_STEPS = 100_000
+export const MAX_TRAIN_BATCH = 1024
+export const MAX_EVAL_SIZE = 20_000
+export const MAX_CONFIG_SEEDS = 20
+
 /** Throws CONFIG_INVALID / INPUT_INVALID for anything runExperiment would trip on. */
 export function validateExperiment(config: ExperimentConfig): void {
   const t = config.training
@@ -301,6 +316,10 @@ export function validateExperiment(config: ExperimentConfig): void {
   positiveInt(t.steps, 'steps')
   positiveInt(t.batchSize, 'batchSize')
   positiveInt(t.evalSize, 'evalSize')
+  if (t.steps > MAX_TRAIN_STEPS) throw bad('training.steps', `must be at most ${MAX_TRAIN_STEPS} (got ${t.steps})`)
+  if (t.batchSize > MAX_TRAIN_BATCH) throw bad('training.batchSize', `must be at most ${MAX_TRAIN_BATCH} (got ${t.batchSize})`)
+  if (t.evalSize > MAX_EVAL_SIZE) throw bad('training.evalSize', `must be at most ${MAX_EVAL_SIZE} (got ${t.evalSize})`)
+  if (config.seeds.length > MAX_CONFIG_SEEDS) throw bad('seeds', `at most ${MAX_CONFIG_SEEDS} seeds`)
   if (!Number.isInteger(t.warmupSteps) || t.warmupSteps < 0) throw bad('training.warmupSteps', 'must be an integer ≥ 0')
   if (!(t.learningRate > 0)) throw bad('training.learningRate', 'must be > 0')
   if (!(t.weightDecay >= 0)) throw bad('training.weightDecay', 'must be ≥ 0')
