@@ -25,6 +25,7 @@ import {
   wordLevelTokenizerJson,
   type ProbeScores,
 } from '../src/core/train/toy'
+import { trainedWeightTensors } from '../src/core/train/experiments'
 import { train } from '../src/core/train/trainer'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -73,10 +74,7 @@ async function main(): Promise<void> {
   console.log(`trained in ${seconds.toFixed(1)} s`)
 
   fs.mkdirSync(outDir, { recursive: true })
-  const weights = model.exportWeights()
-  const shapes = model.weightShapes()
-  const tensors = Object.fromEntries(Object.entries(weights).map(([name, data]) => [name, { dtype: 'F32' as const, shape: shapes[name], data }]))
-  writeSafetensors(path.join(outDir, 'model.safetensors'), tensors, { format: 'pt' })
+  writeSafetensors(path.join(outDir, 'model.safetensors'), trainedWeightTensors(model), { format: 'pt' })
   fs.writeFileSync(path.join(outDir, 'config.json'), JSON.stringify(toyHfConfig(model), null, 2) + '\n')
   fs.writeFileSync(path.join(outDir, 'tokenizer.json'), JSON.stringify(wordLevelTokenizerJson(), null, 2) + '\n')
   fs.writeFileSync(path.join(outDir, 'tokenizer_config.json'), JSON.stringify(wordLevelTokenizerConfig(), null, 2) + '\n')

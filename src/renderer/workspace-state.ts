@@ -89,3 +89,16 @@ export function weightsNotice(recorded: { ref: { path: string }; sha256: string 
   if (now.sha256 === recorded.sha256) return null
   return `The checkpoint at ${path} has changed since this result was computed (its weights file has another SHA-256: ${recorded.sha256.slice(0, 12)}… then, ${(now.sha256 ?? 'unknown').slice(0, 12)}… now). The stored result is shown; running again uses the file as it is now.`
 }
+
+/** The saved state of a workspace showing the result of `lastRun` (what a session stores per workspace). */
+export function workspaceState(parts: { inputs: object; selections: object; view: object; model: ModelRef | null; lastRun: LastRun | null }): WorkspaceState {
+  return {
+    version: WORKSPACE_STATE_VERSION,
+    inputs: { ...parts.inputs } as Record<string, unknown>,
+    model: parts.model,
+    selections: { ...parts.selections } as Record<string, unknown>,
+    // resultJobId: how the run is found when the lab does not return its runId with the result
+    view: { ...parts.view, resultJobId: parts.lastRun?.jobId ?? null } as Record<string, unknown>,
+    lastResult: parts.lastRun?.runId ? { runId: parts.lastRun.runId } : null,
+  }
+}

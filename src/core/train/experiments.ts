@@ -9,6 +9,7 @@
 //   clipping   clipped relative distances k ∈ {2, 5, 6, 16} and log buckets, on the offset task (offset 4)
 import { LabError } from '../../common/errors'
 import { encodeSafetensors } from '../checkpoint/safetensors'
+import type { HostTensor } from '../checkpoint/types'
 import {
   mlmBatch,
   offsetBatch,
@@ -497,9 +498,13 @@ export function weightsArtifactName(variant: string, seed: number): string {
   return `${variant}/seed${seed}.safetensors`
 }
 
-/** A trained model's weights as an in-memory safetensors file: checkpoint key names, torch layout, F32. */
-export function encodeTrainedWeights(model: TrainableModel, metadata?: Record<string, string>): Uint8Array {
+/** A trained model's weights as host tensors: checkpoint key names, torch layout, F32. */
+export function trainedWeightTensors(model: TrainableModel): Record<string, HostTensor> {
   const shapes = model.weightShapes()
-  const tensors = Object.fromEntries(Object.entries(model.exportWeights()).map(([name, data]) => [name, { dtype: 'F32' as const, shape: shapes[name], data }]))
-  return encodeSafetensors(tensors, metadata)
+  return Object.fromEntries(Object.entries(model.exportWeights()).map(([name, data]) => [name, { dtype: 'F32' as const, shape: shapes[name], data }]))
+}
+
+/** A trained model's weights as an in-memory safetensors file. */
+export function encodeTrainedWeights(model: TrainableModel, metadata?: Record<string, string>): Uint8Array {
+  return encodeSafetensors(trainedWeightTensors(model), metadata)
 }

@@ -7,7 +7,7 @@ import { onBeforeUnmount, toRaw, watch, type ShallowRef } from 'vue'
 import type { ModelRef } from '../../common/api'
 import { isStoredResultRef, type RunRecord, type WorkspaceId, type WorkspaceState } from '../../common/sessions'
 import { getLab } from '../get-lab'
-import { findResultRun, mergeKnown, readSavedState, WORKSPACE_STATE_VERSION, type LastRun } from '../workspace-state'
+import { findResultRun, mergeKnown, readSavedState, workspaceState, type LastRun } from '../workspace-state'
 import { useSession } from './useSession'
 
 export interface PersistedParts<I extends object, S extends object, V extends object, R> {
@@ -28,15 +28,14 @@ export interface PersistedParts<I extends object, S extends object, V extends ob
 }
 
 export function useWorkspacePersistence<I extends object, S extends object, V extends object, R>(workspace: WorkspaceId, parts: PersistedParts<I, S, V, R>): void {
-  const collect = (): WorkspaceState => ({
-    version: WORKSPACE_STATE_VERSION,
-    inputs: { ...toRaw(parts.inputs) } as Record<string, unknown>,
-    model: parts.lastModel.value,
-    selections: { ...toRaw(parts.selections) } as Record<string, unknown>,
-    // resultJobId: how the run is found when the lab does not return its runId with the result
-    view: { ...toRaw(parts.view), resultJobId: parts.lastRun.value?.jobId ?? null } as Record<string, unknown>,
-    lastResult: parts.lastRun.value?.runId ? { runId: parts.lastRun.value.runId } : null,
-  })
+  const collect = (): WorkspaceState =>
+    workspaceState({
+      inputs: toRaw(parts.inputs),
+      selections: toRaw(parts.selections),
+      view: toRaw(parts.view),
+      model: parts.lastModel.value,
+      lastRun: parts.lastRun.value,
+    })
   // Reads the reactive objects themselves (not toRaw) so that the watcher below tracks every field.
   const fingerprint = (): string =>
     JSON.stringify([parts.inputs, parts.selections, parts.view, parts.lastModel.value, parts.lastRun.value?.jobId ?? null, parts.lastRun.value?.runId ?? null])

@@ -30,7 +30,7 @@ import { useJob } from '../composables/useJob'
 import { onLabEvent } from '../composables/useLabEvents'
 import { useSession } from '../composables/useSession'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
-import { WORKSPACE_STATE_VERSION, type LastRun } from '../workspace-state'
+import { workspaceState, type LastRun } from '../workspace-state'
 import type { RunRecord } from '../../common/sessions'
 import { experimentRuns } from './experiment-runs'
 
@@ -166,14 +166,7 @@ export function useBenchmarksExperiments() {
       await getLab().api.saveWorkspaceState({
         sessionId,
         workspace: 'experiments',
-        state: {
-          version: WORKSPACE_STATE_VERSION,
-          inputs: { ...request },
-          model: null,
-          selections: { metric: metricKey, curve: 'loss' },
-          view: { resultJobId: run.jobId },
-          lastResult: { runId: run.runId },
-        },
+        state: workspaceState({ inputs: request, selections: { metric: metricKey, curve: 'loss' }, view: {}, model: null, lastRun: run }),
       })
     } catch {
       // the run itself is recorded; only the pointer to it is missing (it is in the "Shown" list)
