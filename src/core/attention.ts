@@ -1,5 +1,6 @@
 // Disentangled self-attention (DeBERTa v1 and v2/v3) and plain scaled dot-product attention (BERT baseline),
-// for one sequence at a time, as per-head 2-D matmuls.
+// in two forms chosen per backend (src/core/strategy.ts): per-head 2-D matmuls for one sequence (wasm, cpu),
+// or all heads at once as batched matmuls for B sequences (tensorflow, and training on every backend).
 //
 // Origins: HF modeling_deberta_v2.py DisentangledSelfAttention.forward / disentangled_attention_bias and
 // modeling_deberta.py DisentangledSelfAttention (v1); definitions as in test/fixtures/README.md:
@@ -17,70 +18,107 @@
 // divided by the same s; turning it on counts it in the scale factor like a listed pos_att_type entry
 // (official `scale_factor += 1` for 'p2p'). It depends on i − j only, so it is a constant per length.
 //
-// Performance (wasm; measured with scripts/bench-attention-variants.ts and src/core/bench.ts): only 2-D,
+// Performance, per-head form (wasm; measured with scripts/bench-attention-variants.ts and src/core/bench.ts): only 2-D,
 // non-transposed matMuls hit XNNPACK (~20 GFLOP/s); batched 3-D or transposeB=true matMuls fall back to a
 // ~1–2 GFLOP/s loop. Hence per-head weights
 // ([H, D] each, split at load) so no head slicing is needed, Kᵀ by an explicit [T, D] transpose, c2p as
 // Q·keyDescT [T, W] + rel-shift, p2c as queryAsc·Kᵀ [W, T] + column rel-shift (src/core/relative-tables.ts).
+// Batched form: Q, K, V [B·NH, T, D] from fused weights; c2p = Q·KrByDistanceᵀ [NH, B·T, W] + batched
+// rel-shift; p2c = (K/s)·QrByDistanceᵀ [NH, B·T, W] + batched rel-shift, transposed (row j of it holds every
+// δ = i − j).
 //
-// Shapes: T tokens, H hidden, NH heads, D head size, W = 2T − 1 distances
+// Shapes: B sequences, T tokens, N = B·T, H hidden, NH heads, D head size, A = NH·D, W = 2T − 1 distances
 import * as tf from '@tensorflow/tfjs-core'
 import type { AttentionTerm } from '../common/api'
 import type { DebertaConfig } from './config'
-import { linear, relShiftColumns, relShiftRows } from './ops'
+import { linear, relShiftColumns, relShiftRows, type Linear } from './ops'
 import type { AttentionWeights } from './params'
 import type { LayerTableTensors } from './relative-tables'
+import type { AttentionStrategy } from './strategy'
 
-/** Score terms of one head, handed to an observer while they are alive (tensors owned by the pass). */
+/**
+ * Score terms handed to an observer while they are alive (tensors owned by the pass): one head [T, T]
+ * (per-head form) or all heads [NH, T, T] (batched form, B = 1) starting at head `firstHead`.
+ */
 export interface HeadTerms {
-  c2c: tf.Tensor2D
-  c2p?: tf.Tensor2D
-  p2c?: tf.Tensor2D
-  p2p?: tf.Tensor2D
-  /** sum of the enabled terms before masking [T, T] */
-  scores: tf.Tensor2D
-  /** softmax probabilities [T, T] */
-  probs: tf.Tensor2D
+  c2c: tf.Tensor
+  c2p?: tf.Tensor
+  p2c?: tf.Tensor
+  p2p?: tf.Tensor
+  /** sum of the enabled terms before masking */
+  scores: tf.Tensor
+  /** softmax probabilities */
+  probs: tf.Tensor
+}
+
+export interface MatMuls {
+  /** a·b */
+  ab: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor
+  /** a·bᵀ (last two axes) */
+  abT: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor
+}
+
+/** tf.matMul; TensorFlow transposes an operand inside the matmul at no cost. */
+const NATIVE_MATMULS: MatMuls = {
+  ab: (a, b) => tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),
+  abT: (a, b) => tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, false, true),
 }
 
 export interface AttentionPass {
   config: DebertaConfig
+  strategy: AttentionStrategy
   /** 1 / s */
   invScale: number
-  /** additive padding bias [T, T] or null (no padding) */
-  maskBias: tf.Tensor2D | null
-  /** this layer's relative tables, or null without relative attention */
+  /** additive padding bias broadcastable to the scores ([T, T] for one sequence, [B, 1, T, T] batched) or null */
+  maskBias: tf.Tensor | null
+  /** this layer's relative tables in the form of the strategy, or null without relative attention */
   tables: LayerTableTensors | null
   /** which relative terms are computed */
   compute: { c2p: boolean; p2c: boolean; p2p: boolean }
   /** which terms enter the score (ablation drops terms but keeps the scale) */
   include: Record<AttentionTerm, boolean>
-  /** components are reported to the observer only when set */
-  observer?: (head: number, terms: HeadTerms) => void
-  /** probabilities only (no components) */
-  onProbs?: (head: number, probs: tf.Tensor2D) => void
+  /** batched form: number of sequences in the rows of the inputs (default 1) */
+  batch?: number
+  /** batched form: a·b and a·bᵀ of 3-D tensors (training passes ones whose gradients avoid transposed matmuls) */
+  matMul?: MatMuls
+  /** components are reported to the observer only when set (B = 1) */
+  observer?: (firstHead: number, terms: HeadTerms) => void
+  /** probabilities only (no components; B = 1) */
+  onProbs?: (firstHead: number, probs: tf.Tensor) => void
 }
 
 /**
- * One attention block's context vectors for one sequence: queries from queryIn [T, H], keys and values from
- * kvIn [T, H] (the EMD passes different tensors). Returns [T, NH·D] (heads concatenated, HF layout).
+ * One attention block's context vectors: queries from queryIn [N, H], keys and values from kvIn [N, H] (the
+ * EMD passes different tensors). Returns [N, NH·D] (heads concatenated, HF layout).
  */
 export function selfAttention(w: AttentionWeights, queryIn: tf.Tensor2D, kvIn: tf.Tensor2D, pass: AttentionPass): tf.Tensor2D {
-  return tf.tidy(() => {
-    const heads = w.query.length
-    const contexts: tf.Tensor2D[] = []
-    for (let h = 0; h < heads; h++) {
-      contexts.push(tf.tidy(() => headAttention(w, h, queryIn, kvIn, pass)))
-    }
-    return heads === 1 ? contexts[0] : tf.concat(contexts, 1) // [T, NH·D]
-  })
+  return tf.tidy(() => (pass.strategy === 'batched' ? batchedAttention(w, queryIn, kvIn, pass) : perHeadAttention(w, queryIn, kvIn, pass)))
 }
 
-function headAttention(w: AttentionWeights, h: number, queryIn: tf.Tensor2D, kvIn: tf.Tensor2D, pass: AttentionPass): tf.Tensor2D {
+// ---------------------------------------------------------------------------------------------
+// Per-head form (one sequence)
+
+function perHeadAttention(w: AttentionWeights, queryIn: tf.Tensor2D, kvIn: tf.Tensor2D, pass: AttentionPass): tf.Tensor2D {
+  const heads = pass.config.numAttentionHeads
+  const D = pass.config.attentionHeadSize
+  // fused weights (a model built for the batched form): project once, slice per head
+  const projector = (p: Linear[], x: tf.Tensor2D): ((h: number) => tf.Tensor2D) => {
+    if (w.layout === 'heads') return (h) => linear(x, p[h])
+    const all = linear(x, p[0]) // [T, A]
+    return (h) => tf.slice(all, [0, h * D], [-1, D]) // [T, D]
+  }
+  const query = projector(w.query, queryIn)
+  const key = projector(w.key, kvIn)
+  const value = projector(w.value, kvIn)
+  const contexts: tf.Tensor2D[] = []
+  for (let h = 0; h < heads; h++) {
+    contexts.push(tf.tidy(() => headAttention(h, query(h), key(h), value(h), pass)))
+  }
+  return heads === 1 ? contexts[0] : tf.concat(contexts, 1) // [T, NH·D]
+}
+
+function headAttention(h: number, query: tf.Tensor2D, key: tf.Tensor2D, value: tf.Tensor2D, pass: AttentionPass): tf.Tensor2D {
   const { invScale, tables, compute, include } = pass
-  const query = linear(queryIn, w.query[h]) // [T, D]
-  const key = linear(kvIn, w.key[h]) // [T, D]
-  const value = linear(kvIn, w.value[h]) // [T, D]
   const queryScaled = tf.mul(query, invScale) as tf.Tensor2D // [T, D]   (HF divides each product by s)
   const keyT = tf.transpose(key) as tf.Tensor2D // [D, T]
 
@@ -97,14 +135,91 @@ function headAttention(w: AttentionWeights, h: number, queryIn: tf.Tensor2D, kvI
   }
   if (compute.p2p && tables?.p2p) p2p = tables.p2p[h] // [T, T], scaled
 
-  const parts: tf.Tensor2D[] = []
-  if (include.c2c) parts.push(c2c)
-  if (c2p && include.c2p) parts.push(c2p)
-  if (p2c && include.p2c) parts.push(p2c)
-  if (p2p && include.p2p) parts.push(p2p)
-  const scores = parts.length === 0 ? tf.zerosLike(c2c) : parts.length === 1 ? parts[0] : (tf.addN(parts) as tf.Tensor2D) // [T, T]
+  const scores = sumTerms(c2c, { c2p, p2c, p2p }, include) // [T, T]
   const probs = tf.softmax(pass.maskBias ? tf.add(scores, pass.maskBias) : scores) as tf.Tensor2D // [T, T]
   if (pass.observer) pass.observer(h, { c2c, c2p, p2c, p2p, scores, probs })
   else if (pass.onProbs) pass.onProbs(h, probs)
   return tf.matMul(probs, value) as tf.Tensor2D // [T, D]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batched form (all heads, B sequences)
+
+function batchedAttention(w: AttentionWeights, queryIn: tf.Tensor2D, kvIn: tf.Tensor2D, pass: AttentionPass): tf.Tensor2D {
+  const { config, invScale, tables, compute, include } = pass
+  const { ab, abT } = pass.matMul ?? NATIVE_MATMULS
+  const B = pass.batch ?? 1
+  const NH = config.numAttentionHeads
+  const D = config.attentionHeadSize
+  const N = queryIn.shape[0]
+  const T = N / B
+  const fused = (p: Linear[], x: tf.Tensor2D): tf.Tensor2D =>
+    w.layout === 'fused' ? linear(x, p[0]) : (tf.concat(p.map((head) => linear(x, head)), 1) as tf.Tensor2D) // [N, A]
+  // [N, A] → [B·NH, T, D] (sequence-major, then head)
+  const toHeads = (t: tf.Tensor2D): tf.Tensor3D =>
+    B === 1
+      ? (tf.transpose(tf.reshape(t, [T, NH, D]), [1, 0, 2]) as tf.Tensor3D)
+      : (tf.reshape(tf.transpose(tf.reshape(t, [B, T, NH, D]), [0, 2, 1, 3]), [B * NH, T, D]) as tf.Tensor3D)
+  // [B·NH, T, X] ↔ [NH, B·T, X] (the relative tables are per head, shared by the sequences)
+  const byHead = (t: tf.Tensor3D): tf.Tensor3D =>
+    B === 1 ? t : (tf.reshape(tf.transpose(tf.reshape(t, [B, NH, T, D]), [1, 0, 2, 3]), [NH, B * T, D]) as tf.Tensor3D)
+  const bySequence = (t: tf.Tensor3D, width: number): tf.Tensor3D =>
+    B === 1 ? t : (tf.reshape(tf.transpose(tf.reshape(t, [NH, B, T, width]), [1, 0, 2, 3]), [B * NH, T, width]) as tf.Tensor3D)
+
+  const query = tf.mul(toHeads(fused(w.query, queryIn)), invScale) as tf.Tensor3D // [B·NH, T, D], scaled
+  const key = toHeads(fused(w.key, kvIn)) // [B·NH, T, D]
+  const value = toHeads(fused(w.value, kvIn)) // [B·NH, T, D]
+  const c2c = abT(query, key) as tf.Tensor3D // [B·NH, T, T]
+  let c2p: tf.Tensor3D | undefined
+  let p2c: tf.Tensor3D | undefined
+  let p2p: tf.Tensor3D | undefined
+  if (compute.c2p && tables?.keyByDistance) {
+    const W = tables.keyByDistance.shape[1]
+    const byDistance = bySequence(abT(byHead(query), tables.keyByDistance) as tf.Tensor3D, W) // [NH, B·T, W] → [B·NH, T, W]
+    c2p = relShiftBatched(byDistance) // [B·NH, T, T]
+  }
+  if (compute.p2c && tables?.queryByDistance) {
+    const W = tables.queryByDistance.shape[1]
+    const keyScaled = tf.mul(key, invScale) as tf.Tensor3D
+    const byDistance = bySequence(abT(byHead(keyScaled), tables.queryByDistance) as tf.Tensor3D, W) // [B·NH, T(j), W]
+    p2c = tf.transpose(relShiftBatched(byDistance), [0, 2, 1]) as tf.Tensor3D // [B·NH, T(j), T(i)] → [B·NH, T(i), T(j)]
+  }
+  if (compute.p2p && tables?.p2pAll) p2p = tables.p2pAll // [NH, T, T], scaled (B = 1)
+
+  const scores = sumTerms(c2c, { c2p, p2c, p2p }, include) // [B·NH, T, T]
+  let masked = scores
+  if (pass.maskBias) {
+    masked = B === 1 ? tf.add(scores, pass.maskBias) : tf.reshape(tf.add(tf.reshape(scores, [B, NH, T, T]), pass.maskBias), [B * NH, T, T])
+  }
+  const probs = tf.softmax(masked) as tf.Tensor3D // [B·NH, T, T]
+  if (pass.observer) pass.observer(0, { c2c, c2p, p2c, p2p, scores, probs })
+  else if (pass.onProbs) pass.onProbs(0, probs)
+  const context = ab(probs, value) as tf.Tensor3D // [B·NH, T, D]
+  return (
+    B === 1
+      ? tf.reshape(tf.transpose(context, [1, 0, 2]), [T, NH * D])
+      : tf.reshape(tf.transpose(tf.reshape(context, [B, NH, T, D]), [0, 2, 1, 3]), [N, NH * D])
+  ) as tf.Tensor2D // [N, A]
+}
+
+/**
+ * Batched Transformer-XL rel-shift with differentiable ops: x [X, T, 2T−1], column m ↔ δ = (T−1) − m;
+ * out[x, i, j] = x[x, i, T−1−i+j]. (The 3-D form of src/core/ops.ts relShiftRowsOps.)
+ */
+export function relShiftBatched(x: tf.Tensor3D): tf.Tensor3D {
+  const [X, T, W] = x.shape
+  if (T === 1) return x
+  const flat = tf.reshape(x, [X, T * W]) // [X, T·W]
+  // flat[T−1 + i·(W−1) + j] = x[i, T−1−i+j]
+  const skewed = tf.reshape(tf.slice(flat, [0, T - 1], [X, T * (W - 1)]), [X, T, W - 1]) // [X, T, 2T−2]
+  return tf.slice(skewed, [0, 0, 0], [X, T, T]) as tf.Tensor3D // [X, T, T]
+}
+
+function sumTerms<R extends tf.Tensor>(c2c: R, relative: { c2p?: R; p2c?: R; p2p?: R }, include: Record<AttentionTerm, boolean>): R {
+  const parts: R[] = []
+  if (include.c2c) parts.push(c2c)
+  if (relative.c2p && include.c2p) parts.push(relative.c2p)
+  if (relative.p2c && include.p2c) parts.push(relative.p2c)
+  if (relative.p2p && include.p2p) parts.push(relative.p2p)
+  return parts.length === 0 ? (tf.zerosLike(c2c) as R) : parts.length === 1 ? parts[0] : (tf.addN(parts) as R)
 }

@@ -22,9 +22,10 @@ import { convForward, layerForward } from './encoder'
 import type { AttentionVariant } from './flops'
 import { lmHeadLogits } from './heads'
 import { gatherRows, hostTidy, layerNorm, linear, paddingBias } from './ops'
-import { disposeWeights, type ModelWeights } from './params'
-import { relativePositionMatrix } from './relative-position'
-import { RelativeTableCache, uploadLayerTables, type LengthTables } from './relative-tables'
+import { disposeWeights, fuseAttentionWeights, type ModelWeights } from './params'
+import { relativePositionMatrix, relativeRowsDescending } from './relative-position'
+import { RelativeDeviceTables, RelativeTableCache, uploadLayerTables, type LayerTableTensors, type LengthTables } from './relative-tables'
+import { attentionStrategyFor, type AttentionStrategy } from './strategy'
 
 /** A dense row-major float32 array with its shape. */
 export interface FloatArray {
@@ -146,6 +147,8 @@ export interface ModelParts {
   source: CoreModelInfo['source']
   /** false when the weights are borrowed from another model (dispose() then leaves them alone) */
   ownsWeights?: boolean
+  /** how attention is computed (default: the current backend's, src/core/strategy.ts) */
+  strategy?: AttentionStrategy
 }
 
 function invalid(message: string, details?: Record<string, unknown>): LabError {
@@ -157,7 +160,11 @@ export class DebertaModel {
   readonly info: CoreModelInfo
   /** device weights; exposed for the bench and derived models, not for callers to modify */
   readonly weights: ModelWeights
+  /** how attention is computed; fixed for the model's life (the weights are laid out for it) */
+  readonly strategy: AttentionStrategy
   private readonly tables: RelativeTableCache | null
+  /** batched strategy: Kr / Qr per layer on the device */
+  private readonly deviceTables: RelativeDeviceTables | null
   private readonly ownsWeights: boolean
   private disposed = false
 
@@ -165,8 +172,16 @@ export class DebertaModel {
     this.config = parts.config
     this.weights = parts.weights
     this.ownsWeights = parts.ownsWeights ?? true
+    this.strategy = parts.strategy ?? attentionStrategyFor()
+    if (this.strategy === 'batched' && this.ownsWeights) {
+      // all heads' Q/K/V in one matrix each (borrowed weights keep their layout; attention handles both)
+      this.weights.layers.forEach((layer, l) => {
+        this.weights.layers[l] = { ...layer, attention: fuseAttentionWeights(layer.attention, true) }
+      })
+    }
     const relative = parts.config.relativeAttention && parts.config.modelType !== 'bert' && parts.weights.relative.length > 0
     this.tables = relative ? new RelativeTableCache(parts.config, parts.weights.relative) : null
+    this.deviceTables = relative && this.strategy === 'batched' ? new RelativeDeviceTables(parts.config, parts.weights.relative) : null
     this.info = {
       modelType: parts.config.modelType,
       config: parts.config,
@@ -211,6 +226,7 @@ export class DebertaModel {
     this.disposed = true
     if (this.ownsWeights) disposeWeights(this.weights)
     this.tables?.clear()
+    this.deviceTables?.dispose()
   }
 
   get isDisposed(): boolean {
@@ -307,8 +323,8 @@ export class DebertaModel {
     const wantEmdStates = !!mlm && mlm.emdStates === true
     const emdSkipsPasses = config.positionBiasedInput // official: EMD = last hidden state then
 
-    // host tables for this length (built once per length, cached)
-    const tables = this.tables ? this.tables.get(T) : null
+    // host tables for this length (built once per length, cached; the batched form needs only p2p's)
+    const tables = this.tables && (this.strategy === 'per-head' || compute.p2p) ? this.tables.get(T) : null
     const p2pVectors = tables && compute.p2p ? this.p2pVectors(tables) : null
 
     // host outputs
@@ -343,12 +359,14 @@ export class DebertaModel {
         const hidden0 = embed(this.weights.embeddings, config, batch.ids[b], batch.types ? batch.types[b] : null, maskColumn) // [T, H]
         if (hiddenStates) copyRows(hidden0, hiddenStates[0], b)
 
+        const layerTables = this.layerTablesFor(T, tables, p2pVectors, invScale)
         const makePass = (layer: number, withRecording: boolean): AttentionPass => {
           const pass: AttentionPass = {
             config,
+            strategy: this.strategy,
             invScale,
             maskBias,
-            tables: tables ? uploadLayerTables(config, tables, layer, p2pVectors ? p2pVectors[layer] : null, invScale) : null,
+            tables: layerTables(layer),
             compute,
             include,
           }
@@ -356,6 +374,7 @@ export class DebertaModel {
           const comp = components.get(layer)
           if (comp) {
             pass.observer = (h: number, terms: HeadTerms) => {
+              // one head [T, T] (per-head form) or all heads [NH, T, T] from head h (batched form)
               const offset = (b * NH + h) * T * T
               copyInto(terms.c2c, comp.c2c, offset)
               if (comp.c2p && terms.c2p) copyInto(terms.c2p, comp.c2p, offset)
@@ -446,15 +465,16 @@ export class DebertaModel {
     const T = x.shape[0]
     const relative = variant === 'disentangled' && this.tables !== null
     const posTerms = new Set(config.posAttType)
-    const tables = relative ? this.tables!.get(T) : null
+    const tables = relative && this.strategy === 'per-head' ? this.tables!.get(T) : null
     const invScale = variant === 'standard' ? 1 / Math.sqrt(config.attentionHeadSize) : scoreScale(config)
     const compute = { c2p: relative && posTerms.has('c2p'), p2c: relative && posTerms.has('p2c'), p2p: false }
     return tf.tidy(() => {
       const pass: AttentionPass = {
         config,
+        strategy: this.strategy,
         invScale,
         maskBias: null,
-        tables: tables ? uploadLayerTables(config, tables, layer, null, invScale) : null,
+        tables: relative ? this.layerTablesFor(T, tables, null, invScale)(layer) : null,
         compute,
         include: { c2c: true, c2p: compute.c2p, p2c: compute.p2c, p2p: false },
       }
@@ -463,6 +483,25 @@ export class DebertaModel {
       const context = selfAttention(w.attention, x, x, pass) // [T, NH·D]
       return layerNorm(tf.add(linear(context, w.attention.output), x) as tf.Tensor2D, w.attention.outputNorm, config.layerNormEps)
     })
+  }
+
+  /**
+   * Per layer, the relative tables of one forward in the strategy's form (tensors of the caller's scope);
+   * null for models without relative attention.
+   */
+  private layerTablesFor(
+    length: number,
+    hostTables: LengthTables | null,
+    p2pVectors: Float32Array[][] | null,
+    invScale: number,
+  ): (layer: number) => LayerTableTensors | null {
+    if (!this.tables) return () => null
+    if (this.deviceTables) {
+      const device = this.deviceTables
+      const indices = device.indices(hostTables?.rowsDesc ?? relativeRowsDescending(this.config, length))
+      return (layer) => device.layer(layer, indices, p2pVectors ? p2pVectors[layer] : null, invScale, length)
+    }
+    return (layer) => uploadLayerTables(this.config, hostTables!, layer, p2pVectors ? p2pVectors[layer] : null, invScale)
   }
 
   // -------------------------------------------------------------------------------------------

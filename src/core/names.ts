@@ -380,6 +380,7 @@ export function buildWeights(source: TensorSource, config: DebertaConfig): Built
       }
       layers.push({
         attention: {
+          layout: 'heads',
           ...attention,
           output: readLinear(`${L}.attention.output.dense`, H, A),
           outputNorm: readNorm(`${L}.attention.output.LayerNorm`),

@@ -8,7 +8,12 @@ import type { Activation } from './config'
 import type { Linear, Norm } from './ops'
 
 export interface AttentionWeights {
-  /** per head: x [T, H] → [T, D] (weights [H, D]) */
+  /**
+   * How query / key / value are stored (chosen per backend, src/core/strategy.ts):
+   *   'heads': one Linear per head, x [T, H] → [T, D] (weights [H, D]); NH entries each
+   *   'fused': one Linear for all heads, x [T, H] → [T, NH·D] (head-major columns, HF layout); one entry each
+   */
+  layout: 'heads' | 'fused'
   query: Linear[]
   key: Linear[]
   value: Linear[]
@@ -163,6 +168,21 @@ export function weightTensors(w: ModelWeights): tf.Tensor[] {
   if (w.conv) all.push(...w.conv.taps, w.conv.bias, ...normTensors(w.conv.norm))
   if (w.lmHead) all.push(...linearTensors(w.lmHead.dense), ...normTensors(w.lmHead.norm), w.lmHead.bias)
   return [...new Set(all)]
+}
+
+/**
+ * The 'fused' form of per-head query/key/value weights: each [H, NH·D] = the head slices side by side.
+ * Disposes the per-head tensors when `disposeHeads` (the caller owns them).
+ */
+export function fuseAttentionWeights(a: AttentionWeights, disposeHeads: boolean): AttentionWeights {
+  if (a.layout === 'fused') return a
+  const fuse = (heads: Linear[]): Linear => ({
+    wT: heads.length === 1 ? tf.clone(heads[0].wT) : (tf.concat(heads.map((p) => p.wT), 1) as tf.Tensor2D), // [H, NH·D]
+    b: heads[0].b ? (heads.length === 1 ? tf.clone(heads[0].b) : (tf.concat(heads.map((p) => p.b!), 0) as tf.Tensor1D)) : null, // [NH·D]
+  })
+  const fused: AttentionWeights = { ...a, layout: 'fused', query: [fuse(a.query)], key: [fuse(a.key)], value: [fuse(a.value)] }
+  if (disposeHeads) tf.dispose([...a.query, ...a.key, ...a.value].flatMap(linearTensors))
+  return fused
 }
 
 export function disposeWeights(w: ModelWeights): void {

@@ -145,12 +145,74 @@ export class RelativeTableCache {
   }
 }
 
-/** One layer's tables as tensors for one forward (created and disposed inside the pass). */
+/**
+ * One layer's tables as tensors for one forward (created and disposed inside the pass), in the form of the
+ * attention strategy: per head (keyDescT, queryAsc, p2p) or all heads (keyByDistance, queryByDistance, p2pAll).
+ */
 export interface LayerTableTensors {
-  keyDescT: tf.Tensor2D[] | null // per head [D, W]
-  queryAsc: tf.Tensor2D[] | null // per head [W, D]
+  keyDescT?: tf.Tensor2D[] | null // per head [D, W]
+  queryAsc?: tf.Tensor2D[] | null // per head [W, D]
   /** per head [T, T], already multiplied by the score scale */
-  p2p: tf.Tensor2D[] | null
+  p2p?: tf.Tensor2D[] | null
+  /** Kr of each distance, descending δ = (T−1) − m: [NH, W, D] */
+  keyByDistance?: tf.Tensor3D | null
+  /** Qr of each distance, ascending δ = m − (T−1): [NH, W, D] */
+  queryByDistance?: tf.Tensor3D | null
+  /** [NH, T, T], already multiplied by the score scale */
+  p2pAll?: tf.Tensor3D | null
+}
+
+/**
+ * The batched form's source: each layer's projected relative embeddings Kr / Qr as device tensors
+ * [NH, R, D] (head-major, so a forward's gather needs no transpose), uploaded once with the model (they
+ * belong to its weights); a forward gathers the rows of the 2T − 1 reachable distances from them (one
+ * gather per table and layer, no host work per length).
+ */
+export class RelativeDeviceTables {
+  private readonly layers: Array<{ key: tf.Tensor3D | null; query: tf.Tensor3D | null }>
+
+  constructor(config: DebertaConfig, projections: RelativeProjection[]) {
+    const { numAttentionHeads: heads, attentionHeadSize: d } = config
+    const upload = (a: Float32Array | null): tf.Tensor3D | null => {
+      if (!a) return null
+      const rows = a.length / (heads * d)
+      const byHead = new Float32Array(a.length) // [R, NH, D] → [NH, R, D]
+      for (let r = 0; r < rows; r++) {
+        for (let h = 0; h < heads; h++) byHead.set(a.subarray((r * heads + h) * d, (r * heads + h + 1) * d), (h * rows + r) * d)
+      }
+      return tf.tensor3d(byHead, [heads, rows, d])
+    }
+    this.layers = projections.map((p) => ({ key: upload(p.key), query: upload(p.query) }))
+  }
+
+  /** Row indices of one length: descending δ (c2p) and ascending δ (p2c), [W] each. Call inside a scope. */
+  indices(desc: Int32Array): { desc: tf.Tensor1D; asc: tf.Tensor1D } {
+    return { desc: tf.tensor1d(desc, 'int32'), asc: tf.tensor1d(Int32Array.from(desc).reverse(), 'int32') }
+  }
+
+  /** One layer's tables for a forward (tensors of the caller's scope). */
+  layer(layer: number, indices: { desc: tf.Tensor1D; asc: tf.Tensor1D }, p2pVectors: Float32Array[] | null, invScale: number, length: number): LayerTableTensors {
+    const byDistance = (rows: tf.Tensor3D | null, index: tf.Tensor1D): tf.Tensor3D | null => (rows ? (tf.gather(rows, index, 1) as tf.Tensor3D) : null) // [NH, W, D]
+    const { key, query } = this.layers[layer]
+    return {
+      keyByDistance: byDistance(key, indices.desc),
+      queryByDistance: byDistance(query, indices.asc),
+      p2pAll: p2pVectors ? (tf.stack(p2pVectors.map((v) => p2pMatrix(v, length, invScale))) as tf.Tensor3D) : null,
+    }
+  }
+
+  dispose(): void {
+    for (const l of this.layers) tf.dispose([l.key, l.query].filter((t): t is tf.Tensor3D => t !== null))
+  }
+}
+
+/** p2p[i, j] = v[(T−1) − (i − j)] / s as a [T, T] tensor. */
+function p2pMatrix(v: Float32Array, length: number, invScale: number): tf.Tensor2D {
+  const m = new Float32Array(length * length)
+  for (let i = 0; i < length; i++) {
+    for (let j = 0; j < length; j++) m[i * length + j] = v[length - 1 - i + j] * invScale
+  }
+  return tf.tensor2d(m, [length, length])
 }
 
 export function uploadLayerTables(
@@ -167,15 +229,6 @@ export function uploadLayerTables(
   return {
     keyDescT: t.keyDescT ? t.keyDescT.map((a) => tf.tensor2d(a, [d, width])) : null,
     queryAsc: t.queryAsc ? t.queryAsc.map((a) => tf.tensor2d(a, [width, d])) : null,
-    p2p: p2pVectors
-      ? p2pVectors.map((v) => {
-          // p2p[i, j] = v[(T−1) − (i − j)] / s
-          const m = new Float32Array(length * length)
-          for (let i = 0; i < length; i++) {
-            for (let j = 0; j < length; j++) m[i * length + j] = v[length - 1 - i + j] * invScale
-          }
-          return tf.tensor2d(m, [length, length])
-        })
-      : null,
+    p2p: p2pVectors ? p2pVectors.map((v) => p2pMatrix(v, length, invScale)) : null,
   }
 }

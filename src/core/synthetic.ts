@@ -16,6 +16,7 @@ import {
   type DebertaConfig,
 } from './config'
 import { DebertaModel } from './model'
+import type { AttentionStrategy } from './strategy'
 import { buildWeights, canonicalLayout, tensorSpecs, type TensorSpec } from './names'
 
 /** mulberry32: a small, fast 32-bit PRNG; returns uniforms in [0, 1). */
@@ -104,6 +105,8 @@ export interface SyntheticOptions {
   withHead?: boolean
   /** include absolute position embeddings for relative-only models (EMD; default true) */
   withPositionEmbeddings?: boolean
+  /** attention form (default: the backend's, src/core/strategy.ts) */
+  strategy?: AttentionStrategy
 }
 
 /** An in-memory TensorSource with seeded weights under the canonical names (lazy: drawn on read). */
@@ -165,6 +168,7 @@ export function createSyntheticModel(config: DebertaConfig, options: SyntheticOp
     hasMlmHead: built.hasMlmHead,
     hasPositionEmbeddings: built.hasPositionEmbeddings,
     source: { kind: 'synthetic', seed: options.seed },
+    strategy: options.strategy,
   })
 }
 
