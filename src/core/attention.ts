@@ -51,17 +51,21 @@ export interface HeadTerms {
   probs: tf.Tensor
 }
 
-export interface MatMuls {
-  /** a·b */
+/** The products of a layer (batched attention and the dense layers around it). */
+export interface Products {
+  /** a·b (same batch dims) */
   ab: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor
   /** a·bᵀ (last two axes) */
   abT: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor
+  /** x·Wᵀ + b with the pre-transposed weight */
+  linear: (x: tf.Tensor2D, p: Linear) => tf.Tensor2D
 }
 
-/** tf.matMul; TensorFlow transposes an operand inside the matmul at no cost. */
-const NATIVE_MATMULS: MatMuls = {
+/** tf.matMul (TensorFlow transposes an operand inside the matmul at no cost) and the fused linear. */
+export const NATIVE_PRODUCTS: Products = {
   ab: (a, b) => tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),
   abT: (a, b) => tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, false, true),
+  linear,
 }
 
 export interface AttentionPass {
@@ -79,8 +83,8 @@ export interface AttentionPass {
   include: Record<AttentionTerm, boolean>
   /** batched form: number of sequences in the rows of the inputs (default 1) */
   batch?: number
-  /** batched form: a·b and a·bᵀ of 3-D tensors (training passes ones whose gradients avoid transposed matmuls) */
-  matMul?: MatMuls
+  /** the products (default NATIVE_PRODUCTS; training passes ones whose gradients avoid transposed matmuls) */
+  products?: Products
   /** components are reported to the observer only when set (B = 1) */
   observer?: (firstHead: number, terms: HeadTerms) => void
   /** probabilities only (no components; B = 1) */
@@ -147,14 +151,14 @@ function headAttention(h: number, query: tf.Tensor2D, key: tf.Tensor2D, value: t
 
 function batchedAttention(w: AttentionWeights, queryIn: tf.Tensor2D, kvIn: tf.Tensor2D, pass: AttentionPass): tf.Tensor2D {
   const { config, invScale, tables, compute, include } = pass
-  const { ab, abT } = pass.matMul ?? NATIVE_MATMULS
+  const { ab, abT, linear: dense } = pass.products ?? NATIVE_PRODUCTS
   const B = pass.batch ?? 1
   const NH = config.numAttentionHeads
   const D = config.attentionHeadSize
   const N = queryIn.shape[0]
   const T = N / B
   const fused = (p: Linear[], x: tf.Tensor2D): tf.Tensor2D =>
-    w.layout === 'fused' ? linear(x, p[0]) : (tf.concat(p.map((head) => linear(x, head)), 1) as tf.Tensor2D) // [N, A]
+    w.layout === 'fused' ? dense(x, p[0]) : (tf.concat(p.map((head) => dense(x, head)), 1) as tf.Tensor2D) // [N, A]
   // [N, A] → [B·NH, T, D] (sequence-major, then head)
   const toHeads = (t: tf.Tensor2D): tf.Tensor3D =>
     B === 1

@@ -2,11 +2,11 @@
 // Origins: HF DebertaV2Layer / DebertaV2Attention / DebertaV2SelfOutput / DebertaV2Intermediate /
 // DebertaV2Output and ConvLayer (modeling_deberta_v2.py); the v1 modules are the same math.
 //
-// Shapes: T tokens, H hidden, I intermediate, NH·D attention width
+// Shapes: T tokens, N = B·T rows (B sequences in the batched form), H hidden, I intermediate, NH·D attention width
 import * as tf from '@tensorflow/tfjs-core'
 import type { DebertaConfig } from './config'
-import { selfAttention, type AttentionPass } from './attention'
-import { activation, layerNorm, linear } from './ops'
+import { NATIVE_PRODUCTS, selfAttention, type AttentionPass } from './attention'
+import { activation, layerNorm } from './ops'
 import type { ConvWeights, LayerWeights } from './params'
 
 /**
@@ -22,10 +22,11 @@ export function layerForward(
 ): tf.Tensor2D {
   return tf.tidy(() => {
     const eps = config.layerNormEps
-    const context = selfAttention(layer.attention, queryIn, kvIn, pass) // [T, NH·D]
-    const attentionOut = layerNorm(tf.add(linear(context, layer.attention.output), queryIn) as tf.Tensor2D, layer.attention.outputNorm, eps) // [T, H]
-    const intermediate = activation(linear(attentionOut, layer.intermediate), config.hiddenAct) // [T, I]
-    return layerNorm(tf.add(linear(intermediate, layer.output), attentionOut) as tf.Tensor2D, layer.outputNorm, eps) // [T, H]
+    const dense = (pass.products ?? NATIVE_PRODUCTS).linear
+    const context = selfAttention(layer.attention, queryIn, kvIn, pass) // [N, NH·D]
+    const attentionOut = layerNorm(tf.add(dense(context, layer.attention.output), queryIn) as tf.Tensor2D, layer.attention.outputNorm, eps) // [N, H]
+    const intermediate = activation(dense(attentionOut, layer.intermediate), config.hiddenAct) // [N, I]
+    return layerNorm(tf.add(dense(intermediate, layer.output), attentionOut) as tf.Tensor2D, layer.outputNorm, eps) // [N, H]
   })
 }
 

@@ -6,13 +6,16 @@
 //
 // Shapes: n rows, H hidden, E embedding size, V vocab
 import * as tf from '@tensorflow/tfjs-core'
+import type { Products } from './attention'
 import type { DebertaConfig } from './config'
 import { activation, layerNorm, linear } from './ops'
 import type { LmHeadWeights } from './params'
 
-export function lmHeadLogits(head: LmHeadWeights, word: tf.Tensor2D, config: DebertaConfig, x: tf.Tensor2D): tf.Tensor2D {
+export function lmHeadLogits(head: LmHeadWeights, word: tf.Tensor2D, config: DebertaConfig, x: tf.Tensor2D, products?: Products): tf.Tensor2D {
   return tf.tidy(() => {
-    const transformed = layerNorm(activation(linear(x, head.dense), config.hiddenAct), head.norm, config.layerNormEps) // [n, E]
+    const transformed = layerNorm(activation((products?.linear ?? linear)(x, head.dense), config.hiddenAct), head.norm, config.layerNormEps) // [n, E]
+    // training: the product whose gradient is cheap on its matmuls, transformed·wordᵀ [n, V]
+    if (products) return tf.add(products.abT(transformed, word), head.bias) as tf.Tensor2D
     const logitsT = tf.matMul(word, tf.transpose(transformed)) // [V, n]
     return tf.add(tf.transpose(logitsT), head.bias) as tf.Tensor2D // [n, V]
   })

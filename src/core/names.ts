@@ -99,6 +99,71 @@ export function detectLayout(source: TensorSource, config: DebertaConfig, entrie
   return { backbone, root, head }
 }
 
+/** Key prefixes (".weight" / ".bias" follow) of one encoder layer's modules; v1 has in_proj instead of query/key/value. */
+export interface LayerKeys {
+  query: string
+  key: string
+  value: string
+  attentionOutput: string
+  attentionNorm: string
+  intermediate: string
+  output: string
+  outputNorm: string
+}
+
+export function layerKeys(config: DebertaConfig, backbone: string, layer: number): LayerKeys {
+  const L = `${backbone}encoder.layer.${layer}`
+  const self = `${L}.attention.self.`
+  const suffix = config.modelType === 'bert' ? '' : '_proj'
+  return {
+    query: `${self}query${suffix}`,
+    key: `${self}key${suffix}`,
+    value: `${self}value${suffix}`,
+    attentionOutput: `${L}.attention.output.dense`,
+    attentionNorm: `${L}.attention.output.LayerNorm`,
+    intermediate: `${L}.intermediate.dense`,
+    output: `${L}.output.dense`,
+    outputNorm: `${L}.output.LayerNorm`,
+  }
+}
+
+/** Key prefixes of the MLM head modules (bias is a full key). */
+export function headKeys(layout: CheckpointLayout): { dense: string; norm: string; bias: string } | null {
+  const R = layout.root
+  if (layout.head === 'official') return { dense: `${R}lm_predictions.lm_head.dense`, norm: `${R}lm_predictions.lm_head.LayerNorm`, bias: `${R}lm_predictions.lm_head.bias` }
+  if (layout.head === 'cls') return { dense: `${R}cls.predictions.transform.dense`, norm: `${R}cls.predictions.transform.LayerNorm`, bias: `${R}cls.predictions.bias` }
+  return null
+}
+
+/** Keys of a model in the canonical layout with its head, by role (the trainable model's variables). */
+export interface ModelKeys {
+  word: string
+  /** absolute positions; used by BERT and the EMD */
+  position: string
+  embeddingNorm: string
+  layers: LayerKeys[]
+  /** null without relative attention */
+  relEmbeddings: string | null
+  /** null unless norm_rel_ebd = layer_norm */
+  relNorm: string | null
+  head: { dense: string; norm: string; bias: string }
+}
+
+export function canonicalKeys(config: DebertaConfig): ModelKeys {
+  const layout = canonicalLayout(config, true)
+  const P = layout.backbone
+  const relative = config.relativeAttention && config.modelType !== 'bert'
+  return {
+    word: `${P}${WORD_EMBEDDINGS}`,
+    position: `${P}embeddings.position_embeddings.weight`,
+    embeddingNorm: `${P}embeddings.LayerNorm`,
+    layers: Array.from({ length: config.numHiddenLayers }, (_, l) => layerKeys(config, P, l)),
+    relEmbeddings: relative ? `${P}encoder.rel_embeddings.weight` : null,
+    relNorm: relative && config.modelType === 'deberta-v2' && config.normRelEmbedding === 'layer_norm' ? `${P}encoder.LayerNorm` : null,
+    head: headKeys(layout)!,
+  }
+}
+
 /** Every tensor the config needs (and the optional ones it uses), with shapes, for a layout. */
 export function tensorSpecs(config: DebertaConfig, layout: CheckpointLayout): TensorSpec[] {
   const { vocabSize: V, embeddingSize: E, hiddenSize: H, numAttentionHeads: NH, attentionHeadSize: D, intermediateSize: I } = config
@@ -129,10 +194,11 @@ export function tensorSpecs(config: DebertaConfig, layout: CheckpointLayout): Te
   const pos = new Set(config.posAttType)
   for (let l = 0; l < config.numHiddenLayers; l++) {
     const L = `${P}encoder.layer.${l}`
+    const keys = layerKeys(config, P, l)
     if (isBert) {
-      dense(`${L}.attention.self.query`, A, H)
-      dense(`${L}.attention.self.key`, A, H)
-      dense(`${L}.attention.self.value`, A, H)
+      dense(keys.query, A, H)
+      dense(keys.key, A, H)
+      dense(keys.value, A, H)
     } else if (isV1) {
       add(`${L}.attention.self.in_proj.weight`, [3 * A, H], 'weight')
       add(`${L}.attention.self.q_bias`, [A], 'bias')
@@ -140,19 +206,19 @@ export function tensorSpecs(config: DebertaConfig, layout: CheckpointLayout): Te
       if (relative && (pos.has('c2p') || pos.has('p2p'))) dense(`${L}.attention.self.pos_proj`, A, H, false)
       if (relative && (pos.has('p2c') || pos.has('p2p'))) dense(`${L}.attention.self.pos_q_proj`, A, H)
     } else {
-      dense(`${L}.attention.self.query_proj`, A, H)
-      dense(`${L}.attention.self.key_proj`, A, H)
-      dense(`${L}.attention.self.value_proj`, A, H)
+      dense(keys.query, A, H)
+      dense(keys.key, A, H)
+      dense(keys.value, A, H)
       if (relative && !config.shareAttKey) {
         if (pos.has('c2p') || pos.has('p2p')) dense(`${L}.attention.self.pos_key_proj`, A, H)
         if (pos.has('p2c') || pos.has('p2p')) dense(`${L}.attention.self.pos_query_proj`, A, H)
       }
     }
-    dense(`${L}.attention.output.dense`, H, A)
-    norm(`${L}.attention.output.LayerNorm`, H)
-    dense(`${L}.intermediate.dense`, I, H)
-    dense(`${L}.output.dense`, H, I)
-    norm(`${L}.output.LayerNorm`, H)
+    dense(keys.attentionOutput, H, A)
+    norm(keys.attentionNorm, H)
+    dense(keys.intermediate, I, H)
+    dense(keys.output, H, I)
+    norm(keys.outputNorm, H)
   }
   if (relative) {
     add(`${P}encoder.rel_embeddings.weight`, [relativeEmbeddingRows(config), H], 'relative')
@@ -163,15 +229,11 @@ export function tensorSpecs(config: DebertaConfig, layout: CheckpointLayout): Te
     add(`${P}encoder.conv.conv.bias`, [H], 'bias')
     norm(`${P}encoder.conv.LayerNorm`, H)
   }
-  const R = layout.root
-  if (layout.head === 'official') {
-    dense(`${R}lm_predictions.lm_head.dense`, E, H)
-    norm(`${R}lm_predictions.lm_head.LayerNorm`, E)
-    add(`${R}lm_predictions.lm_head.bias`, [V], 'bias')
-  } else if (layout.head === 'cls') {
-    dense(`${R}cls.predictions.transform.dense`, E, H)
-    norm(`${R}cls.predictions.transform.LayerNorm`, E)
-    add(`${R}cls.predictions.bias`, [V], 'bias')
+  const head = headKeys(layout)
+  if (head) {
+    dense(head.dense, E, H)
+    norm(head.norm, E)
+    add(head.bias, [V], 'bias')
   }
   return specs
 }

@@ -311,4 +311,24 @@ function registerFastKernels(): void {
   }
 }
 
+/** d/dx of the erf GELU: Φ(x) + x·φ(x) = 0.5·(1 + erf(x/√2)) + x·exp(−x²/2)/√(2π) (training on cpu). */
+function registerFastKernelGradients(): void {
+  if (tf.getGradient(KERNEL_GELU)) return
+  tf.registerGradient({
+    kernelName: KERNEL_GELU,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved
+      return {
+        x: () =>
+          tf.mul(
+            dy as tf.Tensor,
+            tf.add(tf.mul(tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1), 0.5), tf.mul(x, tf.mul(tf.exp(tf.mul(tf.square(x), -0.5)), 1 / Math.sqrt(2 * Math.PI)))),
+          ),
+      }
+    },
+  })
+}
+
 registerFastKernels()
+registerFastKernelGradients()

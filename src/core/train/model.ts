@@ -35,11 +35,20 @@ import {
   type DebertaConfig,
 } from '../config'
 import type { TensorEntry, TensorSource } from '../checkpoint/types'
+import { relShiftBatched, type AttentionPass, type Products } from '../attention'
+import { emdForward } from '../emd'
+import { layerForward } from '../encoder'
+import { lmHeadLogits } from '../heads'
 import { DebertaModel } from '../model'
-import { buildWeights } from '../names'
+import { buildWeights, canonicalKeys } from '../names'
+import { layerNorm, type Linear, type Norm } from '../ops'
+import type { LayerWeights, LmHeadWeights } from '../params'
 import { relativePositionOf } from '../relative-position'
 import { fillNormalSeeded, streamSeed } from '../synthetic'
 import { IGNORE_LABEL, MASK_ID, type Batch, type ProbeSlot } from './data'
+
+/** The batched rel-shift lives with the attention (src/core/attention.ts). */
+export { relShiftBatched }
 
 export type RelativeTerm = 'c2p' | 'p2c'
 export const RELATIVE_TERMS: readonly RelativeTerm[] = ['c2p', 'p2c']
@@ -122,27 +131,7 @@ export function validateTrainableConfig(c: TrainableConfig): DebertaConfig {
   return inferenceConfig(c)
 }
 
-interface LinearVar {
-  /** [in, out] (pre-transposed: the fast 2-D matMul path) */
-  wT: tf.Variable
-  b: tf.Variable | null
-}
-interface NormVar {
-  gamma: tf.Variable
-  beta: tf.Variable
-}
-interface LayerVars {
-  query: LinearVar
-  key: LinearVar
-  value: LinearVar
-  attnOut: LinearVar
-  attnNorm: NormVar
-  inter: LinearVar
-  out: LinearVar
-  outNorm: NormVar
-}
-
-/** Per-forward relative tables per layer: Kr by descending / Qr by ascending distance, [NH, D, W] each. */
+/** Per-forward relative tables per layer: Kr by descending / Qr by ascending distance, [NH, W, D] each. */
 interface DistanceTables {
   keyByDistance: tf.Tensor3D[] | null
   queryByDistance: tf.Tensor3D[] | null
@@ -167,11 +156,12 @@ export class TrainableModel {
   private readonly named = new Map<string, { variable: tf.Variable; torchShape: number[]; transposed: boolean }>()
   private readonly word: tf.Variable
   private readonly position: tf.Variable | null
-  private readonly embNorm: NormVar
-  private readonly layers: LayerVars[] = []
+  private readonly embNorm: Norm
+  /** the encoder layers as the inference core's weights (fused Q/K/V), made of the variables */
+  private readonly layers: LayerWeights[] = []
   private readonly rel: tf.Variable | null
-  private readonly relNorm: NormVar | null
-  private readonly head: { dense: LinearVar; norm: NormVar; bias: tf.Variable }
+  private readonly relNorm: Norm | null
+  private readonly head: LmHeadWeights
   private readonly selectorCache = new Map<number, { desc: Float32Array; asc: Float32Array }>()
   private disposed = false
 
@@ -180,8 +170,7 @@ export class TrainableModel {
     this.config = { ...config, terms: [...config.terms] }
     const { vocabSize: V, hiddenSize: H, intermediateSize: I, maxPositions: P } = config
     const A = this.core.numAttentionHeads * this.core.attentionHeadSize
-    const isBert = config.arch === 'bert'
-    const prefix = isBert ? 'bert.' : 'deberta.'
+    const keys = canonicalKeys(this.core)
 
     const draw = (key: string, size: number, std: number, mean = 0): Float32Array =>
       std === 0 ? new Float32Array(size).fill(mean) : fillNormalSeeded(new Float32Array(size), streamSeed(seed, key), mean, std)
@@ -192,42 +181,39 @@ export class TrainableModel {
       this.named.set(key, { variable: v, torchShape, transposed })
       return v
     }
-    const linearVar = (key: string, inp: number, out: number, bias = true): LinearVar => ({
-      wT: variable(`${key}.weight`, [inp, out], draw(`${key}.weight`, inp * out, 1 / Math.sqrt(inp)), [out, inp], true),
-      b: bias ? variable(`${key}.bias`, [out], draw(`${key}.bias`, out, 0), [out], false) : null,
+    const dense = (key: string, inp: number, out: number, bias = true): Linear => ({
+      wT: variable(`${key}.weight`, [inp, out], draw(`${key}.weight`, inp * out, 1 / Math.sqrt(inp)), [out, inp], true) as tf.Variable<tf.Rank.R2>,
+      b: bias ? (variable(`${key}.bias`, [out], draw(`${key}.bias`, out, 0), [out], false) as tf.Variable<tf.Rank.R1>) : null,
     })
-    const normVar = (key: string, width: number): NormVar => ({
-      gamma: variable(`${key}.weight`, [width], draw(`${key}.weight`, width, 0, 1), [width], false),
-      beta: variable(`${key}.bias`, [width], draw(`${key}.bias`, width, 0), [width], false),
+    const norm = (key: string, width: number): Norm => ({
+      gamma: variable(`${key}.weight`, [width], draw(`${key}.weight`, width, 0, 1), [width], false) as tf.Variable<tf.Rank.R1>,
+      beta: variable(`${key}.bias`, [width], draw(`${key}.bias`, width, 0), [width], false) as tf.Variable<tf.Rank.R1>,
     })
     const table = (key: string, rows: number, std: number): tf.Variable => variable(key, [rows, H], draw(key, rows * H, std), [rows, H], false)
 
-    this.word = table(`${prefix}embeddings.word_embeddings.weight`, V, TRAIN_INIT.embeddingStd)
-    this.position = isBert || config.emd ? table(`${prefix}embeddings.position_embeddings.weight`, P, TRAIN_INIT.embeddingStd) : null
-    this.embNorm = normVar(`${prefix}embeddings.LayerNorm`, H)
-    for (let l = 0; l < config.numLayers; l++) {
-      const L = `${prefix}encoder.layer.${l}`
-      const self = `${L}.attention.self.`
-      const suffix = isBert ? '' : '_proj'
+    const isBert = config.arch === 'bert'
+    this.word = table(keys.word, V, TRAIN_INIT.embeddingStd)
+    this.position = isBert || config.emd ? table(keys.position, P, TRAIN_INIT.embeddingStd) : null
+    this.embNorm = norm(keys.embeddingNorm, H)
+    for (const k of keys.layers) {
+      const query = dense(k.query, H, A)
+      const key = dense(k.key, H, A)
+      const value = dense(k.value, H, A)
+      const output = dense(k.attentionOutput, A, H)
+      const outputNorm = norm(k.attentionNorm, H)
       this.layers.push({
-        query: linearVar(`${self}query${suffix}`, H, A),
-        key: linearVar(`${self}key${suffix}`, H, A),
-        value: linearVar(`${self}value${suffix}`, H, A),
-        attnOut: linearVar(`${L}.attention.output.dense`, A, H),
-        attnNorm: normVar(`${L}.attention.output.LayerNorm`, H),
-        inter: linearVar(`${L}.intermediate.dense`, H, I),
-        out: linearVar(`${L}.output.dense`, I, H),
-        outNorm: normVar(`${L}.output.LayerNorm`, H),
+        attention: { layout: 'fused', query: [query], key: [key], value: [value], output, outputNorm },
+        intermediate: dense(k.intermediate, H, I),
+        output: dense(k.output, I, H),
+        outputNorm: norm(k.outputNorm, H),
       })
     }
-    const relative = !isBert
-    this.rel = relative ? table(`${prefix}encoder.rel_embeddings.weight`, relativeEmbeddingRows(this.core), TRAIN_INIT.relativeStd) : null
-    this.relNorm = relative && this.core.normRelEmbedding === 'layer_norm' ? normVar(`${prefix}encoder.LayerNorm`, H) : null
-    const headKey = isBert ? 'cls.predictions.transform.' : 'lm_predictions.lm_head.'
+    this.rel = keys.relEmbeddings ? table(keys.relEmbeddings, relativeEmbeddingRows(this.core), TRAIN_INIT.relativeStd) : null
+    this.relNorm = keys.relNorm ? norm(keys.relNorm, H) : null
     this.head = {
-      dense: linearVar(`${headKey}dense`, H, H),
-      norm: normVar(`${headKey}LayerNorm`, H),
-      bias: variable(isBert ? 'cls.predictions.bias' : 'lm_predictions.lm_head.bias', [V], new Float32Array(V), [V], false),
+      dense: dense(keys.head.dense, H, H),
+      norm: norm(keys.head.norm, H),
+      bias: variable(keys.head.bias, [V], new Float32Array(V), [V], false) as tf.Variable<tf.Rank.R1>,
     }
   }
 
@@ -273,38 +259,44 @@ export class TrainableModel {
     if (T > this.maxLength) {
       throw new LabError('SEQUENCE_TOO_LONG', `sequence length ${T} exceeds this model's ${this.maxLength} positions`, { length: T, max: this.maxLength })
     }
+    const core = this.core
     const V = this.config.vocabSize
     const H = this.config.hiddenSize
-    const eps = this.core.layerNormEps
+    const isBert = this.config.arch === 'bert'
+    // embeddings: one-hot rows (tf.gather's gradient needs UnsortedSegmentSum, which wasm lacks)
     let x = matMulFast(oneHotRows(batch.inputIds, V), this.word as tf.Tensor2D) as tf.Tensor2D // [N, V]·[V, H] → [N, H]
-    if (this.config.arch === 'bert') {
-      const rows = tf.slice(this.position!, [0, 0], [T, H]) // [T, H]
-      x = tf.reshape(tf.add(tf.reshape(x, [B, T, H]), rows), [B * T, H]) // [N, H]
-    }
-    x = layerNormVar(x, this.embNorm, eps)
-    const maskColumn = tf.tensor2d(batch.attentionMask, [B * T, 1]) // [N, 1]
-    if (this.config.arch === 'deberta') x = tf.mul(x, maskColumn) as tf.Tensor2D // HF DeBERTa zeroes padding rows
-    // additive key mask [B, 1, 1, T]
-    const maskBias = tf.reshape(tf.mul(tf.sub(1, tf.tensor1d(batch.attentionMask)), FLOAT32_MIN), [B, 1, 1, T])
+    const positionRows = (): tf.Tensor2D => tf.tile(tf.slice(this.position!, [0, 0], [T, H]), [B, 1]) as tf.Tensor2D // [N, H]
+    if (isBert) x = tf.add(x, positionRows()) as tf.Tensor2D
+    x = layerNorm(x, this.embNorm, core.layerNormEps)
+    if (!isBert) x = tf.mul(x, tf.tensor2d(batch.attentionMask, [B * T, 1])) as tf.Tensor2D // HF DeBERTa zeroes padding rows
     const tables = this.distanceTables(T)
+    const terms = new Set(this.config.terms)
+    const relative = !isBert
+    const compute = { c2p: relative && terms.has('c2p'), p2c: relative && terms.has('p2c'), p2p: false }
+    const maskBias = batchPaddingBias(batch, isBert) // [B, 1, T, T]
+    // the inference core's layer in its batched form; only the products differ (gradients without transposed matmuls)
+    const pass = (layer: number): AttentionPass => ({
+      config: core,
+      strategy: 'batched',
+      invScale: scoreScale(core),
+      maskBias,
+      tables: relative ? { keyByDistance: tables.keyByDistance?.[layer] ?? null, queryByDistance: tables.queryByDistance?.[layer] ?? null } : null,
+      compute,
+      include: { c2c: true, ...compute },
+      batch: B,
+      products: TRAINING_PRODUCTS,
+    })
     const L = this.layers.length
     let hiddenPrev = x
     for (let l = 0; l < L; l++) {
       hiddenPrev = x
-      x = this.layer(this.layers[l], x, x, B, T, maskBias, tables)
+      x = layerForward(this.layers[l], core, x, x, pass(l))
     }
-    // LM head: LayerNorm(gelu(dense(x)))·wordᵀ + bias
-    const lmHead = (h: tf.Tensor2D): tf.Tensor2D => {
-      const transformed = layerNormVar(gelu(linearVar(h, this.head.dense)), this.head.norm, eps) // [N, H]
-      return tf.add(matMulFast(transformed, tf.transpose(this.word) as tf.Tensor2D), this.head.bias) as tf.Tensor2D // [N, V]
-    }
+    const lmHead = (h: tf.Tensor2D): tf.Tensor2D => lmHeadLogits(this.head, this.word as tf.Tensor2D, core, h, TRAINING_PRODUCTS) // [N, V]
     const plain = this.config.emd && withPlain ? lmHead(x) : undefined
     if (this.config.emd) {
-      // official EnhancedMaskDecoder: z = P[0:T] + h_{L−1}; out = Layer_{L−1}(query, kv = h_{L−1}) twice
-      const rows = tf.slice(this.position!, [0, 0], [T, H]) // [T, H]
-      let query = tf.reshape(tf.add(tf.reshape(hiddenPrev, [B, T, H]), rows), [B * T, H]) as tf.Tensor2D // [N, H]
-      for (let k = 0; k < 2; k++) query = this.layer(this.layers[L - 1], query, hiddenPrev, B, T, maskBias, tables)
-      x = query
+      const states = emdForward(this.layers[L - 1], core, hiddenPrev, positionRows(), pass(L - 1))
+      x = states.layerOutputs[states.layerOutputs.length - 1]
     }
     return { main: lmHead(x), plain }
   }
@@ -429,7 +421,7 @@ export class TrainableModel {
     return entry
   }
 
-  /** Per layer: Kr by descending distance [NH, D, W] (c2p) and Qr by ascending distance [NH, D, W] (p2c). */
+  /** Per layer: Kr by descending distance [NH, W, D] (c2p) and Qr by ascending distance [NH, W, D] (p2c). */
   private distanceTables(T: number): DistanceTables {
     if (!this.rel) return { keyByDistance: null, queryByDistance: null }
     const terms = new Set(this.config.terms)
@@ -437,69 +429,23 @@ export class TrainableModel {
     const { numAttentionHeads: NH, attentionHeadSize: D } = this.core
     const R = this.rel.shape[0]
     const W = 2 * T - 1
-    const normed = this.relNorm ? layerNormVar(this.rel as tf.Tensor2D, this.relNorm, this.core.layerNormEps) : (this.rel as tf.Tensor2D) // [R, H]
+    const normed = this.relNorm ? layerNorm(this.rel as tf.Tensor2D, this.relNorm, this.core.layerNormEps) : (this.rel as tf.Tensor2D) // [R, H]
     const selectors = this.distanceSelectors(T)
-    const byDistance = (projection: LinearVar, selector: Float32Array): tf.Tensor3D => {
-      const projected = linearVar(normed, projection) // [R, A]
+    const byDistance = (projection: Linear, selector: Float32Array): tf.Tensor3D => {
+      const projected = TRAINING_PRODUCTS.linear(normed, projection) // [R, A]
       const rows = matMulFast(tf.tensor2d(selector, [W, R]), projected) // [W, R]·[R, A] → [W, A]
-      return tf.transpose(tf.reshape(rows, [W, NH, D]), [1, 2, 0]) as tf.Tensor3D // [NH, D, W]
+      return tf.transpose(tf.reshape(rows, [W, NH, D]), [1, 0, 2]) as tf.Tensor3D // [NH, W, D]
     }
+    // v3 share_att_key: the relative rows go through the content key / query projections
     return {
-      keyByDistance: terms.has('c2p') ? this.layers.map((w) => byDistance(w.key, selectors.desc)) : null,
-      queryByDistance: terms.has('p2c') ? this.layers.map((w) => byDistance(w.query, selectors.asc)) : null,
+      keyByDistance: terms.has('c2p') ? this.layers.map((w) => byDistance(w.attention.key[0], selectors.desc)) : null,
+      queryByDistance: terms.has('p2c') ? this.layers.map((w) => byDistance(w.attention.query[0], selectors.asc)) : null,
     }
-  }
-
-  /** Encoder layer: queries from queryIn, keys/values from kvIn, residual = queryIn (HF DebertaV2Attention). */
-  private layer(w: LayerVars, queryIn: tf.Tensor2D, kvIn: tf.Tensor2D, B: number, T: number, maskBias: tf.Tensor, tables: DistanceTables): tf.Tensor2D {
-    const { numAttentionHeads: NH, attentionHeadSize: D } = this.core
-    const eps = this.core.layerNormEps
-    const invScale = scoreScale(this.core)
-    const heads = (t: tf.Tensor2D): tf.Tensor4D => tf.transpose(tf.reshape(t, [B, T, NH, D]), [0, 2, 1, 3]) as tf.Tensor4D // [B, NH, T, D]
-    const layerIndex = this.layers.indexOf(w)
-    const query = tf.mul(heads(linearVar(queryIn, w.query)), invScale) as tf.Tensor4D // [B, NH, T, D], scaled
-    const key = heads(linearVar(kvIn, w.key)) // [B, NH, T, D]
-    const value = heads(linearVar(kvIn, w.value)) // [B, NH, T, D]
-    const parts: tf.Tensor[] = [matMulFast(query, tf.transpose(key, [0, 1, 3, 2]) as tf.Tensor4D)] // c2c [B, NH, T, T]
-    const W = 2 * T - 1
-    const byHead = (t: tf.Tensor4D): tf.Tensor3D => tf.reshape(tf.transpose(t, [1, 0, 2, 3]), [NH, B * T, D]) as tf.Tensor3D // [NH, B·T, D]
-    const toBatchMajor = (t: tf.Tensor3D): tf.Tensor4D => tf.transpose(tf.reshape(t, [NH, B, T, T]), [1, 0, 2, 3]) as tf.Tensor4D // [B, NH, T, T]
-    if (tables.keyByDistance) {
-      // c2p[i, j] = Q_i·Kr[c(i, j)]: Q·KrDesc [.., T, W] then rel-shift (column m ↔ δ = (T−1) − m)
-      const byDistance = tf.reshape(matMulFast(byHead(query), tables.keyByDistance[layerIndex]), [NH * B, T, W]) as tf.Tensor3D // [NH, B·T, W] → [NH·B, T, W]
-      parts.push(toBatchMajor(relShiftBatched(byDistance))) // [B, NH, T, T]
-    }
-    if (tables.queryByDistance) {
-      // p2c[i, j] = K_j·Qr[p(j, i)] / s: row j of K·QrAsc [.., T, W] holds every δ = i − j ascending; the
-      // rel-shift of that (column ↔ δ' = j − i descending) is p2cᵀ
-      const keyScaled = tf.mul(key, invScale) as tf.Tensor4D
-      const byDistance = tf.reshape(matMulFast(byHead(keyScaled), tables.queryByDistance[layerIndex]), [NH * B, T, W]) as tf.Tensor3D // [NH·B, T(j), W]
-      parts.push(toBatchMajor(tf.transpose(relShiftBatched(byDistance), [0, 2, 1]) as tf.Tensor3D)) // [NH·B, T(j), T(i)] → [B, NH, T(i), T(j)]
-    }
-    const scores = parts.length === 1 ? parts[0] : tf.addN(parts) // [B, NH, T, T]
-    const probs = tf.softmax(tf.add(scores, maskBias)) // [B, NH, T, T]
-    const context = tf.reshape(tf.transpose(matMulFast(probs as tf.Tensor4D, value), [0, 2, 1, 3]), [B * T, NH * D]) as tf.Tensor2D // [N, A]
-    const attentionOut = layerNormVar(tf.add(linearVar(context, w.attnOut), queryIn) as tf.Tensor2D, w.attnNorm, eps) // [N, H]
-    const intermediate = gelu(linearVar(attentionOut, w.inter)) // [N, I]
-    return layerNormVar(tf.add(linearVar(intermediate, w.out), attentionOut) as tf.Tensor2D, w.outNorm, eps) // [N, H]
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Differentiable primitives
-
-/**
- * Batched Transformer-XL rel-shift with differentiable ops: x [X, T, 2T−1], column m ↔ δ = (T−1) − m;
- * out[x, i, j] = x[x, i, T−1−i+j]. (The 2-D pad/reshape/slice form of src/core/ops.ts relShiftRowsOps.)
- */
-export function relShiftBatched(x: tf.Tensor3D): tf.Tensor3D {
-  const [X, T, W] = x.shape
-  if (T === 1) return x
-  const flat = tf.reshape(x, [X, T * W]) // [X, T·W]
-  // flat[T−1 + i·(W−1) + j] = x[i, T−1−i+j]
-  const skewed = tf.reshape(tf.slice(flat, [0, T - 1], [X, T * (W - 1)]), [X, T, W - 1]) // [X, T, 2T−2]
-  return tf.slice(skewed, [0, 0, 0], [X, T, T]) as tf.Tensor3D // [X, T, T]
-}
 
 /** The transpose of the last two axes. */
 function swapLast(t: tf.Tensor): tf.Tensor {
@@ -525,20 +471,27 @@ export function matMulFast<R extends tf.Rank>(a: tf.Tensor<R>, b: tf.Tensor<R>):
   return matMulWithGrad(a, b) as tf.Tensor<R>
 }
 
-function linearVar(x: tf.Tensor2D, p: LinearVar): tf.Tensor2D {
-  const y = matMulFast(x, p.wT as tf.Tensor2D)
-  return p.b ? (tf.add(y, p.b) as tf.Tensor2D) : y
+/** The products of the batched layer for training: every matmul's gradient uses explicit transposes. */
+export const TRAINING_PRODUCTS: Products = {
+  ab: (a, b) => matMulFast(a, b),
+  abT: (a, b) => matMulFast(a, swapLast(b)),
+  linear: (x, p) => {
+    const y = matMulFast(x, p.wT)
+    return p.b ? (tf.add(y, p.b) as tf.Tensor2D) : y
+  },
 }
 
-/** torch.nn.LayerNorm over the last axis (biased variance). */
-function layerNormVar(x: tf.Tensor2D, p: NormVar, eps: number): tf.Tensor2D {
-  const { mean, variance } = tf.moments(x, -1, true)
-  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), p.gamma), p.beta) as tf.Tensor2D
-}
-
-/** Exact (erf) GELU: 0.5·x·(1 + erf(x/√2)). */
-function gelu(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) as tf.Tensor2D
+/** Additive padding bias [B, 1, T, T] of a batch (as the core's paddingBias per sequence; BERT masks keys only). */
+function batchPaddingBias(batch: Batch, keysOnly: boolean): tf.Tensor4D {
+  const { batchSize: B, length: T, attentionMask: mask } = batch
+  const bias = new Float32Array(B * T * T)
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < T; i++) {
+      const rowValid = keysOnly || mask[b * T + i] === 1
+      for (let j = 0; j < T; j++) bias[(b * T + i) * T + j] = rowValid && mask[b * T + j] === 1 ? 0 : FLOAT32_MIN
+    }
+  }
+  return tf.tensor4d(bias, [B, 1, T, T])
 }
 
 /**
