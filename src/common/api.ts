@@ -104,9 +104,21 @@ export interface JobOptions {
   sessionId?: string
 }
 
+/** tfjs backends, fastest first (the lab picks the first that loads). */
+export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const
+export type BackendId = (typeof BACKEND_NAMES)[number]
+
+/** Backends a job may switch to: the selected one and every slower one after it (wasm and cpu always load). */
+export function availableBackends(selected: string): BackendId[] {
+  const index = (BACKEND_NAMES as readonly string[]).indexOf(selected)
+  return index < 0 ? [] : BACKEND_NAMES.slice(index)
+}
+
 export interface AppStatus {
   appVersion: string
   backend: string
+  /** backends a benchmark can run on here (the selected one and the slower ones) */
+  backends: BackendId[]
   /** Why faster backends were skipped */
   backendNotes: string[]
   storePath: string
@@ -224,6 +236,8 @@ export interface BenchmarkRequest extends JobOptions {
   /** attention variants compared: disentangled (DeBERTa) and standard (BERT) */
   variants: Array<'disentangled' | 'standard'>
   repeats: number
+  /** run on this backend instead of the lab's (one of AppStatus.backends) */
+  backend?: BackendId
 }
 export interface BenchmarkCase {
   part: BenchmarkPart

@@ -91,6 +91,26 @@ export async function initBackend(preferred: string | undefined = process.env.DE
   throw new LabError('INTERNAL', `no tfjs backend could start: ${skipped.join('; ')}`)
 }
 
+/**
+ * Runs fn on another backend that loads here (the speed benchmark of each backend, side by side), then puts
+ * the selected backend back. Tensors made before stay on their backend; fn must not use them.
+ */
+export async function onBackend<T>(name: BackendName, fn: () => Promise<T>): Promise<T> {
+  const previous = tf.getBackend()
+  if (name === previous) return fn()
+  try {
+    await tryBackend(name)
+  } catch (error) {
+    await tf.setBackend(previous)
+    throw new LabError('INPUT_INVALID', `backend "${name}" cannot start here: ${((error as Error).message ?? String(error)).split('\n')[0]}`, { field: 'backend' })
+  }
+  try {
+    return await fn()
+  } finally {
+    await tf.setBackend(previous)
+  }
+}
+
 export function currentBackend(): BackendName {
   if (!selected) throw new LabError('INTERNAL', 'initBackend() has not been called')
   return selected.name

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { availableBackends } from '../common/api'
 import type {
   AppStatus,
   AttentionRequest,
@@ -137,6 +138,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
       return {
         appVersion: APP_VERSION,
         backend: info.backend,
+        backends: availableBackends(info.backend),
         backendNotes: info.notes,
         storePath: sessions.path,
         storeNotice: sessions.notice,

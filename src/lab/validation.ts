@@ -1,7 +1,7 @@
 // Payload validation for every LabApi method, shared by the Electron IPC binding and the HTTP server.
 // Anything arriving from a renderer or a browser is untrusted until it parses here.
 import { z } from 'zod'
-import { BUNDLED_MODELS, EXPERIMENT_BUDGETS, EXPERIMENT_IDS, LAB_API_METHODS, MAX_EXPERIMENT_SEEDS, type LabApiMethod } from '../common/api'
+import { BACKEND_NAMES, BUNDLED_MODELS, EXPERIMENT_BUDGETS, EXPERIMENT_IDS, LAB_API_METHODS, MAX_EXPERIMENT_SEEDS, type LabApiMethod } from '../common/api'
 import { LabError } from '../common/errors'
 
 const WORKSPACES = ['problem', 'attention', 'relative', 'decoding', 'benchmarks', 'experiments'] as const
@@ -86,6 +86,7 @@ export const METHOD_ARGS: Record<LabApiMethod, z.ZodType<unknown[]>> = {
       parts: z.array(z.enum(['matmul', 'attention', 'layer', 'model'])).min(1).max(4),
       variants: z.array(z.enum(['disentangled', 'standard'])).min(1).max(2),
       repeats: int(1, 100),
+      backend: z.enum(BACKEND_NAMES).optional(),
     }),
   ]),
   runExperiment: z.tuple([

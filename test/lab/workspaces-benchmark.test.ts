@@ -1,4 +1,6 @@
+import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
+import { availableBackends } from '../../src/common/api'
 import { benchmark, expectedCases, toBenchmarkCase } from '../../src/lab/workspaces/benchmark'
 import { testContext } from './workspaces-helpers'
 
@@ -34,5 +36,22 @@ describe('benchmark job', () => {
     await expect(benchmark(context, { preset: 'tiny', seqs: [8], parts: ['attention'], variants: ['disentangled'], repeats: 2 })).rejects.toMatchObject({ code: 'CANCELLED' })
     await expect(benchmark(await testContext(), { preset: 'huge' as never, seqs: [8], parts: ['attention'], variants: ['disentangled'], repeats: 1 })).rejects.toMatchObject({ code: 'INPUT_INVALID' })
     expect(toBenchmarkCase({ backend: 'cpu', preset: 'x', part: 'matmul', variant: 'disentangled', seq: 8, batch: 1, repeats: 1, medianMs: 2, minMs: 1, maxMs: 3, flops: 10, gflops: 5 }).predictedMs).toBe(2)
+  })
+
+  it("runs on another backend when asked, records it, and puts the lab's backend back", async () => {
+    const context = await testContext() // the lab's backend here: cpu
+    const request = { preset: 'tiny' as const, seqs: [8], parts: ['attention' as const], variants: ['disentangled' as const], repeats: 1 }
+    const onWasm = await benchmark(context, { ...request, backend: 'wasm' })
+    expect(onWasm.backend).toBe('wasm')
+    expect(onWasm.cases).toHaveLength(1)
+    expect(tf.getBackend()).toBe('cpu')
+    expect((await benchmark(context, request)).backend).toBe('cpu')
+  })
+
+  it('offers the selected backend and the slower ones', () => {
+    expect(availableBackends('tensorflow')).toEqual(['tensorflow', 'wasm', 'cpu'])
+    expect(availableBackends('wasm')).toEqual(['wasm', 'cpu'])
+    expect(availableBackends('cpu')).toEqual(['cpu'])
+    expect(availableBackends('webgl')).toEqual([])
   })
 })

@@ -1,7 +1,8 @@
 // Benchmarks workspace, "run your own": the core's speed benchmark (src/core/bench.ts) on the worker's
-// backend for a preset's shapes, with progress per finished case and cancel between runs.
+// backend (or another one that loads, to compare them) for a preset's shapes, with progress per finished case and cancel between runs.
 import type { BenchmarkCase, BenchmarkRequest, BenchmarkResult } from '../../common/api'
 import { LabError } from '../../common/errors'
+import { onBackend, type BackendName } from '../../core/backend'
 import { runBenchmark as runCoreBenchmark, type BenchCaseResult } from '../../core/bench'
 import { PRESETS, type PresetName } from '../../core/config'
 import type { JobHandler } from '../jobs'
@@ -35,8 +36,9 @@ export const benchmark: JobHandler<BenchmarkRequest, BenchmarkResult> = async (c
   if (!config) throw new LabError('INPUT_INVALID', `unknown preset "${request.preset}": use one of ${Object.keys(PRESETS).join(', ')}`, { field: 'preset' })
   const total = Math.max(1, expectedCases(request))
   let done = 0
-  context.progress(0, `timing ${request.preset}`)
-  const results = await runCoreBenchmark({
+  const backend = request.backend ?? context.backend
+  context.progress(0, `timing ${request.preset} on ${backend}`)
+  const results = await onBackend(backend as BackendName, () => runCoreBenchmark({
     config,
     preset: request.preset,
     seqs: [...request.seqs].sort((a, b) => a - b),
@@ -49,6 +51,6 @@ export const benchmark: JobHandler<BenchmarkRequest, BenchmarkResult> = async (c
     },
     checkCancelled: () => context.checkCancelled(),
     yieldToEvents: () => context.yieldToEvents(),
-  })
-  return { backend: context.backend, preset: request.preset, cases: results.map(toBenchmarkCase) }
+  }))
+  return { backend, preset: request.preset, cases: results.map(toBenchmarkCase) }
 }
