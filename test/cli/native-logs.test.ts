@@ -25,10 +25,10 @@ const BANNER = [
 ]
 
 /**
- * The one notice TF_CPP_MIN_LOG_LEVEL cannot silence: TensorFlow ≥ 2.16 logs "oneDNN custom operations are on"
- * through absl while loading the library, before TensorFlow applies its log level (libtensorflow 2.9, which an
- * online `npm install` of tfjs-node fetches, logs it through TensorFlow's own logger and honours the level).
- * Only TF_ENABLE_ONEDNN_OPTS=0 removes it, and that switches oneDNN's kernels off — a speed decision, not a log one.
+ * The one notice TF_CPP_MIN_LOG_LEVEL cannot silence: the TensorFlow 2.21 library built here by
+ * tfjs-node-local.sh logs "oneDNN custom operations are on" through absl while it is being loaded, before
+ * TensorFlow applies its log level. Only TF_ENABLE_ONEDNN_OPTS=0 removes it, and that switches oneDNN's kernels
+ * off — a speed decision, not a log one. (libtensorflow 2.9.1, which an online install fetches, is not tried here.)
  */
 const ONEDNN_NOTICE = [/^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$/, /^I\d{4} [\d:.]+\s+\d+ port\.cc:\d+\] oneDNN custom operations are on\. /]
 
