@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // probes tensorflow / wasm / cpu once and prints which backends the run covers
+    globalSetup: ['test/global-setup.ts'],
   },
 })

@@ -3,6 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { createRequire } from 'node:module'
 import { LabError } from '../common/errors'
+import { debugOutputRequested, quietTensorflowLogs } from './backend-env'
+
+export { debugOutputRequested, quietTensorflowLogs } from './backend-env'
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu']
@@ -46,6 +49,7 @@ export function patchNodeUtilForTfjsNode(util: Record<string, unknown> = require
 
 async function tryBackend(name: BackendName): Promise<void> {
   if (name === 'tensorflow') {
+    quietTensorflowLogs()
     patchNodeUtilForTfjsNode()
     // tfjs-node registers the "tensorflow" backend with the shared tfjs-core on import.
     require('@tensorflow/tfjs-node')
@@ -57,6 +61,23 @@ async function tryBackend(name: BackendName): Promise<void> {
   const ok = await tf.setBackend(name)
   if (!ok) throw new Error(`tf.setBackend('${name}') returned false`)
   await tf.ready()
+  if (name === 'cpu' && !debugOutputRequested()) consumeCpuNodeHint()
+}
+
+/**
+ * The cpu backend prints "Hi, looks like you are running TensorFlow.js in Node.js…" on its first write in Node.
+ * The lab chose cpu on purpose (or as the last fallback, which initBackend reports): make that first write here
+ * with tfjs's warnings off, so the hint stays out of the CLI's and the app's output.
+ */
+function consumeCpuNodeHint(): void {
+  const env = tf.env()
+  const prod = env.getBool('PROD')
+  env.set('PROD', true)
+  try {
+    tf.tensor1d([0]).dispose()
+  } finally {
+    env.set('PROD', prod)
+  }
 }
 
 function parseOverride(value: string | undefined): BackendName | undefined {

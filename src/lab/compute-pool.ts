@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { TrainingProgress } from '../common/api'
 import { LabError, fromErrorData } from '../common/errors'
+import { quietTensorflowLogs } from '../core/backend-env'
 import { JOB_SLOTS, PAUSABLE_METHODS, pauseIndex, type FromWorker, type ToWorker, type WorkerInit, type WorkerMethod } from './protocol'
 
 export interface ComputePoolOptions {
@@ -71,6 +72,8 @@ export class ComputePool {
       backend: this.options.backend,
       resourcesDir: this.options.resourcesDir,
     }
+    // libtensorflow (loaded in the worker) reads the process environment, which only this thread can change.
+    quietTensorflowLogs()
     const worker = new Worker(path, { workerData: init, execArgv })
     this.worker = worker
     this.ready = new Promise((resolve, reject) => {

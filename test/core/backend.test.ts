@@ -1,6 +1,9 @@
-// Backend selection and the Node 24 shim for tfjs-node.
+// Backend selection, the Node 24 shim for tfjs-node, the run's backend report, and quiet native start-up.
+import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
-import { initBackend, patchNodeUtilForTfjsNode } from '../../src/core/backend'
+import { debugOutputRequested, initBackend, patchNodeUtilForTfjsNode, quietTensorflowLogs } from '../../src/core/backend'
+import { backendsToTest, describeProbes, type BackendProbe } from './backends'
+import { BACKEND_PROBES, useBackend } from './helpers'
 
 describe('backend selection', () => {
   it('puts back the util functions tfjs-node 4.22 calls and Node 24 removed, without replacing existing ones', () => {
@@ -20,8 +23,66 @@ describe('backend selection', () => {
     if (info.name !== 'tensorflow') expect(info.skipped[0]).toMatch(/^tensorflow: /)
   })
 
+  it('picks tensorflow first when tfjs-node loads', async () => {
+    const tensorflow = BACKEND_PROBES.find((p) => p.name === 'tensorflow')!
+    const info = await initBackend('')
+    expect(info.name).toBe(tensorflow.state === 'loaded' ? 'tensorflow' : 'wasm')
+  })
+
   it('honours an explicit choice and rejects unknown names', async () => {
     expect((await initBackend('cpu')).name).toBe('cpu')
     await expect(initBackend('gpu')).rejects.toMatchObject({ code: 'INPUT_INVALID' })
+  })
+})
+
+describe('the backends this run covers (test/global-setup.ts)', () => {
+  for (const probe of BACKEND_PROBES) {
+    it(`${probe.name}: loads here too, or is reported as not installed`, async () => {
+      if (probe.state === 'failed') throw new Error(`${probe.name} is installed but does not load: ${probe.detail}`)
+      if (probe.state === 'not-installed') {
+        expect(probe.name).toBe('tensorflow') // only tfjs-node is optional
+        console.log(`${probe.name}: not installed — parity NOT checked on it (${probe.detail})`)
+        return
+      }
+      await useBackend(probe.name)
+      const sum = tf.tidy(() => tf.sum(tf.tensor1d([1, 2, 3.5])).dataSync()[0])
+      expect(sum).toBe(6.5)
+    })
+  }
+
+  it('lists the loaded backends on one line and reports a missing or broken one loudly', () => {
+    const probes: BackendProbe[] = [
+      { name: 'tensorflow', state: 'not-installed', detail: '@tensorflow/tfjs-node is not in node_modules' },
+      { name: 'wasm', state: 'loaded' },
+      { name: 'cpu', state: 'loaded' },
+    ]
+    expect(describeProbes(probes)).toEqual([
+      'parity backends: wasm, cpu',
+      'tensorflow: not installed — parity NOT checked on it (@tensorflow/tfjs-node is not in node_modules)',
+    ])
+    expect(backendsToTest(probes)).toEqual(['wasm', 'cpu'])
+    probes[0] = { name: 'tensorflow', state: 'failed', detail: 'libtensorflow.so.2: cannot open shared object file' }
+    expect(describeProbes(probes)).toEqual([
+      'parity backends: wasm, cpu',
+      'tensorflow: installed but FAILS to load — its tests fail: libtensorflow.so.2: cannot open shared object file',
+    ])
+    // a broken install stays in the list, so every suite on it fails in useBackend with the reason
+    expect(backendsToTest(probes)).toEqual(['tensorflow', 'wasm', 'cpu'])
+  })
+})
+
+describe('native start-up logs', () => {
+  it('TF_CPP_MIN_LOG_LEVEL defaults to 2, a user value stays, and DEBERTA_LAB_DEBUG leaves it unset', () => {
+    const env: NodeJS.ProcessEnv = {}
+    quietTensorflowLogs(env)
+    expect(env.TF_CPP_MIN_LOG_LEVEL).toBe('2')
+    const mine: NodeJS.ProcessEnv = { TF_CPP_MIN_LOG_LEVEL: '0' }
+    quietTensorflowLogs(mine)
+    expect(mine.TF_CPP_MIN_LOG_LEVEL).toBe('0')
+    const debug: NodeJS.ProcessEnv = { DEBERTA_LAB_DEBUG: '1' }
+    quietTensorflowLogs(debug)
+    expect(debug.TF_CPP_MIN_LOG_LEVEL).toBeUndefined()
+    expect(debugOutputRequested({ DEBERTA_LAB_DEBUG: '0' })).toBe(false)
+    expect(debugOutputRequested({ DEBERTA_LAB_DEBUG: '' })).toBe(false)
   })
 })

@@ -1,7 +1,9 @@
 // Shared helpers of the core tests: backends, golden files, comparisons that say where and by how much.
 import * as path from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
+import { inject } from 'vitest'
 import { initBackend, type BackendName } from '../../src/core/backend'
+import { backendsToTest, type BackendProbe } from './backends'
 import { openTensorFile } from '../../src/core/checkpoint'
 import type { TensorSource } from '../../src/core/checkpoint/types'
 
@@ -9,8 +11,20 @@ export const FIXTURES = path.resolve(__dirname, '../fixtures')
 export const V3_DIR = path.join(FIXTURES, 'deberta-v3-tiny')
 export const V1_DIR = path.join(FIXTURES, 'deberta-v1-tiny')
 
-/** The backends the core must agree on. */
-export const TEST_BACKENDS: BackendName[] = ['wasm', 'cpu']
+/** What test/global-setup.ts found, once for the whole run. */
+export const BACKEND_PROBES: BackendProbe[] = probesOfThisRun()
+
+/**
+ * The backends the core must agree on: tensorflow (when tfjs-node is installed), wasm, cpu. An installed backend
+ * that does not load stays in the list, so its suites fail in useBackend with the reason.
+ */
+export const TEST_BACKENDS: BackendName[] = backendsToTest(BACKEND_PROBES)
+
+function probesOfThisRun(): BackendProbe[] {
+  const probes = inject('backendProbes')
+  if (!probes) throw new Error('no backend probe: run the unit tests with vitest.config.ts (its globalSetup test/global-setup.ts probes the backends)')
+  return probes
+}
 
 export async function useBackend(name: BackendName): Promise<void> {
   await initBackend(name)

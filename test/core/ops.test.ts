@@ -1,5 +1,6 @@
-// The custom kernels (rel-shift, row gather, cpu GELU) equal their tf-ops fallbacks on wasm and cpu,
-// and the padding bias / scopes behave.
+// The custom kernels (rel-shift, row gather, cpu GELU) equal their tf-ops fallbacks on every backend of the run
+// (tensorflow when tfjs-node is installed, wasm, cpu; the kernels are registered for wasm/cpu only, so on tensorflow
+// the fallback is what runs and is checked against the expected values), and the padding bias / scopes behave.
 import * as tf from '@tensorflow/tfjs-core'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { FLOAT32_MIN } from '../../src/core/config'

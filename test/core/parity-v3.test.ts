@@ -1,5 +1,5 @@
 // Parity with test/fixtures/deberta-v3-tiny (HF DebertaV2Model + official EMD / LM head), for both weight
-// files, on the wasm and cpu backends.
+// files, on every backend of the run (tensorflow when tfjs-node is installed, wasm, cpu; test/core/backends.ts).
 import { paritySuite } from './parity'
 import { TEST_BACKENDS, V3_DIR } from './helpers'
 

@@ -19,6 +19,11 @@ export function paritySuite(dir: string, weightsFile: 'model.safetensors' | 'pyt
     let result: ForwardResult
     let mask: number[][]
     let baseline = 0
+    // the largest |Δ| each check saw, printed after the suite (README "Test" quotes them per backend)
+    const worst: Record<string, number> = {}
+    const note = (check: string, value: number): void => {
+      worst[check] = Math.max(worst[check] ?? 0, value)
+    }
 
     beforeAll(async () => {
       await useBackend(backend)
@@ -43,6 +48,8 @@ export function paritySuite(dir: string, weightsFile: 'model.safetensors' | 'pyt
     afterAll(() => {
       model?.dispose()
       golden?.close()
+      const parts = Object.entries(worst).map(([check, value]) => `${check} ${value.toExponential(2)}`)
+      if (parts.length > 0) console.log(`max |Δ| ${path.basename(dir)} ${weightsFile} on ${backend}: ${parts.join(', ')}`)
     })
 
     it('leaves no tensors behind', () => {
@@ -58,10 +65,10 @@ export function paritySuite(dir: string, weightsFile: 'model.safetensors' | 'pyt
       const { length: T } = result
       const H = model.config.hiddenSize
       const shape = shapeOf(golden, 'embedding_output')
-      expectClose('embedding_output', result.hiddenStates![0].data, golden.readFloat32('embedding_output'), TOLERANCE.hidden, { shape, valid: validRows(mask, T, H) })
+      note('hidden', expectClose('embedding_output', result.hiddenStates![0].data, golden.readFloat32('embedding_output'), TOLERANCE.hidden, { shape, valid: validRows(mask, T, H) }))
       result.hiddenStates!.forEach((h, l) => {
         expect(h.shape).toEqual(shapeOf(golden, `hidden_states.${l}`))
-        expectClose(`hidden_states.${l}`, h.data, golden.readFloat32(`hidden_states.${l}`), TOLERANCE.hidden, { shape, valid: validRows(mask, T, H) })
+        note('hidden', expectClose(`hidden_states.${l}`, h.data, golden.readFloat32(`hidden_states.${l}`), TOLERANCE.hidden, { shape, valid: validRows(mask, T, H) }))
       })
       // padding rows of the embedding output are exactly 0 (HF multiplies by the mask)
       const emb = result.hiddenStates![0].data
@@ -73,7 +80,7 @@ export function paritySuite(dir: string, weightsFile: 'model.safetensors' | 'pyt
       result.attentions!.forEach((a, l) => {
         const shape = shapeOf(golden, `attentions.${l}`)
         expect(a.shape).toEqual(shape)
-        expectClose(`attentions.${l}`, a.data, golden.readFloat32(`attentions.${l}`), TOLERANCE.attention, { shape, valid: validPairs(mask, NH, result.length) })
+        note('attention', expectClose(`attentions.${l}`, a.data, golden.readFloat32(`attentions.${l}`), TOLERANCE.attention, { shape, valid: validPairs(mask, NH, result.length) }))
       })
     })
 
@@ -83,7 +90,7 @@ export function paritySuite(dir: string, weightsFile: 'model.safetensors' | 'pyt
         for (const term of ['c2c', 'c2p', 'p2c'] as const) {
           const name = `layer.${c.layer}.${term}`
           if (!golden.has(name)) continue
-          expectClose(name, c[term]!.data, golden.readFloat32(name), TOLERANCE.component, { shape: shapeOf(golden, name) })
+          note('components', expectClose(name, c[term]!.data, golden.readFloat32(name), TOLERANCE.component, { shape: shapeOf(golden, name) }))
           compared++
         }
       }
@@ -93,8 +100,8 @@ export function paritySuite(dir: string, weightsFile: 'model.safetensors' | 'pyt
     it('reproduces the plain and EMD logits (1e-4)', () => {
       const mlm = result.mlm!
       expectEqualInts('mlm.masked_positions', mlm.positions.flat(), golden.readInt32('mlm.masked_positions'))
-      expectClose('mlm.plain_logits', mlm.plainLogits!.data, golden.readFloat32('mlm.plain_logits'), TOLERANCE.logits, { shape: shapeOf(golden, 'mlm.plain_logits') })
-      expectClose('mlm.emd_logits', mlm.emdLogits!.data, golden.readFloat32('mlm.emd_logits'), TOLERANCE.logits, { shape: shapeOf(golden, 'mlm.emd_logits') })
+      note('plain logits', expectClose('mlm.plain_logits', mlm.plainLogits!.data, golden.readFloat32('mlm.plain_logits'), TOLERANCE.logits, { shape: shapeOf(golden, 'mlm.plain_logits') }))
+      note('EMD logits', expectClose('mlm.emd_logits', mlm.emdLogits!.data, golden.readFloat32('mlm.emd_logits'), TOLERANCE.logits, { shape: shapeOf(golden, 'mlm.emd_logits') }))
     })
 
     it('reproduces the EMD query states and layer outputs on valid rows (1e-4)', () => {
@@ -105,7 +112,7 @@ export function paritySuite(dir: string, weightsFile: 'model.safetensors' | 'pyt
           [`emd.query_states.${k}`, states.queryStates[k]],
           [`emd.layer_output.${k}`, states.layerOutputs[k]],
         ] as const) {
-          expectClose(name, arr.data, golden.readFloat32(name), TOLERANCE.hidden, { shape: shapeOf(golden, name), valid: validRows(mask, result.length, H) })
+          note('EMD states', expectClose(name, arr.data, golden.readFloat32(name), TOLERANCE.hidden, { shape: shapeOf(golden, name), valid: validRows(mask, result.length, H) }))
         }
       }
     })
