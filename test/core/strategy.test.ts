@@ -1,29 +1,15 @@
 // The two attention forms (src/core/strategy.ts) compute the same numbers: per-head 2-D matmuls and
 // all-heads batched matmuls, on every backend that loads here, for v3 (log buckets, c2p + p2c, p2p toggle,
 // padding, EMD), v1 and BERT — every output the lab shows (hidden states, attention, each term, logits).
-import { createRequire } from 'node:module'
 import * as tf from '@tensorflow/tfjs-core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DEBERTA_V1_BASE, DEBERTA_V3_TINY, bertBaselineConfig, type DebertaConfig } from '../../src/core/config'
-import type { BackendName } from '../../src/core/backend'
-import { patchNodeUtilForTfjsNode } from '../../src/core/backend'
 import type { ForwardOptions, ForwardResult } from '../../src/core/model'
 import { attentionStrategyFor } from '../../src/core/strategy'
 import { createSyntheticModel } from '../../src/core/synthetic'
-import { expectClose, expectLabError, seededIds, useBackend } from './helpers'
+import { expectClose, expectLabError, seededIds, TEST_BACKENDS, useBackend } from './helpers'
 
-function tensorflowLoads(): boolean {
-  try {
-    patchNodeUtilForTfjsNode()
-    createRequire(import.meta.url)('@tensorflow/tfjs-node')
-    return true
-  } catch {
-    return false
-  }
-}
-
-const BACKENDS: BackendName[] = [...(tensorflowLoads() ? (['tensorflow'] as const) : []), 'wasm', 'cpu']
-console.log(`strategy tests on backends: ${BACKENDS.join(', ')}`)
+const BACKENDS = TEST_BACKENDS
 
 const V3: DebertaConfig = {
   ...DEBERTA_V3_TINY,
