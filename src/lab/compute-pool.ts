@@ -1,13 +1,16 @@
-// Runs compute jobs in a worker thread so the event loop that serves windows and HTTP stays free.
-// Jobs run one at a time (tfjs is synchronous inside a job); queued jobs wait their turn.
+// Runs compute jobs in worker threads so the event loop that serves windows and HTTP stays free.
+// Two workers ("lanes"): one for interactive work (workspace computations, model descriptions, tokenizing) and
+// one for long jobs (experiments, benchmarks), started on first use. On each, jobs run one at a time (tfjs is
+// synchronous inside a job) and queued jobs wait their turn; so a long or paused experiment never holds up a
+// workspace, and a benchmark never shares its worker's core with a training job.
 // Cancel: a shared flag the worker polls between steps; if the job does not stop within the grace
 // period (stuck inside one long kernel), the worker is terminated and restarted.
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import type { TrainingProgress } from '../common/api'
+import type { JobKind, TrainingProgress } from '../common/api'
 import { LabError, fromErrorData } from '../common/errors'
-import { JOB_SLOTS, PAUSABLE_METHODS, pauseIndex, type FromWorker, type ToWorker, type WorkerInit, type WorkerMethod } from './protocol'
+import { JOB_SLOTS, PAUSABLE_METHODS, jobKind, pauseIndex, type FromWorker, type ToWorker, type WorkerInit, type WorkerMethod } from './protocol'
 
 export interface ComputePoolOptions {
   resourcesDir: string
@@ -18,6 +21,19 @@ export interface ComputePoolOptions {
   /** Worker script; defaults to worker.js beside the built bundle, else worker.ts run through tsx */
   workerPath?: string
   onProgress?: (jobId: string, fraction: number, message: string, training?: TrainingProgress) => void
+  /** A job was handed to its worker (called again when a job id runs a second step, see LabService) */
+  onStart?: (jobId: string) => void
+  /** The jobs running or queued on a lane changed */
+  onLaneChange?: (kind: JobKind) => void
+}
+
+/** Where a queued job stands on its lane. */
+export interface QueuePlace {
+  kind: JobKind
+  /** 1 = next */
+  position: number
+  /** the job running on the lane now (absent while its worker starts) */
+  behind?: string
 }
 
 interface Job {
@@ -47,7 +63,8 @@ export function backendBroken(error: { code: string; message: string }): boolean
   return error.code === 'INTERNAL' && /memory access out of bounds|out of memory|unreachable|Aborted\(|RuntimeError|Cannot enlarge memory|Array buffer allocation failed/i.test(error.message)
 }
 
-export class ComputePool {
+/** One worker thread and its queue. */
+class WorkerLane {
   private worker?: Worker
   private ready?: Promise<{ backend: string; notes: string[] }>
   private readonly flags = new Int32Array(new SharedArrayBuffer(4 * 2 * JOB_SLOTS))
@@ -56,8 +73,12 @@ export class ComputePool {
   private nextSlot = 0
   private closed = false
   private info?: { backend: string; notes: string[] }
+  private changePending = false
 
-  constructor(private readonly options: ComputePoolOptions) {}
+  constructor(
+    private readonly options: ComputePoolOptions,
+    readonly kind: JobKind,
+  ) {}
 
   /** Starts the worker (if needed) and resolves with the backend it chose. */
   start(): Promise<{ backend: string; notes: string[] }> {
@@ -114,12 +135,14 @@ export class ComputePool {
     }
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ jobId, method, request, resolve: resolve as (v: unknown) => void, reject, cancelled: false })
+      this.changed()
       this.start().then(
         () => this.pump(),
         (error: Error) => {
           const index = this.queue.findIndex((job) => job.jobId === jobId)
           if (index >= 0) this.queue.splice(index, 1)
           reject(error)
+          this.changed()
         },
       )
     })
@@ -131,6 +154,7 @@ export class ComputePool {
     if (queuedIndex >= 0) {
       const [job] = this.queue.splice(queuedIndex, 1)
       job.reject(new LabError('CANCELLED', 'cancelled before it started'))
+      this.changed()
       return true
     }
     const job = this.current
@@ -157,6 +181,17 @@ export class ComputePool {
     return true
   }
 
+  /** Where a queued job stands; undefined when it is not queued here. */
+  place(jobId: string): QueuePlace | undefined {
+    const index = this.queue.findIndex((job) => job.jobId === jobId)
+    if (index < 0) return undefined
+    return { kind: this.kind, position: index + 1, behind: this.current?.jobId }
+  }
+
+  has(jobId: string): boolean {
+    return this.current?.jobId === jobId || this.queue.some((job) => job.jobId === jobId)
+  }
+
   async close(): Promise<void> {
     this.closed = true
     for (const job of this.queue.splice(0)) job.reject(new LabError('CANCELLED', 'the lab is closing'))
@@ -177,6 +212,18 @@ export class ComputePool {
     this.current = job
     const message: ToWorker = { type: 'run', jobId: job.jobId, slot: job.slot, method: job.method, request: job.request }
     this.worker.postMessage(message)
+    this.options.onStart?.(job.jobId)
+    this.changed()
+  }
+
+  /** Announces a change of the lane's jobs once per tick (a job ending and the next starting are one change). */
+  private changed(): void {
+    if (this.changePending) return
+    this.changePending = true
+    queueMicrotask(() => {
+      this.changePending = false
+      this.options.onLaneChange?.(this.kind)
+    })
   }
 
   private handle(message: FromWorker): void {
@@ -202,6 +249,7 @@ export class ComputePool {
   private finish(job: Job): void {
     if (job.graceTimer) clearTimeout(job.graceTimer)
     if (this.current === job) this.current = undefined
+    this.changed()
   }
 
   private failCurrent(error: Error): void {
@@ -218,5 +266,45 @@ export class ComputePool {
     this.info = undefined
     if (old) void old.terminate()
     if (!this.closed && this.queue.length > 0) void this.start().catch(() => undefined)
+  }
+}
+
+/** The two lanes: interactive (started at once: it tells the backend) and long (started by its first job). */
+export class ComputePool {
+  private readonly lanes: Record<JobKind, WorkerLane>
+
+  constructor(options: ComputePoolOptions) {
+    this.lanes = { interactive: new WorkerLane(options, 'interactive'), long: new WorkerLane(options, 'long') }
+  }
+
+  /** Starts the interactive worker (if needed) and resolves with the backend it chose. */
+  start(): Promise<{ backend: string; notes: string[] }> {
+    return this.lanes.interactive.start()
+  }
+
+  get backendInfo(): { backend: string; notes: string[] } | undefined {
+    return this.lanes.interactive.backendInfo
+  }
+
+  run<T>(method: WorkerMethod, request: unknown, jobId: string): Promise<T> {
+    const other = this.lanes[jobKind(method, request) === 'long' ? 'interactive' : 'long']
+    if (other.has(jobId)) return Promise.reject(new LabError('BUSY', `a job with id ${jobId} is already running`))
+    return this.lanes[jobKind(method, request)].run<T>(method, request, jobId)
+  }
+
+  cancel(jobId: string): boolean {
+    return this.lanes.interactive.cancel(jobId) || this.lanes.long.cancel(jobId)
+  }
+
+  pause(jobId: string, paused: boolean): boolean {
+    return this.lanes.interactive.pause(jobId, paused) || this.lanes.long.pause(jobId, paused)
+  }
+
+  place(jobId: string): QueuePlace | undefined {
+    return this.lanes.interactive.place(jobId) ?? this.lanes.long.place(jobId)
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.lanes.interactive.close(), this.lanes.long.close()])
   }
 }
