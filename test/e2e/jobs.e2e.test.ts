@@ -82,6 +82,8 @@ describe.skipIf(e2eSkipped)('jobs in a browser', () => {
     expect(await page.getByTestId('experiments-cancel').isVisible()).toBe(true)
     // the curves so far come back and keep growing
     await page.getByTestId('chart-experiments-loss').waitFor({ timeout: 20_000 })
+    await page.getByTestId('experiments-progress').scrollIntoViewIfNeeded()
+    await page.screenshot({ path: join(SCREENSHOTS, 'jobs-experiments-after-reload.png') })
     const fractionBefore = (await job(jobId))!.fraction
     await expect.poll(async () => (await job(jobId))!.fraction, { timeout: 30_000 }).toBeGreaterThan(fractionBefore)
     await expect.poll(() => page.getByTestId('experiments-progress-message').textContent()).toMatch(/\(\d+%\)$/)
@@ -168,4 +170,25 @@ describe.skipIf(e2eSkipped)('jobs in a browser', () => {
     await page.getByTestId('bench-cancel').click().catch(() => undefined)
     await second.close()
   }, 180_000)
+
+  it('an experiment started by another client of this session is followed, and its result is shown when it ends', async () => {
+    const sessionId = await currentSessionId()
+    await openTab('benchmarks')
+    await expect.poll(async () => (await callApi<JobInfo[]>(page, lab.token, 'listJobs')).filter((j) => ['queued', 'running', 'paused'].includes(j.state)).length, { timeout: 30_000 }).toBe(0)
+    expect(await page.getByTestId('experiments-run').isDisabled()).toBe(false)
+    const other = callApi<{ runId: string }>(page, lab.token, 'runExperiment', { jobId: 'e2e-other-client', sessionId, experiment: 'length', budget: 'smoke', seeds: 1 })
+    // the section notices the lab's announcement and follows the run
+    await expect.poll(() => page.getByTestId('experiments-run').isDisabled(), { timeout: 10_000 }).toBe(true)
+    expect(await page.getByTestId('experiments-experiment').inputValue()).toBe('length')
+    const { runId } = await other
+    await expect.poll(() => page.getByTestId('experiments-run').isDisabled(), { timeout: 10_000 }).toBe(false)
+    await page.getByTestId('experiments-description').waitFor({ timeout: 10_000 })
+    await page.getByTestId('chart-experiments-summary').waitFor({ timeout: 10_000 })
+    // the section now shows that run, and saves it as the session's experiment result
+    type Saved = { workspaces?: Record<string, { view?: { resultJobId?: string }; lastResult?: { runId?: string } | null }> }
+    await expect
+      .poll(async () => (await callApi<Saved>(page, lab.token, 'openSession', sessionId)).workspaces?.experiments, { timeout: 20_000 })
+      .toMatchObject({ view: { resultJobId: 'e2e-other-client' }, lastResult: { runId } })
+    expect(await page.getByTestId('experiments-error').count()).toBe(0)
+  }, 120_000)
 })
