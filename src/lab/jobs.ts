@@ -35,7 +35,7 @@ export type JobHandler<Req, Res> = (context: JobContext, request: Req) => Promis
 // The lab's job list (main thread): every computation from the moment it is asked for until a while after it
 // ended, so any window can list, follow, pause and cancel it (LabApi.listJobs and the 'job' event).
 
-/** Finished jobs kept for listJobs after they end (newest first). */
+/** Finished jobs of each kind kept for listJobs after they end (so quick interactive jobs do not push out experiments). */
 export const KEEP_FINISHED_JOBS = 20
 
 interface JobEntry {
@@ -178,8 +178,10 @@ export class JobRegistry {
   }
 
   private prune(): void {
-    const finished = [...this.entries.values()].filter((e) => !ACTIVE_JOB_STATES.includes(e.info.state))
-    for (const entry of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED_JOBS))) this.entries.delete(entry.info.jobId)
+    for (const kind of ['interactive', 'long'] as const) {
+      const finished = [...this.entries.values()].filter((e) => e.info.kind === kind && !ACTIVE_JOB_STATES.includes(e.info.state))
+      for (const entry of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED_JOBS))) this.entries.delete(entry.info.jobId)
+    }
   }
 
   private now(): number {

@@ -117,8 +117,10 @@ describe('JobRegistry', () => {
     expect(sent[sent.length - 1].waitingFor).toBeUndefined()
   })
 
-  it(`lists active jobs first (oldest first), then at most ${KEEP_FINISHED_JOBS} finished ones, newest first`, () => {
+  it(`lists active jobs first (oldest first), then at most ${KEEP_FINISHED_JOBS} finished ones of each kind, newest first`, () => {
     const { jobs } = registry()
+    jobs.add('experiment', 'runExperiment', { experiment: 'terms', budget: 'smoke', seeds: 1 })
+    jobs.finish('experiment', 'done', { runId: 'r' })
     jobs.add('active-1', 'spin', { ms: 1 })
     for (let k = 0; k < KEEP_FINISHED_JOBS + 5; k++) {
       jobs.add(`done-${k}`, 'tokenize', {})
@@ -127,8 +129,10 @@ describe('JobRegistry', () => {
     jobs.add('active-2', 'spin', { ms: 1 })
     const ids = jobs.list().map((j) => j.jobId)
     expect(ids.slice(0, 3)).toEqual(['active-1', 'active-2', `done-${KEEP_FINISHED_JOBS + 4}`])
-    expect(ids).toHaveLength(2 + KEEP_FINISHED_JOBS)
-    expect(ids[ids.length - 1]).toBe('done-5')
+    expect(ids).toHaveLength(2 + KEEP_FINISHED_JOBS + 1)
+    // the experiment finished before all the tokenizes, and is still listed
+    expect(ids[ids.length - 1]).toBe('experiment')
+    expect(ids[ids.length - 2]).toBe('done-5')
   })
 
   it('labels jobs by what they compute', () => {
