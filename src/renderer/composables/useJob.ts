@@ -11,6 +11,9 @@ import { getLab } from '../get-lab'
 import { onJobEvents, onLabEvent } from './useLabEvents'
 
 export const PROGRESS_DELAY_MS = 300
+/** How often a followed job (attach) and the job tray's list are checked against the lab, in case an event was lost */
+const ATTACH_CHECK_MS = 5000
+const LIST_REFRESH_MS = 10_000
 
 export interface JobState {
   running: boolean
@@ -127,17 +130,25 @@ export function useJob() {
       cancelled: false,
     })
     let stop = (): void => undefined
+    let timer: ReturnType<typeof setInterval> | undefined
     const ended = await new Promise<JobInfo | undefined>((resolve) => {
       stop = follow(job.jobId, mine, resolve)
-      // It may have ended between the list this came from and the subscription: ask again.
-      getLab()
-        .api.listJobs()
-        .then((jobs) => {
-          const now = jobs.find((j) => j.jobId === job.jobId)
-          if (!now || !isActive(now)) resolve(now ?? { ...job, state: 'failed', error: { code: 'NOT_FOUND', message: 'the lab no longer knows this job' } })
-        })
-        .catch(() => undefined)
+      // It may have ended between the list this came from and the subscription, or while the event stream was
+      // down (its end event lost): ask now and then.
+      const check = (): void => {
+        if (generation !== mine) return resolve(undefined)
+        getLab()
+          .api.listJobs()
+          .then((jobs) => {
+            const now = jobs.find((j) => j.jobId === job.jobId)
+            if (!now || !isActive(now)) resolve(now ?? { ...job, state: 'failed', error: { code: 'NOT_FOUND', message: 'the lab no longer knows this job (was it restarted?)' } })
+          })
+          .catch(() => undefined)
+      }
+      check()
+      timer = setInterval(check, ATTACH_CHECK_MS)
     })
+    clearInterval(timer)
     stop()
     if (generation !== mine) return undefined
     state.running = false
@@ -215,6 +226,11 @@ function startJobList(): void {
     }
   })
   void refreshJobList()
+  // Events lost while the event stream reconnected would leave a finished job shown as running.
+  setInterval(() => {
+    const visible = typeof document === 'undefined' || document.visibilityState === 'visible'
+    if (visible && jobList.value.some(isActive)) void refreshJobList()
+  }, LIST_REFRESH_MS)
   if (typeof document !== 'undefined') {
     // events missed while the page was hidden or the connection dropped
     document.addEventListener('visibilitychange', () => {
