@@ -25,6 +25,8 @@ export interface ComputePoolOptions {
   onStart?: (jobId: string) => void
   /** The jobs running or queued on a lane changed */
   onLaneChange?: (kind: JobKind) => void
+  /** Milliseconds the long-jobs worker may sit idle before it is stopped (its memory given back); default 5 min */
+  longIdleMs?: number
 }
 
 /** Where a queued job stands on its lane. */
@@ -74,10 +76,13 @@ class WorkerLane {
   private closed = false
   private info?: { backend: string; notes: string[] }
   private changePending = false
+  private idleTimer?: NodeJS.Timeout
 
   constructor(
     private readonly options: ComputePoolOptions,
     readonly kind: JobKind,
+    /** stop the worker after this long without jobs (undefined: keep it) */
+    private readonly idleMs?: number,
   ) {}
 
   /** Starts the worker (if needed) and resolves with the backend it chose. */
@@ -133,6 +138,8 @@ class WorkerLane {
     if (this.current?.jobId === jobId || this.queue.some((job) => job.jobId === jobId)) {
       return Promise.reject(new LabError('BUSY', `a job with id ${jobId} is already running`))
     }
+    if (this.idleTimer) clearTimeout(this.idleTimer)
+    this.idleTimer = undefined
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ jobId, method, request, resolve: resolve as (v: unknown) => void, reject, cancelled: false })
       this.changed()
@@ -194,6 +201,7 @@ class WorkerLane {
 
   async close(): Promise<void> {
     this.closed = true
+    if (this.idleTimer) clearTimeout(this.idleTimer)
     for (const job of this.queue.splice(0)) job.reject(new LabError('CANCELLED', 'the lab is closing'))
     this.failCurrent(new LabError('CANCELLED', 'the lab is closing'))
     const worker = this.worker
@@ -204,7 +212,10 @@ class WorkerLane {
   private pump(): void {
     if (this.current || !this.info || !this.worker) return
     const job = this.queue.shift()
-    if (!job) return
+    if (!job) {
+      this.stopWhenIdle()
+      return
+    }
     job.slot = this.nextSlot
     this.nextSlot = (this.nextSlot + 1) % JOB_SLOTS
     Atomics.store(this.flags, job.slot, 0)
@@ -214,6 +225,17 @@ class WorkerLane {
     this.worker.postMessage(message)
     this.options.onStart?.(job.jobId)
     this.changed()
+  }
+
+  /** Lets an idle worker go after idleMs (the next job starts a fresh one). */
+  private stopWhenIdle(): void {
+    if (this.idleMs === undefined || this.idleTimer) return
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined
+      if (this.current || this.queue.length > 0 || !this.worker) return
+      this.restart()
+    }, this.idleMs)
+    this.idleTimer.unref()
   }
 
   /** Announces a change of the lane's jobs once per tick (a job ending and the next starting are one change). */
@@ -269,12 +291,18 @@ class WorkerLane {
   }
 }
 
-/** The two lanes: interactive (started at once: it tells the backend) and long (started by its first job). */
+/** How long the long-jobs worker stays without jobs before it is stopped (about 120 MB given back). */
+export const LONG_WORKER_IDLE_MS = 5 * 60_000
+
+/**
+ * The two lanes: interactive (started at once: it tells the backend; kept) and long (started by its first job,
+ * stopped after LONG_WORKER_IDLE_MS without jobs).
+ */
 export class ComputePool {
   private readonly lanes: Record<JobKind, WorkerLane>
 
   constructor(options: ComputePoolOptions) {
-    this.lanes = { interactive: new WorkerLane(options, 'interactive'), long: new WorkerLane(options, 'long') }
+    this.lanes = { interactive: new WorkerLane(options, 'interactive'), long: new WorkerLane(options, 'long', options.longIdleMs ?? LONG_WORKER_IDLE_MS) }
   }
 
   /** Starts the interactive worker (if needed) and resolves with the backend it chose. */

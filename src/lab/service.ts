@@ -47,6 +47,8 @@ export interface LabServiceOptions {
   /** Worker script override (tests) */
   workerPath?: string
   cancelGraceMs?: number
+  /** Milliseconds the experiments/benchmarks worker may sit idle before it is stopped (tests) */
+  longWorkerIdleMs?: number
 }
 
 export interface LabService extends LabApi {
@@ -75,6 +77,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     backend: options.backend,
     workerPath: options.workerPath,
     cancelGraceMs: options.cancelGraceMs,
+    longIdleMs: options.longWorkerIdleMs,
     onProgress: (jobId, fraction, message, training) => {
       jobs.progress(jobId, fraction, message, training)
       events.emit(training ? { type: 'progress', jobId, fraction, message, training } : { type: 'progress', jobId, fraction, message })

@@ -266,3 +266,26 @@ describe('jobs in the lab service', () => {
     expect(await lab.cancelJob('early-attn')).toBe(false)
   }, 60_000)
 })
+
+describe('the long-jobs worker', () => {
+  it('starts with the first long job and stops after sitting idle; the next long job gets a fresh one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deberta-lab-idle-'))
+    const lab = await createLabService({ storePath: join(dir, 'lab.sqlite'), resourcesDir: join(process.cwd(), 'resources'), host: 'browser', longWorkerIdleMs: 600 })
+    try {
+      const interactive = await lab.spin({ ms: 10, lane: 'interactive' })
+      const first = await lab.spin({ ms: 10, lane: 'long' })
+      expect(first.threadId).not.toBe(interactive.threadId)
+      await sleep(200)
+      // within the idle time: the same worker
+      expect((await lab.spin({ ms: 10, lane: 'long' })).threadId).toBe(first.threadId)
+      await sleep(1200)
+      const later = await lab.spin({ ms: 10, lane: 'long' })
+      expect(later.threadId).not.toBe(first.threadId)
+      // the interactive worker is kept
+      expect((await lab.spin({ ms: 10, lane: 'interactive' })).threadId).toBe(interactive.threadId)
+    } finally {
+      await lab.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
+})
