@@ -314,6 +314,60 @@ export interface TrainingProgress {
   points: Array<{ variant: string; seed: number; step: number; loss: number; accuracy: number }>
 }
 
+// ---------------------------------------------------------------------------------------------
+// Jobs: every computation is a job the lab keeps (listJobs), so any window can follow, pause or cancel it.
+
+/** The LabApi computations run as jobs ('spin' is a test-only job). */
+export type JobMethod =
+  | 'describeModel'
+  | 'tokenize'
+  | 'runProblemDemo'
+  | 'runAttention'
+  | 'runRelativePositions'
+  | 'runDecoding'
+  | 'runBenchmark'
+  | 'runExperiment'
+  | 'spin'
+/** interactive: workspace computations, model descriptions, tokenizing; long: experiments and benchmarks (own worker) */
+export type JobKind = 'interactive' | 'long'
+export type JobState = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled'
+export const ACTIVE_JOB_STATES: readonly JobState[] = ['queued', 'running', 'paused']
+
+export interface JobInfo {
+  jobId: string
+  method: JobMethod
+  /** the worker it runs on; jobs of one kind run one at a time, in order */
+  kind: JobKind
+  /** the session the run is recorded in */
+  sessionId?: string
+  /** what it computes, for people: "experiment terms (default, 3 seeds)" */
+  label: string
+  state: JobState
+  /** experiments can be paused */
+  pausable: boolean
+  /** progress in [0, 1] and its last message */
+  fraction: number
+  message: string
+  /** a queued job: the job it waits for (the one running on its worker); absent while that worker starts */
+  waitingFor?: { jobId: string; label: string; state: JobState }
+  /** a queued job: 1 = runs next on its worker */
+  queuePosition?: number
+  /** epoch milliseconds */
+  queuedAt: number
+  startedAt?: number
+  finishedAt?: number
+  /** the run recorded for it (done jobs with a session) */
+  runId?: string
+  error?: ErrorData
+  /** the request's parameters for experiments and benchmarks (what the Experiments section shows again) */
+  params?: Record<string, unknown>
+  /**
+   * listJobs only (not in job events): an active experiment's curves so far, per variant × seed; the value at
+   * index k is step k + 1.
+   */
+  training?: { totalSteps: number; curves: Array<{ variant: string; seed: number; losses: number[]; accuracies: number[] }> }
+}
+
 /** The paper's tables as shipped in resources/published-results.json (passed through as JSON). */
 export type PublishedResults = Record<string, unknown>
 
@@ -326,6 +380,8 @@ export type LabEvent =
   /** a pausable job (an experiment) was paused or resumed; it stops at its next training step */
   | { type: 'job-paused'; jobId: string; paused: boolean }
   | { type: 'session-changed'; sessionId: string }
+  /** a job was queued, started, paused, resumed or ended, or what it waits for changed (without `training`) */
+  | { type: 'job'; job: JobInfo }
 
 // ---------------------------------------------------------------------------------------------
 // The contract
@@ -344,7 +400,9 @@ export interface LabApi {
   /** Trains the variants of one of the paper's ablations (tiny models, generated data) with several seeds */
   runExperiment(request: ExperimentRequest): Promise<ExperimentResult>
   getPublishedResults(): Promise<PublishedResults>
-  /** Cancels a running job; resolves true if a job with that id was running */
+  /** The lab's jobs: queued, running and paused ones, then the last finished ones (newest first) */
+  listJobs(): Promise<JobInfo[]>
+  /** Cancels a queued, running or paused job (from any window); resolves true if a job with that id was active */
   cancelJob(jobId: string): Promise<boolean>
   /**
    * Pauses (paused: true) or resumes a running experiment: it stops before its next training step and waits,
@@ -400,6 +458,7 @@ export const LAB_API_METHODS = [
   'runBenchmark',
   'runExperiment',
   'getPublishedResults',
+  'listJobs',
   'cancelJob',
   'pauseJob',
   'listSessions',

@@ -1,14 +1,17 @@
-// Runs compute jobs in a worker thread so the event loop that serves windows and HTTP stays free.
-// Jobs run one at a time (tfjs is synchronous inside a job); queued jobs wait their turn.
+// Runs compute jobs in worker threads so the event loop that serves windows and HTTP stays free.
+// Two workers ("lanes"): one for interactive work (workspace computations, model descriptions, tokenizing) and
+// one for long jobs (experiments, benchmarks), started on first use. On each, jobs run one at a time (tfjs is
+// synchronous inside a job) and queued jobs wait their turn; so a long or paused experiment never holds up a
+// workspace, and a benchmark never shares its worker's core with a training job.
 // Cancel: a shared flag the worker polls between steps; if the job does not stop within the grace
 // period (stuck inside one long kernel), the worker is terminated and restarted.
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import type { TrainingProgress } from '../common/api'
+import type { JobKind, TrainingProgress } from '../common/api'
 import { LabError, fromErrorData } from '../common/errors'
 import { quietTensorflowLogs } from '../core/backend-env'
-import { JOB_SLOTS, PAUSABLE_METHODS, pauseIndex, type FromWorker, type ToWorker, type WorkerInit, type WorkerMethod } from './protocol'
+import { JOB_SLOTS, PAUSABLE_METHODS, jobKind, pauseIndex, type FromWorker, type ToWorker, type WorkerInit, type WorkerMethod } from './protocol'
 
 export interface ComputePoolOptions {
   resourcesDir: string
@@ -19,6 +22,21 @@ export interface ComputePoolOptions {
   /** Worker script; defaults to worker.js beside the built bundle, else worker.ts run through tsx */
   workerPath?: string
   onProgress?: (jobId: string, fraction: number, message: string, training?: TrainingProgress) => void
+  /** A job was handed to its worker (called again when a job id runs a second step, see LabService) */
+  onStart?: (jobId: string) => void
+  /** The jobs running or queued on a lane changed */
+  onLaneChange?: (kind: JobKind) => void
+  /** Milliseconds the long-jobs worker may sit idle before it is stopped (its memory given back); default 5 min */
+  longIdleMs?: number
+}
+
+/** Where a queued job stands on its lane. */
+export interface QueuePlace {
+  kind: JobKind
+  /** 1 = next */
+  position: number
+  /** the job running on the lane now (absent while its worker starts) */
+  behind?: string
 }
 
 interface Job {
@@ -48,7 +66,8 @@ export function backendBroken(error: { code: string; message: string }): boolean
   return error.code === 'INTERNAL' && /memory access out of bounds|out of memory|unreachable|Aborted\(|RuntimeError|Cannot enlarge memory|Array buffer allocation failed/i.test(error.message)
 }
 
-export class ComputePool {
+/** One worker thread and its queue. */
+class WorkerLane {
   private worker?: Worker
   private ready?: Promise<{ backend: string; notes: string[] }>
   private readonly flags = new Int32Array(new SharedArrayBuffer(4 * 2 * JOB_SLOTS))
@@ -57,8 +76,15 @@ export class ComputePool {
   private nextSlot = 0
   private closed = false
   private info?: { backend: string; notes: string[] }
+  private changePending = false
+  private idleTimer?: NodeJS.Timeout
 
-  constructor(private readonly options: ComputePoolOptions) {}
+  constructor(
+    private readonly options: ComputePoolOptions,
+    readonly kind: JobKind,
+    /** stop the worker after this long without jobs (undefined: keep it) */
+    private readonly idleMs?: number,
+  ) {}
 
   /** Starts the worker (if needed) and resolves with the backend it chose. */
   start(): Promise<{ backend: string; notes: string[] }> {
@@ -115,14 +141,18 @@ export class ComputePool {
     if (this.current?.jobId === jobId || this.queue.some((job) => job.jobId === jobId)) {
       return Promise.reject(new LabError('BUSY', `a job with id ${jobId} is already running`))
     }
+    if (this.idleTimer) clearTimeout(this.idleTimer)
+    this.idleTimer = undefined
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ jobId, method, request, resolve: resolve as (v: unknown) => void, reject, cancelled: false })
+      this.changed()
       this.start().then(
         () => this.pump(),
         (error: Error) => {
           const index = this.queue.findIndex((job) => job.jobId === jobId)
           if (index >= 0) this.queue.splice(index, 1)
           reject(error)
+          this.changed()
         },
       )
     })
@@ -134,6 +164,7 @@ export class ComputePool {
     if (queuedIndex >= 0) {
       const [job] = this.queue.splice(queuedIndex, 1)
       job.reject(new LabError('CANCELLED', 'cancelled before it started'))
+      this.changed()
       return true
     }
     const job = this.current
@@ -160,8 +191,20 @@ export class ComputePool {
     return true
   }
 
+  /** Where a queued job stands; undefined when it is not queued here. */
+  place(jobId: string): QueuePlace | undefined {
+    const index = this.queue.findIndex((job) => job.jobId === jobId)
+    if (index < 0) return undefined
+    return { kind: this.kind, position: index + 1, behind: this.current?.jobId }
+  }
+
+  has(jobId: string): boolean {
+    return this.current?.jobId === jobId || this.queue.some((job) => job.jobId === jobId)
+  }
+
   async close(): Promise<void> {
     this.closed = true
+    if (this.idleTimer) clearTimeout(this.idleTimer)
     for (const job of this.queue.splice(0)) job.reject(new LabError('CANCELLED', 'the lab is closing'))
     this.failCurrent(new LabError('CANCELLED', 'the lab is closing'))
     const worker = this.worker
@@ -172,7 +215,10 @@ export class ComputePool {
   private pump(): void {
     if (this.current || !this.info || !this.worker) return
     const job = this.queue.shift()
-    if (!job) return
+    if (!job) {
+      this.stopWhenIdle()
+      return
+    }
     job.slot = this.nextSlot
     this.nextSlot = (this.nextSlot + 1) % JOB_SLOTS
     Atomics.store(this.flags, job.slot, 0)
@@ -180,6 +226,29 @@ export class ComputePool {
     this.current = job
     const message: ToWorker = { type: 'run', jobId: job.jobId, slot: job.slot, method: job.method, request: job.request }
     this.worker.postMessage(message)
+    this.options.onStart?.(job.jobId)
+    this.changed()
+  }
+
+  /** Lets an idle worker go after idleMs (the next job starts a fresh one). */
+  private stopWhenIdle(): void {
+    if (this.idleMs === undefined || this.idleTimer) return
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined
+      if (this.current || this.queue.length > 0 || !this.worker) return
+      this.restart()
+    }, this.idleMs)
+    this.idleTimer.unref()
+  }
+
+  /** Announces a change of the lane's jobs once per tick (a job ending and the next starting are one change). */
+  private changed(): void {
+    if (this.changePending) return
+    this.changePending = true
+    queueMicrotask(() => {
+      this.changePending = false
+      this.options.onLaneChange?.(this.kind)
+    })
   }
 
   private handle(message: FromWorker): void {
@@ -205,6 +274,7 @@ export class ComputePool {
   private finish(job: Job): void {
     if (job.graceTimer) clearTimeout(job.graceTimer)
     if (this.current === job) this.current = undefined
+    this.changed()
   }
 
   private failCurrent(error: Error): void {
@@ -221,5 +291,51 @@ export class ComputePool {
     this.info = undefined
     if (old) void old.terminate()
     if (!this.closed && this.queue.length > 0) void this.start().catch(() => undefined)
+  }
+}
+
+/** How long the long-jobs worker stays without jobs before it is stopped (about 120 MB given back). */
+export const LONG_WORKER_IDLE_MS = 5 * 60_000
+
+/**
+ * The two lanes: interactive (started at once: it tells the backend; kept) and long (started by its first job,
+ * stopped after LONG_WORKER_IDLE_MS without jobs).
+ */
+export class ComputePool {
+  private readonly lanes: Record<JobKind, WorkerLane>
+
+  constructor(options: ComputePoolOptions) {
+    this.lanes = { interactive: new WorkerLane(options, 'interactive'), long: new WorkerLane(options, 'long', options.longIdleMs ?? LONG_WORKER_IDLE_MS) }
+  }
+
+  /** Starts the interactive worker (if needed) and resolves with the backend it chose. */
+  start(): Promise<{ backend: string; notes: string[] }> {
+    return this.lanes.interactive.start()
+  }
+
+  get backendInfo(): { backend: string; notes: string[] } | undefined {
+    return this.lanes.interactive.backendInfo
+  }
+
+  run<T>(method: WorkerMethod, request: unknown, jobId: string): Promise<T> {
+    const other = this.lanes[jobKind(method, request) === 'long' ? 'interactive' : 'long']
+    if (other.has(jobId)) return Promise.reject(new LabError('BUSY', `a job with id ${jobId} is already running`))
+    return this.lanes[jobKind(method, request)].run<T>(method, request, jobId)
+  }
+
+  cancel(jobId: string): boolean {
+    return this.lanes.interactive.cancel(jobId) || this.lanes.long.cancel(jobId)
+  }
+
+  pause(jobId: string, paused: boolean): boolean {
+    return this.lanes.interactive.pause(jobId, paused) || this.lanes.long.pause(jobId, paused)
+  }
+
+  place(jobId: string): QueuePlace | undefined {
+    return this.lanes.interactive.place(jobId) ?? this.lanes.long.place(jobId)
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.lanes.interactive.close(), this.lanes.long.close()])
   }
 }

@@ -1,18 +1,19 @@
 // Messages between the lab service (main thread) and the compute worker thread.
-import type { TrainingProgress } from '../common/api'
+import type { JobKind, JobMethod, TrainingProgress } from '../common/api'
 import type { ErrorData } from '../common/errors'
 
-export type WorkerMethod =
-  | 'describeModel'
-  | 'tokenize'
-  | 'runProblemDemo'
-  | 'runAttention'
-  | 'runRelativePositions'
-  | 'runDecoding'
-  | 'runBenchmark'
-  | 'runExperiment'
-  /** test-only job: spins for `ms` milliseconds checking cancellation (proves responsiveness and cancel) */
-  | 'spin'
+/** The LabApi computations, plus 'spin': a test-only job that spins for `ms` milliseconds checking its flags. */
+export type WorkerMethod = JobMethod
+
+/**
+ * Which worker runs a method. Experiments and benchmarks take seconds to minutes (and an experiment may sit
+ * paused, its thread asleep on the pause flag), so they run on a worker of their own: workspace computations
+ * never wait for them. The test job 'spin' runs where its request says (default: long).
+ */
+export function jobKind(method: WorkerMethod, request?: unknown): JobKind {
+  if (method === 'spin') return (request as { lane?: JobKind } | undefined)?.lane === 'interactive' ? 'interactive' : 'long'
+  return method === 'runExperiment' || method === 'runBenchmark' ? 'long' : 'interactive'
+}
 
 /** Job slots: the shared flags hold a cancel flag per slot, then a pause flag per slot. */
 export const JOB_SLOTS = 64

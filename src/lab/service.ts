@@ -5,32 +5,35 @@
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { availableBackends } from '../common/api'
-import type {
-  AppStatus,
-  AttentionRequest,
-  AttentionResult,
-  BenchmarkRequest,
-  BenchmarkResult,
-  DecodingRequest,
-  DecodingResult,
-  ExperimentRequest,
-  ExperimentResult,
-  LabApi,
-  LabEvent,
-  ModelInfo,
-  ModelRef,
-  ProblemDemoRequest,
-  ProblemDemoResult,
-  PublishedResults,
-  RelativePositionsRequest,
-  RelativePositionsResult,
-  TokenizedText,
+import {
+  ACTIVE_JOB_STATES,
+  availableBackends,
+  type AppStatus,
+  type AttentionRequest,
+  type AttentionResult,
+  type BenchmarkRequest,
+  type BenchmarkResult,
+  type DecodingRequest,
+  type DecodingResult,
+  type ExperimentRequest,
+  type ExperimentResult,
+  type LabApi,
+  type LabEvent,
+  type JobInfo,
+  type ModelInfo,
+  type ModelRef,
+  type ProblemDemoRequest,
+  type ProblemDemoResult,
+  type PublishedResults,
+  type RelativePositionsRequest,
+  type RelativePositionsResult,
+  type TokenizedText,
 } from '../common/api'
 import { LabError, toErrorData } from '../common/errors'
 import { APP_VERSION } from '../common/version'
 import { ComputePool } from './compute-pool'
 import { EventHub } from './events'
+import { JobRegistry } from './jobs'
 import type { WorkerMethod } from './protocol'
 import { LabSessions, type RunHandle } from './sessions'
 import type { ExperimentJobValue } from './workspaces/experiment'
@@ -45,11 +48,13 @@ export interface LabServiceOptions {
   /** Worker script override (tests) */
   workerPath?: string
   cancelGraceMs?: number
+  /** Milliseconds the experiments/benchmarks worker may sit idle before it is stopped (tests) */
+  longWorkerIdleMs?: number
 }
 
 export interface LabService extends LabApi {
   /** test-only: keeps the worker busy for ms milliseconds (cancellable) */
-  spin(request: { ms: number; jobId?: string; trap?: boolean }): Promise<{ spunMs: number; threadId: number }>
+  spin(request: { ms: number; jobId?: string; sessionId?: string; trap?: boolean; lane?: 'interactive' | 'long' }): Promise<{ spunMs: number; threadId: number }>
   close(): Promise<void>
 }
 
@@ -66,13 +71,27 @@ const RUN_WORKSPACE: Partial<Record<WorkerMethod, string>> = {
 export async function createLabService(options: LabServiceOptions): Promise<LabService> {
   const events = new EventHub()
   const sessions = LabSessions.open({ storePath: options.storePath, nativeBinding: options.nativeBinding, events })
-  const pool = new ComputePool({
+  /** Jobs cancelled before they reached a worker queue: they stop before their next step. */
+  const cancelRequested = new Set<string>()
+  const pool: ComputePool = new ComputePool({
     resourcesDir: options.resourcesDir,
     backend: options.backend,
     workerPath: options.workerPath,
     cancelGraceMs: options.cancelGraceMs,
-    onProgress: (jobId, fraction, message, training) =>
-      events.emit(training ? { type: 'progress', jobId, fraction, message, training } : { type: 'progress', jobId, fraction, message }),
+    longIdleMs: options.longWorkerIdleMs,
+    onProgress: (jobId, fraction, message, training) => {
+      jobs.progress(jobId, fraction, message, training)
+      events.emit(training ? { type: 'progress', jobId, fraction, message, training } : { type: 'progress', jobId, fraction, message })
+    },
+    onStart: (jobId) => jobs.started(jobId),
+    onLaneChange: (kind) => jobs.laneChanged(kind),
+  })
+  const jobs = new JobRegistry({
+    emit: (job) => {
+      if (!ACTIVE_JOB_STATES.includes(job.state)) cancelRequested.delete(job.jobId)
+      events.emit({ type: 'job', job })
+    },
+    place: (jobId) => pool.place(jobId),
   })
   // Start the worker now so the first computation does not pay for backend start-up.
   const ready = pool.start()
@@ -91,8 +110,15 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
   ): Promise<T> {
     const jobId = request.jobId ?? randomUUID()
     const workspace = RUN_WORKSPACE[method]
+    jobs.add(jobId, method, request)
     // The backend is recorded with every run, so wait for the worker to have chosen it.
-    const { backend } = await ready
+    let backend: string
+    try {
+      backend = (await ready).backend
+    } catch (error) {
+      jobs.finish(jobId, 'failed', { error: toErrorData(error) })
+      throw error
+    }
     const recorded = !!(request.sessionId && workspace)
     // A run from files records the SHA-256 of the weights it used (the worker hashes them once per load), so a
     // reopened result can tell whether the folder still holds those weights. Same job id: Cancel reaches it.
@@ -100,18 +126,20 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     let weightsSha256: string | undefined
     if (recorded && model && model.kind !== 'synthetic') {
       try {
-        weightsSha256 = (await pool.run<ModelInfo>('describeModel', model, jobId)).weightsSha256
+        weightsSha256 = (await runStep<ModelInfo>('describeModel', model, jobId)).weightsSha256
       } catch (error) {
         if (error instanceof LabError && error.code === 'CANCELLED') {
+          jobs.finish(jobId, 'cancelled', { error: toErrorData(error) })
           events.emit({ type: 'job-end', jobId, status: 'cancelled', error: toErrorData(error) })
           throw error
         }
         // the job itself fails the same way below, and is recorded as failed with that error
       }
     }
-    const run = recorded ? sessions.startRun(request.sessionId!, workspace!, method, request, backend, weightsSha256) : undefined
+    let run: RunHandle | undefined
     try {
-      const raw = await pool.run<W>(method, request, jobId)
+      run = recorded ? sessions.startRun(request.sessionId!, workspace!, method, request, backend, weightsSha256) : undefined
+      const raw = await runStep<W>(method, request, jobId)
       let value = toResult(raw)
       if (run) {
         // The result names its run, so a workspace can point its saved state at it (lastResult.runId).
@@ -119,13 +147,35 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
         recordMetrics?.(run, value, raw)
         sessions.finishRun(run, 'done', value)
       }
+      jobs.finish(jobId, 'done', { runId: run?.runId })
       events.emit({ type: 'job-end', jobId, status: 'done' })
       return value
     } catch (error) {
       const data = toErrorData(error)
       const status = data.code === 'CANCELLED' ? 'cancelled' : 'failed'
       if (run) sessions.finishRun(run, status, undefined, data.message)
+      jobs.finish(jobId, status, { error: data })
       events.emit({ type: 'job-end', jobId, status, error: data })
+      throw error
+    }
+  }
+
+  function runStep<T>(method: WorkerMethod, request: unknown, jobId: string): Promise<T> {
+    if (cancelRequested.delete(jobId)) return Promise.reject(new LabError('CANCELLED', 'cancelled before it started'))
+    return pool.run<T>(method, request, jobId)
+  }
+
+  /** A computation that records no run (model description, tokenizing), listed as a job all the same. */
+  async function tracked<T>(method: 'describeModel' | 'tokenize', request: unknown): Promise<T> {
+    const jobId = randomUUID()
+    jobs.add(jobId, method, request)
+    try {
+      const value = await runStep<T>(method, request, jobId)
+      jobs.finish(jobId, 'done')
+      return value
+    } catch (error) {
+      const data = toErrorData(error)
+      jobs.finish(jobId, data.code === 'CANCELLED' ? 'cancelled' : 'failed', { error: data })
       throw error
     }
   }
@@ -146,8 +196,8 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
         platform: `${process.platform}-${process.arch}`,
       }
     },
-    describeModel: (model: ModelRef) => pool.run<ModelInfo>('describeModel', model, randomUUID()),
-    tokenize: (request) => pool.run<TokenizedText>('tokenize', request, randomUUID()),
+    describeModel: (model: ModelRef) => tracked<ModelInfo>('describeModel', model),
+    tokenize: (request) => tracked<TokenizedText>('tokenize', request),
     runProblemDemo: (request: ProblemDemoRequest) => job<ProblemDemoResult>('runProblemDemo', request),
     runAttention: (request: AttentionRequest) => job<AttentionResult>('runAttention', request),
     runRelativePositions: (request: RelativePositionsRequest) => job<RelativePositionsResult>('runRelativePositions', request),
@@ -175,12 +225,23 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
       }
       return publishedResults
     },
+    async listJobs(): Promise<JobInfo[]> {
+      return jobs.list()
+    },
     async cancelJob(jobId: string) {
-      return pool.cancel(jobId)
+      if (pool.cancel(jobId)) return true
+      // Asked for but not yet handed to a worker (waiting for the backend, or between its two steps).
+      const state = jobs.get(jobId)?.state
+      if (state !== 'queued' && state !== 'running') return false
+      cancelRequested.add(jobId)
+      return true
     },
     async pauseJob({ jobId, paused }) {
       const done = pool.pause(jobId, paused)
-      if (done) events.emit({ type: 'job-paused', jobId, paused })
+      if (done) {
+        jobs.paused(jobId, paused)
+        events.emit({ type: 'job-paused', jobId, paused })
+      }
       return done
     },
 

@@ -93,6 +93,7 @@ export const METHOD_ARGS: Record<LabApiMethod, z.ZodType<unknown[]>> = {
     z.strictObject({ ...jobOptions, experiment: z.enum(EXPERIMENT_IDS), budget: z.enum(EXPERIMENT_BUDGETS), seeds: int(1, MAX_EXPERIMENT_SEEDS) }),
   ]),
   getPublishedResults: z.tuple([]),
+  listJobs: z.tuple([]),
   cancelJob: z.tuple([id]),
   pauseJob: z.tuple([z.strictObject({ jobId: id, paused: z.boolean() })]),
   listSessions: z.tuple([]),

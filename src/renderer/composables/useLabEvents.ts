@@ -11,11 +11,12 @@ function ensure(): void {
   if (unsubscribe) return
   unsubscribe = getLab().api.onEvent((event) => {
     if (event.type === 'progress' || event.type === 'job-end' || event.type === 'job-paused') byJob.get(event.jobId)?.(event)
+    if (event.type === 'job') byJob.get(event.job.jobId)?.(event)
     for (const listener of general) listener(event)
   })
 }
 
-/** Routes this job's progress, pause and end events to `listener` until the returned function is called. */
+/** Routes this job's progress, pause, state and end events to `listener` until the returned function is called. */
 export function onJobEvents(jobId: string, listener: Listener): () => void {
   ensure()
   byJob.set(jobId, listener)

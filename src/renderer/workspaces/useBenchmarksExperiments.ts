@@ -3,6 +3,8 @@
 // paper's Table 4 number where a variant corresponds to one of its rows. Runs are recorded in the session; the
 // section's inputs, chosen metric and the run behind the result on screen are saved in the session's
 // 'experiments' workspace state, so reopening the session shows the last result again (never retrained).
+// An experiment of this session that the lab is running (started before a reload, or in another window) is
+// followed again: its curves so far, live progress, Pause and Cancel, Run disabled, and its result when it ends.
 import { computed, onBeforeUnmount, reactive, ref, shallowRef, watch } from 'vue'
 import {
   EXPERIMENT_BUDGETS,
@@ -11,6 +13,7 @@ import {
   type ExperimentBudget,
   type ExperimentId,
   type ExperimentResult,
+  type JobInfo,
   type ModelRef,
 } from '../../common/api'
 import { getLab } from '../get-lab'
@@ -26,7 +29,7 @@ import {
   type LossCurve,
 } from '../charts/experiments'
 import { findTable, parsePublished, type PublishedTable } from '../charts/published'
-import { useJob } from '../composables/useJob'
+import { isActive, useJob } from '../composables/useJob'
 import { onLabEvent } from '../composables/useLabEvents'
 import { useSession } from '../composables/useSession'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
@@ -113,13 +116,60 @@ export function useBenchmarksExperiments() {
     if (!metricKeys(entry.result).includes(metric.value)) metric.value = defaultMetric(entry.result)
   }
 
-  // useJob owns the job's own event route; the loss points come through the general subscription.
+  // useJob owns the job's own event route; the loss points come through the general subscription. An experiment
+  // of this session started elsewhere (another window) is followed as soon as the lab announces it.
   const stop = onLabEvent((event) => {
+    if (event.type === 'job') {
+      if (event.job.method === 'runExperiment' && isActive(event.job) && !job.state.running && event.job.sessionId === session.state.current?.id) void reattach()
+      return
+    }
     if (event.type !== 'progress' || !event.training || event.jobId !== job.state.jobId || !job.state.running) return
     live.value = appendTrainingPoints(live.value, event.training.points)
     liveSteps.value = event.training.totalSteps
   })
   onBeforeUnmount(stop)
+
+  /** Follows this session's running experiment, if the lab has one and this section is not running one. */
+  let reattaching = false
+  async function reattach(): Promise<void> {
+    const sessionId = session.state.current?.id
+    if (!sessionId || job.state.running || reattaching) return
+    reattaching = true
+    let found: JobInfo | undefined
+    try {
+      found = (await getLab().api.listJobs()).find((j) => j.method === 'runExperiment' && j.sessionId === sessionId && isActive(j))
+    } catch {
+      // nothing to follow
+    } finally {
+      reattaching = false
+    }
+    if (!found || job.state.running || session.state.current?.id !== sessionId) return
+    const params = found.params as Partial<typeof inputs> | undefined
+    if (params?.experiment) Object.assign(inputs, { experiment: params.experiment, budget: params.budget ?? inputs.budget, seeds: params.seeds ?? inputs.seeds })
+    live.value = (found.training?.curves ?? []).map((c) => ({
+      variant: c.variant,
+      seed: c.seed,
+      points: c.losses.flatMap((loss, k): Array<[number, number]> => (typeof loss === 'number' ? [[k + 1, loss]] : [])),
+      accuracy: c.accuracies.flatMap((acc, k): Array<[number, number]> => (typeof acc === 'number' ? [[k + 1, acc]] : [])),
+    }))
+    liveSteps.value = found.training?.totalSteps
+    runSessionId.value = sessionId
+    const ended = await job.attach(found)
+    if (ended?.state !== 'done' || !ended.runId) return
+    let value: unknown
+    try {
+      value = await getLab().api.getRunResult(ended.runId)
+    } catch {
+      return // the run is in the "Shown" list
+    }
+    if (!isExperimentResult(value) || session.state.current?.id !== sessionId) return
+    lastRun.value = { jobId: ended.jobId, runId: ended.runId }
+    result.value = { ...value, runId: ended.runId }
+    void refreshRuns()
+    if (!metricKeys(value).includes(metric.value)) metric.value = defaultMetric(value)
+    await loadAblationTable()
+  }
+  watch(() => session.state.current?.id, () => void reattach(), { immediate: true })
 
   const problem = computed(() =>
     Number.isInteger(inputs.seeds) && inputs.seeds >= 1 && inputs.seeds <= MAX_EXPERIMENT_SEEDS ? '' : `Seeds must be 1–${MAX_EXPERIMENT_SEEDS}.`,
