@@ -30,6 +30,7 @@ import { LabError, toErrorData } from '../common/errors'
 import { APP_VERSION } from '../common/version'
 import { ComputePool } from './compute-pool'
 import { EventHub } from './events'
+import { createHubService } from './hub'
 import type { WorkerMethod } from './protocol'
 import { LabSessions, type RunHandle } from './sessions'
 import type { ExperimentJobValue } from './workspaces/experiment'
@@ -44,6 +45,10 @@ export interface LabServiceOptions {
   /** Worker script override (tests) */
   workerPath?: string
   cancelGraceMs?: number
+  /** root of the folder picker's listing (default: the user's home) */
+  homeDir?: string
+  /** environment read for the Hugging Face cache and Hub (default process.env) */
+  env?: NodeJS.ProcessEnv
 }
 
 export interface LabService extends LabApi {
@@ -130,6 +135,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
   }
 
   let publishedResults: PublishedResults | undefined
+  const hub = createHubService({ resourcesDir: options.resourcesDir, storePath: options.storePath, events, homeDir: options.homeDir, env: options.env })
 
   const service: LabService = {
     async getStatus(): Promise<AppStatus> {
@@ -144,7 +150,11 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
         platform: `${process.platform}-${process.arch}`,
       }
     },
-    describeModel: (model: ModelRef) => pool.run<ModelInfo>('describeModel', model, randomUUID()),
+    async describeModel(model: ModelRef) {
+      const info = await pool.run<ModelInfo>('describeModel', model, randomUUID())
+      hub.remember(model)
+      return info
+    },
     tokenize: (request) => pool.run<TokenizedText>('tokenize', request, randomUUID()),
     runProblemDemo: (request: ProblemDemoRequest) => job<ProblemDemoResult>('runProblemDemo', request),
     runAttention: (request: AttentionRequest) => job<AttentionResult>('runAttention', request),
@@ -174,7 +184,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
       return publishedResults
     },
     async cancelJob(jobId: string) {
-      return pool.cancel(jobId)
+      return hub.cancel(jobId) || pool.cancel(jobId)
     },
     async pauseJob({ jobId, paused }) {
       const done = pool.pause(jobId, paused)
@@ -195,6 +205,9 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     exportSession: async (sessionId) => sessions.exportFile(sessionId),
     importSession: async ({ base64, mode }) => sessions.importFile(base64, mode),
     saveChartSnapshot: async (request) => sessions.saveChart(request),
+    listModels: () => hub.listModels(),
+    downloadModel: (request) => hub.downloadModel(request),
+    listDirectory: (request) => hub.listDirectory(request),
 
     onEvent(listener: (event: LabEvent) => void) {
       return events.on(listener)
