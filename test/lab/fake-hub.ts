@@ -12,6 +12,7 @@ import * as fs from 'node:fs'
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import * as path from 'node:path'
+import { encodeSafetensors, openSafetensors, type HostTensor } from '../../src/core/checkpoint'
 
 export const FIXTURES = path.resolve(__dirname, '../fixtures')
 
@@ -95,7 +96,23 @@ function hubConfig(fixture: string): Buffer {
   return Buffer.from(JSON.stringify(config, null, 2))
 }
 
+/** The v3 fixture's weights without lm_predictions.*: how microsoft/deberta-v3-* were released (no MLM head). */
+export function headlessV3Weights(): Buffer {
+  const source = openSafetensors(path.join(FIXTURES, 'deberta-v3-tiny', 'model.safetensors'))
+  try {
+    const tensors: Record<string, HostTensor> = {}
+    for (const entry of source.entries()) {
+      if (entry.name.startsWith('lm_predictions.')) continue
+      tensors[entry.name] = { dtype: 'F32', shape: entry.shape, data: source.readFloat32(entry.name) }
+    }
+    return Buffer.from(encodeSafetensors(tensors, { format: 'pt' }))
+  } finally {
+    source.close()
+  }
+}
+
 export const V3_COMMIT = 'a'.repeat(39) + '3'
+export const V3_HEADLESS_COMMIT = 'c'.repeat(39) + '3'
 export const V1_COMMIT = 'b'.repeat(39) + '1'
 
 /** The fixture checkpoints as Hub repos (weights and spm.model in LFS, like the real ones). */
@@ -114,6 +131,16 @@ export function fixtureRepos(): Record<string, FakeRepo> {
         'spm.model': { bytes: read('tokenizer-spm', 'spm.model'), lfs: true },
         'tokenizer_config.json': tokenizerSide('tokenizer_config.json'),
         'special_tokens_map.json': tokenizerSide('special_tokens_map.json'),
+        'added_tokens.json': tokenizerSide('added_tokens.json'),
+      },
+    },
+    'fixtures/deberta-v3-tiny-headless': {
+      revisions: { main: V3_HEADLESS_COMMIT },
+      files: {
+        'config.json': { bytes: hubConfig('deberta-v3-tiny'), lfs: false },
+        'model.safetensors': { bytes: headlessV3Weights(), lfs: true },
+        'spm.model': { bytes: read('tokenizer-spm', 'spm.model'), lfs: true },
+        'tokenizer_config.json': tokenizerSide('tokenizer_config.json'),
         'added_tokens.json': tokenizerSide('added_tokens.json'),
       },
     },

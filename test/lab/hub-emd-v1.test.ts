@@ -56,6 +56,8 @@ describe('microsoft/deberta-base-shaped checkpoint from the Hub: official EMD an
 
     const info = await lab.describeModel(found.ref!)
     expect(info).toMatchObject({ modelType: 'deberta', hasMlmHead: true, maskToken: '[MASK]', vocabSize: 128 })
+    // a cache snapshot is named by its repo and commit, not by the commit folder
+    expect(info.label).toBe(`fixtures/deberta-v1-tiny @ ${V1_COMMIT.slice(0, 10)}`)
 
     // sequence 0 of the goldens: [CLS] … [MASK] at 5 and 17 … [SEP], written with the fixture's word-level tokenizer
     const golden = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'deberta-v1-tiny', 'golden.json'), 'utf8')) as { inputs: { input_ids: number[][] } }

@@ -53,3 +53,10 @@ export function isValidRevision(revision: string): boolean {
 }
 
 export const COMMIT_PATTERN = /^[0-9a-f]{40}$/
+
+/** "org/name @ 0123456789" for a snapshot folder of the cache (…/models--org--name/snapshots/<commit>), else undefined. */
+export function snapshotLabel(folder: string): string | undefined {
+  const match = /(?:^|[\\/])models--([^\\/]+)[\\/]snapshots[\\/]([0-9a-f]{40})[\\/]?$/.exec(folder)
+  const repoId = match ? repoIdFromFolder(`models--${match[1]}`) : undefined
+  return repoId ? `${repoId} @ ${match![2].slice(0, 10)}` : undefined
+}

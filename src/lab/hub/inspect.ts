@@ -92,7 +92,9 @@ export function inspectModelFolder(dir: string): FolderFacts | null {
       source.close()
     }
   } catch (error) {
-    problems.push(message(error))
+    // a weights link whose blob is gone is already named above
+    const weightsLinkDangling = problems.length > 0 && /(^|, )(model\.safetensors|pytorch_model\.bin)(,|:)/.test(problems[0])
+    if (!weightsLinkDangling) problems.push(message(error))
   }
   if (problems.length > 0) facts.broken = problems.join('; ')
   return facts

@@ -1,5 +1,5 @@
 // Decoding: top-k predictions for every [MASK], from the plain MLM head and through the Enhanced Mask Decoder.
-import { computed, reactive } from 'vue'
+import { computed, reactive, watch } from 'vue'
 import type { DecodingResult, ModelInfo, ModelRef } from '../../common/api'
 import { getLab } from '../get-lab'
 import { buildTopKBarOption, sharedProbabilityMax } from '../charts/topk'
@@ -73,6 +73,15 @@ export function useDecodingWorkspace() {
   /** Known before any run: the selected model was described without an MLM head (e.g. microsoft/deberta-v3-*). */
   const modelLacksHead = computed(() => run.info.value?.hasMlmHead === false)
   const presets = computed(() => presetsFor(run.model.value, run.info.value))
+  // switching between the toy model and an English one: a preset of the other language is replaced by the first
+  // preset of this one (a sentence the user wrote is kept)
+  watch(
+    presets,
+    (now) => {
+      if (DECODING_PRESETS.some((p) => p.text === inputs.text) && !now.some((p) => p.text === inputs.text)) inputs.text = now[0]?.text ?? inputs.text
+    },
+    { immediate: true },
+  )
   /** One plain and one EMD chart per masked position, on a shared probability axis. */
   const charts = computed(() =>
     (run.lastResult.value?.predictions ?? []).map((p) => {
