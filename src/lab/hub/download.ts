@@ -10,10 +10,12 @@
 //      from snapshots/<commit>/<file>; refs/<revision> records the commit.
 // The Authorization header (HF_TOKEN) goes only to the endpoint itself, never to the file host it redirects to.
 //
-// @huggingface/hub's downloadFileToCacheDir (2.17) was not used: it restarts every partial file from zero (no
-// Range resume), verifies no checksum, reports no progress and takes no AbortSignal, files each file under the
-// commit that last changed that file (pathsInfo lastCommit) instead of the revision's commit — so one revision's
-// files end up in several snapshots/ folders, unlike Python's layout — and writes no refs/<revision>.
+// @huggingface/hub 2.17.5 (read, not used) cannot do what this needs: downloadFileToCacheDir restarts a partial
+// file from zero (no Range resume), verifies no checksum, reports no progress and takes no AbortSignal; called with
+// a branch it files each file under the commit that last changed that file (pathsInfo lastCommit), not the
+// revision's commit, and writes no refs/<revision>; snapshotDownload fixes the commit and refs but fetches every
+// file of the repo (tf_model.h5, rust_model.ot, … — several times the size) with no way to choose files; Xet-stored
+// files are named by their Xet hash instead of the sha256 ETag huggingface_hub names blobs by.
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'

@@ -1,10 +1,10 @@
 // Models found on this computer: the bundled ones, every snapshot of a DeBERTa or BERT repo in the Hugging Face
 // cache, and the checkpoint folders used recently. Broken entries are listed with the reason.
 //
-// @huggingface/hub's scanCacheDir was not used: it rejects a whole repo (as an anonymous warning) when one
-// snapshot file is a dangling symlink, when refs/ is missing (a snapshot fetched by commit) or when a ref file
-// ends with a newline, and aborts the whole scan on an unreadable entry at the top of the cache; the picker
-// must show each of those as a named, broken entry instead.
+// @huggingface/hub 2.17.5's scanCacheDir (read, not used) does not fit: it rejects a whole repo (as an anonymous
+// warning) when one snapshot file is a dangling symlink, when refs/ is missing (a snapshot fetched by commit) or
+// when a ref file ends with a newline, and aborts the whole scan on a dangling entry at the top of the cache; the
+// picker must show each of those as a named, broken entry instead.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { BUNDLED_MODELS, type FoundModel, type ModelListing } from '../../common/api'
