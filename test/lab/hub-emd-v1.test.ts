@@ -6,7 +6,9 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { LabEvent } from '../../src/common/api'
 import { openSafetensors } from '../../src/core/checkpoint'
+import { parseArgs } from '../../src/lab/validation'
 import { createLabService, type LabService } from '../../src/lab/service'
 import { FIXTURES, startFakeHub, V1_COMMIT, type FakeHub } from './fake-hub'
 
@@ -87,5 +89,34 @@ describe('microsoft/deberta-base-shaped checkpoint from the Hub: official EMD an
     } finally {
       tensors.close()
     }
+  })
+
+  it('cancels a download through cancelJob, and remembers a checkpoint folder that loaded as a recent one', async () => {
+    const events: LabEvent[] = []
+    const stop = lab.onEvent((e) => events.push(e))
+    hub.controls.chunkDelayMs = 50
+    try {
+      const running = lab.downloadModel({ repoId: 'fixtures/deberta-v3-tiny', jobId: 'download-v3' })
+      await expect.poll(() => events.some((e) => e.type === 'progress' && e.jobId === 'download-v3' && e.download?.file === 'model.safetensors'), { timeout: 10_000 }).toBe(true)
+      expect(await lab.cancelJob('download-v3')).toBe(true)
+      await expect(running).rejects.toMatchObject({ code: 'CANCELLED' })
+      expect(events.filter((e) => e.type === 'job-end' && e.jobId === 'download-v3')).toEqual([{ type: 'job-end', jobId: 'download-v3', status: 'cancelled', error: expect.objectContaining({ code: 'CANCELLED' }) }])
+    } finally {
+      stop()
+      hub.controls.chunkDelayMs = undefined
+    }
+    const folder = path.resolve(__dirname, '../../resources/toy-deberta')
+    await lab.describeModel({ kind: 'checkpoint', path: folder })
+    const recent = (await lab.listModels()).models.filter((m) => m.source === 'recent')
+    expect(recent.map((m) => [m.name, m.path, m.ref])).toEqual([['toy-deberta', folder, { kind: 'checkpoint', path: folder }]])
+  })
+
+  it('validates the new methods’ payloads', () => {
+    expect(parseArgs('listModels', [])).toEqual([])
+    expect(parseArgs('downloadModel', [{ repoId: 'microsoft/deberta-base', revision: 'main' }])).toEqual([{ repoId: 'microsoft/deberta-base', revision: 'main' }])
+    expect(() => parseArgs('downloadModel', [{ repoId: '' }])).toThrow(/invalid arguments for downloadModel at 0.repoId/)
+    expect(() => parseArgs('downloadModel', [{ repoId: 'a/b', url: 'http://evil' }])).toThrow(/invalid arguments for downloadModel/)
+    expect(parseArgs('listDirectory', [{}])).toEqual([{}])
+    expect(() => parseArgs('listDirectory', ['/etc'])).toThrow(/invalid arguments for listDirectory/)
   })
 })
