@@ -74,12 +74,17 @@ describe.skipIf(e2eSkipped)('models found on this computer and downloaded from t
   })
 
   it('downloads from the Hub in the picker, with the result listed and English presets in Decoding', async () => {
-    hub.controls.chunkDelayMs = 5
+    hub.controls.chunkDelayMs = 80
     await page.getByTestId('model-change').click()
     await page.getByTestId('model-kind-hub').check()
     await page.getByTestId('model-download-suggest-microsoft/deberta-base').waitFor()
     await page.getByTestId('model-download-repo').fill('fixtures/deberta-v1-tiny')
     await page.getByTestId('model-download-start').click()
+    // progress with the file, bytes and rate while it runs (the fake Hub sends 16 KiB every 80 ms)
+    const progress = page.getByTestId('model-download-progress-message')
+    await expect.poll(() => progress.textContent(), { timeout: 20_000 }).toMatch(/pytorch_model\.bin \(2\/4\) · [\d.]+ kB of [\d.]+ kB · [\d.]+ kB\/s/)
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'model-download-progress.png') })
+    hub.controls.chunkDelayMs = undefined
     // done: the list of found models opens with the download selected
     const v1 = page.locator('[data-testid^="model-found-"][data-name="fixtures/deberta-v1-tiny"]')
     await v1.waitFor({ timeout: 30_000 })

@@ -229,7 +229,7 @@ describe('download as a lab job', () => {
     const last = progress.at(-1)!.download!
     expect(last.totalBytes).toBeGreaterThan(weights)
     expect(last.bytesPerSecond).toBeGreaterThan(0)
-    expect(progress.at(-1)!.message).toMatch(/model\.safetensors \(2\/6\) · [\d.]+ of [\d.]+ MB · [\d.]+ [kM]B\/s/)
+    expect(progress.at(-1)!.message).toMatch(/^model\.safetensors \(2\/6\) · [\d.]+ kB of 487\.9 kB · [\d.]+ [kM]B\/s$/)
     const partial = path.join(repoDir(V3), 'blobs', `${sha256(v3Bytes('model.safetensors'))}.incomplete`)
     expect(fs.statSync(partial).size).toBeGreaterThan(0)
     expect(service.cancel('dl-1')).toBe(false)

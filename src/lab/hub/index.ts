@@ -25,8 +25,10 @@ export interface HubServiceOptions {
   env?: NodeJS.ProcessEnv
 }
 
-function formatRate(bytesPerSecond: number): string {
-  return bytesPerSecond >= 1e6 ? `${(bytesPerSecond / 1e6).toFixed(1)} MB/s` : `${(bytesPerSecond / 1e3).toFixed(0)} kB/s`
+function formatBytes(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`
+  return `${(bytes / 1e3).toFixed(1)} kB`
 }
 
 export function createHubService(options: HubServiceOptions) {
@@ -51,7 +53,7 @@ export function createHubService(options: HubServiceOptions) {
           signal: controller.signal,
           onProgress: (download) => {
             const fraction = download.totalBytes > 0 ? download.bytes / download.totalBytes : 0
-            const message = `${download.file} (${download.fileIndex + 1}/${download.fileCount}) · ${(download.bytes / 1e6).toFixed(1)} of ${(download.totalBytes / 1e6).toFixed(1)} MB · ${formatRate(download.bytesPerSecond)}`
+            const message = `${download.file} (${download.fileIndex + 1}/${download.fileCount}) · ${formatBytes(download.bytes)} of ${formatBytes(download.totalBytes)} · ${formatBytes(download.bytesPerSecond)}/s`
             events.emit({ type: 'progress', jobId, fraction, message, download })
           },
         })
