@@ -30,6 +30,7 @@ afterEach(() => {
   hub.controls.cut = undefined
   hub.controls.corrupt = undefined
   hub.controls.chunkDelayMs = undefined
+  hub.controls.ignoreRange = undefined
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true })
 })
 function freshCache(): void {
@@ -134,6 +135,23 @@ describe('download into the Hugging Face cache', () => {
     expect(result.files.filter((f) => f.cached).map((f) => f.name)).toEqual(['config.json'])
     expect(result.bytesDownloaded).toBe(result.files.filter((f) => !f.cached).reduce((s, f) => s + f.size, 0) - 65_536)
     expect(fs.readFileSync(path.join(result.path, 'model.safetensors')).equals(weights)).toBe(true)
+  })
+
+  it('starts a partial file over when the server ignores Range, and fetches nothing for a partial file that is complete', async () => {
+    freshCache()
+    const weights = v3Bytes('model.safetensors')
+    const spm = v3Bytes('spm.model')
+    const blobs = path.join(repoDir(V3), 'blobs')
+    fs.mkdirSync(blobs, { recursive: true })
+    // a stale partial of the weights, and a spm.model whose download ended just before the rename
+    fs.writeFileSync(path.join(blobs, `${sha256(weights)}.incomplete`), weights.subarray(0, 1000))
+    fs.writeFileSync(path.join(blobs, `${sha256(spm)}.incomplete`), spm)
+    hub.controls.ignoreRange = true
+    const result = await downloadModel({ repoId: V3, env: env() })
+    const files = hub.log.filter((r) => r.host === 'files')
+    expect(files.map((r) => [r.url.split('?')[0], r.range])).toEqual([[`/blobs/${sha256(weights)}`, 'bytes=1000-']])
+    expect(fs.readFileSync(path.join(result.path, 'model.safetensors')).equals(weights)).toBe(true)
+    expect(fs.readFileSync(path.join(result.path, 'spm.model')).equals(spm)).toBe(true)
   })
 
   it('refuses a file whose sha256 is not the ETag, and deletes it', async () => {
