@@ -11,6 +11,9 @@ import { downloadModel } from '../../src/lab/hub'
 import { startFakeHub, V1_COMMIT, V3_COMMIT, type FakeHub } from '../lab/fake-hub'
 import { e2eSkipped, launchBrowser, SCREENSHOT_DIR, startServe, type ServedLab } from './harness'
 
+/** Screenshots looked at while testing; only the picker's is a README picture (SCREENSHOT_DIR). */
+const CHECK_DIR = join('test-results', 'screenshots')
+
 let hub: FakeHub
 let lab: ServedLab
 let browser: Browser
@@ -70,7 +73,7 @@ describe.skipIf(e2eSkipped)('models found on this computer and downloaded from t
     await page.getByTestId('attention-text').fill('the cat sat on the mat')
     await page.getByTestId('attention-run').click()
     await page.locator('[data-testid="chart-attention-main"][data-chart-rendered="true"]').waitFor({ timeout: 30_000 })
-    await page.screenshot({ path: join(SCREENSHOT_DIR, 'model-from-cache-attention.png') })
+    await page.screenshot({ path: join(CHECK_DIR, 'model-from-cache-attention.png') })
   })
 
   it('downloads from the Hub in the picker, with the result listed and English presets in Decoding', async () => {
@@ -83,7 +86,7 @@ describe.skipIf(e2eSkipped)('models found on this computer and downloaded from t
     // progress with the file, bytes and rate while it runs (the fake Hub sends 16 KiB every 80 ms)
     const progress = page.getByTestId('model-download-progress-message')
     await expect.poll(() => progress.textContent(), { timeout: 20_000 }).toMatch(/pytorch_model\.bin \(2\/4\) · [\d.]+ kB of [\d.]+ kB · [\d.]+ kB\/s/)
-    await page.screenshot({ path: join(SCREENSHOT_DIR, 'model-download-progress.png') })
+    await page.screenshot({ path: join(CHECK_DIR, 'model-download-progress.png') })
     hub.controls.chunkDelayMs = undefined
     // done: the list of found models opens with the download selected
     const v1 = page.locator('[data-testid^="model-found-"][data-name="fixtures/deberta-v1-tiny"]')
@@ -114,7 +117,7 @@ describe.skipIf(e2eSkipped)('models found on this computer and downloaded from t
     await notice.waitFor({ timeout: 10_000 })
     expect(await notice.textContent()).toContain('has no masked-language-model head')
     expect(await notice.textContent()).toContain('lm_predictions')
-    await page.screenshot({ path: join(SCREENSHOT_DIR, 'decoding-model-without-head.png') })
+    await page.screenshot({ path: join(CHECK_DIR, 'decoding-model-without-head.png') })
     await page.getByTestId('decoding-open-attention').click()
     expect(await page.getByTestId('tab-attention').getAttribute('aria-selected')).toBe('true')
   })
@@ -132,7 +135,7 @@ describe.skipIf(e2eSkipped)('models found on this computer and downloaded from t
     await expect.poll(() => page.getByTestId('folder-path').textContent()).toBe('~/models/my-deberta')
     expect(await page.getByTestId('folder-is-model').count()).toBe(1)
     expect(await page.getByTestId('folder-entries').textContent()).toContain('model.safetensors')
-    await page.screenshot({ path: join(SCREENSHOT_DIR, 'model-folder-dialog.png') })
+    await page.screenshot({ path: join(CHECK_DIR, 'model-folder-dialog.png') })
     await page.getByTestId('folder-choose').click()
     expect(await page.getByTestId('model-path').inputValue()).toBe(join(tmp, 'home', 'models', 'my-deberta'))
     await page.getByTestId('model-apply').click()
