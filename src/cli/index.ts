@@ -4,12 +4,13 @@ import { APP_VERSION } from '../common/version'
 import type { CliCommand, CliIo } from './types'
 import { benchCommand } from './commands/bench'
 import { forwardCommand } from './commands/forward'
+import { modelsCommand } from './commands/models'
 import { serveCommand } from './commands/serve'
 import { sessionsCommand } from './commands/sessions'
 import { tokenizeCommand } from './commands/tokenize'
 import { trainCommand } from './commands/train'
 
-export const COMMANDS: CliCommand[] = [forwardCommand, tokenizeCommand, benchCommand, trainCommand, sessionsCommand, serveCommand]
+export const COMMANDS: CliCommand[] = [forwardCommand, tokenizeCommand, benchCommand, trainCommand, sessionsCommand, modelsCommand, serveCommand]
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))

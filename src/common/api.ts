@@ -80,6 +80,104 @@ export interface ModelInfo {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Models found on this computer and downloads from the Hugging Face Hub (src/lab/hub)
+
+/** A model folder the lab found: bundled, in the Hugging Face cache, or recently used. */
+export interface FoundModel {
+  source: 'bundled' | 'cache' | 'recent'
+  /** repo id for the cache ("microsoft/deberta-v3-base"), folder name otherwise */
+  name: string
+  /** the folder (for the cache: snapshots/<commit>) */
+  path: string
+  /** what describeModel loads; null for a broken entry */
+  ref: ModelRef | null
+  /** cache only: the snapshot's commit and the refs (branches, tags) pointing at it */
+  commit?: string
+  refs?: string[]
+  /** config.json model_type, when readable */
+  modelType?: string
+  /** bytes on disk of the folder's files (symlinks followed) */
+  sizeBytes: number
+  /** from the weights file's header or pickle index (no weights read) */
+  parameterCount?: number
+  weightsFile?: string
+  /** the MLM head's key naming: lm_predictions.* (official) or cls.predictions.* */
+  mlmHead: 'official' | 'cls' | null
+  /** MLM head and absolute position embeddings present, in a DeBERTa: the Enhanced Mask Decoder can run */
+  emd: boolean
+  /** tokenizer kind, null when the folder has none */
+  tokenizer: string | null
+  /** why the entry cannot be used; absent when it can */
+  broken?: string
+}
+
+export interface ModelListing {
+  /** the Hugging Face cache scanned (HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub) */
+  cacheDir: string
+  models: FoundModel[]
+  /** cached repos of other architectures (not DeBERTa or BERT), not listed */
+  otherRepos: number
+}
+
+/** Models the picker suggests downloading; sizes are parameters × 4 bytes (float32), before the Hub says. */
+export const SUGGESTED_HUB_MODELS: ReadonlyArray<{ repoId: string; note: string; approxBytes: number }> = [
+  { repoId: 'microsoft/deberta-v3-xsmall', note: 'v3, 22M backbone + 48M embedding parameters; no MLM head released', approxBytes: 0.28e9 },
+  { repoId: 'microsoft/deberta-v3-small', note: 'v3, 44M + 98M parameters; no MLM head released', approxBytes: 0.57e9 },
+  { repoId: 'microsoft/deberta-v3-base', note: 'v3, 86M + 98M parameters; no MLM head released', approxBytes: 0.74e9 },
+  { repoId: 'microsoft/deberta-base', note: 'v1, ships the lm_predictions head: the official EMD runs', approxBytes: 0.56e9 },
+  { repoId: 'microsoft/deberta-v2-xlarge', note: 'v2, 900M parameters', approxBytes: 3.6e9 },
+  { repoId: 'bert-base-uncased', note: 'the BERT baseline, 110M parameters', approxBytes: 0.44e9 },
+]
+
+export interface DownloadModelRequest {
+  jobId?: string
+  /** "org/name" on the Hub */
+  repoId: string
+  /** branch, tag or commit; default "main" */
+  revision?: string
+}
+
+export interface DownloadedFile {
+  name: string
+  size: number
+  /** the blob's name in the cache: sha256 for LFS files, the git blob sha1 otherwise */
+  etag: string
+  /** already in the cache: nothing downloaded */
+  cached: boolean
+}
+
+export interface DownloadModelResult {
+  repoId: string
+  revision: string
+  commit: string
+  /** the snapshot folder, loadable as a checkpoint */
+  path: string
+  files: DownloadedFile[]
+  bytesDownloaded: number
+  milliseconds: number
+}
+
+/** Progress of a download job (with the 'progress' event). */
+export interface DownloadProgress {
+  file: string
+  fileIndex: number
+  fileCount: number
+  /** bytes of all files on disk so far (resumed parts included) and in total */
+  bytes: number
+  totalBytes: number
+  bytesPerSecond: number
+}
+
+export interface DirectoryListing {
+  /** the folder listed (absolute, symlinks resolved) */
+  path: string
+  /** null at the home folder: the listing does not go above it */
+  parent: string | null
+  home: string
+  entries: Array<{ name: string; path: string; kind: 'directory' | 'file'; /** holds config.json */ model?: boolean }>
+}
+
+// ---------------------------------------------------------------------------------------------
 // Data shapes
 
 /** A dense row-major matrix. */
@@ -375,7 +473,7 @@ export type PublishedResults = Record<string, unknown>
 // Events
 
 export type LabEvent =
-  | { type: 'progress'; jobId: string; fraction: number; message: string; /** experiments only */ training?: TrainingProgress }
+  | { type: 'progress'; jobId: string; fraction: number; message: string; /** experiments only */ training?: TrainingProgress; /** downloads only */ download?: DownloadProgress }
   | { type: 'job-end'; jobId: string; status: 'done' | 'failed' | 'cancelled'; error?: ErrorData }
   /** a pausable job (an experiment) was paused or resumed; it stops at its next training step */
   | { type: 'job-paused'; jobId: string; paused: boolean }
@@ -429,6 +527,13 @@ export interface LabApi {
   /** Stores a chart image in the session (content-addressed) */
   saveChartSnapshot(request: { sessionId: string; workspace: WorkspaceId; chartId: string; format: 'png' | 'svg'; base64: string }): Promise<{ sha256: string }>
 
+  /** Model folders found on this computer: bundled, the Hugging Face cache, recently used folders */
+  listModels(): Promise<ModelListing>
+  /** Downloads the files the lab needs from the Hub into the Hugging Face cache (a job: progress, cancelJob) */
+  downloadModel(request: DownloadModelRequest): Promise<DownloadModelResult>
+  /** Lists a folder inside the user's home (default: home), for the browser-mode folder picker */
+  listDirectory(request: { path?: string; hidden?: boolean }): Promise<DirectoryListing>
+
   /** Subscribe to progress and session events; returns the unsubscribe function */
   onEvent(listener: (event: LabEvent) => void): () => void
 }
@@ -474,6 +579,9 @@ export const LAB_API_METHODS = [
   'exportSession',
   'importSession',
   'saveChartSnapshot',
+  'listModels',
+  'downloadModel',
+  'listDirectory',
 ] as const satisfies ReadonlyArray<Exclude<keyof LabApi, 'onEvent'>>
 
 export type LabApiMethod = (typeof LAB_API_METHODS)[number]

@@ -15,6 +15,20 @@ export const ERROR_CODES = [
   'CHECKPOINT_DTYPE',
   'TOKENIZER_NOT_FOUND',
   'TOKENIZER_FORMAT',
+  // the Hugging Face Hub and downloads
+  /** the Hub cannot be reached (no network, HF_HUB_OFFLINE=1 and not in the cache) */
+  'HUB_OFFLINE',
+  /** 401: private or missing repository, or a wrong HF_TOKEN */
+  'HUB_UNAUTHORIZED',
+  /** 403: gated repository whose terms were not accepted with this token */
+  'HUB_GATED',
+  /** 404: no such repository, revision or file */
+  'HUB_NOT_FOUND',
+  /** any other unexpected answer from the Hub */
+  'HUB_ERROR',
+  'DISK_FULL',
+  /** a downloaded file does not match the Hub's checksum (sha256 for LFS files, git blob sha1 otherwise) */
+  'DOWNLOAD_CHECKSUM',
   // inputs to the model
   'INPUT_INVALID',
   'SEQUENCE_TOO_LONG',

@@ -11,6 +11,7 @@ import { resolveModelFiles, loadPretrained } from '../core/load'
 import type { DebertaModel } from '../core/model'
 import { createSyntheticModel, syntheticConfig } from '../core/synthetic'
 import { loadTokenizer, type Tokenizer } from '../core/tokenizer'
+import { snapshotLabel } from './hub/cache-layout'
 import type { LoadedLabModel } from './jobs'
 
 /** How many models stay loaded; the least recently used one is disposed beyond that. */
@@ -44,7 +45,7 @@ function describe(ref: ModelRef, key: string, model: DebertaModel, tokenizer: To
     ref.kind === 'bundled'
       ? BUNDLED_LABELS[ref.name]
       : ref.kind === 'checkpoint'
-      ? `${ref.path.split(/[\\/]/).filter(Boolean).pop() ?? ref.path}${ref.variant === 'generator' ? ' (generator)' : ''}`
+      ? `${snapshotLabel(ref.path) ?? ref.path.split(/[\\/]/).filter(Boolean).pop() ?? ref.path}${ref.variant === 'generator' ? ' (generator)' : ''}`
       : `synthetic ${ref.arch} L${ref.layers} H${ref.hidden} (seed ${ref.seed})`
   const maskToken = tokenizer.special.mask === undefined ? undefined : tokenizer.idToToken(tokenizer.special.mask)
   return {

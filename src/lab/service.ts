@@ -34,6 +34,7 @@ import { APP_VERSION } from '../common/version'
 import { ComputePool } from './compute-pool'
 import { EventHub } from './events'
 import { JobRegistry } from './jobs'
+import { createHubService } from './hub'
 import type { WorkerMethod } from './protocol'
 import { LabSessions, type RunHandle } from './sessions'
 import type { ExperimentJobValue } from './workspaces/experiment'
@@ -50,6 +51,10 @@ export interface LabServiceOptions {
   cancelGraceMs?: number
   /** Milliseconds the experiments/benchmarks worker may sit idle before it is stopped (tests) */
   longWorkerIdleMs?: number
+  /** root of the folder picker's listing (default: the user's home) */
+  homeDir?: string
+  /** environment read for the Hugging Face cache and Hub (default process.env) */
+  env?: NodeJS.ProcessEnv
 }
 
 export interface LabService extends LabApi {
@@ -181,6 +186,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
   }
 
   let publishedResults: PublishedResults | undefined
+  const hub = createHubService({ resourcesDir: options.resourcesDir, storePath: options.storePath, events, homeDir: options.homeDir, env: options.env })
 
   const service: LabService = {
     async getStatus(): Promise<AppStatus> {
@@ -196,7 +202,11 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
         platform: `${process.platform}-${process.arch}`,
       }
     },
-    describeModel: (model: ModelRef) => tracked<ModelInfo>('describeModel', model),
+    async describeModel(model: ModelRef) {
+      const info = await tracked<ModelInfo>('describeModel', model)
+      hub.remember(model)
+      return info
+    },
     tokenize: (request) => tracked<TokenizedText>('tokenize', request),
     runProblemDemo: (request: ProblemDemoRequest) => job<ProblemDemoResult>('runProblemDemo', request),
     runAttention: (request: AttentionRequest) => job<AttentionResult>('runAttention', request),
@@ -229,7 +239,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
       return jobs.list()
     },
     async cancelJob(jobId: string) {
-      if (pool.cancel(jobId)) return true
+      if (hub.cancel(jobId) || pool.cancel(jobId)) return true
       // Asked for but not yet handed to a worker (waiting for the backend, or between its two steps).
       const state = jobs.get(jobId)?.state
       if (state !== 'queued' && state !== 'running') return false
@@ -258,6 +268,9 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     exportSession: async (sessionId) => sessions.exportFile(sessionId),
     importSession: async ({ base64, mode }) => sessions.importFile(base64, mode),
     saveChartSnapshot: async (request) => sessions.saveChart(request),
+    listModels: () => hub.listModels(),
+    downloadModel: (request) => hub.downloadModel(request),
+    listDirectory: (request) => hub.listDirectory(request),
 
     onEvent(listener: (event: LabEvent) => void) {
       return events.on(listener)

@@ -117,6 +117,9 @@ export const METHOD_ARGS: Record<LabApiMethod, z.ZodType<unknown[]>> = {
       base64: base64,
     }),
   ]),
+  listModels: z.tuple([]),
+  downloadModel: z.tuple([z.strictObject({ jobId: id.optional(), repoId: z.string().min(1).max(200), revision: z.string().min(1).max(200).optional() })]),
+  listDirectory: z.tuple([z.strictObject({ path: z.string().min(1).max(4096).optional(), hidden: z.boolean().optional() })]),
 }
 
 export function isLabApiMethod(name: string): name is LabApiMethod {

@@ -1,6 +1,6 @@
 // Decoding: top-k predictions for every [MASK], from the plain MLM head and through the Enhanced Mask Decoder.
-import { computed, reactive } from 'vue'
-import type { DecodingResult, ModelRef } from '../../common/api'
+import { computed, reactive, watch } from 'vue'
+import type { DecodingResult, ModelInfo, ModelRef } from '../../common/api'
 import { getLab } from '../get-lab'
 import { buildTopKBarOption, sharedProbabilityMax } from '../charts/topk'
 import { SERIES_COLORS } from '../charts/common'
@@ -10,6 +10,8 @@ import { useWorkspaceRun } from '../composables/useWorkspaceRun'
 export interface DecodingPreset {
   text: string
   why: string
+  /** 'toy': words of the bundled toy model's generated language; 'english': for English checkpoints */
+  language: 'toy' | 'english'
 }
 
 /**
@@ -17,19 +19,28 @@ export interface DecodingPreset {
  * generated language of the bundled toy model (the default model); the others need an English checkpoint.
  */
 export const DECODING_PRESETS: readonly DecodingPreset[] = [
-  { text: 'the small [MASK] sees the small ball near the house', why: 'toy model — the paper’s “new store … new mall” example: subject and object share the context “the small”; only position says this slot is the subject (an animate noun)' },
-  { text: 'the small dog sees the small [MASK] near the house', why: 'toy model — the same context, the object slot: a thing, not an animal' },
-  { text: 'the old farmer [MASK] the red ball near the river', why: 'toy model — the verb must license the preposition four words later (“near”: sees or watches)' },
-  { text: 'the girl hides the box [MASK] the table', why: 'toy model — the preposition is fixed by the verb three words back (“hides” → behind)' },
-  { text: 'the small [MASK] sees the small [MASK] near the house', why: 'toy model — two masks with the same left context: each position gets its own predictions (subject, then object)' },
-  { text: 'a new [MASK] opened beside the new mall', why: 'English checkpoint — the paper’s example: “store” is the subject, “mall” the object, with the same local context “new”' },
-  { text: 'a new store opened beside the new [MASK]', why: 'English checkpoint — the same sentence, masking the object instead of the subject' },
-  { text: '[MASK] is the capital of France.', why: 'sentence-initial mask: only absolute position says there is nothing before it' },
-  { text: 'the cat chased the [MASK] and the dog chased the cat.', why: 'two “chased the” contexts: which one is masked depends on its position' },
-  { text: 'one, two, three, four, [MASK], six.', why: 'counting: the answer is fixed by the position in the list' },
-  { text: 'he bought bread at the [MASK] and then went to the bank.', why: 'the first of two places in a clause' },
-  { text: 'the [MASK] of the [MASK] was closed.', why: 'two masks: each position gets its own predictions' },
+  { text: 'the small [MASK] sees the small ball near the house', why: 'toy model — the paper’s “new store … new mall” example: subject and object share the context “the small”; only position says this slot is the subject (an animate noun)', language: 'toy' },
+  { text: 'the small dog sees the small [MASK] near the house', why: 'toy model — the same context, the object slot: a thing, not an animal', language: 'toy' },
+  { text: 'the old farmer [MASK] the red ball near the river', why: 'toy model — the verb must license the preposition four words later (“near”: sees or watches)', language: 'toy' },
+  { text: 'the girl hides the box [MASK] the table', why: 'toy model — the preposition is fixed by the verb three words back (“hides” → behind)', language: 'toy' },
+  { text: 'the small [MASK] sees the small [MASK] near the house', why: 'toy model — two masks with the same left context: each position gets its own predictions (subject, then object)', language: 'toy' },
+  { text: 'a new [MASK] opened beside the new mall', why: 'English checkpoint — the paper’s example: “store” is the subject, “mall” the object, with the same local context “new”', language: 'english' },
+  { text: 'a new store opened beside the new [MASK]', why: 'English checkpoint — the same sentence, masking the object instead of the subject', language: 'english' },
+  { text: '[MASK] is the capital of France.', why: 'sentence-initial mask: only absolute position says there is nothing before it', language: 'english' },
+  { text: 'the cat chased the [MASK] and the dog chased the cat.', why: 'two “chased the” contexts: which one is masked depends on its position', language: 'english' },
+  { text: 'one, two, three, four, [MASK], six.', why: 'counting: the answer is fixed by the position in the list', language: 'english' },
+  { text: 'he bought bread at the [MASK] and then went to the bank.', why: 'the first of two places in a clause', language: 'english' },
+  { text: 'the [MASK] of the [MASK] was closed.', why: 'two masks: each position gets its own predictions', language: 'english' },
 ]
+
+/**
+ * The presets for a model: the toy language for the bundled toy model, English for everything else (released
+ * checkpoints are English; a synthetic model is untrained, and its tokenizer reads English words).
+ */
+export function presetsFor(model: ModelRef, info: ModelInfo | null): readonly DecodingPreset[] {
+  const toy = (info?.ref ?? model).kind === 'bundled'
+  return DECODING_PRESETS.filter((p) => p.language === (toy ? 'toy' : 'english'))
+}
 
 const defaults = () => ({
   inputs: { text: DECODING_PRESETS[0].text, topK: 10 },
@@ -59,6 +70,18 @@ export function useDecodingWorkspace() {
   useWorkspacePersistence('decoding', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, defaults, isResult: isDecodingResult, recompute: () => void compute(run.lastModel.value), onRestored: (restored) => void run.checkRestoredWeights(restored) })
 
   const noMlmHead = computed(() => run.job.state.error?.code === 'NO_MLM_HEAD' || run.job.state.error?.code === 'NO_MASK_TOKEN')
+  /** Known before any run: the selected model was described without an MLM head (e.g. microsoft/deberta-v3-*). */
+  const modelLacksHead = computed(() => run.info.value?.hasMlmHead === false)
+  const presets = computed(() => presetsFor(run.model.value, run.info.value))
+  // switching between the toy model and an English one: a preset of the other language is replaced by the first
+  // preset of this one (a sentence the user wrote is kept)
+  watch(
+    presets,
+    (now) => {
+      if (DECODING_PRESETS.some((p) => p.text === inputs.text) && !now.some((p) => p.text === inputs.text)) inputs.text = now[0]?.text ?? inputs.text
+    },
+    { immediate: true },
+  )
   /** One plain and one EMD chart per masked position, on a shared probability axis. */
   const charts = computed(() =>
     (run.lastResult.value?.predictions ?? []).map((p) => {
@@ -72,5 +95,5 @@ export function useDecodingWorkspace() {
     }),
   )
 
-  return { ...run, inputs, selections, view, compute, maskToken, hasMask, noMlmHead, charts, presets: DECODING_PRESETS }
+  return { ...run, inputs, selections, view, compute, maskToken, hasMask, noMlmHead, modelLacksHead, charts, presets }
 }
