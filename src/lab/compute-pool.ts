@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { TrainingProgress } from '../common/api'
 import { LabError, fromErrorData } from '../common/errors'
-import { JOB_SLOTS, PAUSABLE_METHODS, pauseIndex, type FromWorker, type ToWorker, type WorkerInit, type WorkerMethod } from './protocol'
+import { JOB_SLOTS, PAUSABLE_METHODS, pauseIndex, type FromWorker, type ToWorker, type WorkerInit, type WorkerMethod, type WorkerRequests, type WorkerValues } from './protocol'
 
 export interface ComputePoolOptions {
   resourcesDir: string
@@ -23,7 +23,7 @@ export interface ComputePoolOptions {
 interface Job {
   jobId: string
   method: WorkerMethod
-  request: unknown
+  request: WorkerRequests[WorkerMethod]
   resolve: (value: unknown) => void
   reject: (error: Error) => void
   cancelled: boolean
@@ -107,12 +107,13 @@ export class ComputePool {
     return this.info
   }
 
-  run<T>(method: WorkerMethod, request: unknown, jobId: string): Promise<T> {
+  /** Runs a worker method; resolves with what its handler (src/lab/workspaces/index.ts) returned. */
+  run<M extends WorkerMethod>(method: M, request: WorkerRequests[M], jobId: string): Promise<WorkerValues[M]> {
     if (this.closed) return Promise.reject(new LabError('INTERNAL', 'compute pool is closed'))
     if (this.current?.jobId === jobId || this.queue.some((job) => job.jobId === jobId)) {
       return Promise.reject(new LabError('BUSY', `a job with id ${jobId} is already running`))
     }
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<WorkerValues[M]>((resolve, reject) => {
       this.queue.push({ jobId, method, request, resolve: resolve as (v: unknown) => void, reject, cancelled: false })
       this.start().then(
         () => this.pump(),

@@ -1,14 +1,14 @@
 // What a compute job sees inside the worker thread. Workspace computations (src/lab/workspaces/*)
 // are functions (context, request) → result that run there, off the event loop that serves windows.
 import type { ModelInfo, ModelRef, TrainingProgress } from '../common/api'
+import type { DebertaModel } from '../core/model'
+import type { Tokenizer } from '../core/tokenizer'
 
 /** A model loaded (or synthesised) in the worker, cached by ModelInfo.key. */
 export interface LoadedLabModel {
   info: ModelInfo
-  /** the core model object (see src/core: model + forward API) */
-  model: unknown
-  /** the core tokenizer (src/core/tokenizer/types.ts Tokenizer) */
-  tokenizer: unknown
+  model: DebertaModel
+  tokenizer: Tokenizer
 }
 
 export interface JobContext {

@@ -1,18 +1,27 @@
 // Messages between the lab service (main thread) and the compute worker thread.
-import type { TrainingProgress } from '../common/api'
+import type { LabArgs, LabResult, LabWorkerMethod, TrainingProgress } from '../common/api'
 import type { ErrorData } from '../common/errors'
+import type { ExperimentJobValue } from './workspaces/experiment'
 
-export type WorkerMethod =
-  | 'describeModel'
-  | 'tokenize'
-  | 'runProblemDemo'
-  | 'runAttention'
-  | 'runRelativePositions'
-  | 'runDecoding'
-  | 'runBenchmark'
-  | 'runExperiment'
-  /** test-only job: spins for `ms` milliseconds checking cancellation (proves responsiveness and cancel) */
-  | 'spin'
+/** The test-only job: spins for `ms` milliseconds checking cancellation (proves responsiveness and cancel). */
+export interface SpinRequest {
+  ms: number
+  jobId?: string
+  trap?: boolean
+}
+export interface SpinValue {
+  spunMs: number
+  threadId: number
+}
+
+/** What each worker method is asked: the LabApi method's request (registry kinds compute and job), and spin's. */
+export type WorkerRequests = { [M in LabWorkerMethod]: LabArgs<M>[0] } & { spin: SpinRequest }
+/**
+ * What each worker method answers: the LabApi result, except an experiment, which also carries its trained weights
+ * for the service to store (and strip from the result).
+ */
+export type WorkerValues = Omit<{ [M in LabWorkerMethod]: LabResult<M> }, 'runExperiment'> & { runExperiment: ExperimentJobValue; spin: SpinValue }
+export type WorkerMethod = keyof WorkerRequests
 
 /** Job slots: the shared flags hold a cancel flag per slot, then a pause flag per slot. */
 export const JOB_SLOTS = 64
@@ -30,7 +39,7 @@ export interface WorkerInit {
   resourcesDir: string
 }
 
-export type ToWorker = { type: 'run'; jobId: string; slot: number; method: WorkerMethod; request: unknown }
+export type ToWorker = { type: 'run'; jobId: string; slot: number; method: WorkerMethod; request: WorkerRequests[WorkerMethod] }
 
 export type FromWorker =
   | { type: 'ready'; backend: string; notes: string[] }

@@ -5,34 +5,32 @@
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type {
-  AppStatus,
-  AttentionRequest,
-  AttentionResult,
-  BenchmarkRequest,
-  BenchmarkResult,
-  DecodingRequest,
-  DecodingResult,
-  ExperimentRequest,
-  ExperimentResult,
-  LabApi,
-  LabEvent,
-  ModelInfo,
-  ModelRef,
-  ProblemDemoRequest,
-  ProblemDemoResult,
-  PublishedResults,
-  RelativePositionsRequest,
-  RelativePositionsResult,
-  TokenizedText,
+import {
+  LAB_METHODS,
+  isLabApiMethod,
+  type AppStatus,
+  type AttentionRequest,
+  type BenchmarkRequest,
+  type BenchmarkResult,
+  type DecodingRequest,
+  type ExperimentRequest,
+  type ExperimentResult,
+  type JobOptions,
+  type LabApi,
+  type LabEvent,
+  type LabMethodSpec,
+  type ModelRef,
+  type ProblemDemoRequest,
+  type PublishedResults,
+  type RelativePositionsRequest,
+  type WorkspaceId,
 } from '../common/api'
 import { LabError, toErrorData } from '../common/errors'
 import { APP_VERSION } from '../common/version'
 import { ComputePool } from './compute-pool'
 import { EventHub } from './events'
-import type { WorkerMethod } from './protocol'
+import type { SpinRequest, SpinValue, WorkerMethod, WorkerRequests, WorkerValues } from './protocol'
 import { LabSessions, type RunHandle } from './sessions'
-import type { ExperimentJobValue } from './workspaces/experiment'
 
 export interface LabServiceOptions {
   storePath: string
@@ -48,18 +46,15 @@ export interface LabServiceOptions {
 
 export interface LabService extends LabApi {
   /** test-only: keeps the worker busy for ms milliseconds (cancellable) */
-  spin(request: { ms: number; jobId?: string; trap?: boolean }): Promise<{ spunMs: number; threadId: number }>
+  spin(request: SpinRequest): Promise<SpinValue>
   close(): Promise<void>
 }
 
-/** Names the run recorded for each workspace computation. */
-const RUN_WORKSPACE: Partial<Record<WorkerMethod, string>> = {
-  runProblemDemo: 'problem',
-  runAttention: 'attention',
-  runRelativePositions: 'relative',
-  runDecoding: 'decoding',
-  runBenchmark: 'benchmarks',
-  runExperiment: 'experiments',
+/** Names the run recorded for a workspace computation: the registry's workspace of a `job` method. */
+function runWorkspace(method: WorkerMethod): WorkspaceId | undefined {
+  if (!isLabApiMethod(method)) return undefined
+  const spec: LabMethodSpec = LAB_METHODS[method]
+  return spec.kind === 'job' ? spec.workspace : undefined
 }
 
 export async function createLabService(options: LabServiceOptions): Promise<LabService> {
@@ -82,14 +77,21 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
    * `toResult` turns the worker's value into the LabApi result (recorded with the run): it drops what only the
    * recording needs, such as an experiment's trained weights.
    */
-  async function job<T, W = T>(
-    method: WorkerMethod,
-    request: { jobId?: string; sessionId?: string } & object,
-    recordMetrics?: (run: RunHandle, value: T, raw: W) => void,
-    toResult: (raw: W) => T = (raw) => raw as unknown as T,
-  ): Promise<T> {
+  function job<M extends WorkerMethod>(method: M, request: WorkerRequests[M] & JobOptions): Promise<WorkerValues[M]>
+  function job<M extends WorkerMethod, T>(
+    method: M,
+    request: WorkerRequests[M] & JobOptions,
+    toResult: (raw: WorkerValues[M]) => T,
+    recordMetrics: (run: RunHandle, value: T, raw: WorkerValues[M]) => void,
+  ): Promise<T>
+  async function job<M extends WorkerMethod>(
+    method: M,
+    request: WorkerRequests[M] & JobOptions,
+    toResult?: (raw: WorkerValues[M]) => unknown,
+    recordMetrics?: (run: RunHandle, value: unknown, raw: WorkerValues[M]) => void,
+  ): Promise<unknown> {
     const jobId = request.jobId ?? randomUUID()
-    const workspace = RUN_WORKSPACE[method]
+    const workspace = runWorkspace(method)
     // The backend is recorded with every run, so wait for the worker to have chosen it.
     const { backend } = await ready
     const recorded = !!(request.sessionId && workspace)
@@ -99,7 +101,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     let weightsSha256: string | undefined
     if (recorded && model && model.kind !== 'synthetic') {
       try {
-        weightsSha256 = (await pool.run<ModelInfo>('describeModel', model, jobId)).weightsSha256
+        weightsSha256 = (await pool.run('describeModel', model, jobId)).weightsSha256
       } catch (error) {
         if (error instanceof LabError && error.code === 'CANCELLED') {
           events.emit({ type: 'job-end', jobId, status: 'cancelled', error: toErrorData(error) })
@@ -110,8 +112,8 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     }
     const run = recorded ? sessions.startRun(request.sessionId!, workspace!, method, request, backend, weightsSha256) : undefined
     try {
-      const raw = await pool.run<W>(method, request, jobId)
-      let value = toResult(raw)
+      const raw = await pool.run(method, request, jobId)
+      let value = toResult ? toResult(raw) : raw
       if (run) {
         // The result names its run, so a workspace can point its saved state at it (lastResult.runId).
         if (value && typeof value === 'object' && !Array.isArray(value)) value = { ...value, runId: run.runId }
@@ -144,24 +146,24 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
         platform: `${process.platform}-${process.arch}`,
       }
     },
-    describeModel: (model: ModelRef) => pool.run<ModelInfo>('describeModel', model, randomUUID()),
-    tokenize: (request) => pool.run<TokenizedText>('tokenize', request, randomUUID()),
-    runProblemDemo: (request: ProblemDemoRequest) => job<ProblemDemoResult>('runProblemDemo', request),
-    runAttention: (request: AttentionRequest) => job<AttentionResult>('runAttention', request),
-    runRelativePositions: (request: RelativePositionsRequest) => job<RelativePositionsResult>('runRelativePositions', request),
-    runDecoding: (request: DecodingRequest) => job<DecodingResult>('runDecoding', request),
+    describeModel: (model: ModelRef) => pool.run('describeModel', model, randomUUID()),
+    tokenize: (request) => pool.run('tokenize', request, randomUUID()),
+    runProblemDemo: (request: ProblemDemoRequest) => job('runProblemDemo', request),
+    runAttention: (request: AttentionRequest) => job('runAttention', request),
+    runRelativePositions: (request: RelativePositionsRequest) => job('runRelativePositions', request),
+    runDecoding: (request: DecodingRequest) => job('runDecoding', request),
     async runBenchmark(request: BenchmarkRequest): Promise<BenchmarkResult> {
-      return job<BenchmarkResult>('runBenchmark', request)
+      return job('runBenchmark', request)
     },
     runExperiment: (request: ExperimentRequest) =>
-      job<ExperimentResult, ExperimentJobValue>(
+      job(
         'runExperiment',
         request,
+        ({ weights: _weights, ...result }): ExperimentResult => result,
         (run, value, raw) => {
           sessions.logExperiment(run, value)
           sessions.saveWeights(run, raw.weights ?? [])
         },
-        ({ weights: _weights, ...result }) => result,
       ),
     async getPublishedResults(): Promise<PublishedResults> {
       if (!publishedResults) {
@@ -199,7 +201,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     onEvent(listener: (event: LabEvent) => void) {
       return events.on(listener)
     },
-    spin: (request) => job<{ spunMs: number; threadId: number }>('spin', request),
+    spin: (request) => job('spin', request),
     async close() {
       await pool.close()
       sessions.close()

@@ -2,13 +2,13 @@
 // lab.ts: the layering lint reads any import ending in `/lab` as an import of src/lab.)
 //
 // Electron: the preload exposes `window.deberta` (contextBridge), an object with one function per
-// LAB_API_METHODS entry, `onEvent(listener) → unsubscribe`, and the LabHost functions saveFile, openFile,
+// registry method (LAB_METHODS), `onEvent(listener) → unsubscribe`, and the LabHost functions saveFile, openFile,
 // pickModelFolder, setTitle (under `host`, or at the top level). Because a rejection crossing the contextBridge keeps only its message, a
 // bridged method may instead resolve with the transport envelope {ok: true, value} | {ok: false, error};
 // both shapes are accepted here, and a rejection whose error carries a `code` keeps that code.
 //
 // Browser mode: an HTTP client for `deberta-lab serve` (./http-client.ts), token from ?token= in the URL.
-import { LAB_API_METHODS, type LabApi, type LabEvent, type LabHost } from '../common/api'
+import { fromRegistry, type LabApi, type LabApiMethod, type LabArgs, type LabEvent, type LabHost, type LabResults } from '../common/api'
 import { LabError, isErrorCode, toErrorData, type ErrorData } from '../common/errors'
 import { createBrowserHost, createHttpApi } from './http-client'
 
@@ -19,7 +19,7 @@ export interface Lab {
 
 type BridgeFunction = (...args: unknown[]) => Promise<unknown>
 type BridgeHost = Record<'saveFile' | 'openFile' | 'pickModelFolder' | 'setTitle', BridgeFunction>
-export type DebertaBridge = Record<(typeof LAB_API_METHODS)[number], BridgeFunction> & {
+export type DebertaBridge = Record<LabApiMethod, BridgeFunction> & {
   onEvent(listener: (event: LabEvent) => void): () => void
   host?: BridgeHost
 } & Partial<BridgeHost>
@@ -37,7 +37,7 @@ function isEnvelope(value: unknown): value is { ok: true; value: unknown } | { o
 }
 
 /** Unwraps what a bridged call resolved or rejected with into a value or a LabError. */
-async function unwrap(call: () => Promise<unknown>): Promise<unknown> {
+async function unwrap<T>(call: () => Promise<unknown>): Promise<T> {
   let result: unknown
   try {
     result = await call()
@@ -48,22 +48,22 @@ async function unwrap(call: () => Promise<unknown>): Promise<unknown> {
     if (data.code === 'INTERNAL' && match && isErrorCode(match[1])) throw new LabError(match[1], match[2])
     throw new LabError(data.code, data.message, data.details)
   }
-  if (!isEnvelope(result)) return result
-  if (result.ok) return result.value
+  // what main's handler answered for this method (the lab's own result)
+  if (!isEnvelope(result)) return result as T
+  if (result.ok) return result.value as T
   const code = isErrorCode(result.error.code) ? result.error.code : 'INTERNAL'
   throw new LabError(code, result.error.message, result.error.details)
 }
 
 export function labFromBridge(bridge: DebertaBridge): Lab {
-  const api: Record<string, unknown> = {}
-  for (const method of LAB_API_METHODS) {
-    api[method] = (...args: unknown[]) => unwrap(() => bridge[method](...args))
+  const api: LabApi = {
+    ...fromRegistry<LabResults>(<M extends LabApiMethod>(method: M, args: LabArgs<M>) => unwrap<LabResults[M]>(() => bridge[method](...args))),
+    onEvent: (listener: (event: LabEvent) => void) => bridge.onEvent(listener),
   }
-  api.onEvent = (listener: (event: LabEvent) => void) => bridge.onEvent(listener)
   const hostCall = (name: keyof BridgeHost, ...args: unknown[]): Promise<unknown> => {
     const fn = bridge.host?.[name] ?? bridge[name]
     if (!fn) return Promise.reject(new LabError('INTERNAL', `the preload does not provide host.${name}`))
-    return unwrap(() => fn(...args))
+    return unwrap<unknown>(() => fn(...args))
   }
   const host: LabHost = {
     kind: 'electron',
@@ -72,7 +72,7 @@ export function labFromBridge(bridge: DebertaBridge): Lab {
     pickModelFolder: () => hostCall('pickModelFolder') as ReturnType<LabHost['pickModelFolder']>,
     setTitle: (title) => hostCall('setTitle', title) as ReturnType<LabHost['setTitle']>,
   }
-  return { api: api as unknown as LabApi, host }
+  return { api, host }
 }
 
 /** Reads the token from ?token=, keeps it for reloads of this tab and removes it from the address bar. */

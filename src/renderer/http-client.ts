@@ -2,7 +2,7 @@
 //   call:   POST /api/<method>  body {"args": [...]}  header x-deberta-lab-token: <token>
 //   answer: {ok: true, value} | {ok: false, error: {code, message}}  → resolves value | rejects LabError(code)
 //   events: EventSource GET /api/events?token=<token>, one LabEvent JSON per message
-import { LAB_API_METHODS, type LabApi, type LabEvent, type LabHost } from '../common/api'
+import { fromRegistry, type LabApi, type LabApiMethod, type LabArgs, type LabEvent, type LabHost, type LabResults } from '../common/api'
 import { LabError, isErrorCode, type ErrorData } from '../common/errors'
 import { base64ToBytes, bytesToBase64 } from './base64'
 
@@ -38,7 +38,7 @@ export function createHttpApi(options: HttpApiOptions): LabApi {
   const base = options.baseUrl.replace(/\/+$/, '')
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init))
 
-  async function call(method: string, args: unknown[]): Promise<unknown> {
+  async function call<M extends LabApiMethod>(method: M, args: LabArgs<M>): Promise<LabResults[M]> {
     const headers: Record<string, string> = { 'content-type': 'application/json' }
     if (options.token) headers[TOKEN_HEADER] = options.token
     let response: Response
@@ -60,7 +60,8 @@ export function createHttpApi(options: HttpApiOptions): LabApi {
       throw new LabError(code, `HTTP ${response.status} from /api/${method}: ${text.slice(0, 300)}`)
     }
     const result = envelope as { ok?: unknown; value?: unknown; error?: unknown }
-    if (result.ok === true) return result.value
+    // the server answered this method's result (it comes from the same LabApi implementation)
+    if (result.ok === true) return result.value as LabResults[M]
     if (result.ok === false) throw errorFromEnvelope(result.error)
     throw new LabError('INTERNAL', `unexpected answer from /api/${method} (HTTP ${response.status})`)
   }
@@ -85,16 +86,16 @@ export function createHttpApi(options: HttpApiOptions): LabApi {
     source.onerror = () => undefined
   }
 
-  const api: Record<string, unknown> = {}
-  for (const method of LAB_API_METHODS) api[method] = (...args: unknown[]) => call(method, args)
-  api.onEvent = (listener: (event: LabEvent) => void) => {
-    listeners.add(listener)
-    ensureEvents()
-    return () => {
-      listeners.delete(listener)
-    }
+  return {
+    ...fromRegistry<LabResults>(call),
+    onEvent(listener: (event: LabEvent) => void) {
+      listeners.add(listener)
+      ensureEvents()
+      return () => {
+        listeners.delete(listener)
+      }
+    },
   }
-  return api as unknown as LabApi
 }
 
 /** The host abilities of a browser page: downloads, a file input, no folder dialog, document.title. */
