@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createHttpApi, TOKEN_HEADER, type EventSourceLike } from '../../src/renderer/http-client'
-import { labFromBridge, takeToken, type DebertaBridge } from '../../src/renderer/get-lab'
+import { labFromBridge, type DebertaBridge } from '../../src/renderer/bridge-client'
+import { takeToken } from '../../src/renderer/get-lab'
 import { LAB_API_METHODS, type LabEvent } from '../../src/common/api'
 import { LabError } from '../../src/common/errors'
 import { base64ToBytes, bytesToBase64, dataUrlToBase64, textToBase64 } from '../../src/renderer/base64'

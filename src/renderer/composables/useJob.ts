@@ -4,8 +4,8 @@
 import { reactive } from 'vue'
 import type { ErrorData } from '../../common/errors'
 import { toErrorData } from '../../common/errors'
-import { getLab } from '../get-lab'
-import { onJobEvents } from './useLabEvents'
+import { useLab, type Lab } from '../lab-context'
+import { useLabEvents } from './useLabEvents'
 
 export const PROGRESS_DELAY_MS = 300
 
@@ -31,7 +31,8 @@ export function newJobId(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 }
 
-export function useJob() {
+export function useJob(lab: Lab = useLab()) {
+  const { onJobEvents } = useLabEvents(lab)
   const state = reactive<JobState>({ running: false, paused: false, showProgress: false, fraction: 0, message: '', jobId: null, error: null, cancelled: false, lastMs: null })
   let generation = 0
 
@@ -78,7 +79,7 @@ export function useJob() {
     if (!state.running || !jobId) return
     state.message = 'cancelling…'
     try {
-      await getLab().api.cancelJob(jobId)
+      await lab.api.cancelJob(jobId)
     } catch {
       // the job ended meanwhile
     }
@@ -89,7 +90,7 @@ export function useJob() {
     const jobId = state.jobId
     if (!state.running || !jobId) return false
     try {
-      const done = await getLab().api.pauseJob({ jobId, paused })
+      const done = await lab.api.pauseJob({ jobId, paused })
       if (done && state.jobId === jobId) state.paused = paused
       return done
     } catch {

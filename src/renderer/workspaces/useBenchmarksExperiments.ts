@@ -13,7 +13,7 @@ import {
   type ExperimentResult,
   type ModelRef,
 } from '../../common/api'
-import { getLab } from '../get-lab'
+import { useLab } from '../lab-context'
 import {
   appendTrainingPoints,
   buildExperimentSummaryOption,
@@ -27,7 +27,7 @@ import {
 } from '../charts/experiments'
 import { findTable, parsePublished, type PublishedTable } from '../charts/published'
 import { useJob } from '../composables/useJob'
-import { onLabEvent } from '../composables/useLabEvents'
+import { useLabEvents } from '../composables/useLabEvents'
 import { useSession } from '../composables/useSession'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
 import { workspaceState, type LastRun } from '../workspace-state'
@@ -66,8 +66,9 @@ export function isExperimentResult(value: unknown): value is ExperimentResult {
 }
 
 export function useBenchmarksExperiments() {
-  const session = useSession()
-  const job = useJob()
+  const lab = useLab()
+  const session = useSession(lab)
+  const job = useJob(lab)
   const { inputs, selections, view } = ((d) => ({ inputs: reactive(d.inputs), selections: reactive(d.selections), view: reactive(d.view) }))(defaults())
   const live = shallowRef<LossCurve[]>([])
   const liveSteps = ref<number | undefined>(undefined)
@@ -95,7 +96,7 @@ export function useBenchmarksExperiments() {
     const sessionId = session.state.current?.id
     if (!sessionId) return
     try {
-      const runs = await getLab().api.listRuns(sessionId)
+      const runs = await lab.api.listRuns(sessionId)
       if (session.state.current?.id === sessionId) records.value = runs
     } catch {
       // the list is a convenience: the current result stays on screen
@@ -114,7 +115,7 @@ export function useBenchmarksExperiments() {
   }
 
   // useJob owns the job's own event route; the loss points come through the general subscription.
-  const stop = onLabEvent((event) => {
+  const stop = useLabEvents(lab).onLabEvent((event) => {
     if (event.type !== 'progress' || !event.training || event.jobId !== job.state.jobId || !job.state.running) return
     live.value = appendTrainingPoints(live.value, event.training.points)
     liveSteps.value = event.training.totalSteps
@@ -128,7 +129,7 @@ export function useBenchmarksExperiments() {
   async function loadAblationTable(): Promise<void> {
     if (ablationTable.value) return
     try {
-      ablationTable.value = findTable(parsePublished(await getLab().api.getPublishedResults()), 'deberta_base_ablation')
+      ablationTable.value = findTable(parsePublished(await lab.api.getPublishedResults()), 'deberta_base_ablation')
     } catch {
       // the comparison is optional: the lab's own numbers are shown without it
     }
@@ -144,7 +145,7 @@ export function useBenchmarksExperiments() {
     runSessionId.value = sessionId ?? null
     const value = await job.run((jobId) => {
       started = jobId
-      return getLab().api.runExperiment({ ...request, jobId, sessionId })
+      return lab.api.runExperiment({ ...request, jobId, sessionId })
     })
     if (!value) return
     if (session.state.current?.id !== sessionId) {
@@ -163,7 +164,7 @@ export function useBenchmarksExperiments() {
   /** The experiments state of another session, pointing at a run that finished while that session was closed. */
   async function saveForOtherSession(sessionId: string, request: typeof inputs, run: { jobId: string; runId: string }, metricKey: string): Promise<void> {
     try {
-      await getLab().api.saveWorkspaceState({
+      await lab.api.saveWorkspaceState({
         sessionId,
         workspace: 'experiments',
         state: workspaceState({ inputs: request, selections: { metric: metricKey, curve: 'loss' }, view: {}, model: null, lastRun: run }),
