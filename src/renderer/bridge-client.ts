@@ -4,13 +4,25 @@
 // keeps only its message, a bridged method may instead resolve with the transport envelope {ok: true, value} |
 // {ok: false, error}; both shapes are accepted here, and a rejection whose error carries a `code` keeps that code.
 // Free of DOM types, so Node tests can drive it against the real preload and IPC binding.
-import { fromRegistry, type LabApi, type LabApiMethod, type LabArgs, type LabEvent, type LabHost, type LabResults } from '../common/api'
+import {
+  fromRegistry,
+  type LabApi,
+  type LabApiMethod,
+  type LabArgs,
+  type LabEvent,
+  type LabHost,
+  type LabHostFunction,
+  type LabMethodsOf,
+  type LabResults,
+} from '../common/api'
 import { LabError, isErrorCode, toErrorData, type ErrorData } from '../common/errors'
 import type { Lab } from './lab-context'
 
-type BridgeFunction = (...args: unknown[]) => Promise<unknown>
-type BridgeHost = Record<'saveFile' | 'openFile' | 'pickModelFolder' | 'setTitle', BridgeFunction>
-export type DebertaBridge = Record<LabApiMethod, BridgeFunction> & {
+type BridgeMethods = LabMethodsOf<{ [M in LabApiMethod]: unknown }>
+/** A bridged function: the call's own arguments; it resolves with the value or the envelope (see above). */
+type BridgeHost = { [F in LabHostFunction]: (...args: Parameters<LabHost[F]>) => Promise<unknown> }
+/** What the renderer accepts as `window.deberta`: the preload's LabBridge, or a bridge answering plain values. */
+export type DebertaBridge = BridgeMethods & {
   onEvent(listener: (event: LabEvent) => void): () => void
   host?: BridgeHost
 } & Partial<BridgeHost>
@@ -41,21 +53,23 @@ async function unwrap<T>(call: () => Promise<unknown>): Promise<T> {
 }
 
 export function labFromBridge(bridge: DebertaBridge): Lab {
+  const methods: BridgeMethods = bridge
   const api: LabApi = {
-    ...fromRegistry<LabResults>(<M extends LabApiMethod>(method: M, args: LabArgs<M>) => unwrap<LabResults[M]>(() => bridge[method](...args))),
+    ...fromRegistry<LabResults>(<M extends LabApiMethod>(method: M, args: LabArgs<M>) => unwrap<LabResults[M]>(() => methods[method](...args))),
     onEvent: (listener: (event: LabEvent) => void) => bridge.onEvent(listener),
   }
-  const hostCall = (name: keyof BridgeHost, ...args: unknown[]): Promise<unknown> => {
-    const fn = bridge.host?.[name] ?? bridge[name]
-    if (!fn) return Promise.reject(new LabError('INTERNAL', `the preload does not provide host.${name}`))
-    return unwrap<unknown>(() => fn(...args))
+  const hostFunction = <F extends LabHostFunction>(name: F): BridgeHost[F] => {
+    const topLevel: Partial<BridgeHost> = bridge
+    const fn = bridge.host?.[name] ?? topLevel[name]
+    if (!fn) throw new LabError('INTERNAL', `the preload does not provide host.${name}`)
+    return fn
   }
   const host: LabHost = {
     kind: 'electron',
-    saveFile: (request) => hostCall('saveFile', request) as ReturnType<LabHost['saveFile']>,
-    openFile: (request) => hostCall('openFile', request) as ReturnType<LabHost['openFile']>,
-    pickModelFolder: () => hostCall('pickModelFolder') as ReturnType<LabHost['pickModelFolder']>,
-    setTitle: (title) => hostCall('setTitle', title) as ReturnType<LabHost['setTitle']>,
+    saveFile: (request) => unwrap(() => hostFunction('saveFile')(request)),
+    openFile: (request) => unwrap(() => hostFunction('openFile')(request)),
+    pickModelFolder: () => unwrap(() => hostFunction('pickModelFolder')()),
+    setTitle: (title) => unwrap(() => hostFunction('setTitle')(title)),
   }
   return { api, host }
 }

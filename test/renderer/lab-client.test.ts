@@ -33,11 +33,6 @@ describe('HTTP LabApi client', () => {
     expect(JSON.parse(String(calls[0].init.body))).toEqual({ args: [{ sessionId: 's1', name: 'x' }] })
   })
 
-  it('has a function for every contract method', () => {
-    const api = createHttpApi({ baseUrl: 'http://x', token: null, fetch: fakeFetch(() => ({ body: '{}' })).fetch })
-    for (const method of LAB_API_METHODS) expect(typeof (api as unknown as Record<string, unknown>)[method]).toBe('function')
-  })
-
   it('rejects with a LabError carrying the code of {ok: false}', async () => {
     const { fetch } = fakeFetch(() => ({ body: JSON.stringify({ ok: false, error: { code: 'IMPORT_CONFLICT', message: 'exists', details: { sessionId: 's' } } }) }))
     const api = createHttpApi({ baseUrl: 'http://x', token: 't', fetch })
