@@ -399,7 +399,8 @@ export type LabMethodSpec = { kind: 'call' } | { kind: 'compute' } | { kind: 'jo
  * The registry of LabApi methods. The IPC channels and the preload bridge, the IPC binding, the HTTP client and
  * server, the renderer's bridge adapter, the argument schemas (src/lab/validation.ts) and the worker's handler
  * table are derived from it: a LabApi method missing here, or a name that is not a LabApi method, fails to
- * compile. Adding a method: declare it in LabApi, add it here, add its argument schema to METHOD_ARGS.
+ * compile. Adding a method: declare it in LabApi, add it here, add its argument schema to METHOD_ARGS
+ * (src/lab/validation.ts); a `compute` or `job` method also needs its handler in JOB_HANDLERS.
  */
 export const LAB_METHODS = {
   getStatus: { kind: 'call' },
