@@ -144,7 +144,7 @@ beforeAll(async () => {
   server = await startLabServer({ lab, rendererDir })
   httpLab = createHttpApi({ baseUrl: `http://127.0.0.1:${server.port}`, token: server.token, fetch: (input, init) => fetch(input, init), EventSource: FetchEventSource })
 
-  const ipcMain: IpcMainLike = electron.ipcMain as IpcMainLike
+  const ipcMain: IpcMainLike = electron.ipcMain
   bindLabApi(ipcMain, lab, (url) => isTrustedUrl(url, { rendererFileUrl: ownPage }))
   lab.onEvent((event) => electron.send(IPC_EVENT_CHANNEL, event))
   await import('../../src/preload/index')

@@ -270,6 +270,15 @@ describe('useSession with an injected lab', () => {
     }
   })
 
+  it('needs a provided lab: without one, taking it fails with a message saying so', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+    try {
+      expect(() => effectScope().run(() => useSession())).toThrow(/no lab provided/)
+    } finally {
+      warn.mockRestore()
+    }
+  })
+
   it('keeps one session store per lab', () => {
     expect(mount(lab, () => useSession()).value).toBe(session)
     expect(mount(createMemoryLab(), () => useSession()).value).not.toBe(session)
