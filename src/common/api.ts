@@ -4,7 +4,7 @@
 //
 // Every method returns a Promise of plain JSON data. Failures reject with a LabError (code + message);
 // transports carry them as { ok: false, error: { code, message } }.
-import type { ErrorData } from './errors'
+import type { ErrorData, Result } from './errors'
 import type { SessionSnapshot, SessionSummary, WorkspaceId, WorkspaceState, RunRecord, ImportMode } from './sessions'
 
 export type { WorkspaceId } from './sessions'
@@ -415,17 +415,8 @@ export interface TrainingProgress {
 // ---------------------------------------------------------------------------------------------
 // Jobs: every computation is a job the lab keeps (listJobs), so any window can follow, pause or cancel it.
 
-/** The LabApi computations run as jobs ('spin' is a test-only job). */
-export type JobMethod =
-  | 'describeModel'
-  | 'tokenize'
-  | 'runProblemDemo'
-  | 'runAttention'
-  | 'runRelativePositions'
-  | 'runDecoding'
-  | 'runBenchmark'
-  | 'runExperiment'
-  | 'spin'
+/** The LabApi computations run as jobs (the registry's compute and job methods; 'spin' is a test-only job). */
+export type JobMethod = LabWorkerMethod | 'spin'
 /** interactive: workspace computations, model descriptions, tokenizing; long: experiments and benchmarks (own worker) */
 export type JobKind = 'interactive' | 'long'
 export type JobState = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled'
@@ -551,40 +542,111 @@ export interface LabHost {
   setTitle(title: string): Promise<void>
 }
 
-/** Method names of LabApi that are plain request/response calls (everything but onEvent). */
-export const LAB_API_METHODS = [
-  'getStatus',
-  'describeModel',
-  'tokenize',
-  'runProblemDemo',
-  'runAttention',
-  'runRelativePositions',
-  'runDecoding',
-  'runBenchmark',
-  'runExperiment',
-  'getPublishedResults',
-  'listJobs',
-  'cancelJob',
-  'pauseJob',
-  'listSessions',
-  'createSession',
-  'openSession',
-  'renameSession',
-  'duplicateSession',
-  'deleteSession',
-  'restoreSession',
-  'saveWorkspaceState',
-  'listRuns',
-  'getRunResult',
-  'exportSession',
-  'importSession',
-  'saveChartSnapshot',
-  'listModels',
-  'downloadModel',
-  'listDirectory',
-] as const satisfies ReadonlyArray<Exclude<keyof LabApi, 'onEvent'>>
+/** The request/response methods of LabApi (everything but onEvent). */
+export type LabApiMethod = Exclude<keyof LabApi, 'onEvent'>
+/** A method's argument tuple and its result, as LabApi declares them. */
+export type LabArgs<M extends LabApiMethod> = Parameters<LabApi[M]>
+export type LabResult<M extends LabApiMethod> = Awaited<ReturnType<LabApi[M]>>
+/** Every method's result, by name. */
+export type LabResults = { [M in LabApiMethod]: LabResult<M> }
+/** One function per method (of K) taking the method's arguments and resolving with R[method]. */
+export type LabMethodsOf<R extends { [M in K]: unknown }, K extends LabApiMethod = LabApiMethod> = { [M in K]: (...args: LabArgs<M>) => Promise<R[M]> }
+/** The request/response part of LabApi as one record: what every transport implements. */
+export type LabMethods = LabMethodsOf<LabResults>
 
-export type LabApiMethod = (typeof LAB_API_METHODS)[number]
+/**
+ * How the lab service answers a method:
+ * - `call`: on the service's own thread (the store, resource files, job control);
+ * - `compute`: in the compute worker, by the worker handler of the same name (src/lab/workspaces/index.ts);
+ * - `job`: in the compute worker like `compute`, with progress and cancel by job id, and recorded as a run of
+ *   `workspace` when the request names a session.
+ */
+export type LabMethodSpec = { kind: 'call' } | { kind: 'compute' } | { kind: 'job'; workspace: WorkspaceId }
+
+/**
+ * The registry of LabApi methods. The IPC channels and the preload bridge, the IPC binding, the HTTP client and
+ * server, the renderer's bridge adapter, the argument schemas (src/lab/validation.ts) and the worker's handler
+ * table are derived from it: a LabApi method missing here, or a name that is not a LabApi method, fails to
+ * compile. Adding a method: declare it in LabApi, add it here, add its argument schema to METHOD_ARGS
+ * (src/lab/validation.ts); a `compute` or `job` method also needs its handler in JOB_HANDLERS.
+ */
+export const LAB_METHODS = {
+  getStatus: { kind: 'call' },
+  describeModel: { kind: 'compute' },
+  tokenize: { kind: 'compute' },
+  runProblemDemo: { kind: 'job', workspace: 'problem' },
+  runAttention: { kind: 'job', workspace: 'attention' },
+  runRelativePositions: { kind: 'job', workspace: 'relative' },
+  runDecoding: { kind: 'job', workspace: 'decoding' },
+  runBenchmark: { kind: 'job', workspace: 'benchmarks' },
+  runExperiment: { kind: 'job', workspace: 'experiments' },
+  getPublishedResults: { kind: 'call' },
+  cancelJob: { kind: 'call' },
+  pauseJob: { kind: 'call' },
+  listSessions: { kind: 'call' },
+  createSession: { kind: 'call' },
+  openSession: { kind: 'call' },
+  renameSession: { kind: 'call' },
+  duplicateSession: { kind: 'call' },
+  deleteSession: { kind: 'call' },
+  restoreSession: { kind: 'call' },
+  saveWorkspaceState: { kind: 'call' },
+  listRuns: { kind: 'call' },
+  getRunResult: { kind: 'call' },
+  exportSession: { kind: 'call' },
+  importSession: { kind: 'call' },
+  saveChartSnapshot: { kind: 'call' },
+  listJobs: { kind: 'call' },
+  listModels: { kind: 'call' },
+  downloadModel: { kind: 'call' },
+  listDirectory: { kind: 'call' },
+} as const satisfies { [M in LabApiMethod]: LabMethodSpec }
+
+/** Method names of LabApi that are plain request/response calls (everything but onEvent), in registry order. */
+export const LAB_API_METHODS: readonly LabApiMethod[] = Object.keys(LAB_METHODS) as LabApiMethod[]
+
+/** Methods the compute worker runs (registry kind `compute` or `job`). */
+export type LabWorkerMethod = { [M in LabApiMethod]: (typeof LAB_METHODS)[M]['kind'] extends 'call' ? never : M }[LabApiMethod]
+
+export function isLabApiMethod(name: string): name is LabApiMethod {
+  return Object.prototype.hasOwnProperty.call(LAB_METHODS, name)
+}
+
+/**
+ * One function per registry method, each forwarding its arguments to `call(method, args)`: how the transports
+ * (preload bridge, HTTP client, the renderer's bridge adapter) build their side without listing the methods again.
+ */
+export function fromRegistry<R extends { [M in LabApiMethod]: unknown }>(call: <M extends LabApiMethod>(method: M, args: LabArgs<M>) => Promise<R[M]>): LabMethodsOf<R> {
+  return buildMethods<R, LabApiMethod>(LAB_API_METHODS, call)
+}
+
+// Generic in the method names K so that `built[method]` is typed per method.
+function buildMethods<R extends { [M in K]: unknown }, K extends LabApiMethod>(
+  methods: readonly K[],
+  call: <M extends K>(method: M, args: LabArgs<M>) => Promise<R[M]>,
+): LabMethodsOf<R, K> {
+  const built: Partial<LabMethodsOf<R, K>> = {}
+  const add = <M extends K>(method: M): void => {
+    built[method] = (...args: LabArgs<M>) => call(method, args)
+  }
+  for (const method of methods) add(method)
+  // complete: `add` ran for every name in `methods`, which for fromRegistry are all of LAB_METHODS' keys
+  return built as LabMethodsOf<R, K>
+}
+
+/** LabHost's functions (what a host does besides being of a kind). */
+export type LabHostFunction = Exclude<keyof LabHost, 'kind'>
+
+/**
+ * What the preload exposes as `window.deberta`: each LabApi method and host function answers the transport
+ * envelope (because only an Error's message would survive contextBridge), and the event subscription.
+ */
+export type LabBridgeResults = { [M in LabApiMethod]: Result<LabResult<M>> }
+export type LabBridgeMethods = LabMethodsOf<LabBridgeResults>
+export interface LabBridge extends LabBridgeMethods {
+  onEvent(listener: (event: LabEvent) => void): () => void
+  host: { [F in LabHostFunction]: (...args: Parameters<LabHost[F]>) => Promise<Result<Awaited<ReturnType<LabHost[F]>>>> }
+}
 
 /** IPC channel for a method: `lab:<method>` (domain:verb). */
 export const ipcChannel = (method: LabApiMethod): string => `lab:${method}`

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads'
 import type { JobKind, TrainingProgress } from '../common/api'
 import { LabError, fromErrorData } from '../common/errors'
 import { quietTensorflowLogs } from '../core/backend-env'
-import { JOB_SLOTS, PAUSABLE_METHODS, jobKind, pauseIndex, type FromWorker, type ToWorker, type WorkerInit, type WorkerMethod } from './protocol'
+import { JOB_SLOTS, PAUSABLE_METHODS, jobKind, pauseIndex, type FromWorker, type ToWorker, type WorkerInit, type WorkerMethod, type WorkerRequests, type WorkerValues } from './protocol'
 
 export interface ComputePoolOptions {
   resourcesDir: string
@@ -42,7 +42,7 @@ export interface QueuePlace {
 interface Job {
   jobId: string
   method: WorkerMethod
-  request: unknown
+  request: WorkerRequests[WorkerMethod]
   resolve: (value: unknown) => void
   reject: (error: Error) => void
   cancelled: boolean
@@ -136,14 +136,15 @@ class WorkerLane {
     return this.info
   }
 
-  run<T>(method: WorkerMethod, request: unknown, jobId: string): Promise<T> {
+  /** Runs a worker method; resolves with what its handler (src/lab/workspaces/index.ts) returned. */
+  run<M extends WorkerMethod>(method: M, request: WorkerRequests[M], jobId: string): Promise<WorkerValues[M]> {
     if (this.closed) return Promise.reject(new LabError('INTERNAL', 'compute pool is closed'))
     if (this.current?.jobId === jobId || this.queue.some((job) => job.jobId === jobId)) {
       return Promise.reject(new LabError('BUSY', `a job with id ${jobId} is already running`))
     }
     if (this.idleTimer) clearTimeout(this.idleTimer)
     this.idleTimer = undefined
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<WorkerValues[M]>((resolve, reject) => {
       this.queue.push({ jobId, method, request, resolve: resolve as (v: unknown) => void, reject, cancelled: false })
       this.changed()
       this.start().then(
@@ -317,10 +318,10 @@ export class ComputePool {
     return this.lanes.interactive.backendInfo
   }
 
-  run<T>(method: WorkerMethod, request: unknown, jobId: string): Promise<T> {
+  run<M extends WorkerMethod>(method: M, request: WorkerRequests[M], jobId: string): Promise<WorkerValues[M]> {
     const other = this.lanes[jobKind(method, request) === 'long' ? 'interactive' : 'long']
     if (other.has(jobId)) return Promise.reject(new LabError('BUSY', `a job with id ${jobId} is already running`))
-    return this.lanes[jobKind(method, request)].run<T>(method, request, jobId)
+    return this.lanes[jobKind(method, request)].run(method, request, jobId)
   }
 
   cancel(jobId: string): boolean {

@@ -3,14 +3,14 @@
 import { ACTIVE_JOB_STATES, type JobInfo, type JobKind, type JobMethod, type ModelInfo, type ModelRef, type TrainingProgress } from '../common/api'
 import { LabError, type ErrorData } from '../common/errors'
 import { PAUSABLE_METHODS, jobKind } from './protocol'
+import type { DebertaModel } from '../core/model'
+import type { Tokenizer } from '../core/tokenizer'
 
 /** A model loaded (or synthesised) in the worker, cached by ModelInfo.key. */
 export interface LoadedLabModel {
   info: ModelInfo
-  /** the core model object (see src/core: model + forward API) */
-  model: unknown
-  /** the core tokenizer (src/core/tokenizer/types.ts Tokenizer) */
-  tokenizer: unknown
+  model: DebertaModel
+  tokenizer: Tokenizer
 }
 
 export interface JobContext {

@@ -87,8 +87,7 @@ export class ModelCache {
       // stale model is disposed; jobs run one at a time, so nothing else is using it).
       entry = entry.then((loaded) => {
         if (!this.isStale(loaded, ref)) return loaded
-        const stale = loaded.model as DebertaModel
-        stale.dispose()
+        loaded.model.dispose()
         return this.load(key, ref)
       })
     }
@@ -144,7 +143,7 @@ export class ModelCache {
     while (this.entries.size > CACHE_SIZE) {
       const [oldestKey, oldest] = this.entries.entries().next().value as [string, Promise<LoadedLabModel>]
       this.entries.delete(oldestKey)
-      void oldest.then((loaded) => (loaded.model as DebertaModel).dispose(), () => undefined)
+      void oldest.then((loaded) => loaded.model.dispose(), () => undefined)
     }
   }
 }

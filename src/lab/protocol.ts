@@ -1,9 +1,29 @@
 // Messages between the lab service (main thread) and the compute worker thread.
-import type { JobKind, JobMethod, TrainingProgress } from '../common/api'
+import type { JobKind, LabArgs, LabResult, LabWorkerMethod, TrainingProgress } from '../common/api'
 import type { ErrorData } from '../common/errors'
+import type { ExperimentJobValue } from './workspaces/experiment'
 
-/** The LabApi computations, plus 'spin': a test-only job that spins for `ms` milliseconds checking its flags. */
-export type WorkerMethod = JobMethod
+/** The test-only job: spins for `ms` milliseconds checking cancellation (proves responsiveness and cancel). */
+export interface SpinRequest {
+  ms: number
+  jobId?: string
+  trap?: boolean
+  /** the worker to spin on (default long) */
+  lane?: JobKind
+}
+export interface SpinValue {
+  spunMs: number
+  threadId: number
+}
+
+/** What each worker method is asked: the LabApi method's request (registry kinds compute and job), and spin's. */
+export type WorkerRequests = { [M in LabWorkerMethod]: LabArgs<M>[0] } & { spin: SpinRequest }
+/**
+ * What each worker method answers: the LabApi result, except an experiment, which also carries its trained weights
+ * for the service to store (and strip from the result).
+ */
+export type WorkerValues = Omit<{ [M in LabWorkerMethod]: LabResult<M> }, 'runExperiment'> & { runExperiment: ExperimentJobValue; spin: SpinValue }
+export type WorkerMethod = keyof WorkerRequests
 
 /**
  * Which worker runs a method. Experiments and benchmarks take seconds to minutes (and an experiment may sit
@@ -11,7 +31,7 @@ export type WorkerMethod = JobMethod
  * never wait for them. The test job 'spin' runs where its request says (default: long).
  */
 export function jobKind(method: WorkerMethod, request?: unknown): JobKind {
-  if (method === 'spin') return (request as { lane?: JobKind } | undefined)?.lane === 'interactive' ? 'interactive' : 'long'
+  if (method === 'spin') return (request as SpinRequest | undefined)?.lane === 'interactive' ? 'interactive' : 'long'
   return method === 'runExperiment' || method === 'runBenchmark' ? 'long' : 'interactive'
 }
 
@@ -31,7 +51,7 @@ export interface WorkerInit {
   resourcesDir: string
 }
 
-export type ToWorker = { type: 'run'; jobId: string; slot: number; method: WorkerMethod; request: unknown }
+export type ToWorker = { type: 'run'; jobId: string; slot: number; method: WorkerMethod; request: WorkerRequests[WorkerMethod] }
 
 export type FromWorker =
   | { type: 'ready'; backend: string; notes: string[] }

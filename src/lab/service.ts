@@ -7,27 +7,26 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   ACTIVE_JOB_STATES,
+  LAB_METHODS,
   availableBackends,
+  isLabApiMethod,
   type AppStatus,
   type AttentionRequest,
-  type AttentionResult,
   type BenchmarkRequest,
   type BenchmarkResult,
   type DecodingRequest,
-  type DecodingResult,
   type ExperimentRequest,
   type ExperimentResult,
+  type JobInfo,
+  type JobOptions,
   type LabApi,
   type LabEvent,
-  type JobInfo,
-  type ModelInfo,
+  type LabMethodSpec,
   type ModelRef,
   type ProblemDemoRequest,
-  type ProblemDemoResult,
   type PublishedResults,
   type RelativePositionsRequest,
-  type RelativePositionsResult,
-  type TokenizedText,
+  type WorkspaceId,
 } from '../common/api'
 import { LabError, toErrorData } from '../common/errors'
 import { APP_VERSION } from '../common/version'
@@ -35,9 +34,8 @@ import { ComputePool } from './compute-pool'
 import { EventHub } from './events'
 import { JobRegistry } from './jobs'
 import { createHubService } from './hub'
-import type { WorkerMethod } from './protocol'
+import type { SpinRequest, SpinValue, WorkerMethod, WorkerRequests, WorkerValues } from './protocol'
 import { LabSessions, type RunHandle } from './sessions'
-import type { ExperimentJobValue } from './workspaces/experiment'
 
 export interface LabServiceOptions {
   storePath: string
@@ -59,18 +57,15 @@ export interface LabServiceOptions {
 
 export interface LabService extends LabApi {
   /** test-only: keeps the worker busy for ms milliseconds (cancellable) */
-  spin(request: { ms: number; jobId?: string; sessionId?: string; trap?: boolean; lane?: 'interactive' | 'long' }): Promise<{ spunMs: number; threadId: number }>
+  spin(request: SpinRequest): Promise<SpinValue>
   close(): Promise<void>
 }
 
-/** Names the run recorded for each workspace computation. */
-const RUN_WORKSPACE: Partial<Record<WorkerMethod, string>> = {
-  runProblemDemo: 'problem',
-  runAttention: 'attention',
-  runRelativePositions: 'relative',
-  runDecoding: 'decoding',
-  runBenchmark: 'benchmarks',
-  runExperiment: 'experiments',
+/** Names the run recorded for a workspace computation: the registry's workspace of a `job` method. */
+function runWorkspace(method: WorkerMethod): WorkspaceId | undefined {
+  if (!isLabApiMethod(method)) return undefined
+  const spec: LabMethodSpec = LAB_METHODS[method]
+  return spec.kind === 'job' ? spec.workspace : undefined
 }
 
 export async function createLabService(options: LabServiceOptions): Promise<LabService> {
@@ -107,14 +102,21 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
    * `toResult` turns the worker's value into the LabApi result (recorded with the run): it drops what only the
    * recording needs, such as an experiment's trained weights.
    */
-  async function job<T, W = T>(
-    method: WorkerMethod,
-    request: { jobId?: string; sessionId?: string } & object,
-    recordMetrics?: (run: RunHandle, value: T, raw: W) => void,
-    toResult: (raw: W) => T = (raw) => raw as unknown as T,
-  ): Promise<T> {
+  function job<M extends WorkerMethod>(method: M, request: WorkerRequests[M] & JobOptions): Promise<WorkerValues[M]>
+  function job<M extends WorkerMethod, T>(
+    method: M,
+    request: WorkerRequests[M] & JobOptions,
+    toResult: (raw: WorkerValues[M]) => T,
+    recordMetrics: (run: RunHandle, value: T, raw: WorkerValues[M]) => void,
+  ): Promise<T>
+  async function job<M extends WorkerMethod>(
+    method: M,
+    request: WorkerRequests[M] & JobOptions,
+    toResult?: (raw: WorkerValues[M]) => unknown,
+    recordMetrics?: (run: RunHandle, value: unknown, raw: WorkerValues[M]) => void,
+  ): Promise<unknown> {
     const jobId = request.jobId ?? randomUUID()
-    const workspace = RUN_WORKSPACE[method]
+    const workspace = runWorkspace(method)
     jobs.add(jobId, method, request)
     // The backend is recorded with every run, so wait for the worker to have chosen it.
     let backend: string
@@ -131,7 +133,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     let weightsSha256: string | undefined
     if (recorded && model && model.kind !== 'synthetic') {
       try {
-        weightsSha256 = (await runStep<ModelInfo>('describeModel', model, jobId)).weightsSha256
+        weightsSha256 = (await runStep('describeModel', model, jobId)).weightsSha256
       } catch (error) {
         if (error instanceof LabError && error.code === 'CANCELLED') {
           jobs.finish(jobId, 'cancelled', { error: toErrorData(error) })
@@ -144,8 +146,8 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     let run: RunHandle | undefined
     try {
       run = recorded ? sessions.startRun(request.sessionId!, workspace!, method, request, backend, weightsSha256) : undefined
-      const raw = await runStep<W>(method, request, jobId)
-      let value = toResult(raw)
+      const raw = await runStep(method, request, jobId)
+      let value = toResult ? toResult(raw) : raw
       if (run) {
         // The result names its run, so a workspace can point its saved state at it (lastResult.runId).
         if (value && typeof value === 'object' && !Array.isArray(value)) value = { ...value, runId: run.runId }
@@ -165,17 +167,17 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     }
   }
 
-  function runStep<T>(method: WorkerMethod, request: unknown, jobId: string): Promise<T> {
+  function runStep<M extends WorkerMethod>(method: M, request: WorkerRequests[M], jobId: string): Promise<WorkerValues[M]> {
     if (cancelRequested.delete(jobId)) return Promise.reject(new LabError('CANCELLED', 'cancelled before it started'))
-    return pool.run<T>(method, request, jobId)
+    return pool.run(method, request, jobId)
   }
 
   /** A computation that records no run (model description, tokenizing), listed as a job all the same. */
-  async function tracked<T>(method: 'describeModel' | 'tokenize', request: unknown): Promise<T> {
+  async function tracked<M extends 'describeModel' | 'tokenize'>(method: M, request: WorkerRequests[M]): Promise<WorkerValues[M]> {
     const jobId = randomUUID()
     jobs.add(jobId, method, request)
     try {
-      const value = await runStep<T>(method, request, jobId)
+      const value = await runStep(method, request, jobId)
       jobs.finish(jobId, 'done')
       return value
     } catch (error) {
@@ -203,27 +205,27 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
       }
     },
     async describeModel(model: ModelRef) {
-      const info = await tracked<ModelInfo>('describeModel', model)
+      const info = await tracked('describeModel', model)
       hub.remember(model)
       return info
     },
-    tokenize: (request) => tracked<TokenizedText>('tokenize', request),
-    runProblemDemo: (request: ProblemDemoRequest) => job<ProblemDemoResult>('runProblemDemo', request),
-    runAttention: (request: AttentionRequest) => job<AttentionResult>('runAttention', request),
-    runRelativePositions: (request: RelativePositionsRequest) => job<RelativePositionsResult>('runRelativePositions', request),
-    runDecoding: (request: DecodingRequest) => job<DecodingResult>('runDecoding', request),
+    tokenize: (request) => tracked('tokenize', request),
+    runProblemDemo: (request: ProblemDemoRequest) => job('runProblemDemo', request),
+    runAttention: (request: AttentionRequest) => job('runAttention', request),
+    runRelativePositions: (request: RelativePositionsRequest) => job('runRelativePositions', request),
+    runDecoding: (request: DecodingRequest) => job('runDecoding', request),
     async runBenchmark(request: BenchmarkRequest): Promise<BenchmarkResult> {
-      return job<BenchmarkResult>('runBenchmark', request)
+      return job('runBenchmark', request)
     },
     runExperiment: (request: ExperimentRequest) =>
-      job<ExperimentResult, ExperimentJobValue>(
+      job(
         'runExperiment',
         request,
+        ({ weights: _weights, ...result }): ExperimentResult => result,
         (run, value, raw) => {
           sessions.logExperiment(run, value)
           sessions.saveWeights(run, raw.weights ?? [])
         },
-        ({ weights: _weights, ...result }) => result,
       ),
     async getPublishedResults(): Promise<PublishedResults> {
       if (!publishedResults) {
@@ -275,7 +277,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     onEvent(listener: (event: LabEvent) => void) {
       return events.on(listener)
     },
-    spin: (request) => job<{ spunMs: number; threadId: number }>('spin', request),
+    spin: (request) => job('spin', request),
     async close() {
       await pool.close()
       sessions.close()

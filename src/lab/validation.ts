@@ -1,11 +1,24 @@
 // Payload validation for every LabApi method, shared by the Electron IPC binding and the HTTP server.
 // Anything arriving from a renderer or a browser is untrusted until it parses here.
 import { z } from 'zod'
-import { BACKEND_NAMES, BUNDLED_MODELS, EXPERIMENT_BUDGETS, EXPERIMENT_IDS, LAB_API_METHODS, MAX_EXPERIMENT_SEEDS, type LabApiMethod } from '../common/api'
+import {
+  ATTENTION_TERMS,
+  BACKEND_NAMES,
+  BUNDLED_MODELS,
+  EXPERIMENT_BUDGETS,
+  EXPERIMENT_IDS,
+  MAX_EXPERIMENT_SEEDS,
+  isLabApiMethod,
+  type LabApi,
+  type LabApiMethod,
+  type LabArgs,
+  type LabMethods,
+  type LabResult,
+} from '../common/api'
 import { LabError } from '../common/errors'
+import { IMPORT_MODES, WORKSPACE_IDS, type WorkspaceState } from '../common/sessions'
 
-const WORKSPACES = ['problem', 'attention', 'relative', 'decoding', 'benchmarks', 'experiments'] as const
-const TERMS = ['c2c', 'c2p', 'p2c', 'p2p'] as const
+export { isLabApiMethod }
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max)
 const text = z.string().max(100_000)
@@ -52,13 +65,18 @@ export function nestingWithin(value: unknown, max: number): boolean {
   return true
 }
 
+// Here a state is a JSON object of bounded depth; the store checks its fields when it writes it (INPUT_INVALID).
+const stateObject = z.record(z.string(), z.unknown())
 const workspaceState = z
-  .record(z.string(), z.unknown())
+  .custom<WorkspaceState>((value) => stateObject.safeParse(value).success, 'the workspace state must be an object')
   .refine((state) => nestingWithin(state, MAX_STATE_DEPTH), `the workspace state nests deeper than ${MAX_STATE_DEPTH} levels (or refers to itself)`)
 const base64 = z.string().max(256 * 1024 * 1024).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64')
 
-/** Argument tuples per method. */
-export const METHOD_ARGS: Record<LabApiMethod, z.ZodType<unknown[]>> = {
+/**
+ * The argument tuple of every LabApi method. Typed per method against LabApi, so a method without a schema, or a
+ * schema whose output is not the method's parameters, fails to compile.
+ */
+export const METHOD_ARGS: { [M in LabApiMethod]: z.ZodType<LabArgs<M>> } = {
   getStatus: z.tuple([]),
   describeModel: z.tuple([modelRefSchema]),
   tokenize: z.tuple([z.strictObject({ model: modelRefSchema, text, pair: text.optional() })]),
@@ -70,7 +88,7 @@ export const METHOD_ARGS: Record<LabApiMethod, z.ZodType<unknown[]>> = {
       text,
       layer: int(0, 1000),
       head: z.union([int(0, 1000), z.literal('mean')]),
-      disabledTerms: z.array(z.enum(TERMS)).max(4).optional(),
+      disabledTerms: z.array(z.enum(ATTENTION_TERMS)).max(4).optional(),
       p2p: z.boolean().optional(),
     }),
   ]),
@@ -103,15 +121,15 @@ export const METHOD_ARGS: Record<LabApiMethod, z.ZodType<unknown[]>> = {
   duplicateSession: z.tuple([id]),
   deleteSession: z.tuple([id]),
   restoreSession: z.tuple([id]),
-  saveWorkspaceState: z.tuple([z.strictObject({ sessionId: id, workspace: z.enum(WORKSPACES), state: workspaceState })]),
+  saveWorkspaceState: z.tuple([z.strictObject({ sessionId: id, workspace: z.enum(WORKSPACE_IDS), state: workspaceState })]),
   listRuns: z.tuple([id]),
   getRunResult: z.tuple([id]),
   exportSession: z.tuple([id]),
-  importSession: z.tuple([z.strictObject({ base64, mode: z.enum(['replace', 'keep-both']).optional() })]),
+  importSession: z.tuple([z.strictObject({ base64, mode: z.enum(IMPORT_MODES).optional() })]),
   saveChartSnapshot: z.tuple([
     z.strictObject({
       sessionId: id,
-      workspace: z.enum(WORKSPACES),
+      workspace: z.enum(WORKSPACE_IDS),
       chartId: id,
       format: z.enum(['png', 'svg']),
       base64: base64,
@@ -122,18 +140,35 @@ export const METHOD_ARGS: Record<LabApiMethod, z.ZodType<unknown[]>> = {
   listDirectory: z.tuple([z.strictObject({ path: z.string().min(1).max(4096).optional(), hidden: z.boolean().optional() })]),
 }
 
-export function isLabApiMethod(name: string): name is LabApiMethod {
-  return (LAB_API_METHODS as readonly string[]).includes(name)
-}
-
 /** Parses the arguments of a call or throws LabError BAD_REQUEST naming the method and the problem. */
+export function parseArgs<M extends LabApiMethod>(method: M, args: unknown): LabArgs<M>
+export function parseArgs(method: string, args: unknown): unknown[]
 export function parseArgs(method: string, args: unknown): unknown[] {
   if (!isLabApiMethod(method)) throw new LabError('NOT_FOUND', `unknown method "${method}"`)
-  const result = METHOD_ARGS[method].safeParse(args)
+  return parseKnown(method, args)
+}
+
+function parseKnown<M extends LabApiMethod>(method: M, args: unknown): LabArgs<M> {
+  const schema: z.ZodType<LabArgs<M>> = METHOD_ARGS[method]
+  const result = schema.safeParse(args)
   if (!result.success) {
     const issue = result.error.issues[0]
     const where = issue?.path.length ? ` at ${issue.path.join('.')}` : ''
     throw new LabError('BAD_REQUEST', `invalid arguments for ${method}${where}: ${issue?.message ?? 'invalid'}`)
   }
   return result.data
+}
+
+/**
+ * A call arriving from a transport (IPC, HTTP): the method name and arguments are untrusted until they parse here;
+ * then the lab's method of that name runs with the parsed arguments. Unknown method → NOT_FOUND, bad arguments →
+ * BAD_REQUEST (thrown synchronously, before the lab is touched).
+ */
+export function callLab(lab: LabApi, method: string, args: unknown): Promise<unknown> {
+  if (!isLabApiMethod(method)) throw new LabError('NOT_FOUND', `unknown method "${method}"`)
+  return callMethod(lab, method, parseKnown(method, args))
+}
+
+function callMethod<M extends LabApiMethod>(lab: LabMethods, method: M, args: LabArgs<M>): Promise<LabResult<M>> {
+  return lab[method](...args)
 }

@@ -6,7 +6,7 @@ import { initBackend } from '../core/backend'
 import type { JobContext, LoadedLabModel } from './jobs'
 import { ModelCache } from './models'
 import { pauseIndex, type FromWorker, type ToWorker, type WorkerInit } from './protocol'
-import { JOB_HANDLERS } from './workspaces'
+import { JOB_HANDLERS, runJobHandler } from './workspaces'
 
 const PROGRESS_INTERVAL_MS = 100
 
@@ -59,9 +59,8 @@ async function boot(): Promise<void> {
       yieldToEvents: () => new Promise((resolve) => setImmediate(resolve)),
     }
     try {
-      const handler = JOB_HANDLERS[method]
-      if (!handler) throw new LabError('BAD_REQUEST', `unknown job method ${method}`)
-      const value = await handler(context, request as never)
+      if (!Object.prototype.hasOwnProperty.call(JOB_HANDLERS, method)) throw new LabError('BAD_REQUEST', `unknown job method ${method}`)
+      const value = await runJobHandler(method, context, request)
       send({ type: 'result', jobId, value })
     } catch (error) {
       send({ type: 'error', jobId, error: toErrorData(error) })

@@ -1,9 +1,10 @@
-// Binds the transport-agnostic lab service to Electron IPC: one `lab:<method>` channel per LabApi method.
+// Binds the transport-agnostic lab service to Electron IPC: one `lab:<method>` channel per registry method
+// (LAB_METHODS in src/common/api.ts).
 // Every call is checked twice before it reaches the lab: the sender frame must be the app's own page,
 // and the payload must parse (src/lab/validation.ts). Errors return as data, { ok: false, error }.
 import { LAB_API_METHODS, ipcChannel, type LabApi } from '../common/api'
 import { LabError, toErrorData, type Result } from '../common/errors'
-import { parseArgs } from '../lab/validation'
+import { callLab } from '../lab/validation'
 
 /** The part of Electron's ipcMain we use (a fake in tests). */
 export interface IpcMainLike {
@@ -34,11 +35,7 @@ export function bindLabApi(ipcMain: IpcMainLike, lab: LabApi, isTrusted: SenderC
   for (const method of LAB_API_METHODS) {
     ipcMain.handle(
       ipcChannel(method),
-      guarded(isTrusted, (args) => {
-        const parsed = parseArgs(method, args)
-        const fn = lab[method] as (...a: unknown[]) => Promise<unknown>
-        return fn.apply(lab, parsed)
-      }),
+      guarded(isTrusted, (args) => callLab(lab, method, args)),
     )
   }
   return () => {

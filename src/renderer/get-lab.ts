@@ -1,78 +1,16 @@
-// The one place the renderer learns how to reach the lab: `getLab()` → { api, host }. (Named get-lab.ts, not
-// lab.ts: the layering lint reads any import ending in `/lab` as an import of src/lab.)
-//
-// Electron: the preload exposes `window.deberta` (contextBridge), an object with one function per
-// LAB_API_METHODS entry, `onEvent(listener) → unsubscribe`, and the LabHost functions saveFile, openFile,
-// pickModelFolder, setTitle (under `host`, or at the top level). Because a rejection crossing the contextBridge keeps only its message, a
-// bridged method may instead resolve with the transport envelope {ok: true, value} | {ok: false, error};
-// both shapes are accepted here, and a rejection whose error carries a `code` keeps that code.
-//
-// Browser mode: an HTTP client for `deberta-lab serve` (./http-client.ts), token from ?token= in the URL.
-import { LAB_API_METHODS, type LabApi, type LabEvent, type LabHost } from '../common/api'
-import { LabError, isErrorCode, toErrorData, type ErrorData } from '../common/errors'
-import { createBrowserHost, createHttpApi } from './http-client'
-
-export interface Lab {
-  api: LabApi
-  host: LabHost
-}
-
-type BridgeFunction = (...args: unknown[]) => Promise<unknown>
-type BridgeHost = Record<'saveFile' | 'openFile' | 'pickModelFolder' | 'setTitle', BridgeFunction>
-export type DebertaBridge = Record<(typeof LAB_API_METHODS)[number], BridgeFunction> & {
-  onEvent(listener: (event: LabEvent) => void): () => void
-  host?: BridgeHost
-} & Partial<BridgeHost>
+// Which lab this page talks to (called once, by main.ts, which provides it to the app; see lab-context.ts).
+// Electron: the preload's `window.deberta` bridge (bridge-client.ts). Browser mode: an HTTP client for
+// `deberta-lab serve` (http-client.ts), token from ?token= in the URL. (Named get-lab.ts, not lab.ts: the
+// layering lint reads any import ending in `/lab` as an import of src/lab.)
+import { labFromBridge, type DebertaBridge } from './bridge-client'
+import { createBrowserHost } from './browser-host'
+import { createHttpApi } from './http-client'
+import type { Lab } from './lab-context'
 
 declare global {
   interface Window {
     deberta?: DebertaBridge
   }
-}
-
-function isEnvelope(value: unknown): value is { ok: true; value: unknown } | { ok: false; error: ErrorData } {
-  if (typeof value !== 'object' || value === null || typeof (value as { ok?: unknown }).ok !== 'boolean') return false
-  const envelope = value as { ok: boolean; value?: unknown; error?: unknown }
-  return envelope.ok ? 'value' in envelope : typeof envelope.error === 'object' && envelope.error !== null
-}
-
-/** Unwraps what a bridged call resolved or rejected with into a value or a LabError. */
-async function unwrap(call: () => Promise<unknown>): Promise<unknown> {
-  let result: unknown
-  try {
-    result = await call()
-  } catch (error) {
-    const data = toErrorData(error)
-    // A code may survive only inside the message ("SESSION_NOT_FOUND: …") after crossing the bridge.
-    const match = /^(?:Error invoking remote method '[^']*': )?(?:\w*Error: )?([A-Z_]+): (.*)$/s.exec(data.message)
-    if (data.code === 'INTERNAL' && match && isErrorCode(match[1])) throw new LabError(match[1], match[2])
-    throw new LabError(data.code, data.message, data.details)
-  }
-  if (!isEnvelope(result)) return result
-  if (result.ok) return result.value
-  const code = isErrorCode(result.error.code) ? result.error.code : 'INTERNAL'
-  throw new LabError(code, result.error.message, result.error.details)
-}
-
-export function labFromBridge(bridge: DebertaBridge): Lab {
-  const api: Record<string, unknown> = {}
-  for (const method of LAB_API_METHODS) {
-    api[method] = (...args: unknown[]) => unwrap(() => bridge[method](...args))
-  }
-  api.onEvent = (listener: (event: LabEvent) => void) => bridge.onEvent(listener)
-  const hostCall = (name: keyof BridgeHost, ...args: unknown[]): Promise<unknown> => {
-    const fn = bridge.host?.[name] ?? bridge[name]
-    if (!fn) return Promise.reject(new LabError('INTERNAL', `the preload does not provide host.${name}`))
-    return unwrap(() => fn(...args))
-  }
-  const host: LabHost = {
-    kind: 'electron',
-    saveFile: (request) => hostCall('saveFile', request) as ReturnType<LabHost['saveFile']>,
-    openFile: (request) => hostCall('openFile', request) as ReturnType<LabHost['openFile']>,
-    pickModelFolder: () => hostCall('pickModelFolder') as ReturnType<LabHost['pickModelFolder']>,
-    setTitle: (title) => hostCall('setTitle', title) as ReturnType<LabHost['setTitle']>,
-  }
-  return { api: api as unknown as LabApi, host }
 }
 
 /** Reads the token from ?token=, keeps it for reloads of this tab and removes it from the address bar. */
@@ -97,15 +35,9 @@ export function takeToken(location: Location, history: History, storage: Storage
   }
 }
 
-let lab: Lab | undefined
-
-export function getLab(): Lab {
-  if (lab) return lab
-  if (window.deberta) {
-    lab = labFromBridge(window.deberta)
-  } else {
-    const token = takeToken(window.location, window.history, window.sessionStorage)
-    lab = { api: createHttpApi({ baseUrl: window.location.origin, token }), host: createBrowserHost(document) }
-  }
-  return lab
+/** The lab of this page: the preload's bridge in Electron, else the HTTP API of `deberta-lab serve`. */
+export function pickLab(): Lab {
+  if (window.deberta) return labFromBridge(window.deberta)
+  const token = takeToken(window.location, window.history, window.sessionStorage)
+  return { api: createHttpApi({ baseUrl: window.location.origin, token }), host: createBrowserHost(document) }
 }

@@ -1,10 +1,10 @@
-// Browser mode (`deberta-lab serve`): the LabApi over HTTP and the LabHost of a plain web page.
+// Browser mode (`deberta-lab serve`): the LabApi over HTTP (the page's LabHost is in browser-host.ts). Free of
+// DOM types, so Node tests can call a real server with it.
 //   call:   POST /api/<method>  body {"args": [...]}  header x-deberta-lab-token: <token>
 //   answer: {ok: true, value} | {ok: false, error: {code, message}}  → resolves value | rejects LabError(code)
 //   events: EventSource GET /api/events?token=<token>, one LabEvent JSON per message
-import { LAB_API_METHODS, type LabApi, type LabEvent, type LabHost } from '../common/api'
+import { fromRegistry, type LabApi, type LabApiMethod, type LabArgs, type LabEvent, type LabResults } from '../common/api'
 import { LabError, isErrorCode, type ErrorData } from '../common/errors'
-import { base64ToBytes, bytesToBase64 } from './base64'
 
 /** Largest request body sent with fetch keepalive (the browsers' limit is 64 KiB for all in-flight keepalive bodies). */
 const KEEPALIVE_MAX_BODY = 60_000
@@ -36,9 +36,9 @@ function errorFromEnvelope(error: unknown): LabError {
 
 export function createHttpApi(options: HttpApiOptions): LabApi {
   const base = options.baseUrl.replace(/\/+$/, '')
-  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init))
+  const doFetch: typeof fetch = options.fetch ?? ((input, init) => fetch(input, init))
 
-  async function call(method: string, args: unknown[]): Promise<unknown> {
+  async function call<M extends LabApiMethod>(method: M, args: LabArgs<M>): Promise<LabResults[M]> {
     const headers: Record<string, string> = { 'content-type': 'application/json' }
     if (options.token) headers[TOKEN_HEADER] = options.token
     let response: Response
@@ -60,7 +60,8 @@ export function createHttpApi(options: HttpApiOptions): LabApi {
       throw new LabError(code, `HTTP ${response.status} from /api/${method}: ${text.slice(0, 300)}`)
     }
     const result = envelope as { ok?: unknown; value?: unknown; error?: unknown }
-    if (result.ok === true) return result.value
+    // the server answered this method's result (it comes from the same LabApi implementation)
+    if (result.ok === true) return result.value as LabResults[M]
     if (result.ok === false) throw errorFromEnvelope(result.error)
     throw new LabError('INTERNAL', `unexpected answer from /api/${method} (HTTP ${response.status})`)
   }
@@ -85,65 +86,14 @@ export function createHttpApi(options: HttpApiOptions): LabApi {
     source.onerror = () => undefined
   }
 
-  const api: Record<string, unknown> = {}
-  for (const method of LAB_API_METHODS) api[method] = (...args: unknown[]) => call(method, args)
-  api.onEvent = (listener: (event: LabEvent) => void) => {
-    listeners.add(listener)
-    ensureEvents()
-    return () => {
-      listeners.delete(listener)
-    }
-  }
-  return api as unknown as LabApi
-}
-
-/** The host abilities of a browser page: downloads, a file input, no folder dialog, document.title. */
-export function createBrowserHost(doc: Document = document): LabHost {
   return {
-    kind: 'browser',
-    async saveFile({ suggestedName, mime, base64 }) {
-      const blob = new Blob([base64ToBytes(base64) as BlobPart], { type: mime })
-      const url = URL.createObjectURL(blob)
-      const anchor = doc.createElement('a')
-      anchor.href = url
-      anchor.download = suggestedName
-      anchor.hidden = true
-      doc.body.appendChild(anchor)
-      anchor.click()
-      anchor.remove()
-      setTimeout(() => URL.revokeObjectURL(url), 60_000)
-      return { saved: true }
-    },
-    openFile({ accept }) {
-      return new Promise((resolve, reject) => {
-        const input = doc.createElement('input')
-        input.type = 'file'
-        input.accept = accept.join(',')
-        input.hidden = true
-        input.dataset.testid = 'host-file-input'
-        const done = (): void => input.remove()
-        input.addEventListener('cancel', () => {
-          done()
-          resolve(null)
-        })
-        input.addEventListener('change', () => {
-          const file = input.files?.[0]
-          done()
-          if (!file) return resolve(null)
-          file.arrayBuffer().then(
-            (buffer) => resolve({ name: file.name, base64: bytesToBase64(new Uint8Array(buffer)) }),
-            (error: Error) => reject(new LabError('IMPORT_INVALID', `could not read ${file.name}: ${error.message}`)),
-          )
-        })
-        doc.body.appendChild(input)
-        input.click()
-      })
-    },
-    async pickModelFolder() {
-      return null
-    },
-    async setTitle(title) {
-      doc.title = title
+    ...fromRegistry<LabResults>(call),
+    onEvent(listener: (event: LabEvent) => void) {
+      listeners.add(listener)
+      ensureEvents()
+      return () => {
+        listeners.delete(listener)
+      }
     },
   }
 }

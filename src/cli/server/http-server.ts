@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import type { LabApi, LabEvent } from '../../common/api'
 import { LabError, toErrorData, type Result } from '../../common/errors'
-import { parseArgs } from '../../lab/validation'
+import { callLab } from '../../lab/validation'
 
 export const TOKEN_HEADER = 'x-deberta-lab-token'
 const COOKIE = 'deberta_lab_token'
@@ -171,9 +171,7 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
         } catch {
           throw new LabError('BAD_REQUEST', 'the body is not valid JSON')
         }
-        const args = parseArgs(method, (parsed as { args?: unknown })?.args ?? [])
-        const fn = (options.lab as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]
-        const value = await fn.apply(options.lab, args)
+        const value = await callLab(options.lab, method, (parsed as { args?: unknown })?.args ?? [])
         sendJson(response, 200, { ok: true, value: value ?? null })
       } catch (error) {
         const data = toErrorData(error)

@@ -14,7 +14,7 @@ export interface WorkspaceModel {
 
 export async function loadWorkspaceModel(context: JobContext, ref: ModelRef): Promise<WorkspaceModel> {
   const loaded = await context.getModel(ref)
-  return { info: loaded.info, model: loaded.model as DebertaModel, tokenizer: loaded.tokenizer as Tokenizer }
+  return { info: loaded.info, model: loaded.model, tokenizer: loaded.tokenizer }
 }
 
 /**

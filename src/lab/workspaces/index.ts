@@ -1,6 +1,7 @@
-// Every job the worker can run, by method name.
-import type { JobHandler } from '../jobs'
-import type { WorkerMethod } from '../protocol'
+// Every job the worker can run, by method name: one handler per registry method of kind compute or job
+// (src/common/api.ts LAB_METHODS), typed by that method's request and result; a missing one fails to compile.
+import type { JobContext, JobHandler } from '../jobs'
+import type { WorkerMethod, WorkerRequests, WorkerValues } from '../protocol'
 import { attention } from './attention'
 import { benchmark } from './benchmark'
 import { decoding } from './decoding'
@@ -10,7 +11,7 @@ import { problemDemo } from './problem-demo'
 import { relativePositions } from './relative-positions'
 import { spin } from './spin'
 
-export const JOB_HANDLERS: Partial<Record<WorkerMethod, JobHandler<never, unknown>>> = {
+export const JOB_HANDLERS: { [M in WorkerMethod]: JobHandler<WorkerRequests[M], WorkerValues[M]> } = {
   describeModel,
   tokenize,
   runProblemDemo: problemDemo,
@@ -20,4 +21,10 @@ export const JOB_HANDLERS: Partial<Record<WorkerMethod, JobHandler<never, unknow
   runBenchmark: benchmark,
   runExperiment: experiment,
   spin,
+}
+
+/** Runs the handler of `method` on its request. */
+export function runJobHandler<M extends WorkerMethod>(method: M, context: JobContext, request: WorkerRequests[M]): Promise<WorkerValues[M]> {
+  const handler: JobHandler<WorkerRequests[M], WorkerValues[M]> = JOB_HANDLERS[method]
+  return handler(context, request)
 }

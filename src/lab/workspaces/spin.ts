@@ -4,8 +4,9 @@
 import { threadId } from 'node:worker_threads'
 import { LabError } from '../../common/errors'
 import type { JobHandler } from '../jobs'
+import type { SpinRequest, SpinValue } from '../protocol'
 
-export const spin: JobHandler<{ ms: number; trap?: boolean }, { spunMs: number; threadId: number }> = async (context, request) => {
+export const spin: JobHandler<SpinRequest, SpinValue> = async (context, request) => {
   const start = Date.now()
   const ms = Math.min(Math.max(0, Number(request.ms) || 0), 60_000)
   while (Date.now() - start < ms) {

@@ -7,7 +7,7 @@ import { toErrorData } from '../../common/errors'
 import { echarts, type EChartsType } from '../charts/echarts'
 import { chartDataToCsv, extractChartData, staticOption } from '../charts/data'
 import type { ChartOption } from '../charts/types'
-import { getLab } from '../get-lab'
+import { useLab } from '../lab-context'
 import { dataUrlToBase64, textToBase64 } from '../base64'
 import { useSession } from './useSession'
 
@@ -24,6 +24,8 @@ function cssVar(name: string, fallback: string): string {
 }
 
 export function useChartExport(props: { chartId: string; workspace: WorkspaceId }, chart: ShallowRef<EChartsType | null>, option: () => ChartOption | null, theme: () => string) {
+  const lab = useLab()
+  const session = useSession(lab)
   const status = ref('')
   const busy = ref(false)
 
@@ -57,11 +59,11 @@ export function useChartExport(props: { chartId: string; workspace: WorkspaceId 
     status.value = ''
     try {
       const { base64, mime } = render(format)
-      const saved = await getLab().host.saveFile({ suggestedName: exportFileName(props.chartId, format), mime, base64 })
+      const saved = await lab.host.saveFile({ suggestedName: exportFileName(props.chartId, format), mime, base64 })
       const parts = [saved.saved ? (saved.path ? `saved to ${saved.path}` : `${format.toUpperCase()} saved`) : 'not saved']
-      const session = useSession().state.current
-      if ((format === 'png' || format === 'svg') && session) {
-        const { sha256 } = await getLab().api.saveChartSnapshot({ sessionId: session.id, workspace: props.workspace, chartId: props.chartId, format, base64 })
+      const current = session.state.current
+      if ((format === 'png' || format === 'svg') && current) {
+        const { sha256 } = await lab.api.saveChartSnapshot({ sessionId: current.id, workspace: props.workspace, chartId: props.chartId, format, base64 })
         parts.push(`kept in session (${sha256.slice(0, 8)})`)
       }
       status.value = parts.join(' · ')

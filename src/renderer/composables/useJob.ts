@@ -3,12 +3,12 @@
 // can pause: experiments), what a queued run waits for, and the error where it happened. `attach` follows a job
 // this page did not start (after a reload, or from another window). useJobList keeps the lab's job list for
 // the job tray.
-import { computed, reactive, ref } from 'vue'
+import { computed, reactive, ref, type Ref } from 'vue'
 import { ACTIVE_JOB_STATES, type JobInfo, type LabEvent } from '../../common/api'
 import type { ErrorData } from '../../common/errors'
 import { toErrorData } from '../../common/errors'
-import { getLab } from '../get-lab'
-import { onJobEvents, onLabEvent } from './useLabEvents'
+import { perLab, useLab, type Lab } from '../lab-context'
+import { useLabEvents } from './useLabEvents'
 
 export const PROGRESS_DELAY_MS = 300
 /** How often a followed job (attach) and the job tray's list are checked against the lab, in case an event was lost */
@@ -55,7 +55,8 @@ function ordinal(n: number): string {
   return `${n}${suffix}`
 }
 
-export function useJob() {
+export function useJob(lab: Lab = useLab()) {
+  const { onJobEvents } = useLabEvents(lab)
   const state = reactive<JobState>({ running: false, paused: false, queued: false, showProgress: false, fraction: 0, message: '', jobId: null, error: null, cancelled: false, lastMs: null })
   let generation = 0
 
@@ -137,8 +138,8 @@ export function useJob() {
       // down (its end event lost): ask now and then.
       const check = (): void => {
         if (generation !== mine) return resolve(undefined)
-        getLab()
-          .api.listJobs()
+        lab.api
+          .listJobs()
           .then((jobs) => {
             const now = jobs.find((j) => j.jobId === job.jobId)
             if (!now || !isActive(now)) resolve(now ?? { ...job, state: 'failed', error: { code: 'NOT_FOUND', message: 'the lab no longer knows this job (was it restarted?)' } })
@@ -165,7 +166,7 @@ export function useJob() {
     if (!state.running || !jobId) return
     state.message = 'cancelling…'
     try {
-      await getLab().api.cancelJob(jobId)
+      await lab.api.cancelJob(jobId)
     } catch {
       // the job ended meanwhile
     }
@@ -176,7 +177,7 @@ export function useJob() {
     const jobId = state.jobId
     if (!state.running || !jobId) return false
     try {
-      const done = await getLab().api.pauseJob({ jobId, paused })
+      const done = await lab.api.pauseJob({ jobId, paused })
       if (done && state.jobId === jobId) state.paused = paused
       return done
     } catch {
@@ -195,66 +196,70 @@ export function useJob() {
 // ---------------------------------------------------------------------------------------------
 // The lab's job list (the job tray): fetched once, then kept current by 'job' and 'progress' events.
 
-const jobList = ref<JobInfo[]>([])
-let listStarted = false
-
-async function refreshJobList(): Promise<void> {
-  try {
-    jobList.value = (await getLab().api.listJobs()).map(({ training: _training, ...job }) => job)
-  } catch {
-    // the tray keeps what it had; the next event brings it up to date
-  }
+interface JobListStore {
+  jobs: Ref<JobInfo[]>
+  refresh(): Promise<void>
 }
 
-function startJobList(): void {
-  if (listStarted) return
-  listStarted = true
+const jobListOf = perLab((lab): JobListStore => {
+  const jobs = ref<JobInfo[]>([])
+  const { onLabEvent } = useLabEvents(lab)
+
+  async function refresh(): Promise<void> {
+    try {
+      jobs.value = (await lab.api.listJobs()).map(({ training: _training, ...job }) => job)
+    } catch {
+      // the tray keeps what it had; the next event brings it up to date
+    }
+  }
+
   onLabEvent((event) => {
     if (event.type === 'job') {
-      const index = jobList.value.findIndex((j) => j.jobId === event.job.jobId)
-      const previous = index >= 0 ? jobList.value[index] : undefined
+      const index = jobs.value.findIndex((j) => j.jobId === event.job.jobId)
+      const previous = index >= 0 ? jobs.value[index] : undefined
       // keep the latest progress: a state change carries the fraction known when it happened
       const job = previous && isActive(event.job) ? { ...event.job, fraction: Math.max(previous.fraction, event.job.fraction), message: event.job.message || previous.message } : event.job
-      const next = jobList.value.filter((j) => j.jobId !== job.jobId)
-      jobList.value = [job, ...next].slice(0, 50)
+      const next = jobs.value.filter((j) => j.jobId !== job.jobId)
+      jobs.value = [job, ...next].slice(0, 50)
     } else if (event.type === 'progress') {
-      const index = jobList.value.findIndex((j) => j.jobId === event.jobId)
-      if (index < 0 || !isActive(jobList.value[index])) return
-      const next = jobList.value.slice()
+      const index = jobs.value.findIndex((j) => j.jobId === event.jobId)
+      if (index < 0 || !isActive(jobs.value[index])) return
+      const next = jobs.value.slice()
       next[index] = { ...next[index], fraction: event.fraction, message: event.message }
-      jobList.value = next
+      jobs.value = next
     }
   })
-  void refreshJobList()
+  void refresh()
   // Events lost while the event stream reconnected would leave a finished job shown as running.
   setInterval(() => {
     const visible = typeof document === 'undefined' || document.visibilityState === 'visible'
-    if (visible && jobList.value.some(isActive)) void refreshJobList()
+    if (visible && jobs.value.some(isActive)) void refresh()
   }, LIST_REFRESH_MS)
   if (typeof document !== 'undefined') {
     // events missed while the page was hidden or the connection dropped
     document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'visible') void refreshJobList()
+      if (document.visibilityState === 'visible') void refresh()
     })
   }
-}
+  return { jobs, refresh }
+})
 
 /** The lab's jobs for the tray: active ones in the order they were asked for, then finished ones, newest first. */
-export function useJobList() {
-  startJobList()
+export function useJobList(lab: Lab = useLab()) {
+  const { jobs: jobList, refresh: refreshJobList } = jobListOf(lab)
   const byQueued = (a: JobInfo, b: JobInfo): number => a.queuedAt - b.queuedAt
   const active = computed(() => jobList.value.filter(isActive).sort(byQueued))
   const finished = computed(() => jobList.value.filter((j) => !isActive(j)).sort((a, b) => (b.finishedAt ?? 0) - (a.finishedAt ?? 0)))
   async function cancel(jobId: string): Promise<void> {
     try {
-      await getLab().api.cancelJob(jobId)
+      await lab.api.cancelJob(jobId)
     } catch {
       // it ended meanwhile
     }
   }
   async function setPaused(jobId: string, paused: boolean): Promise<void> {
     try {
-      await getLab().api.pauseJob({ jobId, paused })
+      await lab.api.pauseJob({ jobId, paused })
     } catch {
       // it ended meanwhile
     }

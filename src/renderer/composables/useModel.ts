@@ -2,30 +2,7 @@
 import { computed, ref, shallowRef } from 'vue'
 import { DEFAULT_MODEL, type ModelInfo, type ModelRef } from '../../common/api'
 import { toErrorData, type ErrorData } from '../../common/errors'
-import { getLab } from '../get-lab'
-
-const model = shallowRef<ModelRef>({ ...DEFAULT_MODEL })
-const info = shallowRef<ModelInfo | null>(null)
-const describing = ref(false)
-const error = ref<ErrorData | null>(null)
-let generation = 0
-
-async function describe(): Promise<void> {
-  const mine = ++generation
-  describing.value = true
-  error.value = null
-  try {
-    const described = await getLab().api.describeModel(model.value)
-    if (mine === generation) info.value = described
-  } catch (caught) {
-    if (mine === generation) {
-      info.value = null
-      error.value = toErrorData(caught)
-    }
-  } finally {
-    if (mine === generation) describing.value = false
-  }
-}
+import { perLab, useLab, type Lab } from '../lab-context'
 
 /** A short label before the lab has described the model (or when it could not). */
 export function refLabel(ref: ModelRef): string {
@@ -38,7 +15,30 @@ export function sameModel(a: ModelRef | null | undefined, b: ModelRef | null | u
   return JSON.stringify(a) === JSON.stringify(b)
 }
 
-export function useModel() {
+function createModelStore(lab: Lab) {
+  const model = shallowRef<ModelRef>({ ...DEFAULT_MODEL })
+  const info = shallowRef<ModelInfo | null>(null)
+  const describing = ref(false)
+  const error = ref<ErrorData | null>(null)
+  let generation = 0
+
+  async function describe(): Promise<void> {
+    const mine = ++generation
+    describing.value = true
+    error.value = null
+    try {
+      const described = await lab.api.describeModel(model.value)
+      if (mine === generation) info.value = described
+    } catch (caught) {
+      if (mine === generation) {
+        info.value = null
+        error.value = toErrorData(caught)
+      }
+    } finally {
+      if (mine === generation) describing.value = false
+    }
+  }
+
   return {
     model,
     info,
@@ -64,7 +64,7 @@ export function useModel() {
       describing.value = true
       error.value = null
       try {
-        const described = await getLab().api.describeModel(next)
+        const described = await lab.api.describeModel(next)
         if (mine !== generation) return false
         model.value = next
         info.value = described
@@ -78,4 +78,11 @@ export function useModel() {
     },
     describe,
   }
+}
+
+const modelOf = perLab(createModelStore)
+
+/** The model of the window (one per lab: the injected lab, or `lab`). */
+export function useModel(lab: Lab = useLab()) {
+  return modelOf(lab)
 }

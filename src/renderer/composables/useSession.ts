@@ -4,8 +4,8 @@ import { computed, reactive, shallowRef } from 'vue'
 import type { ModelRef } from '../../common/api'
 import type { ImportMode, RunRecord, SessionSnapshot, SessionSummary, WorkspaceId, WorkspaceState } from '../../common/sessions'
 import { LabError, toErrorData, type ErrorData } from '../../common/errors'
-import { getLab } from '../get-lab'
-import { onLabEvent } from './useLabEvents'
+import { perLab, useLab, type Lab } from '../lab-context'
+import { useLabEvents } from './useLabEvents'
 import { useModel } from './useModel'
 import { useToasts } from './useToasts'
 
@@ -42,271 +42,272 @@ interface Saver {
   saving?: Promise<void>
 }
 
-const state = reactive({
-  sessions: [] as SessionSummary[],
-  current: null as SessionSummary | null,
-  opening: false,
-  /** workspaces with changes not yet stored */
-  dirty: [] as WorkspaceId[],
-  savesInFlight: 0,
-  saveError: null as ErrorData | null,
-  error: null as ErrorData | null,
-  /** asked when an import collides with an existing session */
-  conflict: null as null | { fileName: string; resolve: (mode: ImportMode | null) => void },
-})
-const snapshot = shallowRef<SessionSnapshot | null>(null)
-const savers = new Map<WorkspaceId, Saver>()
-/** The active tab's workspace, to restore the model it last ran with. */
-let activeWorkspace: WorkspaceId = 'problem'
+function createSessionStore(lab: Lab) {
+  const { api, host } = lab
+  const state = reactive({
+    sessions: [] as SessionSummary[],
+    current: null as SessionSummary | null,
+    opening: false,
+    /** workspaces with changes not yet stored */
+    dirty: [] as WorkspaceId[],
+    savesInFlight: 0,
+    saveError: null as ErrorData | null,
+    error: null as ErrorData | null,
+    /** asked when an import collides with an existing session */
+    conflict: null as null | { fileName: string; resolve: (mode: ImportMode | null) => void },
+  })
+  const snapshot = shallowRef<SessionSnapshot | null>(null)
+  const savers = new Map<WorkspaceId, Saver>()
+  /** The active tab's workspace, to restore the model it last ran with. */
+  let activeWorkspace: WorkspaceId = 'problem'
 
-function setDirty(workspace: WorkspaceId, dirty: boolean): void {
-  const index = state.dirty.indexOf(workspace)
-  if (dirty && index < 0) state.dirty.push(workspace)
-  if (!dirty && index >= 0) state.dirty.splice(index, 1)
-}
-
-function savedState(workspace: WorkspaceId): WorkspaceState | undefined {
-  return snapshot.value?.workspaces?.[workspace] ?? undefined
-}
-
-async function save(workspace: WorkspaceId, saver: Saver): Promise<void> {
-  const session = state.current
-  if (!session) return
-  const full = saver.binding.collect()
-  const fingerprint = saver.binding.fingerprint()
-  state.savesInFlight++
-  try {
-    await getLab().api.saveWorkspaceState({ sessionId: session.id, workspace, state: full })
-    if (state.current?.id === session.id) {
-      saver.baseline = fingerprint
-      state.saveError = null
-      setDirty(workspace, saver.binding.fingerprint() !== fingerprint)
-    }
-  } catch (error) {
-    state.saveError = toErrorData(error)
-  } finally {
-    state.savesInFlight--
+  function setDirty(workspace: WorkspaceId, dirty: boolean): void {
+    const index = state.dirty.indexOf(workspace)
+    if (dirty && index < 0) state.dirty.push(workspace)
+    if (!dirty && index >= 0) state.dirty.splice(index, 1)
   }
-}
 
-function check(workspace: WorkspaceId): void {
-  const saver = savers.get(workspace)
-  if (!saver || !state.current) return
-  const changed = saver.binding.fingerprint() !== saver.baseline
-  setDirty(workspace, changed)
-  if (saver.timer) clearTimeout(saver.timer)
-  saver.timer = undefined
-  if (!changed) return
-  saver.timer = setTimeout(() => {
+  function savedState(workspace: WorkspaceId): WorkspaceState | undefined {
+    return snapshot.value?.workspaces?.[workspace] ?? undefined
+  }
+
+  async function save(workspace: WorkspaceId, saver: Saver): Promise<void> {
+    const session = state.current
+    if (!session) return
+    const full = saver.binding.collect()
+    const fingerprint = saver.binding.fingerprint()
+    state.savesInFlight++
+    try {
+      await api.saveWorkspaceState({ sessionId: session.id, workspace, state: full })
+      if (state.current?.id === session.id) {
+        saver.baseline = fingerprint
+        state.saveError = null
+        setDirty(workspace, saver.binding.fingerprint() !== fingerprint)
+      }
+    } catch (error) {
+      state.saveError = toErrorData(error)
+    } finally {
+      state.savesInFlight--
+    }
+  }
+
+  function check(workspace: WorkspaceId): void {
+    const saver = savers.get(workspace)
+    if (!saver || !state.current) return
+    const changed = saver.binding.fingerprint() !== saver.baseline
+    setDirty(workspace, changed)
+    if (saver.timer) clearTimeout(saver.timer)
     saver.timer = undefined
-    saver.saving = save(workspace, saver)
-  }, SAVE_DEBOUNCE_MS)
-}
-
-/** Saves every pending change now (before switching sessions). */
-async function flush(): Promise<void> {
-  const pending: Array<Promise<void>> = []
-  for (const [workspace, saver] of savers) {
-    if (saver.timer) {
-      clearTimeout(saver.timer)
+    if (!changed) return
+    saver.timer = setTimeout(() => {
       saver.timer = undefined
-      pending.push(save(workspace, saver))
-    } else if (saver.saving) pending.push(saver.saving)
+      saver.saving = save(workspace, saver)
+    }, SAVE_DEBOUNCE_MS)
   }
-  await Promise.all(pending)
-}
 
-function applyTo(workspace: WorkspaceId, saver: Saver): void {
-  if (saver.timer) clearTimeout(saver.timer)
-  saver.timer = undefined
-  saver.binding.apply(savedState(workspace), snapshot.value?.runs ?? [])
-  saver.baseline = saver.binding.fingerprint()
-  setDirty(workspace, false)
-}
-
-async function refreshList(): Promise<void> {
-  try {
-    // Soft-deleted sessions stay restorable through the undo toast but leave the list.
-    state.sessions = (await getLab().api.listSessions()).filter((s) => !s.deletedAt)
-    const current = state.current && state.sessions.find((s) => s.id === state.current?.id)
-    if (current) state.current = current
-  } catch (error) {
-    state.error = toErrorData(error)
-  }
-}
-
-async function openSession(sessionId: string): Promise<void> {
-  await flush()
-  state.opening = true
-  state.error = null
-  try {
-    const opened = await getLab().api.openSession(sessionId)
-    snapshot.value = opened
-    state.current = opened.session
-    try {
-      localStorage.setItem(LAST_SESSION_KEY, sessionId)
-    } catch {
-      // not remembered across restarts
-    }
-    for (const [workspace, saver] of savers) applyTo(workspace, saver)
-    const model = rememberedModel(sessionId) ?? modelToRestore()
-    if (model) void useModel().setModel(model, { immediate: true })
-  } catch (error) {
-    state.error = toErrorData(error)
-    throw error
-  } finally {
-    state.opening = false
-  }
-}
-
-function modelToRestore(): ModelRef | null {
-  const order: WorkspaceId[] = [activeWorkspace, 'problem', 'attention', 'relative', 'decoding']
-  for (const workspace of order) {
-    const model = savedState(workspace)?.model as ModelRef | null | undefined
-    if (model && typeof model === 'object' && 'kind' in model) return model
-  }
-  return null
-}
-
-async function createSession(name = 'Untitled session'): Promise<SessionSummary> {
-  const created = await getLab().api.createSession({ name })
-  await refreshList()
-  await openSession(created.id)
-  return created
-}
-
-let listTimer: ReturnType<typeof setTimeout> | undefined
-
-/** Opens the last session of this window (or the most recent, or a new one). */
-async function start(): Promise<void> {
-  onLabEvent((event) => {
-    if (event.type !== 'session-changed') return
-    clearTimeout(listTimer)
-    listTimer = setTimeout(() => void refreshList(), 300)
-  })
-  await refreshList()
-  let last: string | null = null
-  try {
-    last = localStorage.getItem(LAST_SESSION_KEY)
-  } catch {
-    last = null
-  }
-  const target = state.sessions.find((s) => s.id === last) ?? state.sessions[0]
-  if (target) {
-    try {
-      await openSession(target.id)
-      return
-    } catch {
-      // fall through to a fresh session
-    }
-  }
-  await createSession()
-}
-
-async function renameSession(sessionId: string, name: string): Promise<void> {
-  await getLab().api.renameSession({ sessionId, name })
-  await refreshList()
-}
-
-async function duplicateSession(sessionId: string): Promise<void> {
-  const copy = await getLab().api.duplicateSession(sessionId)
-  await refreshList()
-  await openSession(copy.id)
-}
-
-async function deleteSession(sessionId: string): Promise<void> {
-  const { show } = useToasts()
-  const name = state.sessions.find((s) => s.id === sessionId)?.name ?? 'session'
-  const wasCurrent = state.current?.id === sessionId
-  if (wasCurrent) await flush()
-  await getLab().api.deleteSession(sessionId)
-  await refreshList()
-  if (wasCurrent) {
-    const next = state.sessions.find((s) => s.id !== sessionId)
-    if (next) await openSession(next.id)
-    else await createSession()
-  }
-  show(`Deleted “${name}”.`, {
-    action: {
-      label: 'Undo',
-      run: async () => {
-        await getLab().api.restoreSession(sessionId)
-        await refreshList()
-        if (wasCurrent) await openSession(sessionId)
-      },
-    },
-  })
-}
-
-async function exportSession(sessionId: string): Promise<void> {
-  const { fileName, base64 } = await getLab().api.exportSession(sessionId)
-  const saved = await getLab().host.saveFile({ suggestedName: fileName, mime: 'application/octet-stream', base64 })
-  if (saved.saved) useToasts().show(saved.path ? `Exported to ${saved.path}` : `Exported ${fileName}`)
-}
-
-function askConflict(fileName: string): Promise<ImportMode | null> {
-  return new Promise((resolve) => {
-    state.conflict = {
-      fileName,
-      resolve: (mode) => {
-        state.conflict = null
-        resolve(mode)
-      },
-    }
-  })
-}
-
-/** importSession answers a SessionSummary (api.ts) or an ImportOutcome {session, mode} (sessions.ts). */
-function importedSummary(answer: unknown): SessionSummary {
-  const value = answer as SessionSummary | { session: SessionSummary }
-  return 'session' in value && value.session ? value.session : (value as SessionSummary)
-}
-
-async function importSession(): Promise<void> {
-  const file = await getLab().host.openFile({ accept: ['.dlab'] })
-  if (!file) return
-  let imported: SessionSummary
-  try {
-    imported = importedSummary(await getLab().api.importSession({ base64: file.base64 }))
-  } catch (error) {
-    if (!(error instanceof LabError) || error.code !== 'IMPORT_CONFLICT') throw error
-    const mode = await askConflict(file.name)
-    if (!mode) return
-    imported = importedSummary(await getLab().api.importSession({ base64: file.base64, mode }))
-  }
-  await refreshList()
-  await openSession(imported.id)
-  useToasts().show(`Imported “${imported.name}”.`)
-}
-
-/** Binds a workspace's state to the current session; call once from the workspace component's setup. */
-function bindWorkspace(workspace: WorkspaceId, binding: WorkspaceBinding): { check: () => void; unbind: () => void } {
-  const saver: Saver = { binding, baseline: '' }
-  savers.set(workspace, saver)
-  // A session may already be open: restore its state for this workspace right away.
-  if (snapshot.value) applyTo(workspace, saver)
-  else saver.baseline = binding.fingerprint()
-  return {
-    check: () => check(workspace),
-    unbind: () => {
+  /** Saves every pending change now (before switching sessions). */
+  async function flush(): Promise<void> {
+    const pending: Array<Promise<void>> = []
+    for (const [workspace, saver] of savers) {
       if (saver.timer) {
         clearTimeout(saver.timer)
-        void save(workspace, saver)
-      }
-      if (savers.get(workspace) === saver) savers.delete(workspace)
-    },
+        saver.timer = undefined
+        pending.push(save(workspace, saver))
+      } else if (saver.saving) pending.push(saver.saving)
+    }
+    await Promise.all(pending)
   }
-}
 
-const saveStatus = computed<'saved' | 'pending' | 'saving' | 'error' | 'none'>(() => {
-  if (!state.current) return 'none'
-  if (state.saveError) return 'error'
-  if (state.savesInFlight > 0) return 'saving'
-  if (state.dirty.length > 0) return 'pending'
-  return 'saved'
-})
+  function applyTo(workspace: WorkspaceId, saver: Saver): void {
+    if (saver.timer) clearTimeout(saver.timer)
+    saver.timer = undefined
+    saver.binding.apply(savedState(workspace), snapshot.value?.runs ?? [])
+    saver.baseline = saver.binding.fingerprint()
+    setDirty(workspace, false)
+  }
 
-export function useSession() {
+  async function refreshList(): Promise<void> {
+    try {
+      // Soft-deleted sessions stay restorable through the undo toast but leave the list.
+      state.sessions = (await api.listSessions()).filter((s) => !s.deletedAt)
+      const current = state.current && state.sessions.find((s) => s.id === state.current?.id)
+      if (current) state.current = current
+    } catch (error) {
+      state.error = toErrorData(error)
+    }
+  }
+
+  async function openSession(sessionId: string): Promise<void> {
+    await flush()
+    state.opening = true
+    state.error = null
+    try {
+      const opened = await api.openSession(sessionId)
+      snapshot.value = opened
+      state.current = opened.session
+      try {
+        localStorage.setItem(LAST_SESSION_KEY, sessionId)
+      } catch {
+        // not remembered across restarts
+      }
+      for (const [workspace, saver] of savers) applyTo(workspace, saver)
+      const model = rememberedModel(sessionId) ?? modelToRestore()
+      if (model) void useModel(lab).setModel(model, { immediate: true })
+    } catch (error) {
+      state.error = toErrorData(error)
+      throw error
+    } finally {
+      state.opening = false
+    }
+  }
+
+  function modelToRestore(): ModelRef | null {
+    const order: WorkspaceId[] = [activeWorkspace, 'problem', 'attention', 'relative', 'decoding']
+    for (const workspace of order) {
+      const model = savedState(workspace)?.model as ModelRef | null | undefined
+      if (model && typeof model === 'object' && 'kind' in model) return model
+    }
+    return null
+  }
+
+  async function createSession(name = 'Untitled session'): Promise<SessionSummary> {
+    const created = await api.createSession({ name })
+    await refreshList()
+    await openSession(created.id)
+    return created
+  }
+
+  let listTimer: ReturnType<typeof setTimeout> | undefined
+
+  /** Opens the last session of this window (or the most recent, or a new one). */
+  async function start(): Promise<void> {
+    useLabEvents(lab).onLabEvent((event) => {
+      if (event.type !== 'session-changed') return
+      clearTimeout(listTimer)
+      listTimer = setTimeout(() => void refreshList(), 300)
+    })
+    await refreshList()
+    let last: string | null = null
+    try {
+      last = localStorage.getItem(LAST_SESSION_KEY)
+    } catch {
+      last = null
+    }
+    const target = state.sessions.find((s) => s.id === last) ?? state.sessions[0]
+    if (target) {
+      try {
+        await openSession(target.id)
+        return
+      } catch {
+        // fall through to a fresh session
+      }
+    }
+    await createSession()
+  }
+
+  async function renameSession(sessionId: string, name: string): Promise<void> {
+    await api.renameSession({ sessionId, name })
+    await refreshList()
+  }
+
+  async function duplicateSession(sessionId: string): Promise<void> {
+    const copy = await api.duplicateSession(sessionId)
+    await refreshList()
+    await openSession(copy.id)
+  }
+
+  async function deleteSession(sessionId: string): Promise<void> {
+    const { show } = useToasts()
+    const name = state.sessions.find((s) => s.id === sessionId)?.name ?? 'session'
+    const wasCurrent = state.current?.id === sessionId
+    if (wasCurrent) await flush()
+    await api.deleteSession(sessionId)
+    await refreshList()
+    if (wasCurrent) {
+      const next = state.sessions.find((s) => s.id !== sessionId)
+      if (next) await openSession(next.id)
+      else await createSession()
+    }
+    show(`Deleted “${name}”.`, {
+      action: {
+        label: 'Undo',
+        run: async () => {
+          await api.restoreSession(sessionId)
+          await refreshList()
+          if (wasCurrent) await openSession(sessionId)
+        },
+      },
+    })
+  }
+
+  async function exportSession(sessionId: string): Promise<void> {
+    const { fileName, base64 } = await api.exportSession(sessionId)
+    const saved = await host.saveFile({ suggestedName: fileName, mime: 'application/octet-stream', base64 })
+    if (saved.saved) useToasts().show(saved.path ? `Exported to ${saved.path}` : `Exported ${fileName}`)
+  }
+
+  function askConflict(fileName: string): Promise<ImportMode | null> {
+    return new Promise((resolve) => {
+      state.conflict = {
+        fileName,
+        resolve: (mode) => {
+          state.conflict = null
+          resolve(mode)
+        },
+      }
+    })
+  }
+
+  /** importSession answers a SessionSummary (api.ts) or an ImportOutcome {session, mode} (sessions.ts). */
+  function importedSummary(answer: unknown): SessionSummary {
+    const value = answer as SessionSummary | { session: SessionSummary }
+    return 'session' in value && value.session ? value.session : (value as SessionSummary)
+  }
+
+  async function importSession(): Promise<void> {
+    const file = await host.openFile({ accept: ['.dlab'] })
+    if (!file) return
+    let imported: SessionSummary
+    try {
+      imported = importedSummary(await api.importSession({ base64: file.base64 }))
+    } catch (error) {
+      if (!(error instanceof LabError) || error.code !== 'IMPORT_CONFLICT') throw error
+      const mode = await askConflict(file.name)
+      if (!mode) return
+      imported = importedSummary(await api.importSession({ base64: file.base64, mode }))
+    }
+    await refreshList()
+    await openSession(imported.id)
+    useToasts().show(`Imported “${imported.name}”.`)
+  }
+
+  /** Binds a workspace's state to the current session; call once from the workspace component's setup. */
+  function bindWorkspace(workspace: WorkspaceId, binding: WorkspaceBinding): { check: () => void; unbind: () => void } {
+    const saver: Saver = { binding, baseline: '' }
+    savers.set(workspace, saver)
+    // A session may already be open: restore its state for this workspace right away.
+    if (snapshot.value) applyTo(workspace, saver)
+    else saver.baseline = binding.fingerprint()
+    return {
+      check: () => check(workspace),
+      unbind: () => {
+        if (saver.timer) {
+          clearTimeout(saver.timer)
+          void save(workspace, saver)
+        }
+        if (savers.get(workspace) === saver) savers.delete(workspace)
+      },
+    }
+  }
+
+  const saveStatus = computed<'saved' | 'pending' | 'saving' | 'error' | 'none'>(() => {
+    if (!state.current) return 'none'
+    if (state.saveError) return 'error'
+    if (state.savesInFlight > 0) return 'saving'
+    if (state.dirty.length > 0) return 'pending'
+    return 'saved'
+  })
+
   return {
     state,
     snapshot,
@@ -337,4 +338,12 @@ export function useSession() {
       }
     },
   }
+}
+
+export type SessionStore = ReturnType<typeof createSessionStore>
+const sessionOf = perLab(createSessionStore)
+
+/** The window's sessions (one store per lab: the injected lab, or `lab`). */
+export function useSession(lab: Lab = useLab()): SessionStore {
+  return sessionOf(lab)
 }

@@ -3,10 +3,10 @@
 // itself lives in the session's run record (the lab records every run made with a sessionId; a large result is
 // kept as the run's artifact and fetched with getRunResult); when that run or its result cannot be found, the
 // workspace recomputes it from the restored inputs.
-import { onBeforeUnmount, toRaw, watch, type ShallowRef } from 'vue'
+import { onScopeDispose, toRaw, watch, type ShallowRef } from 'vue'
 import type { ModelRef } from '../../common/api'
 import { isStoredResultRef, type RunRecord, type WorkspaceId, type WorkspaceState } from '../../common/sessions'
-import { getLab } from '../get-lab'
+import { useLab } from '../lab-context'
 import { findResultRun, mergeKnown, readSavedState, workspaceState, type LastRun } from '../workspace-state'
 import { useSession } from './useSession'
 
@@ -28,6 +28,7 @@ export interface PersistedParts<I extends object, S extends object, V extends ob
 }
 
 export function useWorkspacePersistence<I extends object, S extends object, V extends object, R>(workspace: WorkspaceId, parts: PersistedParts<I, S, V, R>): void {
+  const lab = useLab()
   const collect = (): WorkspaceState =>
     workspaceState({
       inputs: toRaw(parts.inputs),
@@ -60,8 +61,8 @@ export function useWorkspacePersistence<I extends object, S extends object, V ex
     if (run && isStoredResultRef(run.result)) {
       // A large result is kept apart from the run list: fetch it (unless another session or run came meanwhile).
       const current = (): boolean => mine === restoring && parts.lastRun.value?.runId === run.id && parts.lastResult.value === null
-      getLab()
-        .api.getRunResult(run.id)
+      lab.api
+        .getRunResult(run.id)
         .then(
           (value) => {
             if (!current()) return
@@ -78,7 +79,8 @@ export function useWorkspacePersistence<I extends object, S extends object, V ex
     if (lastRun) queueMicrotask(() => parts.recompute())
   }
 
-  const { check, unbind } = useSession().bindWorkspace(workspace, { collect, apply, fingerprint })
+  const { check, unbind } = useSession(lab).bindWorkspace(workspace, { collect, apply, fingerprint })
   watch(fingerprint, check)
-  onBeforeUnmount(unbind)
+  // the component's unmount (or the scope's end, in tests) saves what is pending and unbinds
+  onScopeDispose(unbind)
 }

@@ -4,7 +4,7 @@ import { computed, ref, shallowRef, watch } from 'vue'
 import type { ModelRef } from '../../common/api'
 import { toErrorData } from '../../common/errors'
 import type { RunRecord } from '../../common/sessions'
-import { getLab } from '../get-lab'
+import { useLab } from '../lab-context'
 import { recordedCheckpoint, weightsNotice, type LastRun } from '../workspace-state'
 import { useJob } from './useJob'
 import { refLabel, sameModel, useModel } from './useModel'
@@ -17,9 +17,10 @@ export interface CommonRequest {
 }
 
 export function useWorkspaceRun<R>() {
-  const { model, info } = useModel()
-  const session = useSession()
-  const job = useJob()
+  const lab = useLab()
+  const { model, info } = useModel(lab)
+  const session = useSession(lab)
+  const job = useJob(lab)
   const lastResult = shallowRef<R | null>(null)
   const lastModel = shallowRef<ModelRef | null>(null)
   const lastRun = shallowRef<LastRun | null>(null)
@@ -39,7 +40,7 @@ export function useWorkspaceRun<R>() {
     if (!recorded) return
     let notice: string | null
     try {
-      const described = await getLab().api.describeModel(recorded.ref)
+      const described = await lab.api.describeModel(recorded.ref)
       notice = weightsNotice(recorded, { sha256: described.weightsSha256 })
     } catch (error) {
       notice = weightsNotice(recorded, { error: toErrorData(error) })

@@ -2,7 +2,7 @@
 // the softmax, ablation by switching terms off, and every term's share per layer × head.
 import { computed, reactive, watch } from 'vue'
 import { ATTENTION_TERMS, type AttentionResult, type AttentionTerm, type ModelRef } from '../../common/api'
-import { getLab } from '../get-lab'
+import { useLab } from '../lab-context'
 import { buildHeatmapOption } from '../charts/heatmap'
 import { buildTermShareOption } from '../charts/terms'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
@@ -34,6 +34,7 @@ export function matrixFor(result: AttentionResult, view: AttentionView) {
 }
 
 export function useAttentionWorkspace() {
+  const { api } = useLab()
   const run = useWorkspaceRun<AttentionResult>()
   const d = defaults()
   const inputs = reactive(d.inputs)
@@ -45,7 +46,7 @@ export function useAttentionWorkspace() {
   async function compute(withModel?: ModelRef | null): Promise<unknown> {
     const key = controlsKey()
     const result = await run.compute((common) =>
-      getLab().api.runAttention({
+      api.runAttention({
         ...common,
         text: inputs.text,
         layer: inputs.layer,

@@ -16,7 +16,7 @@ import {
   type JobInfo,
   type ModelRef,
 } from '../../common/api'
-import { getLab } from '../get-lab'
+import { useLab } from '../lab-context'
 import {
   appendTrainingPoints,
   buildExperimentSummaryOption,
@@ -30,7 +30,7 @@ import {
 } from '../charts/experiments'
 import { findTable, parsePublished, type PublishedTable } from '../charts/published'
 import { isActive, useJob } from '../composables/useJob'
-import { onLabEvent } from '../composables/useLabEvents'
+import { useLabEvents } from '../composables/useLabEvents'
 import { useSession } from '../composables/useSession'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
 import { workspaceState, type LastRun } from '../workspace-state'
@@ -69,8 +69,9 @@ export function isExperimentResult(value: unknown): value is ExperimentResult {
 }
 
 export function useBenchmarksExperiments() {
-  const session = useSession()
-  const job = useJob()
+  const lab = useLab()
+  const session = useSession(lab)
+  const job = useJob(lab)
   const { inputs, selections, view } = ((d) => ({ inputs: reactive(d.inputs), selections: reactive(d.selections), view: reactive(d.view) }))(defaults())
   const live = shallowRef<LossCurve[]>([])
   const liveSteps = ref<number | undefined>(undefined)
@@ -98,7 +99,7 @@ export function useBenchmarksExperiments() {
     const sessionId = session.state.current?.id
     if (!sessionId) return
     try {
-      const runs = await getLab().api.listRuns(sessionId)
+      const runs = await lab.api.listRuns(sessionId)
       if (session.state.current?.id === sessionId) records.value = runs
     } catch {
       // the list is a convenience: the current result stays on screen
@@ -118,7 +119,7 @@ export function useBenchmarksExperiments() {
 
   // useJob owns the job's own event route; the loss points come through the general subscription. An experiment
   // of this session started elsewhere (another window) is followed as soon as the lab announces it.
-  const stop = onLabEvent((event) => {
+  const stop = useLabEvents(lab).onLabEvent((event) => {
     if (event.type === 'job') {
       if (event.job.method === 'runExperiment' && isActive(event.job) && !job.state.running && event.job.sessionId === session.state.current?.id) void reattach()
       return
@@ -137,7 +138,7 @@ export function useBenchmarksExperiments() {
     reattaching = true
     let found: JobInfo | undefined
     try {
-      found = (await getLab().api.listJobs()).find((j) => j.method === 'runExperiment' && j.sessionId === sessionId && isActive(j))
+      found = (await lab.api.listJobs()).find((j) => j.method === 'runExperiment' && j.sessionId === sessionId && isActive(j))
     } catch {
       // nothing to follow
     } finally {
@@ -158,7 +159,7 @@ export function useBenchmarksExperiments() {
     if (ended?.state !== 'done' || !ended.runId) return
     let value: unknown
     try {
-      value = await getLab().api.getRunResult(ended.runId)
+      value = await lab.api.getRunResult(ended.runId)
     } catch {
       return // the run is in the "Shown" list
     }
@@ -178,7 +179,7 @@ export function useBenchmarksExperiments() {
   async function loadAblationTable(): Promise<void> {
     if (ablationTable.value) return
     try {
-      ablationTable.value = findTable(parsePublished(await getLab().api.getPublishedResults()), 'deberta_base_ablation')
+      ablationTable.value = findTable(parsePublished(await lab.api.getPublishedResults()), 'deberta_base_ablation')
     } catch {
       // the comparison is optional: the lab's own numbers are shown without it
     }
@@ -194,7 +195,7 @@ export function useBenchmarksExperiments() {
     runSessionId.value = sessionId ?? null
     const value = await job.run((jobId) => {
       started = jobId
-      return getLab().api.runExperiment({ ...request, jobId, sessionId })
+      return lab.api.runExperiment({ ...request, jobId, sessionId })
     })
     if (!value) return
     if (session.state.current?.id !== sessionId) {
@@ -213,7 +214,7 @@ export function useBenchmarksExperiments() {
   /** The experiments state of another session, pointing at a run that finished while that session was closed. */
   async function saveForOtherSession(sessionId: string, request: typeof inputs, run: { jobId: string; runId: string }, metricKey: string): Promise<void> {
     try {
-      await getLab().api.saveWorkspaceState({
+      await lab.api.saveWorkspaceState({
         sessionId,
         workspace: 'experiments',
         state: workspaceState({ inputs: request, selections: { metric: metricKey, curve: 'loss' }, view: {}, model: null, lastRun: run }),

@@ -2,7 +2,7 @@
 // their sources and the notebook's figures checked against them.
 import { computed, shallowRef } from 'vue'
 import { toErrorData, type ErrorData } from '../../common/errors'
-import { getLab } from '../get-lab'
+import { perLab, useLab } from '../lab-context'
 import {
   buildPublishedTableOption,
   discrepanciesFor,
@@ -43,19 +43,22 @@ export interface PublishedChart {
   discrepancies: SeedDiscrepancy[]
 }
 
-let cache: Promise<PublishedData> | undefined
+/** The paper's tables, read once per lab (undefined again after a failed read, to retry). */
+const cacheOf = perLab(() => ({ published: undefined as Promise<PublishedData> | undefined }))
 
 export function useBenchmarksPublished() {
+  const lab = useLab()
+  const cache = cacheOf(lab)
   const data = shallowRef<PublishedData | null>(null)
   const error = shallowRef<ErrorData | null>(null)
 
   async function load(): Promise<void> {
     error.value = null
-    cache ??= getLab().api.getPublishedResults().then(parsePublished)
+    cache.published ??= lab.api.getPublishedResults().then(parsePublished)
     try {
-      data.value = await cache
+      data.value = await cache.published
     } catch (caught) {
-      cache = undefined
+      cache.published = undefined
       error.value = toErrorData(caught)
     }
   }

@@ -4,7 +4,7 @@ import { computed, reactive, ref, shallowRef, watch } from 'vue'
 import type { BenchmarkPart, BenchmarkResult, ModelRef } from '../../common/api'
 import type { RunRecord } from '../../common/sessions'
 import { toErrorData, type ErrorData } from '../../common/errors'
-import { getLab } from '../get-lab'
+import { useLab } from '../lab-context'
 import { buildBenchmarkOption, buildRunComparisonOption, type RunCurve } from '../charts/benchmark'
 import { useJob } from '../composables/useJob'
 import { useSession } from '../composables/useSession'
@@ -41,8 +41,9 @@ export function benchmarkRuns(records: RunRecord[]): Array<RunCurve & { id: stri
 }
 
 export function useBenchmarksRun() {
-  const session = useSession()
-  const job = useJob()
+  const lab = useLab()
+  const session = useSession(lab)
+  const job = useJob(lab)
   const d = defaults()
   const inputs = reactive(d.inputs)
   const selections = reactive(d.selections)
@@ -57,7 +58,7 @@ export function useBenchmarksRun() {
     const sessionId = session.state.current?.id
     if (!sessionId) return
     try {
-      records.value = await getLab().api.listRuns(sessionId)
+      records.value = await lab.api.listRuns(sessionId)
       runsError.value = null
     } catch (error) {
       runsError.value = toErrorData(error)
@@ -79,7 +80,7 @@ export function useBenchmarksRun() {
     const request = { preset: inputs.preset, seqs: [...inputs.seqs].sort((a, b) => a - b), parts: [...inputs.parts], variants: [...inputs.variants], repeats: inputs.repeats }
     const result = await job.run((jobId) => {
       started = jobId
-      return getLab().api.runBenchmark({ ...request, jobId, sessionId })
+      return lab.api.runBenchmark({ ...request, jobId, sessionId })
     })
     if (!result || session.state.current?.id !== sessionId) return
     lastResult.value = result

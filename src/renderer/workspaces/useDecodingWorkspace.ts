@@ -1,7 +1,7 @@
 // Decoding: top-k predictions for every [MASK], from the plain MLM head and through the Enhanced Mask Decoder.
 import { computed, reactive, watch } from 'vue'
 import type { DecodingResult, ModelInfo, ModelRef } from '../../common/api'
-import { getLab } from '../get-lab'
+import { useLab } from '../lab-context'
 import { buildTopKBarOption, sharedProbabilityMax } from '../charts/topk'
 import { SERIES_COLORS } from '../charts/common'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
@@ -54,6 +54,7 @@ export function isDecodingResult(value: unknown): value is DecodingResult {
 }
 
 export function useDecodingWorkspace() {
+  const { api } = useLab()
   const run = useWorkspaceRun<DecodingResult>()
   const d = defaults()
   const inputs = reactive(d.inputs)
@@ -65,7 +66,7 @@ export function useDecodingWorkspace() {
 
   function compute(withModel?: ModelRef | null): Promise<unknown> {
     const topK = Math.min(100, Math.max(1, Math.round(inputs.topK) || 10))
-    return run.compute((common) => getLab().api.runDecoding({ ...common, text: inputs.text, topK }), withModel)
+    return run.compute((common) => api.runDecoding({ ...common, text: inputs.text, topK }), withModel)
   }
   useWorkspacePersistence('decoding', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, defaults, isResult: isDecodingResult, recompute: () => void compute(run.lastModel.value), onRestored: (restored) => void run.checkRestoredWeights(restored) })
 

@@ -1,7 +1,7 @@
 // Problem demo: what adding absolute position embeddings to content (BERT) does, measured.
 import { computed, reactive } from 'vue'
 import type { AttentionTerm, ProblemDemoResult, ModelRef } from '../../common/api'
-import { getLab } from '../get-lab'
+import { useLab } from '../lab-context'
 import { buildHeatmapOption } from '../charts/heatmap'
 import { buildSameWordOption } from '../charts/terms'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
@@ -22,6 +22,7 @@ export function isProblemResult(value: unknown): value is ProblemDemoResult {
 }
 
 export function useProblemWorkspace() {
+  const { api } = useLab()
   const run = useWorkspaceRun<ProblemDemoResult>()
   const d = defaults()
   const inputs = reactive(d.inputs)
@@ -29,7 +30,7 @@ export function useProblemWorkspace() {
   const view = reactive(d.view)
 
   function compute(withModel?: ModelRef | null): Promise<unknown> {
-    return run.compute((common) => getLab().api.runProblemDemo({ ...common, text: inputs.text }), withModel)
+    return run.compute((common) => api.runProblemDemo({ ...common, text: inputs.text }), withModel)
   }
   useWorkspacePersistence('problem', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, defaults, isResult: isProblemResult, recompute: () => void compute(run.lastModel.value), onRestored: (restored) => void run.checkRestoredWeights(restored) })
 

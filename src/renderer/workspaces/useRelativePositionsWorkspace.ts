@@ -2,7 +2,7 @@
 // id curve, a clipping-k control, and the same word pair at the same distance in two sentences.
 import { computed, reactive } from 'vue'
 import type { RelativePositionsResult, ModelRef } from '../../common/api'
-import { getLab } from '../get-lab'
+import { useLab } from '../lab-context'
 import { buildHeatmapOption } from '../charts/heatmap'
 import { buildBucketCurveOption } from '../charts/bucket-curve'
 import { buildPairComparisonOption } from '../charts/terms'
@@ -25,6 +25,7 @@ export function isRelativeResult(value: unknown): value is RelativePositionsResu
 }
 
 export function useRelativePositionsWorkspace() {
+  const { api } = useLab()
   const run = useWorkspaceRun<RelativePositionsResult>()
   const d = defaults()
   const inputs = reactive(d.inputs)
@@ -34,7 +35,7 @@ export function useRelativePositionsWorkspace() {
   function compute(withModel?: ModelRef | null): Promise<unknown> {
     const k = Math.round(inputs.clipK)
     return run.compute((common) =>
-      getLab().api.runRelativePositions({
+      api.runRelativePositions({
         ...common,
         text: inputs.text,
         compareText: inputs.compareText.trim() ? inputs.compareText : undefined,
