@@ -139,7 +139,15 @@ beforeAll(async () => {
   const rendererDir = join(dir, 'renderer')
   mkdirSync(rendererDir)
   writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>lab</title>')
-  lab = await createLabService({ storePath: join(dir, 'lab.sqlite'), resourcesDir: RESOURCES, host: 'browser' })
+  mkdirSync(join(dir, 'models', 'my-model'), { recursive: true })
+  writeFileSync(join(dir, 'models', 'my-model', 'config.json'), '{}')
+  lab = await createLabService({
+    storePath: join(dir, 'lab.sqlite'),
+    resourcesDir: RESOURCES,
+    host: 'browser',
+    homeDir: dir,
+    env: { HF_HUB_CACHE: join(dir, 'hf-cache'), HF_HUB_OFFLINE: '1' },
+  })
 
   server = await startLabServer({ lab, rendererDir })
   httpLab = createHttpApi({ baseUrl: `http://127.0.0.1:${server.port}`, token: server.token, fetch: (input, init) => fetch(input, init), EventSource: FetchEventSource })
@@ -326,6 +334,26 @@ const CASES: Partial<Record<LabApiMethod, (api: LabApi, ctx: Context) => Promise
     const imported = await api.importSession({ base64: ctx.exported.base64, mode: 'keep-both' })
     expect(imported.id).not.toBe(ctx.session.id)
     expect((await api.openSession(imported.id)).workspaces.attention).toEqual(attentionState)
+  },
+  async listJobs(api) {
+    const jobs = await api.listJobs()
+    const tokenize = jobs.find((job) => job.method === 'tokenize')
+    expect(tokenize).toMatchObject({ kind: 'interactive', state: 'done' })
+    expect(jobs.find((job) => job.method === 'runAttention')?.state).toBe('done')
+  },
+  async listModels(api) {
+    const listing = await api.listModels()
+    expect(listing.cacheDir).toBe(join(dir, 'hf-cache'))
+    expect(listing.models.find((m) => m.source === 'bundled')).toMatchObject({ name: 'toy-deberta', ref: TOY })
+  },
+  async downloadModel(api) {
+    // offline (HF_HUB_OFFLINE) with nothing cached: the Hub's typed error crosses the transport
+    expect(await codeOf(api.downloadModel({ repoId: 'microsoft/deberta-v3-xsmall' }))).toBe('HUB_OFFLINE')
+  },
+  async listDirectory(api) {
+    const listing = await api.listDirectory({ path: join(dir, 'models') })
+    expect(listing.entries).toContainEqual(expect.objectContaining({ name: 'my-model', kind: 'directory', model: true }))
+    expect(await codeOf(api.listDirectory({ path: '/etc' }))).not.toBe('OK')
   },
 }
 
