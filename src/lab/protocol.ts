@@ -11,6 +11,11 @@ export type WorkerMethod =
   | 'runDecoding'
   | 'runBenchmark'
   | 'runExperiment'
+  /** the command line's jobs (src/lab/workspaces/host-jobs.ts) */
+  | 'tokenizeFolder'
+  | 'forwardToFile'
+  | 'benchCases'
+  | 'prepareExperiment'
   /** test-only job: spins for `ms` milliseconds checking cancellation (proves responsiveness and cancel) */
   | 'spin'
 

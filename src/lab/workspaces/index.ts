@@ -5,6 +5,7 @@ import { attention } from './attention'
 import { benchmark } from './benchmark'
 import { decoding } from './decoding'
 import { experiment } from './experiment'
+import { benchCases, forwardToFile, prepareExperiment, tokenizeFolder } from './host-jobs'
 import { describeModel, tokenize } from './model'
 import { problemDemo } from './problem-demo'
 import { relativePositions } from './relative-positions'
@@ -20,4 +21,8 @@ export const JOB_HANDLERS: Partial<Record<WorkerMethod, JobHandler<never, unknow
   runBenchmark: benchmark,
   runExperiment: experiment,
   spin,
+  tokenizeFolder,
+  forwardToFile,
+  benchCases,
+  prepareExperiment,
 }
