@@ -46,7 +46,7 @@ export function integerListOption(value: string | undefined, option: string, fal
 /** One of `allowed` (compared as an own list entry, never as an object key). */
 export function choiceOption<T extends string>(value: string | undefined, option: string, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback
-  if (!(allowed as readonly string[]).includes(value)) throw new LabError('INPUT_INVALID', `${option} must be one of ${allowed.join(', ')} (got "${value}")`, { option, value })
+  if (!(allowed as readonly string[]).includes(value)) throw new LabError('BAD_REQUEST', `${option} must be one of ${allowed.join(', ')} (got "${value}")`, { option, value })
   return value as T
 }
 
@@ -54,7 +54,7 @@ export function choiceOption<T extends string>(value: string | undefined, option
 export function choiceListOption<T extends string>(value: string | undefined, option: string, allowed: readonly T[], fallback: T[]): T[] {
   if (value === undefined) return fallback
   const items = value.split(',').map((s) => s.trim()).filter(Boolean)
-  if (items.length === 0) throw new LabError('INPUT_INVALID', `${option} is empty: give one or more of ${allowed.join(', ')}`, { option, value })
+  if (items.length === 0) throw new LabError('BAD_REQUEST', `${option} is empty: give one or more of ${allowed.join(', ')}`, { option, value })
   for (const item of items) {
     if (!(allowed as readonly string[]).includes(item)) throw new LabError('BAD_REQUEST', `${option}: "${item}" is not one of ${allowed.join(', ')}`, { option, value: item })
   }
