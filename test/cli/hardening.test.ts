@@ -17,7 +17,6 @@ import { openStore } from '../../src/store'
 
 const TOY = path.resolve(__dirname, '../../resources/toy-deberta')
 /** Any control character a terminal may act on (line feed aside). */
-// eslint-disable-next-line no-control-regex
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/
 
 function capture() {
@@ -192,10 +191,10 @@ describe('stored text is escaped in human-readable output, JSON stays JSON (issu
 
   it('safeText and toJsonText: every C0, DEL, C1 and bidi control is visible; JSON parses back to the same value', () => {
     const all = Array.from({ length: 0xa0 }, (_, k) => String.fromCharCode(k)).join('') + '\u202e\u2066\u2028'
-    expect(safeText(all)).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e\u2066\u2028]/) // eslint-disable-line no-control-regex
+    expect(safeText(all)).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e\u2066\u2028]/)
     expect(safeText('plain ✓ text')).toBe('plain ✓ text')
     const json = toJsonText({ s: all })
-    expect(json).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e\u2066\u2028]/) // eslint-disable-line no-control-regex
+    expect(json).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e\u2066\u2028]/)
     expect(JSON.parse(json)).toEqual({ s: all })
   })
 })
