@@ -57,6 +57,8 @@ export interface LabServiceOptions {
 }
 
 export interface LabService extends LabApi, LabHostMethods {
+  /** the lab's log (the HTTP server writes its request errors there too) */
+  readonly logger: Logger
   /** test-only: keeps the worker busy for ms milliseconds (cancellable) */
   spin(request: { ms: number; jobId?: string; trap?: boolean }): Promise<{ spunMs: number; threadId: number }>
   close(): Promise<void>
@@ -236,6 +238,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
       return events.on(listener)
     },
     spin: (request) => job<{ spunMs: number; threadId: number }>('spin', request),
+    logger,
     ...createHostMethods({
       sessions: getSessions,
       backend: backendReady,
