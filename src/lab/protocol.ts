@@ -42,4 +42,5 @@ export type FromWorker =
   | { type: 'init-failed'; error: ErrorData }
   | { type: 'progress'; jobId: string; fraction: number; message: string; training?: TrainingProgress }
   | { type: 'result'; jobId: string; value: unknown }
-  | { type: 'error'; jobId: string; error: ErrorData }
+  /** `stack`: the worker-side stack trace of an unexpected (INTERNAL) error, for the lab's log */
+  | { type: 'error'; jobId: string; error: ErrorData; stack?: string }

@@ -68,7 +68,8 @@ async function boot(): Promise<void> {
       const value = await handler(context, request as never)
       send({ type: 'result', jobId, value })
     } catch (error) {
-      send({ type: 'error', jobId, error: toErrorData(error) })
+      const data = toErrorData(error)
+      send({ type: 'error', jobId, error: data, stack: data.code === 'INTERNAL' && error instanceof Error ? error.stack : undefined })
     }
   }
 }

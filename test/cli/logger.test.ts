@@ -120,4 +120,17 @@ describe('logging in the lab and the HTTP server', () => {
     }
     expect(existsSync(join(dir, 'logs'))).toBe(false)
   })
+
+  it('an unexpected error in the compute worker is logged with the worker-side stack trace', async () => {
+    const storePath = join(dir, 'lab.sqlite')
+    const lab = await createLabService({ storePath, resourcesDir: join(process.cwd(), 'resources'), host: 'cli', onFirstUse: true, logger: createFileLogger({ file: join(dir, 'logs', 'lab.log'), level: 'warn' }) })
+    try {
+      await expect(lab.spin({ ms: 1, trap: true })).rejects.toMatchObject({ code: 'INTERNAL' })
+    } finally {
+      await lab.close()
+    }
+    const log = readFileSync(join(dir, 'logs', 'lab.log'), 'utf8')
+    expect(log).toMatch(/ERROR job spin failed: RuntimeError: memory access out of bounds .* code=INTERNAL/)
+    expect(log).toMatch(/\n {4}at .*spin\.ts/)
+  })
 })
