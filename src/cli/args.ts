@@ -64,6 +64,6 @@ export function choiceListOption<T extends string>(value: string | undefined, op
 /** A path option: absent is fine (a default applies), empty is refused rather than read as "the default". */
 export function pathOption(value: string | undefined, option: string): string | undefined {
   if (value === undefined) return undefined
-  if (value.trim() === '') throw new LabError('INPUT_INVALID', `${option} is empty: give a path, or leave the option out for the default`, { option })
+  if (value.trim() === '') throw new LabError('INPUT_INVALID', `${option} is empty: give a value, or leave the option out for the default`, { option })
   return value
 }

@@ -4,7 +4,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs'
 import { main } from '../../src/cli/index'
+import { startLabServer, TOKEN_HEADER } from '../../src/cli/server/http-server'
 import { PRESETS } from '../../src/core/config'
 import { BUDGETS, DEFAULT_SEEDS, EXPERIMENT_NAMES, MAX_CONFIG_SEEDS } from '../../src/core/train/experiments'
 import { BENCH_PRESETS, TRAIN_BUDGETS, TRAIN_DEFAULT_SEEDS, TRAIN_EXPERIMENTS, TRAIN_MAX_SEEDS } from '../../src/lab/host-methods'
@@ -66,6 +68,39 @@ describe('lab host methods', () => {
       await expect(running).rejects.toMatchObject({ code: 'CANCELLED' })
       expect(messages[0]).toMatch(/^tiny: /)
     } finally {
+      await lab.close()
+    }
+  })
+
+  it('are not reachable over HTTP (browser mode serves LabApi methods only): NOT_FOUND, nothing written', async () => {
+    const rendererDir = join(dir, 'renderer')
+    mkdirSync(rendererDir)
+    writeFileSync(join(rendererDir, 'index.html'), '<!doctype html>')
+    const storePath = join(dir, 'lab.sqlite')
+    const lab = await createLabService({ storePath, resourcesDir: resolve(__dirname, '../../resources'), host: 'browser', onFirstUse: true })
+    const server = await startLabServer({ lab, rendererDir })
+    try {
+      const session = await lab.createSession({ name: 'secret' })
+      const target = join(dir, 'stolen.dlab')
+      writeFileSync(target, 'mine')
+      for (const [method, args] of [
+        ['exportSessionToFile', [session.id, target]],
+        ['purgeSession', [session.id]],
+        ['forwardToFile', [{ dir: 'x', inputsFile: 'y', out: target }, { jobId: 'j' }]],
+        ['logger', []],
+      ] as const) {
+        const response = await fetch(`http://127.0.0.1:${server.port}/api/${method}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [TOKEN_HEADER]: server.token },
+          body: JSON.stringify({ args }),
+        })
+        expect(response.status, method).toBe(404)
+        expect(await response.json()).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } })
+      }
+      expect(readFileSync(target, 'utf8')).toBe('mine')
+      expect((await lab.listSessions()).map((s) => s.id)).toEqual([session.id])
+    } finally {
+      await server.close()
       await lab.close()
     }
   })
