@@ -1,10 +1,9 @@
 // The lab's host methods as the CLI uses them: the name lists the CLI shows equal the core's, the store opens and
 // the worker starts only when a command needs them, and a job can be cancelled from the host.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { writeFileSync, mkdirSync, readFileSync } from 'node:fs'
 import { main } from '../../src/cli/index'
 import { startLabServer, TOKEN_HEADER } from '../../src/cli/server/http-server'
 import { PRESETS } from '../../src/core/config'
