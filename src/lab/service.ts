@@ -32,7 +32,7 @@ import { APP_VERSION } from '../common/version'
 import { ComputePool } from './compute-pool'
 import { EventHub } from './events'
 import { createHostMethods, type LabHostMethods } from './host-methods'
-import { loggerForStore, type Logger } from './logger'
+import { loggerForStore, type LogFields, type Logger } from './logger'
 import type { WorkerMethod } from './protocol'
 import { LabSessions, type RunHandle } from './sessions'
 import type { ExperimentJobRequest, ExperimentJobValue } from './workspaces/experiment'
@@ -77,6 +77,15 @@ const RUN_WORKSPACE: Partial<Record<WorkerMethod, string>> = {
 export async function createLabService(options: LabServiceOptions): Promise<LabService> {
   const events = new EventHub()
   const logger = options.logger ?? loggerForStore(options.storePath)
+  // A failure is logged where it is first seen (a job, else the method the host called), once.
+  const logged = new WeakSet<object>()
+  const logFailure = (context: string, error: unknown, fields?: LogFields): void => {
+    if (error && typeof error === 'object') {
+      if (logged.has(error)) return
+      logged.add(error)
+    }
+    logger.failure(context, error, fields)
+  }
   let opened: LabSessions | undefined
   const getSessions = (): LabSessions => {
     if (!opened) {
@@ -149,15 +158,15 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
         // The result names its run, so a workspace can point its saved state at it (lastResult.runId).
         if (value && typeof value === 'object' && !Array.isArray(value)) value = { ...value, runId: run.runId }
         recordMetrics?.(run, value, raw)
-        sessions!.finishRun(run, 'done', value)
+        sessions?.finishRun(run, 'done', value)
       }
       events.emit({ type: 'job-end', jobId, status: 'done' })
       return value
     } catch (error) {
       const data = toErrorData(error)
       const status = data.code === 'CANCELLED' ? 'cancelled' : 'failed'
-      logger.failure(`job ${method} ${status}`, error, { jobId, run: run?.runId })
-      if (run) sessions!.finishRun(run, status, undefined, data.message)
+      logFailure(`job ${method} ${status}`, error, { jobId, run: run?.runId })
+      if (run && sessions) sessions.finishRun(run, status, undefined, data.message)
       events.emit({ type: 'job-end', jobId, status, error: data })
       throw error
     }
@@ -251,14 +260,14 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
       opened?.close()
     },
   }
-  return logFailures(service, logger)
+  return logFailures(service, logFailure)
 }
 
-/** Methods whose failures are not the lab's to log (close) or are logged where they happen (jobs). */
-const UNLOGGED = new Set(['onEvent', 'close', 'runProblemDemo', 'runAttention', 'runRelativePositions', 'runDecoding', 'runBenchmark', 'runExperiment', 'spin'])
+/** Not wrapped: no failure to log (onEvent) or nothing the user asked for (close). */
+const UNLOGGED = new Set(['onEvent', 'close'])
 
 /** The service with every method's failure written to the log (INTERNAL with its stack), then rethrown. */
-function logFailures(service: LabService, logger: Logger): LabService {
+function logFailures(service: LabService, logFailure: (context: string, error: unknown) => void): LabService {
   const wrapped: Record<string, unknown> = { ...service }
   for (const [name, value] of Object.entries(service)) {
     if (typeof value !== 'function' || UNLOGGED.has(name)) continue
@@ -267,7 +276,7 @@ function logFailures(service: LabService, logger: Logger): LabService {
       try {
         return await method.apply(service, args)
       } catch (error) {
-        logger.failure(name, error)
+        logFailure(name, error)
         throw error
       }
     }
