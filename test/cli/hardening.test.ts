@@ -146,6 +146,24 @@ describe('forward --out is never an input (issue 12, item 2)', () => {
   })
 })
 
+describe('input files are regular files of bounded size (the CLI side of issue 12, item 6)', () => {
+  it('a FIFO or a link to /dev/zero as --inputs, --config or --experiment is refused at once, without hanging', async () => {
+    const fifo = path.join(tmp, 'in.json')
+    execFileSync('mkfifo', [fifo])
+    const zero = path.join(tmp, 'zero.json')
+    fs.symlinkSync('/dev/zero', zero)
+    const c = capture()
+    const started = Date.now()
+    for (const file of [fifo, zero]) {
+      await expect(forwardCommand.run([TOY, '--inputs', file, '--out', path.join(tmp, 'o.safetensors')], c.io), file).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringMatching(/not a regular file/) })
+      await expect(benchCommand.run(['--config', file, '--seq', '8'], c.io), file).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/not a regular file/) })
+      await expect(trainCommand.run(['--experiment', file, '--store', path.join(tmp, 'lab.sqlite')], c.io), file).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/not a regular file/) })
+    }
+    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(fs.existsSync(path.join(tmp, 'lab.sqlite'))).toBe(false)
+  })
+})
+
 describe('stored text is escaped in human-readable output, JSON stays JSON (issue 12, item 10)', () => {
   it('sessions list/show/import/delete/restore print names, notes, tags, run names, errors and backends without control characters', async () => {
     const hostile = 'evil\u001b]0;owned\u0007\u001b]52;c;Y2xpcA==\u0007\r\u009b31mred\u009d8;;x\u001b\\'
