@@ -95,7 +95,7 @@ export interface TrainRequest {
 export interface TrainPlan {
   request: TrainRequest
   config: ExperimentConfig
-  /** the config file's config (absent for a preset, which the worker rebuilds from its name as for the app) */
+  /** from a config file: the config travels with the request; a preset is rebuilt by the worker from its name, as for the app */
   fromFile: boolean
 }
 
