@@ -110,9 +110,10 @@ export function checkOutputTarget(path: string, what: string, protect: Protected
   return full
 }
 
-/** The store file and the files SQLite keeps beside it. */
+/** The store file and the files SQLite keeps beside it (beside the real file too, when the path is a symlink). */
 export function storeFiles(storePath: string): string[] {
-  return ['', '-wal', '-shm', '-journal'].map((suffix) => storePath + suffix)
+  const bases = new Set([storePath, realOrNull(storePath) ?? storePath])
+  return [...bases].flatMap((base) => ['', '-wal', '-shm', '-journal'].map((suffix) => base + suffix))
 }
 
 /**

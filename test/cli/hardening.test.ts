@@ -60,6 +60,11 @@ describe('sessions export never writes onto the store (issue 12, item 1)', () =>
       const c = capture()
       await expect(sessionsCommand.run(['export', kept.id, target, '--store', storePath], c.io), target).rejects.toMatchObject({ code: 'BAD_REQUEST' })
     }
+    // --store naming a symlink: the real store's -wal is protected too
+    fs.symlinkSync(storePath, path.join(tmp, 'alias.sqlite'))
+    const c = capture()
+    await expect(sessionsCommand.run(['export', kept.id, `${storePath}-wal`, '--store', path.join(tmp, 'alias.sqlite')], c.io)).rejects.toMatchObject({ code: 'BAD_REQUEST' })
+    await expect(sessionsCommand.run(['export', kept.id, path.join(tmp, 'alias.sqlite-shm'), '--store', path.join(tmp, 'alias.sqlite')], c.io)).rejects.toMatchObject({ code: 'BAD_REQUEST' })
     expect(fs.readFileSync(storePath).equals(before)).toBe(true)
     expect(fs.lstatSync(path.join(tmp, 'link.dlab')).isSymbolicLink()).toBe(true)
     const list = await cli('sessions', 'list', '--json', '--store', storePath)
