@@ -14,7 +14,7 @@ import type { AttentionVariant } from '../../core/flops'
 import { loadPretrained } from '../../core/load'
 import { findMaskPositions, type FloatArray, type ForwardResult } from '../../core/model'
 import { findTokenizerFiles, loadTokenizer, loadTokenizerSync } from '../../core/tokenizer'
-import { BUDGETS, experimentPreset, EXPERIMENT_NAMES, parseExperimentConfig, validateExperiment, type Budget, type ExperimentConfig, type ExperimentName } from '../../core/train/experiments'
+import { experimentPreset, parseExperimentConfig, validateExperiment, type Budget, type ExperimentConfig, type ExperimentName } from '../../core/train/experiments'
 import type { JobHandler } from '../jobs'
 import { expectedCases } from './benchmark'
 
@@ -230,9 +230,6 @@ export interface PrepareExperimentJob {
   budget: string
   seeds: number
 }
-
-export const EXPERIMENT_PRESETS = EXPERIMENT_NAMES
-export const EXPERIMENT_BUDGET_NAMES = BUDGETS
 
 /** The full experiment config (validated: every variant's model is built once, with no weights kept). */
 export const prepareExperiment: JobHandler<PrepareExperimentJob, ExperimentConfig> = async (_context, request) => {
