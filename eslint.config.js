@@ -46,6 +46,9 @@ const rules = {
   ]),
   cli: restrict([
     { group: ['electron', 'electron/*'], message: 'the CLI runs under plain Node: no electron.' },
+    { group: ['better-sqlite3', '@tensorflow/*'], message: 'the CLI is a host of the lab service: SQLite and tfjs are the lab\'s.' },
+    layer('core', 'the CLI goes through the lab service (src/lab/service.ts, host-methods.ts), never core.'),
+    layer('store', 'the CLI goes through the lab service (src/lab/service.ts, host-methods.ts), never the store.'),
     layer('renderer', 'the CLI never imports the renderer.'),
     layer('main', 'the CLI never imports main.'),
   ]),

@@ -22,6 +22,11 @@ describe('layering (eslint no-restricted-imports per folder)', () => {
     ['src/lab/bad.ts', "import { app } from 'electron'\nexport const x = app\n", true],
     ['src/common/bad.ts', "import { z } from 'zod'\nexport const x = z\n", true],
     ['src/preload/bad.ts', "import { readFileSync } from 'node:fs'\nexport const x = readFileSync\n", true],
+    ['src/cli/commands/bad.ts', "import { initBackend } from '../../core/backend'\nexport const x = initBackend\n", true],
+    ['src/cli/commands/bad.ts', "import { openStore } from '../../store'\nexport const x = openStore\n", true],
+    ['src/cli/bad.ts', "import { openStoreSafely } from '../store/safe-open'\nexport const x = openStoreSafely\n", true],
+    ['src/cli/server/bad.ts', "import Database from 'better-sqlite3'\nexport const x = Database\n", true],
+    ['src/cli/commands/ok.ts', "import { createLabService } from '../../lab/service'\nimport { LabError } from '../../common/errors'\nexport const x = [createLabService, LabError]\n", false],
   ]
   for (const [file, code, restricted] of cases) {
     it(`${restricted ? 'refuses' : 'allows'} ${code.split('\n')[0]} in ${file}`, async () => {

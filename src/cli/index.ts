@@ -1,5 +1,6 @@
 // `deberta-lab` entry: dispatches to one sub-command per file in ./commands.
 import { toErrorData } from '../common/errors'
+import { safeLines, safeText } from './text'
 import { APP_VERSION } from '../common/version'
 import type { CliCommand, CliIo } from './types'
 import { benchCommand } from './commands/bench'
@@ -40,7 +41,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
   }
   const command = COMMANDS.find((c) => c.name === name)
   if (!command) {
-    io.stderr(`error: unknown command "${name}"\n\n${helpText()}\n`)
+    io.stderr(`error: unknown command "${safeText(name)}"\n\n${helpText()}\n`)
     return 2
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -51,7 +52,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     return await command.run(rest, io)
   } catch (error) {
     const data = toErrorData(error)
-    io.stderr(`error [${data.code}]: ${data.message}\n`)
+    io.stderr(`error [${data.code}]: ${safeLines(data.message)}\n`)
     return 1
   }
 }

@@ -416,7 +416,9 @@ export interface TrainingProgress {
 // Jobs: every computation is a job the lab keeps (listJobs), so any window can follow, pause or cancel it.
 
 /** The LabApi computations run as jobs (the registry's compute and job methods; 'spin' is a test-only job). */
-export type JobMethod = LabWorkerMethod | 'spin'
+export type JobMethod = LabWorkerMethod | 'spin' | CommandLineJob
+/** the command line's jobs (src/lab/workspaces/host-jobs.ts) */
+export type CommandLineJob = 'tokenizeFolder' | 'forwardToFile' | 'benchCases' | 'prepareExperiment'
 /** interactive: workspace computations, model descriptions, tokenizing; long: experiments and benchmarks (own worker) */
 export type JobKind = 'interactive' | 'long'
 export type JobState = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled'

@@ -262,7 +262,11 @@ class WorkerLane {
     if (!job || job.jobId !== message.jobId) return
     this.finish(job)
     if (message.type === 'result') job.resolve(message.value)
-    else job.reject(fromErrorData(message.error))
+    else {
+      const error = fromErrorData(message.error)
+      if (message.stack) error.stack = message.stack // where it happened in the worker, for the log
+      job.reject(error)
+    }
     if (message.type === 'error' && backendBroken(message.error)) {
       // A wasm abort (out of memory, out-of-bounds access) leaves the backend's heap unusable: every later
       // job would fail the same way. A fresh worker (fresh backend, models reloaded on demand) recovers.

@@ -222,6 +222,14 @@ export function jobLabel(method: JobMethod, request: unknown): string {
     }
     case 'spin':
       return `spin ${String(r.ms)} ms`
+    case 'tokenizeFolder':
+      return 'tokenize (command line)'
+    case 'forwardToFile':
+      return `forward to ${String(r.outPath ?? 'a file')} (command line)`
+    case 'benchCases':
+      return 'benchmark (command line)'
+    case 'prepareExperiment':
+      return 'experiment set-up (command line)'
   }
 }
 

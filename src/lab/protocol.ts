@@ -1,7 +1,17 @@
 // Messages between the lab service (main thread) and the compute worker thread.
 import type { JobKind, LabArgs, LabResult, LabWorkerMethod, TrainingProgress } from '../common/api'
 import type { ErrorData } from '../common/errors'
-import type { ExperimentJobValue } from './workspaces/experiment'
+import type { ExperimentJobRequest, ExperimentJobValue } from './workspaces/experiment'
+import type {
+  BenchCasesJob,
+  BenchCasesValue,
+  ExperimentConfig,
+  FolderEncoding,
+  FolderTokenizeRequest,
+  ForwardFileJob,
+  ForwardFileValue,
+  PrepareExperimentJob,
+} from './workspaces/host-jobs'
 
 /** The test-only job: spins for `ms` milliseconds checking cancellation (proves responsiveness and cancel). */
 export interface SpinRequest {
@@ -17,12 +27,28 @@ export interface SpinValue {
 }
 
 /** What each worker method is asked: the LabApi method's request (registry kinds compute and job), and spin's. */
-export type WorkerRequests = { [M in LabWorkerMethod]: LabArgs<M>[0] } & { spin: SpinRequest }
+export type WorkerRequests = Omit<{ [M in LabWorkerMethod]: LabArgs<M>[0] }, 'runExperiment'> & {
+  /** the app's request, or the command line's with a config file's experiment */
+  runExperiment: ExperimentJobRequest
+  spin: SpinRequest
+  /** the command line's jobs (src/lab/workspaces/host-jobs.ts) */
+  tokenizeFolder: FolderTokenizeRequest
+  forwardToFile: ForwardFileJob
+  benchCases: BenchCasesJob
+  prepareExperiment: PrepareExperimentJob
+}
 /**
  * What each worker method answers: the LabApi result, except an experiment, which also carries its trained weights
  * for the service to store (and strip from the result).
  */
-export type WorkerValues = Omit<{ [M in LabWorkerMethod]: LabResult<M> }, 'runExperiment'> & { runExperiment: ExperimentJobValue; spin: SpinValue }
+export type WorkerValues = Omit<{ [M in LabWorkerMethod]: LabResult<M> }, 'runExperiment'> & {
+  runExperiment: ExperimentJobValue
+  spin: SpinValue
+  tokenizeFolder: FolderEncoding
+  forwardToFile: ForwardFileValue
+  benchCases: BenchCasesValue
+  prepareExperiment: ExperimentConfig
+}
 export type WorkerMethod = keyof WorkerRequests
 
 /**
@@ -32,7 +58,7 @@ export type WorkerMethod = keyof WorkerRequests
  */
 export function jobKind(method: WorkerMethod, request?: unknown): JobKind {
   if (method === 'spin') return (request as SpinRequest | undefined)?.lane === 'interactive' ? 'interactive' : 'long'
-  return method === 'runExperiment' || method === 'runBenchmark' ? 'long' : 'interactive'
+  return method === 'runExperiment' || method === 'runBenchmark' || method === 'benchCases' ? 'long' : 'interactive'
 }
 
 /** Job slots: the shared flags hold a cancel flag per slot, then a pause flag per slot. */
@@ -58,4 +84,5 @@ export type FromWorker =
   | { type: 'init-failed'; error: ErrorData }
   | { type: 'progress'; jobId: string; fraction: number; message: string; training?: TrainingProgress }
   | { type: 'result'; jobId: string; value: unknown }
-  | { type: 'error'; jobId: string; error: ErrorData }
+  /** `stack`: the worker-side stack trace of an unexpected (INTERNAL) error, for the lab's log */
+  | { type: 'error'; jobId: string; error: ErrorData; stack?: string }

@@ -1,7 +1,8 @@
 // The lab service: the one transport-agnostic implementation of LabApi.
 // Compute runs in a worker thread (ComputePool); sessions live in the SQLite store on this thread
 // (better-sqlite3 calls are short and synchronous). Electron IPC (src/main) and the HTTP server
-// (src/cli/server) both expose exactly this object.
+// (src/cli/server) both expose exactly this object's LabApi methods; the command line (src/cli) is the third host
+// and also calls its host methods (src/lab/host-methods.ts). Failures are written to the lab's log (logger.ts).
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -32,15 +33,25 @@ import { LabError, toErrorData } from '../common/errors'
 import { APP_VERSION } from '../common/version'
 import { ComputePool } from './compute-pool'
 import { EventHub } from './events'
-import { JobRegistry } from './jobs'
+import { createHostMethods, type LabHostMethods } from './host-methods'
 import { createHubService } from './hub'
+import { JobRegistry } from './jobs'
+import { loggerForStore, type LogFields, type Logger } from './logger'
 import type { SpinRequest, SpinValue, WorkerMethod, WorkerRequests, WorkerValues } from './protocol'
 import { LabSessions, type RunHandle } from './sessions'
+import type { ExperimentJobRequest } from './workspaces/experiment'
 
 export interface LabServiceOptions {
   storePath: string
   resourcesDir: string
-  host: 'electron' | 'browser'
+  host: AppStatus['host'] | 'cli'
+  /**
+   * Open the store and start the compute worker when first needed instead of at once (the command line:
+   * `tokenize` never opens the store, `sessions` never starts the worker).
+   */
+  onFirstUse?: boolean
+  /** Where failures are logged; default `<store folder>/logs/lab.log` (logger.ts) */
+  logger?: Logger
   /** Electron-ABI better-sqlite3 binding (desktop app only) */
   nativeBinding?: string
   backend?: string
@@ -55,7 +66,9 @@ export interface LabServiceOptions {
   env?: NodeJS.ProcessEnv
 }
 
-export interface LabService extends LabApi {
+export interface LabService extends LabApi, LabHostMethods {
+  /** the lab's log (the HTTP server writes its request errors there too) */
+  readonly logger: Logger
   /** test-only: keeps the worker busy for ms milliseconds (cancellable) */
   spin(request: SpinRequest): Promise<SpinValue>
   close(): Promise<void>
@@ -70,7 +83,25 @@ function runWorkspace(method: WorkerMethod): WorkspaceId | undefined {
 
 export async function createLabService(options: LabServiceOptions): Promise<LabService> {
   const events = new EventHub()
-  const sessions = LabSessions.open({ storePath: options.storePath, nativeBinding: options.nativeBinding, events })
+  const logger = options.logger ?? loggerForStore(options.storePath)
+  // A failure is logged where it is first seen (a job, else the method the host called), once.
+  const logged = new WeakSet<object>()
+  const logFailure = (context: string, error: unknown, fields?: LogFields): void => {
+    if (error && typeof error === 'object') {
+      if (logged.has(error)) return
+      logged.add(error)
+    }
+    logger.failure(context, error, fields)
+  }
+  let opened: LabSessions | undefined
+  const getSessions = (): LabSessions => {
+    if (!opened) {
+      opened = LabSessions.open({ storePath: options.storePath, nativeBinding: options.nativeBinding, events })
+      if (opened.notice) logger.warn(`the store was damaged and moved aside: ${opened.notice.reason}`, { store: options.storePath, movedTo: opened.notice.movedTo })
+    }
+    return opened
+  }
+  if (!options.onFirstUse) getSessions()
   /** Jobs cancelled before they reached a worker queue: they stop before their next step. */
   const cancelRequested = new Set<string>()
   const pool: ComputePool = new ComputePool({
@@ -93,9 +124,20 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     },
     place: (jobId) => pool.place(jobId),
   })
-  // Start the worker now so the first computation does not pay for backend start-up.
-  const ready = pool.start()
-  ready.catch(() => undefined)
+  // Start the worker now so the first computation does not pay for backend start-up (or on first use).
+  let started: Promise<{ backend: string; notes: string[] }> | undefined
+  const backendReady = (): Promise<{ backend: string; notes: string[] }> => {
+    if (!started) {
+      started = pool.start()
+      started.catch((error: unknown) => {
+        started = undefined
+        logger.failure('the compute worker did not start', error)
+      })
+    }
+    return started
+  }
+  if (!options.onFirstUse) void backendReady().catch(() => undefined)
+  logger.info('lab started', { host: options.host, store: options.storePath })
 
   /**
    * Runs a worker method; with a session, records the run (and `recordMetrics` logs its metrics on this thread).
@@ -121,12 +163,13 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     // The backend is recorded with every run, so wait for the worker to have chosen it.
     let backend: string
     try {
-      backend = (await ready).backend
+      backend = (await backendReady()).backend
     } catch (error) {
       jobs.finish(jobId, 'failed', { error: toErrorData(error) })
       throw error
     }
     const recorded = !!(request.sessionId && workspace)
+    const sessions = recorded ? getSessions() : undefined
     // A run from files records the SHA-256 of the weights it used (the worker hashes them once per load), so a
     // reopened result can tell whether the folder still holds those weights. Same job id: Cancel reaches it.
     const model = (request as { model?: ModelRef }).model
@@ -145,14 +188,14 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     }
     let run: RunHandle | undefined
     try {
-      run = recorded ? sessions.startRun(request.sessionId!, workspace!, method, request, backend, weightsSha256) : undefined
+      run = sessions ? sessions.startRun(request.sessionId!, workspace!, method, request, backend, weightsSha256) : undefined
       const raw = await runStep(method, request, jobId)
       let value = toResult ? toResult(raw) : raw
       if (run) {
         // The result names its run, so a workspace can point its saved state at it (lastResult.runId).
         if (value && typeof value === 'object' && !Array.isArray(value)) value = { ...value, runId: run.runId }
         recordMetrics?.(run, value, raw)
-        sessions.finishRun(run, 'done', value)
+        sessions?.finishRun(run, 'done', value)
       }
       jobs.finish(jobId, 'done', { runId: run?.runId })
       events.emit({ type: 'job-end', jobId, status: 'done' })
@@ -160,7 +203,8 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     } catch (error) {
       const data = toErrorData(error)
       const status = data.code === 'CANCELLED' ? 'cancelled' : 'failed'
-      if (run) sessions.finishRun(run, status, undefined, data.message)
+      logFailure(`job ${method} ${status}`, error, { jobId, run: run?.runId })
+      if (run && sessions) sessions.finishRun(run, status, undefined, data.message)
       jobs.finish(jobId, status, { error: data })
       events.emit({ type: 'job-end', jobId, status, error: data })
       throw error
@@ -190,9 +234,21 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
   let publishedResults: PublishedResults | undefined
   const hub = createHubService({ resourcesDir: options.resourcesDir, storePath: options.storePath, events, homeDir: options.homeDir, env: options.env })
 
+  const runExperiment = (request: ExperimentJobRequest): Promise<ExperimentResult> =>
+    job(
+      'runExperiment',
+      request,
+      ({ weights: _weights, ...result }): ExperimentResult => result,
+      (run, value, raw) => {
+        getSessions().logExperiment(run, value)
+        getSessions().saveWeights(run, raw.weights ?? [])
+      },
+    )
+
   const service: LabService = {
     async getStatus(): Promise<AppStatus> {
-      const info = await ready
+      const info = await backendReady()
+      const sessions = getSessions()
       return {
         appVersion: APP_VERSION,
         backend: info.backend,
@@ -200,7 +256,8 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
         backendNotes: info.notes,
         storePath: sessions.path,
         storeNotice: sessions.notice,
-        host: options.host,
+        // AppStatus names the window hosts; the command line shows no status bar
+        host: options.host === 'cli' ? 'browser' : options.host,
         platform: `${process.platform}-${process.arch}`,
       }
     },
@@ -217,16 +274,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     async runBenchmark(request: BenchmarkRequest): Promise<BenchmarkResult> {
       return job('runBenchmark', request)
     },
-    runExperiment: (request: ExperimentRequest) =>
-      job(
-        'runExperiment',
-        request,
-        ({ weights: _weights, ...result }): ExperimentResult => result,
-        (run, value, raw) => {
-          sessions.logExperiment(run, value)
-          sessions.saveWeights(run, raw.weights ?? [])
-        },
-      ),
+    runExperiment: (request: ExperimentRequest) => runExperiment(request),
     async getPublishedResults(): Promise<PublishedResults> {
       if (!publishedResults) {
         try {
@@ -257,19 +305,19 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
       return done
     },
 
-    listSessions: async () => sessions.list(),
-    createSession: async ({ name }) => sessions.create(name),
-    openSession: async (sessionId) => sessions.open(sessionId),
-    renameSession: async ({ sessionId, name }) => sessions.rename(sessionId, name),
-    duplicateSession: async (sessionId) => sessions.duplicate(sessionId),
-    deleteSession: async (sessionId) => sessions.remove(sessionId),
-    restoreSession: async (sessionId) => sessions.restore(sessionId),
-    saveWorkspaceState: async ({ sessionId, workspace, state }) => sessions.saveWorkspace(sessionId, workspace, state),
-    listRuns: async (sessionId) => sessions.runs(sessionId),
-    getRunResult: async (runId) => sessions.runResult(runId),
-    exportSession: async (sessionId) => sessions.exportFile(sessionId),
-    importSession: async ({ base64, mode }) => sessions.importFile(base64, mode),
-    saveChartSnapshot: async (request) => sessions.saveChart(request),
+    listSessions: async () => getSessions().list(),
+    createSession: async ({ name }) => getSessions().create(name),
+    openSession: async (sessionId) => getSessions().open(sessionId),
+    renameSession: async ({ sessionId, name }) => getSessions().rename(sessionId, name),
+    duplicateSession: async (sessionId) => getSessions().duplicate(sessionId),
+    deleteSession: async (sessionId) => getSessions().remove(sessionId),
+    restoreSession: async (sessionId) => getSessions().restore(sessionId),
+    saveWorkspaceState: async ({ sessionId, workspace, state }) => getSessions().saveWorkspace(sessionId, workspace, state),
+    listRuns: async (sessionId) => getSessions().runs(sessionId),
+    getRunResult: async (runId) => getSessions().runResult(runId),
+    exportSession: async (sessionId) => getSessions().exportFile(sessionId),
+    importSession: async ({ base64, mode }) => getSessions().importFile(base64, mode),
+    saveChartSnapshot: async (request) => getSessions().saveChart(request),
     listModels: () => hub.listModels(),
     downloadModel: (request) => hub.downloadModel(request),
     listDirectory: (request) => hub.listDirectory(request),
@@ -278,10 +326,39 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
       return events.on(listener)
     },
     spin: (request) => job('spin', request),
+    logger,
+    ...createHostMethods({
+      sessions: getSessions,
+      backend: backendReady,
+      run: (method, request, jobId) => pool.run(method, request, jobId),
+      runExperiment,
+      events,
+    }),
     async close() {
       await pool.close()
-      sessions.close()
+      opened?.close()
     },
   }
-  return service
+  return logFailures(service, logFailure)
+}
+
+/** Not wrapped: no failure to log (onEvent) or nothing the user asked for (close). */
+const UNLOGGED = new Set(['onEvent', 'close'])
+
+/** The service with every method's failure written to the log (INTERNAL with its stack), then rethrown. */
+function logFailures(service: LabService, logFailure: (context: string, error: unknown) => void): LabService {
+  const wrapped: Record<string, unknown> = { ...service }
+  for (const [name, value] of Object.entries(service)) {
+    if (typeof value !== 'function' || UNLOGGED.has(name)) continue
+    const method = value as (...args: unknown[]) => unknown
+    wrapped[name] = async (...args: unknown[]) => {
+      try {
+        return await method.apply(service, args)
+      } catch (error) {
+        logFailure(name, error)
+        throw error
+      }
+    }
+  }
+  return wrapped as unknown as LabService
 }

@@ -4,6 +4,7 @@ import type { ExperimentResult, ModelRef } from '../common/api'
 import { LabError } from '../common/errors'
 import type {
   ImportMode,
+  ImportOutcome,
   RunRecord,
   SessionSnapshot,
   SessionSummary,
@@ -212,6 +213,49 @@ export class LabSessions {
     this.store.finishRun(handle.runId, { status, result, error: error ?? null })
     this.changed(handle.sessionId)
     return handle.runId
+  }
+
+  // The command line's session commands (src/lab/host-methods.ts): deleted sessions, id prefixes, purge, and
+  // export/import as bytes with the import's outcome.
+
+  /** Sessions, most recently changed first; with deleted ones when asked. */
+  listAll(includeDeleted: boolean): SessionSummary[] {
+    return this.store.listSessions({ includeDeleted })
+  }
+
+  /** A session's summary (deleted ones too). */
+  summary(sessionId: string): SessionSummary {
+    return this.store.getSession(sessionId, { includeDeleted: true })
+  }
+
+  /** An exact session id, or a unique prefix of at least 4 characters (deleted sessions included). */
+  findId(given: string): string {
+    const all = this.store.listSessions({ includeDeleted: true })
+    if (all.some((s) => s.id === given)) return given
+    const matches = given.length >= 4 ? all.filter((s) => s.id.startsWith(given)) : []
+    if (matches.length === 1) return matches[0].id
+    if (matches.length > 1) throw new LabError('BAD_REQUEST', `"${given}" matches ${matches.length} sessions: ${matches.map((s) => s.id).join(', ')}`)
+    throw new LabError('SESSION_NOT_FOUND', `no session ${given}`, { sessionId: given })
+  }
+
+  /** Removes a session, its runs and the artifacts no other session shares, for good. */
+  purge(sessionId: string): void {
+    this.autosaver.flush()
+    this.store.purgeSession(sessionId)
+    this.changed(sessionId)
+  }
+
+  exportBytes(sessionId: string): Uint8Array {
+    this.autosaver.flush()
+    return this.store.exportSession(sessionId)
+  }
+
+  importBytes(bytes: Uint8Array, mode?: ImportMode): ImportOutcome {
+    if (bytes.length === 0) throw new LabError('IMPORT_INVALID', 'the file is empty')
+    this.autosaver.flush()
+    const outcome = this.store.importSession(bytes, { mode })
+    this.changed(outcome.session.id)
+    return outcome
   }
 
   close(): void {

@@ -1,5 +1,6 @@
 // Compute worker thread: owns the tfjs backend and the loaded models; runs one job at a time.
 import { parentPort, workerData } from 'node:worker_threads'
+import * as tf from '@tensorflow/tfjs-core'
 import { LabError, toErrorData } from '../common/errors'
 import type { ModelRef } from '../common/api'
 import { initBackend } from '../core/backend'
@@ -21,6 +22,9 @@ async function boot(): Promise<void> {
   try {
     const info = await initBackend(init.backend)
     backend = info.name
+    // tfjs-node's native runtime crashes the process at exit (SIGSEGV) when this thread loaded it but never ran an
+    // op (e.g. `deberta-lab tokenize`): run one tiny op now.
+    tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(1)).dataSync())
     send({ type: 'ready', backend, notes: info.skipped })
   } catch (error) {
     send({ type: 'init-failed', error: toErrorData(error) })
@@ -63,7 +67,8 @@ async function boot(): Promise<void> {
       const value = await runJobHandler(method, context, request)
       send({ type: 'result', jobId, value })
     } catch (error) {
-      send({ type: 'error', jobId, error: toErrorData(error) })
+      const data = toErrorData(error)
+      send({ type: 'error', jobId, error: data, stack: data.code === 'INTERNAL' && error instanceof Error ? error.stack : undefined })
     }
   }
 }

@@ -1,5 +1,6 @@
-// `deberta-lab train` end to end on the smoke budget: valid one-line JSON on stdout, progress on stderr, runs
-// with loss / accuracy curves recorded in a temporary store.
+// `deberta-lab train` end to end on the smoke budget: valid one-line JSON on stdout, progress on stderr, and the
+// experiment recorded in a temporary store exactly as the app records it (one run: curves, metrics, weights), so
+// the app's Experiments section shows it.
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -7,7 +8,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { trainCommand } from '../../src/cli/commands/train'
 import type { CliIo } from '../../src/cli/types'
 import { openSafetensors } from '../../src/core/checkpoint'
+import { createLabService } from '../../src/lab/service'
+import { experimentRuns } from '../../src/renderer/workspaces/experiment-runs'
 import { openStore } from '../../src/store'
+import type { ExperimentResult } from '../../src/common/api'
+
+// The renderer's own predicate for a drawable experiment result, loaded at run time: it lives beside Vue code that
+// the Node type check (tsconfig.node.json) does not cover.
+const RENDERER_EXPERIMENTS = '../../src/renderer/workspaces/useBenchmarksExperiments'
+const { isExperimentResult } = (await import(/* @vite-ignore */ RENDERER_EXPERIMENTS)) as { isExperimentResult: (value: unknown) => value is ExperimentResult }
 
 interface Captured {
   io: CliIo
@@ -30,7 +39,7 @@ describe('deberta-lab train', () => {
   })
   afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }))
 
-  it('--experiment attention --budget smoke: JSON summary with per-variant means and stds; 6 runs + summary recorded', async () => {
+  it('--experiment attention --budget smoke: JSON summary with per-variant means and stds; one experiment run with 6 curves and 6 weights', async () => {
     const c = capture()
     const code = await trainCommand.run(['--experiment', 'attention', '--budget', 'smoke', '--seeds', '3', '--store', storePath], c.io)
     expect(code).toBe(0)
@@ -52,16 +61,16 @@ describe('deberta-lab train', () => {
     const store = openStore(storePath)
     try {
       const runs = store.listRuns(summary.sessionId)
-      expect(runs).toHaveLength(7)
-      expect(runs.every((r) => r.status === 'done' && r.kind === 'experiment')).toBe(true)
-      const run = runs.find((r) => r.name === 'attention/bert/seed 2')!
-      expect(run.seed).toBe(2)
+      expect(runs).toHaveLength(1)
+      const [run] = runs
+      expect(run).toMatchObject({ status: 'done', kind: 'experiment', workspace: 'experiments', name: 'runExperiment' })
       const metrics = store.getMetrics(run.id)
-      const loss = metrics.filter((m) => m.key === 'train/loss')
+      const loss = metrics.filter((m) => m.key === 'bert/seed2/train/loss')
       expect(loss.map((m) => m.step)).toEqual(Array.from({ length: 10 }, (_, k) => k + 1))
-      expect(metrics.some((m) => m.key === 'eval/probes_accuracy')).toBe(true)
-      const top = runs.find((r) => r.name === 'train attention')!
-      expect((top.result as { variants: Record<string, unknown> }).variants).toHaveProperty('deberta')
+      expect(metrics.some((m) => m.key === 'bert/seed2/eval/probes_accuracy')).toBe(true)
+      expect(metrics.find((m) => m.key === 'deberta/probes_accuracy/mean')?.value).toBeCloseTo(summary.variants.deberta.probes_accuracy.mean, 5)
+      expect(isExperimentResult(run.result)).toBe(true)
+      expect((run.result as { variants: Record<string, unknown> }).variants).toHaveProperty('deberta')
 
       // every run's final weights are a safetensors artifact with the checkpoint key names
       const weights = store.listArtifacts(summary.sessionId).filter((a) => a.kind === 'weights')
@@ -112,13 +121,16 @@ describe('deberta-lab train', () => {
     expect(summary.seeds).toEqual([1, 2])
     const reopened = openStore(storePath)
     try {
-      expect(reopened.listRuns(session.id)).toHaveLength(5)
+      const runs = reopened.listRuns(session.id)
+      expect(runs).toHaveLength(1)
+      expect(runs[0].result).toMatchObject({ experiment: 'clipping', seeds: [1, 2], variantOrder: ['k=2', 'k=8'] })
+      expect(reopened.getMetrics(runs[0].id).filter((m) => m.key === 'k=8/seed2/train/loss')).toHaveLength(4)
     } finally {
       reopened.close()
     }
   })
 
-  it('Ctrl-C stops at the next step: exit 130, the open runs recorded as cancelled, nothing on stdout', async () => {
+  it('Ctrl-C stops at the next step: exit 130, the run recorded as cancelled, nothing on stdout', async () => {
     const c = capture()
     const timer = setInterval(() => {
       // interrupt once the first run is under way
@@ -140,9 +152,7 @@ describe('deberta-lab train', () => {
     try {
       const [session] = store.listSessions()
       const runs = store.listRuns(session.id)
-      expect(runs.length).toBeGreaterThanOrEqual(2)
-      expect(runs.filter((r) => r.status === 'cancelled').map((r) => r.name).sort()).toEqual(['terms/c2c/seed 1', 'train terms'].sort())
-      expect(runs.every((r) => r.status === 'cancelled')).toBe(true)
+      expect(runs.map((r) => [r.name, r.status])).toEqual([['runExperiment', 'cancelled']])
     } finally {
       store.close()
     }
@@ -156,5 +166,32 @@ describe('deberta-lab train', () => {
     fs.writeFileSync(file, JSON.stringify({ preset: 'terms', model: { hiddenSize: 512 } }))
     await expect(trainCommand.run(['--experiment', file, '--store', storePath], c.io)).rejects.toMatchObject({ code: 'CONFIG_INVALID' })
     expect(c.stdout()).toBe('')
+  })
+
+  it('an experiment trained with --session is the app\'s record: read back through the lab service, it passes the renderer\'s predicate', async () => {
+    const lab = await createLabService({ storePath, resourcesDir: path.resolve(__dirname, '../../resources'), host: 'browser', onFirstUse: true })
+    try {
+      const session = await lab.createSession({ name: 'from the command line' })
+      const c = capture()
+      expect(await trainCommand.run(['--experiment', 'length', '--budget', 'smoke', '--seeds', '1', '--session', session.id, '--store', storePath], c.io)).toBe(0)
+      const records = await lab.listRuns(session.id)
+      expect(records).toHaveLength(1)
+      const shown = experimentRuns(records, isExperimentResult)
+      expect(shown.map((e) => e.id)).toEqual([records[0].id])
+      const result = await lab.getRunResult(records[0].id)
+      expect(isExperimentResult(result)).toBe(true)
+      expect(result).toMatchObject({ experiment: 'length', budget: 'smoke', seeds: [1], variantOrder: ['relative', 'absolute'], runId: records[0].id })
+      expect(shown[0].jobId).toEqual(expect.any(String))
+      expect(shown[0].jobId).not.toBe('')
+      const snapshot = await lab.openSession(session.id)
+      const weights = snapshot.artifacts.filter((a) => a.kind === 'weights')
+      expect(weights.map((a) => [a.name, a.runId]).sort()).toEqual([
+        ['absolute/seed1.safetensors', records[0].id],
+        ['relative/seed1.safetensors', records[0].id],
+      ])
+      expect(weights.every((a) => a.size > 1000)).toBe(true)
+    } finally {
+      await lab.close()
+    }
   })
 })

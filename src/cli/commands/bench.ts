@@ -1,22 +1,19 @@
-// `deberta-lab bench`: times attention / layer / model of a preset or config.json on the current backend,
+// `deberta-lab bench`: times attention / layer / model of a preset or config.json on the lab worker's backend,
 // next to the backend's plain 2-D matmul rate on the same shapes.
-import type { BenchmarkPart } from '../../common/api'
 import { LabError } from '../../common/errors'
-import { initBackend } from '../../core/backend'
-import { runBenchmark, type BenchCaseResult } from '../../core/bench'
-import { describeConfig, PRESETS, type DebertaConfig, type PresetName } from '../../core/config'
-import type { AttentionVariant } from '../../core/flops'
-import { readConfigFile } from '../../core/load'
-import { parseCommandArgs } from '../args'
+import { BENCH_PRESETS, type BenchCaseResult, type BenchPart, type BenchVariant } from '../../lab/host-methods'
+import { choiceListOption, choiceOption, integerListOption, integerOption, parseCommandArgs, pathOption } from '../args'
+import { EXIT_INTERRUPTED, runInterruptible, withLab } from '../lab'
+import { escapeJson, safeText } from '../text'
 import type { CliCommand } from '../types'
 
 const DEFAULT_SEQS = [64, 128, 256, 512]
 const DEFAULT_REPEATS = 5
-const DEFAULT_PRESET: PresetName = 'base'
-const PARTS: BenchmarkPart[] = ['attention', 'layer', 'model']
-const VARIANTS: AttentionVariant[] = ['disentangled', 'standard']
+const DEFAULT_PRESET = 'base'
+const PARTS: BenchPart[] = ['attention', 'layer', 'model']
+const VARIANTS: BenchVariant[] = ['disentangled', 'standard']
 
-const USAGE = `Usage: deberta-lab bench [--preset ${Object.keys(PRESETS).join('|')} | --config config.json]
+const USAGE = `Usage: deberta-lab bench [--preset ${BENCH_PRESETS.join('|')} | --config config.json]
                        [--seq 64,128,256,512] [--part attention,layer,model] [--variant disentangled,standard]
                        [--repeats N] [--json]
 
@@ -27,6 +24,7 @@ Times the implementation on the current backend with synthetic (seeded random) w
 Before the parts of each length, a "matmul" line gives the backend's plain 2-D matmul rate on the layer's
 dense shapes; predictedMs = flops at that rate. FLOPs count 2·m·n·k per matmul (src/core/flops.ts).
 The "standard" variant is BERT-style attention (c2c only) with the same dimensions.
+Progress on stderr; the table (or one JSON line per case) on stdout when the cases are done. Ctrl-C stops.
 
 Options:
   --preset <name>     DeBERTa-v3 preset (default ${DEFAULT_PRESET})
@@ -37,14 +35,7 @@ Options:
   --repeats <n>       timed runs per case after one warm-up (default ${DEFAULT_REPEATS})
   --json              one JSON line per case instead of a table`
 
-function parseList<T extends string>(value: string | undefined, allowed: readonly T[], fallback: T[], name: string): T[] {
-  if (value === undefined) return fallback
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean)
-  for (const item of items) {
-    if (!(allowed as readonly string[]).includes(item)) throw new LabError('BAD_REQUEST', `--${name}: "${item}" is not one of ${allowed.join(', ')}`)
-  }
-  return items as T[]
-}
+const HEADER = `${'part'.padEnd(9)} ${'variant'.padEnd(12)} ${'seq'.padStart(5)} ${'median ms'.padStart(10)} ${'min ms'.padStart(9)} ${'max ms'.padStart(9)} ${'GFLOP'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'predict ms'.padStart(11)}`
 
 function formatRow(r: BenchCaseResult): string {
   const cols = [
@@ -69,41 +60,30 @@ export const benchCommand: CliCommand = {
     const { values, positionals } = parseCommandArgs(argv, OPTIONS, USAGE)
     if (positionals.length > 0) throw new LabError('BAD_REQUEST', `unexpected argument ${positionals[0]}\n\n${USAGE}`)
     if (values.preset !== undefined && values.config !== undefined) throw new LabError('BAD_REQUEST', '--preset and --config exclude each other')
-    let config: DebertaConfig
-    let preset: string
-    if (values.config !== undefined) {
-      config = readConfigFile(values.config)
-      preset = values.config
-    } else {
-      preset = values.preset ?? DEFAULT_PRESET
-      if (!(preset in PRESETS)) throw new LabError('BAD_REQUEST', `--preset must be one of ${Object.keys(PRESETS).join(', ')} (got ${preset})`)
-      config = PRESETS[preset as PresetName]
-    }
-    const seqs = values.seq === undefined ? DEFAULT_SEQS : values.seq.split(',').map((s) => Number(s.trim()))
-    if (seqs.some((s) => !Number.isInteger(s) || s < 1)) throw new LabError('BAD_REQUEST', `--seq must be a comma-separated list of positive integers`)
-    const parts = parseList(values.part, PARTS, PARTS, 'part')
-    const variants = parseList(values.variant, VARIANTS, ['disentangled'], 'variant')
-    const repeats = values.repeats === undefined ? DEFAULT_REPEATS : Number(values.repeats)
-    if (!Number.isInteger(repeats) || repeats < 1) throw new LabError('BAD_REQUEST', '--repeats must be a positive integer')
+    const configFile = pathOption(values.config, '--config')
+    const preset = configFile === undefined ? choiceOption(values.preset, '--preset', BENCH_PRESETS, DEFAULT_PRESET) : undefined
+    const seqs = integerListOption(values.seq, '--seq', DEFAULT_SEQS, { min: 1 })
+    const parts = choiceListOption(values.part, '--part', PARTS, PARTS)
+    const variants = choiceListOption(values.variant, '--variant', VARIANTS, ['disentangled'])
+    const repeats = integerOption(values.repeats, '--repeats', DEFAULT_REPEATS, { min: 1 })
 
-    const backend = await initBackend()
-    io.stderr(`backend ${backend.name}; ${preset}: ${describeConfig(config)}; synthetic weights\n`)
-    if (!values.json) {
-      io.stdout(`${'part'.padEnd(9)} ${'variant'.padEnd(12)} ${'seq'.padStart(5)} ${'median ms'.padStart(10)} ${'min ms'.padStart(9)} ${'max ms'.padStart(9)} ${'GFLOP'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'predict ms'.padStart(11)}\n`)
-    }
-    await runBenchmark({
-      config,
-      preset,
-      seqs,
-      parts: ['matmul', ...parts],
-      variants,
-      repeats,
-      onCase: (r) => io.stdout((values.json ? JSON.stringify(r) : formatRow(r)) + '\n'),
+    return withLab(undefined, async (lab) => {
+      const outcome = await runInterruptible(lab, io, (jobId) =>
+        lab.benchmarkCases(
+          { preset, configFile, seqs, parts, variants, repeats },
+          { jobId, onStart: ({ backend }) => io.stderr(`backend ${safeText(backend)}\n`), onProgress: (p) => io.stderr(`${safeText(p.message)}\n`) },
+        ),
+      )
+      if (outcome.interrupted) {
+        io.stderr('cancelled: bench stopped by Ctrl-C\n')
+        return EXIT_INTERRUPTED
+      }
+      const report = outcome.value
+      const lines = report.cases.map((r) => (values.json ? escapeJson(JSON.stringify(r)) : formatRow(r)))
+      io.stdout((values.json ? lines : [HEADER, ...lines]).join('\n') + '\n')
+      if (!values.json) io.stderr(`notes: attention/layer = one synthetic layer of the config; model = all ${report.layers} layers, vocab ${report.vocabSize}; batch 1\n`)
+      return 0
     })
-    if (!values.json) {
-      io.stderr(`notes: attention/layer = one synthetic layer of the config; model = all ${config.numHiddenLayers} layers, vocab ${config.vocabSize}; batch 1\n`)
-    }
-    return 0
   },
 }
 

@@ -2,8 +2,9 @@
 import { LabError } from '../../common/errors'
 import { createLabService } from '../../lab/service'
 import { resolveAppPaths } from '../../lab/paths'
-import { parseCommandArgs } from '../args'
+import { integerOption, parseCommandArgs, pathOption } from '../args'
 import { startLabServer } from '../server/http-server'
+import { safeText } from '../text'
 import type { CliCommand } from '../types'
 
 const USAGE = `Usage: deberta-lab serve [--port N] [--store PATH]
@@ -23,13 +24,12 @@ export const serveCommand: CliCommand = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { port: { type: 'string', default: '0' }, store: { type: 'string' } }, USAGE)
     if (positionals.length > 0) throw new LabError('BAD_REQUEST', `unexpected argument ${positionals[0]}\n\n${USAGE}`)
-    const port = Number(values.port)
-    if (!/^\d+$/.test(values.port) || !Number.isInteger(port) || port < 0 || port > 65535) throw new LabError('INPUT_INVALID', `--port ${values.port} is not a port number (0–65535)`)
-    const paths = resolveAppPaths({ storeFlag: values.store })
+    const port = integerOption(values.port, '--port', 0, { min: 0, max: 65535 })
+    const paths = resolveAppPaths({ storeFlag: pathOption(values.store, '--store') })
     const lab = await createLabService({ storePath: paths.storePath, resourcesDir: paths.resourcesDir, host: 'browser' })
     let server: Awaited<ReturnType<typeof startLabServer>>
     try {
-      server = await startLabServer({ lab, rendererDir: paths.rendererDir, port })
+      server = await startLabServer({ lab, rendererDir: paths.rendererDir, port, logger: lab.logger })
     } catch (error) {
       // e.g. the port is taken: stop the lab (its worker thread would keep the process alive) and say so
       await lab.close()
@@ -40,8 +40,8 @@ export const serveCommand: CliCommand = {
     }
     io.stdout(`DeBERTa Lab: ${server.url}\n`)
     const status = await lab.getStatus()
-    io.stderr(`backend ${status.backend}; store ${status.storePath}\n`)
-    if (status.storeNotice) io.stderr(`note: the store was damaged and moved to ${status.storeNotice.movedTo}; a fresh store was opened\n`)
+    io.stderr(`backend ${safeText(status.backend)}; store ${safeText(status.storePath)}${lab.logger.file ? `; log ${safeText(lab.logger.file)}` : ''}\n`)
+    if (status.storeNotice) io.stderr(`note: the store was damaged and moved to ${safeText(status.storeNotice.movedTo)}; a fresh store was opened\n`)
 
     await new Promise<void>((resolve) => {
       const stop = (): void => {

@@ -1,13 +1,13 @@
-// `deberta-lab sessions`: list, show, export, import, delete and restore the sessions of the experiment store.
-import { renameSync, rmSync, statSync, readFileSync, writeFileSync } from 'node:fs'
-import { homedir } from 'node:os'
-import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
+// `deberta-lab sessions`: list, show, export, import, delete and restore the sessions of the experiment store,
+// through the lab service (the same session code as the app). Names, notes, tags, errors and every other stored
+// text are printed with their control characters escaped (an imported .dlab must not drive the terminal).
 import { LabError } from '../../common/errors'
 import { IMPORT_MODES, type ImportMode, type SessionSnapshot, type SessionSummary } from '../../common/sessions'
-import { DEFAULT_IMPORT_LIMITS, openStoreSafely, resolveStorePath, type ExperimentStore } from '../../store'
+import type { LabService } from '../../lab/service'
+import { parseCommandArgs, pathOption } from '../args'
+import { noteStoreNotice, withLab } from '../lab'
+import { safeLines, safeText, toJsonText } from '../text'
 import type { CliCommand, CliIo } from '../types'
-import { checkInputFile, checkOutputFile } from '../files'
 
 const USAGE = `Usage: deberta-lab sessions <command> [options]
 
@@ -35,31 +35,19 @@ const SUBCOMMANDS = ['list', 'show', 'export', 'import', 'delete', 'restore']
 
 const badRequest = (message: string): LabError => new LabError('BAD_REQUEST', `${message}\n\n${USAGE}`)
 
-function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        store: { type: 'string' },
-        mode: { type: 'string' },
-        all: { type: 'boolean', default: false },
-        purge: { type: 'boolean', default: false },
-      },
-    })
-  } catch (error) {
-    throw badRequest((error as Error).message)
-  }
-}
+const OPTIONS = {
+  json: { type: 'boolean', default: false },
+  store: { type: 'string' },
+  mode: { type: 'string' },
+  all: { type: 'boolean', default: false },
+  purge: { type: 'boolean', default: false },
+} as const
 
-/** JSON with NaN/±Infinity metric values spelled as strings (as in .dlab files) instead of null. */
-function toJsonText(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'number' && !Number.isFinite(item) ? String(item) : item), 2)
-}
+const parse = (argv: string[]) => parseCommandArgs(argv, OPTIONS, USAGE)
 
-function table(headers: string[], rows: string[][]): string {
+/** A table of stored text: every cell is escaped (one line, no control characters) before it is measured. */
+function table(headers: string[], rawRows: string[][]): string {
+  const rows = rawRows.map((r) => r.map(safeText))
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
@@ -86,13 +74,13 @@ function formatList(sessions: SessionSummary[]): string {
 function formatSnapshot(snapshot: SessionSnapshot): string {
   const { session } = snapshot
   const out: string[] = [
-    `Session  ${session.name}`,
-    `id       ${session.id}`,
-    `created  ${when(session.createdAt)} (DeBERTa Lab ${session.appVersion})`,
-    `updated  ${when(session.updatedAt)}`,
+    `Session  ${safeText(session.name)}`,
+    `id       ${safeText(session.id)}`,
+    `created  ${safeText(when(session.createdAt))} (DeBERTa Lab ${safeText(session.appVersion)})`,
+    `updated  ${safeText(when(session.updatedAt))}`,
   ]
-  if (session.tags.length) out.push(`tags     ${session.tags.join(', ')}`)
-  if (session.notes) out.push('', session.notes)
+  if (session.tags.length) out.push(`tags     ${session.tags.map(safeText).join(', ')}`)
+  if (session.notes) out.push('', safeLines(session.notes))
   const workspaces = Object.entries(snapshot.workspaces)
   out.push('', `Workspaces (${workspaces.length})`)
   if (workspaces.length) {
@@ -147,75 +135,36 @@ function formatSnapshot(snapshot: SessionSnapshot): string {
   return out.join('\n')
 }
 
-/** An exact id, or a unique prefix of at least 4 characters. */
-function findSessionId(store: ExperimentStore, given: string): string {
-  const all = store.listSessions({ includeDeleted: true })
-  if (all.some((s) => s.id === given)) return given
-  const matches = given.length >= 4 ? all.filter((s) => s.id.startsWith(given)) : []
-  if (matches.length === 1) return matches[0].id
-  if (matches.length > 1) throw new LabError('BAD_REQUEST', `"${given}" matches ${matches.length} sessions: ${matches.map((s) => s.id).join(', ')}`)
-  throw new LabError('SESSION_NOT_FOUND', `no session ${given}`, { sessionId: given })
-}
-
 function positional(positionals: string[], count: number, what: string): string[] {
   const args = positionals.slice(1)
   if (args.length !== count) throw badRequest(`sessions ${positionals[0]} expects ${what}`)
   return args
 }
 
-function writeFileAtomically(path: string, bytes: Uint8Array): void {
-  const temp = `${path}.partial-${process.pid}`
-  try {
-    writeFileSync(temp, bytes)
-    renameSync(temp, path)
-  } catch (error) {
-    rmSync(temp, { force: true })
-    throw new LabError('BAD_REQUEST', `could not write ${path}: ${(error as Error).message}`)
-  }
-}
-
-function readSessionFile(path: string): Uint8Array {
-  checkInputFile(path, 'session file', 'IMPORT_INVALID')
-  let size: number
-  try {
-    size = statSync(path).size
-  } catch (error) {
-    throw new LabError('NOT_FOUND', `cannot read ${path}: ${(error as Error).message}`)
-  }
-  if (size > DEFAULT_IMPORT_LIMITS.maxFileBytes) {
-    throw new LabError('IMPORT_TOO_LARGE', `${path} is ${size} bytes (limit ${DEFAULT_IMPORT_LIMITS.maxFileBytes})`)
-  }
-  return readFileSync(path)
-}
-
-function run(store: ExperimentStore, positionals: string[], values: ReturnType<typeof parse>['values'], io: CliIo): number {
+async function run(lab: LabService, positionals: string[], values: ReturnType<typeof parse>['values'], io: CliIo): Promise<number> {
   const print = (text: string): void => io.stdout(text + '\n')
+  const name = (s: SessionSummary): string => `"${safeText(s.name)}"`
   switch (positionals[0]) {
     case 'list': {
       positional(positionals, 0, 'no arguments')
-      const sessions = store.listSessions({ includeDeleted: values.all })
+      const sessions = await lab.listAllSessions({ includeDeleted: values.all })
       if (values.json) {
         // with --all, deleted sessions carry their deletion time (null for live ones)
         print(toJsonText(sessions.map(({ id, name, createdAt, updatedAt, runCount, deletedAt }) => ({ id, name, createdAt, updatedAt, runCount, ...(values.all ? { deletedAt } : {}) }))))
-      }
-      else print(formatList(sessions))
+      } else print(formatList(sessions))
       return 0
     }
     case 'show': {
       const [given] = positional(positionals, 1, 'a session <id>')
-      const snapshot = store.getSessionSnapshot(findSessionId(store, given))
+      const snapshot = await lab.openSession(await lab.findSessionId(given))
       print(values.json ? toJsonText(snapshot) : formatSnapshot(snapshot))
       return 0
     }
     case 'export': {
       const [given, file] = positional(positionals, 2, '<id> <file>')
-      const id = findSessionId(store, given)
-      checkOutputFile(file, 'export file')
-      const bytes = store.exportSession(id)
-      const target = resolve(file)
-      writeFileAtomically(target, bytes)
-      if (values.json) print(toJsonText({ sessionId: id, file: target, size: bytes.byteLength }))
-      else print(`exported session ${id} to ${target} (${formatBytes(bytes.byteLength)})`)
+      const written = await lab.exportSessionToFile(await lab.findSessionId(given), file)
+      if (values.json) print(toJsonText(written))
+      else print(`exported session ${safeText(written.sessionId)} to ${safeText(written.file)} (${formatBytes(written.size)})`)
       return 0
     }
     case 'import': {
@@ -225,7 +174,7 @@ function run(store: ExperimentStore, positionals: string[], values: ReturnType<t
       }
       let outcome
       try {
-        outcome = store.importSession(readSessionFile(file), { mode: values.mode as ImportMode | undefined })
+        outcome = await lab.importSessionFromFile(file, values.mode as ImportMode | undefined)
       } catch (error) {
         if (error instanceof LabError && error.code === 'IMPORT_CONFLICT') {
           throw new LabError('IMPORT_CONFLICT', error.message.replace('with mode replace or keep-both', 'with --mode replace or --mode keep-both'), error.details)
@@ -234,31 +183,32 @@ function run(store: ExperimentStore, positionals: string[], values: ReturnType<t
       }
       const s = outcome.session
       if (values.json) print(toJsonText({ mode: outcome.mode, session: s }))
-      else print(`imported session ${s.id} "${s.name}" (${s.runCount} runs)${outcome.mode === 'new' ? '' : ` — ${outcome.mode}`}`)
+      else print(`imported session ${safeText(s.id)} ${name(s)} (${s.runCount} runs)${outcome.mode === 'new' ? '' : ` — ${outcome.mode}`}`)
       return 0
     }
     case 'delete': {
       const [given] = positional(positionals, 1, 'a session <id>')
-      const id = findSessionId(store, given)
+      const id = await lab.findSessionId(given)
       if (values.purge) {
-        store.purgeSession(id)
-        print(values.json ? toJsonText({ sessionId: id, purged: true }) : `purged session ${id}`)
+        await lab.purgeSession(id)
+        print(values.json ? toJsonText({ sessionId: id, purged: true }) : `purged session ${safeText(id)}`)
       } else {
-        const s = store.deleteSession(id)
-        print(values.json ? toJsonText(s) : `deleted session ${id} "${s.name}" (undo: deberta-lab sessions restore ${id})`)
+        await lab.deleteSession(id)
+        const s = await lab.getSessionSummary(id)
+        print(values.json ? toJsonText(s) : `deleted session ${safeText(id)} ${name(s)} (undo: deberta-lab sessions restore ${safeText(id)})`)
       }
       return 0
     }
     case 'restore': {
       const [given] = positional(positionals, 1, 'a session <id>')
-      const s = store.restoreSession(findSessionId(store, given))
-      print(values.json ? toJsonText(s) : `restored session ${s.id} "${s.name}"`)
+      const s = await lab.restoreSession(await lab.findSessionId(given))
+      print(values.json ? toJsonText(s) : `restored session ${safeText(s.id)} ${name(s)}`)
       return 0
     }
     case undefined:
       throw badRequest('missing command')
     default:
-      throw badRequest(`unknown sessions command "${positionals[0]}"`)
+      throw badRequest(`unknown sessions command "${safeText(positionals[0])}"`)
   }
 }
 
@@ -269,14 +219,11 @@ export const sessionsCommand: CliCommand = {
   async run(argv, io) {
     const { values, positionals } = parse(argv)
     if (positionals[0] === undefined) throw badRequest('missing command')
-    if (!SUBCOMMANDS.includes(positionals[0])) throw badRequest(`unknown sessions command "${positionals[0]}"`)
-    const path = resolveStorePath({ cliFlag: values.store, env: process.env, platform: process.platform, home: homedir() })
-    const { store, notice } = openStoreSafely(path)
-    if (notice) io.stderr(`note: the store at ${path} was damaged (${notice.reason}); it was moved to ${notice.movedTo} and a fresh store was opened\n`)
-    try {
-      return run(store, positionals, values, io)
-    } finally {
-      store.close()
-    }
+    if (!SUBCOMMANDS.includes(positionals[0])) throw badRequest(`unknown sessions command "${safeText(positionals[0])}"`)
+    const store = pathOption(values.store, '--store')
+    return withLab(store, async (lab) => {
+      await noteStoreNotice(lab, io)
+      return run(lab, positionals, values, io)
+    })
   },
 }

@@ -1,7 +1,8 @@
 // `deberta-lab tokenize <model-dir> --text "..." [--pair "..."]`: prints the encoding as JSON.
 import { LabError } from '../../common/errors'
-import { loadTokenizer } from '../../core/tokenizer'
 import { parseCommandArgs } from '../args'
+import { runInterruptible, withLab } from '../lab'
+import { escapeJson } from '../text'
 import type { CliCommand } from '../types'
 
 const USAGE = `Usage: deberta-lab tokenize <model-dir> --text "..." [--pair "..."] [--compact]
@@ -23,16 +24,14 @@ export const tokenizeCommand: CliCommand = {
     const { values, positionals } = parseCommandArgs(argv, OPTIONS, USAGE)
     if (positionals.length !== 1) throw new LabError('BAD_REQUEST', `expected exactly one <model-dir>\n\n${USAGE}`)
     if (values.text === undefined) throw new LabError('BAD_REQUEST', `--text is required\n\n${USAGE}`)
-    const tokenizer = await loadTokenizer(positionals[0])
-    const enc = tokenizer.encode(values.text, values.pair)
-    const result = {
-      input_ids: enc.inputIds,
-      tokens: enc.tokens,
-      token_type_ids: enc.tokenTypeIds,
-      offsets: enc.offsets,
-    }
-    io.stdout((values.compact ? JSON.stringify(result) : formatJson(result)) + '\n')
-    return 0
+    const text = values.text
+    return withLab(undefined, async (lab) => {
+      const outcome = await runInterruptible(lab, io, (jobId) => lab.tokenizeFolder({ dir: positionals[0], text, pair: values.pair }, { jobId }))
+      if (outcome.interrupted) return 130
+      const result = outcome.value
+      io.stdout(escapeJson(values.compact ? JSON.stringify(result) : formatJson({ ...result })) + '\n')
+      return 0
+    })
   },
 }
 

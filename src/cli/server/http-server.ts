@@ -8,6 +8,8 @@
 // - every API call needs the token (header x-deberta-lab-token, or the HttpOnly SameSite=Strict cookie
 //   set when the page is opened with ?token=) — otherwise 401; static assets need the cookie;
 // - bodies are size-limited and every payload is validated (src/lab/validation.ts).
+// Every request that fails is one line in the lab's log (src/lab/logger.ts); failures inside a lab method are
+// logged by the lab itself.
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createReadStream, existsSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -15,6 +17,7 @@ import type { AddressInfo } from 'node:net'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import type { LabApi, LabEvent } from '../../common/api'
 import { LabError, toErrorData, type Result } from '../../common/errors'
+import { NULL_LOGGER, type Logger } from '../../lab/logger'
 import { callLab } from '../../lab/validation'
 
 export const TOKEN_HEADER = 'x-deberta-lab-token'
@@ -45,6 +48,8 @@ export interface LabServerOptions {
   port?: number
   /** Fixed token (tests); default: 32 random bytes, hex */
   token?: string
+  /** one line per failed request; default: none */
+  logger?: Logger
 }
 
 export interface LabServer {
@@ -105,6 +110,9 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = { BAD_REQUEST: 400, NOT_
 
 export async function startLabServer(options: LabServerOptions): Promise<LabServer> {
   const token = options.token ?? randomBytes(32).toString('hex')
+  const logger = options.logger ?? NULL_LOGGER
+  /** The request line as logged: method and path, never the query (it may carry the token). */
+  const described = (request: IncomingMessage): string => `${request.method ?? '?'} ${(request.url ?? '/').split('?')[0].slice(0, 200)}`
   const rendererDir = resolve(options.rendererDir)
   if (!existsSync(join(rendererDir, 'index.html'))) {
     throw new LabError('NOT_FOUND', `the renderer is not built (${join(rendererDir, 'index.html')} is missing): run npm run build`)
@@ -120,6 +128,7 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
+      logger.failure(`http 500 ${described(request)}`, error)
       if (!response.headersSent) sendJson(response, 500, { ok: false, error: toErrorData(error) })
       else response.destroy()
     })
@@ -130,6 +139,7 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
     const host = request.headers.host ?? ''
     const origin = request.headers.origin
     if (!allowedHosts().includes(host) || (origin !== undefined && !allowedOrigins().includes(origin))) {
+      logger.warn(`http 403 ${described(request)}: foreign host or origin`, { host, origin })
       send(response, 403, 'forbidden: this server only answers its own page on 127.0.0.1')
       return
     }
@@ -143,6 +153,7 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
       const authorised =
         sameToken(given, token) || sameToken(cookieToken(request), token) || (url.pathname === '/api/events' && sameToken(queryToken, token))
       if (!authorised) {
+        logger.warn(`http 401 ${described(request)}: missing or wrong token`)
         sendJson(response, 401, { ok: false, error: { code: 'UNAUTHORIZED', message: 'missing or wrong token: open the URL printed by deberta-lab serve' } })
         return
       }
@@ -154,15 +165,18 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
         return
       }
       if (request.method !== 'POST') {
+        logger.info(`http 405 ${described(request)}`)
         sendJson(response, 405, { ok: false, error: { code: 'BAD_REQUEST', message: 'use POST for API calls' } })
         return
       }
       const type = request.headers['content-type'] ?? ''
       if (!type.startsWith('application/json')) {
+        logger.info(`http 415 ${described(request)}`, { contentType: type })
         sendJson(response, 415, { ok: false, error: { code: 'BAD_REQUEST', message: 'content-type must be application/json' } })
         return
       }
       const method = url.pathname.slice('/api/'.length)
+      let called = false
       try {
         const body = await readBody(request)
         let parsed: unknown
@@ -171,12 +185,18 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
         } catch {
           throw new LabError('BAD_REQUEST', 'the body is not valid JSON')
         }
-        const value = await callLab(options.lab, method, (parsed as { args?: unknown })?.args ?? [])
+        // callLab throws at once for an unknown method or bad arguments (a request error, logged here); what the
+        // method itself throws is logged by the lab
+        const pending = callLab(options.lab, method, (parsed as { args?: unknown })?.args ?? [])
+        called = true
+        const value = await pending
         sendJson(response, 200, { ok: true, value: value ?? null })
       } catch (error) {
         const data = toErrorData(error)
         // Expected failures (a bad checkpoint, a cancelled job) are answers, not HTTP errors.
         const status = STATUS_BY_CODE[data.code] ?? 200
+        // the lab logs its own methods' failures; the call's own problems (body, JSON, arguments) are logged here
+        if (!called) logger.failure(`http ${status} ${described(request)}`, error)
         sendJson(response, status, { ok: false, error: data })
       }
       return
@@ -192,10 +212,19 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
     if (isPage && sameToken(queryToken, token)) {
       extra['set-cookie'] = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`
     } else if (!sameToken(cookieToken(request), token)) {
+      logger.warn(`http 401 ${described(request)}: no token cookie`)
       send(response, 401, 'unauthorised: open the URL printed by `deberta-lab serve` (it carries the token)')
       return
     }
-    const relative = isPage ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '')
+    let decoded: string
+    try {
+      decoded = decodeURIComponent(url.pathname)
+    } catch {
+      logger.info(`http 400 ${described(request)}: malformed percent-encoding`)
+      send(response, 400, 'bad request: the path is not valid percent-encoded UTF-8')
+      return
+    }
+    const relative = isPage ? 'index.html' : decoded.replace(/^\/+/, '')
     const file = normalize(join(rendererDir, relative))
     if (!file.startsWith(rendererDir + sep) || !existsSync(file) || !statSync(file).isFile()) {
       send(response, 404, 'not found')

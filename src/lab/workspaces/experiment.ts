@@ -9,6 +9,7 @@ import {
   experimentPreset,
   runExperiment,
   weightsArtifactName,
+  type ExperimentConfig,
   type ExperimentResult as CoreExperimentResult,
 } from '../../core/train/experiments'
 import type { JobHandler } from '../jobs'
@@ -49,8 +50,11 @@ export interface TrainedWeights {
 /** What the worker returns: the LabApi result plus, when recording into a session, the trained weights. */
 export type ExperimentJobValue = ExperimentResult & { weights?: TrainedWeights[] }
 
-export const experiment: JobHandler<ExperimentRequest, ExperimentJobValue> = async (context, request) => {
-  const config = experimentPreset(request.experiment, request.budget, request.seeds)
+/** A request may carry a whole experiment config (the CLI's config files); else the preset is used. */
+export type ExperimentJobRequest = ExperimentRequest & { config?: ExperimentConfig }
+
+export const experiment: JobHandler<ExperimentJobRequest, ExperimentJobValue> = async (context, request) => {
+  const config = request.config ?? experimentPreset(request.experiment, request.budget, request.seeds)
   const runCount = config.variants.length * config.seeds.length
   let pending: TrainingProgress['points'] = []
   let lastSent = Date.now()

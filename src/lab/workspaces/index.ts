@@ -6,6 +6,7 @@ import { attention } from './attention'
 import { benchmark } from './benchmark'
 import { decoding } from './decoding'
 import { experiment } from './experiment'
+import { benchCases, forwardToFile, prepareExperiment, tokenizeFolder } from './host-jobs'
 import { describeModel, tokenize } from './model'
 import { problemDemo } from './problem-demo'
 import { relativePositions } from './relative-positions'
@@ -21,6 +22,10 @@ export const JOB_HANDLERS: { [M in WorkerMethod]: JobHandler<WorkerRequests[M], 
   runBenchmark: benchmark,
   runExperiment: experiment,
   spin,
+  tokenizeFolder,
+  forwardToFile,
+  benchCases,
+  prepareExperiment,
 }
 
 /** Runs the handler of `method` on its request. */
