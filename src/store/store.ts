@@ -28,6 +28,7 @@ import {
   listSessionArtifacts,
   prepareArtifact,
   readBlob,
+  readSessionBlob,
   writeBlob,
   writeLink,
 } from './repositories/artifacts'
@@ -81,6 +82,8 @@ export const LARGE_RESULT_BYTES = 1 << 20
 
 /** Owner tokens of the store instances open in this process (see markInterruptedRuns). */
 const LIVE_OWNER_TOKENS = new Set<string>()
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** One workspace state to write (autosave batches several in one transaction). */
 export interface WorkspaceStateWrite {
@@ -304,7 +307,16 @@ export class ExperimentStore {
     return this.read('reading a run result', () => {
       const run = getRun(this.ctx, runId)
       if (!isStoredResultRef(run.result)) return run.result
-      return fromJson(Buffer.from(readBlob(this.ctx, run.result.$storedResult)).toString('utf8'))
+      const data = readSessionBlob(this.ctx, run.sessionId, run.result.$storedResult)
+      try {
+        return fromJson(utf8.decode(data))
+      } catch {
+        // SyntaxError messages quote the text: never pass artifact bytes on.
+        throw new LabError('STORE_CORRUPT', `the stored result of run ${runId} (artifact ${run.result.$storedResult}) is not UTF-8 JSON`, {
+          runId,
+          sha256: run.result.$storedResult,
+        })
+      }
     })
   }
 

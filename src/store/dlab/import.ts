@@ -5,7 +5,7 @@
 // from the archive.
 import { createHash } from 'node:crypto'
 import { LabError } from '../../common/errors'
-import type { WorkspaceId, WorkspaceState } from '../../common/sessions'
+import { isStoredResultRef, type WorkspaceId, type WorkspaceState } from '../../common/sessions'
 import { DLAB_FORMAT, DLAB_FORMAT_VERSION, manifestSchema, parseWith, sessionFileSchema, type DlabManifest, type SessionFile } from '../schemas'
 import { fromJson } from '../json'
 import type { PortableSession } from '../snapshot'
@@ -133,6 +133,12 @@ function checkReferences(file: SessionFile, artifactSizes: ReadonlyMap<string, n
     used.add(a.sha256)
   }
   for (const sha of artifactSizes.keys()) if (!used.has(sha)) throw invalid(`${artifactEntry(sha)} belongs to no artifact`)
+  // A stored result must be one of this file's artifacts, never a blob the store happens to hold.
+  for (const run of file.runs) {
+    if (isStoredResultRef(run.result) && !used.has(run.result.$storedResult)) {
+      throw invalid(`run ${run.id}'s result refers to artifact ${run.result.$storedResult}, which is not in the file`)
+    }
+  }
 }
 
 /** Validates a .dlab file completely and returns its content; throws IMPORT_* LabErrors. */
