@@ -3,6 +3,7 @@
 import { z } from 'zod'
 import { BUNDLED_MODELS, EXPERIMENT_BUDGETS, EXPERIMENT_IDS, LAB_API_METHODS, MAX_EXPERIMENT_SEEDS, type LabApiMethod } from '../common/api'
 import { LabError } from '../common/errors'
+import { jsonShapeProblem } from '../store/json'
 
 const WORKSPACES = ['problem', 'attention', 'relative', 'decoding', 'benchmarks', 'experiments'] as const
 const TERMS = ['c2c', 'c2p', 'p2c', 'p2p'] as const
@@ -52,8 +53,19 @@ export function nestingWithin(value: unknown, max: number): boolean {
   return true
 }
 
+/**
+ * Checks a state as it arrived, before z.record copies it: the copy would turn a "__proto__" key into its
+ * prototype (the key silently gone). Such keys are refused at any depth, as the store does (see jsonShapeProblem).
+ */
+function refuseStateShape(state: unknown, context: z.RefinementCtx): void {
+  const problem = jsonShapeProblem(state, MAX_STATE_DEPTH, 1_000_000)
+  if (problem !== undefined) context.addIssue({ code: 'custom', message: `the workspace state ${problem}` })
+}
+
 const workspaceState = z
-  .record(z.string(), z.unknown())
+  .unknown()
+  .superRefine(refuseStateShape)
+  .pipe(z.record(z.string(), z.unknown()))
   .refine((state) => nestingWithin(state, MAX_STATE_DEPTH), `the workspace state nests deeper than ${MAX_STATE_DEPTH} levels (or refers to itself)`)
 const base64 = z.string().max(256 * 1024 * 1024).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64')
 
