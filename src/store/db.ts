@@ -67,6 +67,10 @@ function userVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number
 }
 
+function userTables(db: Db): string[] {
+  return db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'").pluck().all() as string[]
+}
+
 function newerVersionError(path: string, found: number, supported: number): LabError {
   return new LabError(
     'STORE_NEWER_VERSION',
@@ -117,13 +121,14 @@ export function openDatabase(path: string, options: DbOptions = {}, migrations: 
   }
   const latest = migrations.length ? migrations[migrations.length - 1].version : 0
   try {
-    // Read-only look first: a newer app's database must not even get its journal mode changed.
-    const found = userVersion(db)
+    // Read-only look first: a newer app's database must not even get its journal mode changed. Version and
+    // tables are read in one snapshot: another process may create the schema (and bump the version in the
+    // same transaction) between two separate reads, and its fresh store would look like a foreign database.
+    const { found, tables } = db.transaction(() => ({ found: userVersion(db), tables: userTables(db) })).deferred()
     if (found > latest) throw newerVersionError(path, found, latest)
     if (found === 0) {
       // Not a lab store yet: it must be empty. Another program's SQLite database (a mistyped --store) is
       // refused before anything — journal mode, migrations — touches it.
-      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'").pluck().all() as string[]
       if (tables.length > 0) {
         throw new LabError(
           'STORE_UNUSABLE',
