@@ -19,7 +19,7 @@ import { APP_VERSION } from '../common/version'
 import { isStoredResultRef, STORED_RESULT_ARTIFACT } from '../common/sessions'
 import { fromJson } from './json'
 import type { StoreContext } from './context'
-import { type DbOptions, mapSqliteError, openDatabase, readTx, writeTx, type Db } from './db'
+import { DEFAULT_BUSY_TIMEOUT_MS, type DbOptions, mapSqliteError, openDatabaseWithAccess, readTx, writeTx, type Db } from './db'
 import { exportSessionFile } from './dlab/export'
 import { importSessionFile, type ImportLimits } from './dlab/import'
 import {
@@ -102,8 +102,17 @@ export class ExperimentStore {
   private readonly largeResultBytes: number
   private closed = false
 
+  /**
+   * Set when the store opened read-only (its file or folder cannot be written): why, naming the file. Reads
+   * work; every write fails with STORE_READONLY.
+   */
+  readonly readOnly: string | undefined
+  private readonly busyTimeoutMs: number
+
   /** @internal use openStore() */
-  constructor(db: Db, path: string, options: OpenStoreOptions) {
+  constructor(db: Db, path: string, options: OpenStoreOptions, readOnly?: string) {
+    this.readOnly = readOnly
+    this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS
     const clock = options.now ?? (() => new Date())
     const token = randomUUID()
     this.ctx = { db, path, now: () => clock().toISOString(), owner: { pid: process.pid, token } }
@@ -363,6 +372,8 @@ export class ExperimentStore {
     // Look first without the write lock: opening a store must not wait for another process's long write
     // (an import, say) unless there is something to mark.
     if (this.read('looking for interrupted runs', () => findDeadOwnerRuns(this.ctx, LIVE_OWNER_TOKENS)).length === 0) return []
+    // A read-only store cannot record it: its runs stay as they are until it is opened writable.
+    if (this.readOnly !== undefined) return []
     return this.write('marking interrupted runs', () => markRunsInterrupted(this.ctx, findDeadOwnerRuns(this.ctx, LIVE_OWNER_TOKENS)))
   }
 
@@ -517,9 +528,9 @@ function withSuffix(name: string, suffix: string): string {
  * is not a usable SQLite database (openStoreSafely recovers from that), STORE_BUSY after the timeout.
  */
 export function openStore(path: string, options: OpenStoreOptions = {}): ExperimentStore {
-  const db = openDatabase(path, options)
+  const { db, readOnly } = openDatabaseWithAccess(path, options)
   try {
-    return new ExperimentStore(db, path, options)
+    return new ExperimentStore(db, path, options, readOnly)
   } catch (error) {
     db.close()
     throw mapSqliteError(error, `opening ${path}`)
