@@ -104,6 +104,18 @@ export interface JobOptions {
   sessionId?: string
 }
 
+/**
+ * Whether the lab's changes reach the store. saved is false from a failed autosave (another process holds the
+ * store's write lock, the disk is full) until a save succeeds, and always for a read-only store; reason says
+ * why. Autosaves that failed stay queued and are retried.
+ */
+export interface StoreSaveStatus {
+  saved: boolean
+  reason?: string
+  /** workspace states waiting to be written */
+  pending: number
+}
+
 export interface AppStatus {
   appVersion: string
   backend: string
@@ -112,6 +124,8 @@ export interface AppStatus {
   storePath: string
   /** Set when a damaged store was moved aside at start */
   storeNotice?: { kind: 'recovered'; movedTo: string; reason: string }
+  /** Whether changes reach the store (a read-only store never does); updated by 'save-status' events */
+  storeSave: StoreSaveStatus
   host: 'electron' | 'browser'
   platform: string
 }
@@ -312,6 +326,8 @@ export type LabEvent =
   /** a pausable job (an experiment) was paused or resumed; it stops at its next training step */
   | { type: 'job-paused'; jobId: string; paused: boolean }
   | { type: 'session-changed'; sessionId: string }
+  /** whether changes reach the store changed (see StoreSaveStatus) */
+  | { type: 'save-status'; status: StoreSaveStatus }
 
 // ---------------------------------------------------------------------------------------------
 // The contract

@@ -140,6 +140,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
         backendNotes: info.notes,
         storePath: sessions.path,
         storeNotice: sessions.notice,
+        storeSave: sessions.saveStatus,
         host: options.host,
         platform: `${process.platform}-${process.arch}`,
       }

@@ -242,9 +242,23 @@ export class ExperimentStore {
     this.writePreparedStates(prepared)
   }
 
-  /** @internal autosave: states already validated and encoded by prepareWorkspaceState. */
-  writePreparedStates(writes: ReadonlyArray<{ sessionId: string; prepared: PreparedWorkspaceState }>): void {
+  /**
+   * @internal autosave: states already validated and encoded by prepareWorkspaceState. `busyTimeoutMs` replaces
+   * the store's busy timeout for this write only (the autosaver's background writes wait a few ms, then retry).
+   */
+  writePreparedStates(writes: ReadonlyArray<{ sessionId: string; prepared: PreparedWorkspaceState }>, options: { busyTimeoutMs?: number } = {}): void {
     if (writes.length === 0) return
+    if (options.busyTimeoutMs === undefined) return this.writeStates(writes)
+    this.ensureOpen()
+    this.ctx.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`)
+    try {
+      this.writeStates(writes)
+    } finally {
+      this.ctx.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`)
+    }
+  }
+
+  private writeStates(writes: ReadonlyArray<{ sessionId: string; prepared: PreparedWorkspaceState }>): void {
     this.write('saving workspace state', () => {
       const touched = new Set<string>()
       for (const { sessionId, prepared } of writes) {
