@@ -29,8 +29,17 @@ function stamp(date: Date): string {
 export function moveAside(path: string, now: Date = new Date()): string {
   let target = `${path}.corrupt-${stamp(now)}`
   for (let n = 2; SIDE_FILES.some((s) => existsSync(target + s)); n++) target = `${path}.corrupt-${stamp(now)}-${n}`
-  for (const suffix of SIDE_FILES) {
-    if (existsSync(path + suffix)) renameSync(path + suffix, target + suffix)
+  // All or nothing: a store moved without its -wal (or the reverse) would lose or misapply committed pages.
+  const moved: string[] = []
+  try {
+    for (const suffix of SIDE_FILES) {
+      if (!existsSync(path + suffix)) continue
+      renameSync(path + suffix, target + suffix)
+      moved.push(suffix)
+    }
+  } catch (error) {
+    for (const suffix of moved.reverse()) renameSync(target + suffix, path + suffix)
+    throw error
   }
   return target
 }
@@ -55,11 +64,15 @@ function notADatabase(path: string): string | undefined {
   if (!stat.isFile()) throw new LabError('STORE_UNUSABLE', `${path} is not a regular file; nothing was changed`, { path })
   if (stat.size === 0) return undefined
   const header = Buffer.alloc(SQLITE_MAGIC.length)
-  const fd = openSync(path, 'r')
   try {
-    readSync(fd, header, 0, header.length, 0)
-  } finally {
-    closeSync(fd)
+    const fd = openSync(path, 'r')
+    try {
+      readSync(fd, header, 0, header.length, 0)
+    } finally {
+      closeSync(fd)
+    }
+  } catch (error) {
+    throw new LabError('STORE_UNUSABLE', `the experiment store ${path} cannot be read (${(error as Error).message}); nothing was changed`, { path })
   }
   if (header.equals(SQLITE_MAGIC)) return undefined
   // A store file whose header was destroyed is moved aside; any other file (a mistyped --store naming a

@@ -187,6 +187,15 @@ describe('openStoreSafely', () => {
       expect(listing()).toEqual(before)
     })
 
+    it('moves a damaged store with its -wal or not at all (a -wal that cannot be moved keeps the store in place)', () => {
+      writeFileSync(path, 'garbage'.repeat(100))
+      writeFileSync(`${path}-wal`, 'committed pages')
+      const before = listing()
+      undo.push(makeReadOnly(`${path}-wal`))
+      expect(() => openStoreSafely(path, { now: () => NOW })).toThrow(expect.objectContaining({ code: 'STORE_CORRUPT', message: expect.stringContaining('moving it aside failed') }))
+      expect(listing()).toEqual(before)
+    })
+
     it('cannot create a store in a read-only folder: STORE_READONLY, nothing created', () => {
       undo.push(makeReadOnly(dir))
       expect(() => openStoreSafely(path)).toThrow(expect.objectContaining({ code: 'STORE_READONLY', message: expect.stringContaining(path) }))
