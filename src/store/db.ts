@@ -166,13 +166,17 @@ export function openDatabaseWithAccess(path: string, options: DbOptions = {}, mi
     // A WAL store in a read-only folder cannot even be read normally (SQLite cannot create its -shm): open it
     // as an immutable, read-only file. Nobody can write it meanwhile: a writer would need the folder too.
     const code = sqliteCodeOf(error)
-    if (exists && code === 'SQLITE_CANTOPEN' && !writable(folder)) {
+    // (An immutable open ignores a -wal: with commits still in one, it would show an older store.)
+    if (exists && code === 'SQLITE_CANTOPEN' && !writable(folder) && !((lstatOrUndefined(`${path}-wal`)?.size ?? 0) > 0)) {
       try {
         return { db: openAndSetUp(path, options, migrations, 'immutable'), readOnly: `the folder ${folder} is read-only` }
       } catch (readOnlyError) {
         if (readOnlyError instanceof LabError && readOnlyError.code !== 'STORE_UNUSABLE') throw readOnlyError
         throw new LabError('STORE_READONLY', `the experiment store ${path} cannot be opened: its folder ${folder} is read-only`, { path })
       }
+    }
+    if (exists && code === 'SQLITE_CANTOPEN' && !writable(folder)) {
+      throw new LabError('STORE_READONLY', `the experiment store ${path} cannot be opened: its folder ${folder} is read-only and its -wal holds commits SQLite cannot read there`, { path })
     }
     throw error
   }
@@ -239,7 +243,8 @@ function openAndSetUp(path: string, options: DbOptions, migrations: readonly Mig
     db =
       access === 'immutable'
         ? new Database(`file:${encodeURI(path).replace(/[?#]/g, encodeURIComponent)}?mode=ro&immutable=1`, { readonly: true, fileMustExist: true, nativeBinding: options.nativeBinding })
-        : new Database(path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, nativeBinding: options.nativeBinding })
+        : // a relative path starting with "file:" would be read as a URI filename
+          new Database(path.startsWith('file:') ? `./${path}` : path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, nativeBinding: options.nativeBinding })
   } catch (error) {
     throw mapSqliteError(error, `opening ${path}`)
   }
