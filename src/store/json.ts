@@ -72,15 +72,18 @@ const isTag = (value: unknown): boolean => value !== null && typeof value === 'o
 function revive(root: unknown): unknown {
   if (isTag(root)) return NON_FINITE[(root as Record<string, string>)[NUM_TAG]]
   const stack: unknown[] = [root]
+  const visit = (container: Record<string | number, unknown>, key: string | number): void => {
+    const child = container[key]
+    if (child === null || typeof child !== 'object') return
+    if (isTag(child)) container[key] = NON_FINITE[(child as Record<string, string>)[NUM_TAG]]
+    else stack.push(child)
+  }
   while (stack.length > 0) {
-    const item = stack.pop() as Record<string, unknown>
+    const item = stack.pop() as Record<string | number, unknown>
     if (item === null || typeof item !== 'object') continue
-    for (const key of Object.keys(item)) {
-      const child = item[key]
-      if (child === null || typeof child !== 'object') continue
-      if (isTag(child)) item[key] = NON_FINITE[(child as Record<string, string>)[NUM_TAG]]
-      else stack.push(child)
-    }
+    // Arrays by index: Object.keys would make a string per element of a large numeric array.
+    if (Array.isArray(item)) for (let i = 0; i < item.length; i++) visit(item, i)
+    else for (const key of Object.keys(item)) visit(item, key)
   }
   return root
 }
@@ -122,7 +125,15 @@ export function jsonShapeProblem(value: unknown, maxDepth: number, maxNodes = Nu
     if (item === null || typeof item !== 'object') continue
     if (entry.depth > maxDepth) return `nests deeper than ${maxDepth} levels (or refers to itself)`
     if (++visited > maxNodes) return `holds more than ${maxNodes} objects and arrays`
-    if (!Array.isArray(item) && Object.hasOwn(item, PROTO_KEY)) return `holds a "${PROTO_KEY}" key${where(entry)}, which cannot be stored as data`
+    if (Array.isArray(item)) {
+      // by index: Object.keys would make a string per element of a large numeric array
+      for (let i = 0; i < item.length; i++) {
+        const child: unknown = item[i]
+        if (child !== null && typeof child === 'object') stack.push({ item: child, depth: entry.depth + 1, key: String(i), parent: entry })
+      }
+      continue
+    }
+    if (Object.hasOwn(item, PROTO_KEY)) return `holds a "${PROTO_KEY}" key${where(entry)}, which cannot be stored as data`
     for (const key of Object.keys(item)) {
       const child = (item as Record<string, unknown>)[key]
       if (child !== null && typeof child === 'object') stack.push({ item: child, depth: entry.depth + 1, key, parent: entry })
