@@ -212,6 +212,18 @@ export function availableBackends(selected: string): BackendId[] {
   return index < 0 ? [] : BACKEND_NAMES.slice(index)
 }
 
+/**
+ * Whether the lab's changes reach the store. saved is false from a failed autosave (another process holds the
+ * store's write lock, the disk is full) until a save succeeds, and always for a read-only store; reason says
+ * why. Autosaves that failed stay queued and are retried.
+ */
+export interface StoreSaveStatus {
+  saved: boolean
+  reason?: string
+  /** workspace states waiting to be written */
+  pending: number
+}
+
 export interface AppStatus {
   appVersion: string
   backend: string
@@ -222,6 +234,8 @@ export interface AppStatus {
   storePath: string
   /** Set when a damaged store was moved aside at start */
   storeNotice?: { kind: 'recovered'; movedTo: string; reason: string }
+  /** Whether changes reach the store (a read-only store never does); updated by 'save-status' events */
+  storeSave: StoreSaveStatus
   host: 'electron' | 'browser'
   platform: string
 }
@@ -473,6 +487,8 @@ export type LabEvent =
   | { type: 'session-changed'; sessionId: string }
   /** a job was queued, started, paused, resumed or ended, or what it waits for changed (without `training`) */
   | { type: 'job'; job: JobInfo }
+  /** whether changes reach the store changed (see StoreSaveStatus) */
+  | { type: 'save-status'; status: StoreSaveStatus }
 
 // ---------------------------------------------------------------------------------------------
 // The contract

@@ -39,8 +39,10 @@ export const ERROR_CODES = [
   'STORE_NEWER_VERSION',
   'STORE_CORRUPT',
   'STORE_BUSY',
-  /** the store path holds something that is not a DeBERTa Lab store (a folder, another program's file): left untouched */
+  /** the store path holds something that is not a DeBERTa Lab store (a folder, another program's file), or cannot be opened: left untouched */
   'STORE_UNUSABLE',
+  /** the store can be read but not written (a read-only file or folder): nothing is saved */
+  'STORE_READONLY',
   'SESSION_NOT_FOUND',
   'RUN_NOT_FOUND',
   'IMPORT_INVALID',

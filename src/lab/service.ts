@@ -256,6 +256,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
         backendNotes: info.notes,
         storePath: sessions.path,
         storeNotice: sessions.notice,
+        storeSave: sessions.saveStatus,
         // AppStatus names the window hosts; the command line shows no status bar
         host: options.host === 'cli' ? 'browser' : options.host,
         platform: `${process.platform}-${process.arch}`,

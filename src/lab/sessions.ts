@@ -1,6 +1,6 @@
 // The session side of the lab service: the experiment store, its autosaver, run recording, and
 // session-changed events. Everything here is synchronous SQLite work on the service's thread.
-import type { ExperimentResult, ModelRef } from '../common/api'
+import type { ExperimentResult, ModelRef, StoreSaveStatus } from '../common/api'
 import { LabError } from '../common/errors'
 import type {
   ImportMode,
@@ -12,7 +12,7 @@ import type {
   WorkspaceId,
   WorkspaceState,
 } from '../common/sessions'
-import { createAutosaver, openStoreSafely, type Autosaver, type ExperimentStore } from '../store'
+import { createAutosaver, openStoreSafely, type AutosaveStatus, type Autosaver, type ExperimentStore } from '../store'
 import type { EventHub } from './events'
 
 /** Autosave: coalesce bursts, never wait more than this before writing (the issue's one-second promise). */
@@ -51,6 +51,12 @@ export function experimentMetricPoints(result: ExperimentResult): MetricPointInp
   return points
 }
 
+/** The autosaver's status, and "not saved" for good on a read-only store (ExperimentStore.readOnly says why). */
+function saveStatusOf(store: ExperimentStore, status: AutosaveStatus): StoreSaveStatus {
+  if (store.readOnly !== undefined) return { saved: false, reason: `${store.readOnly}: changes are not saved`, pending: status.pending }
+  return status.saved ? { saved: true, pending: status.pending } : { saved: false, reason: status.reason, pending: status.pending }
+}
+
 /** Days a deleted session can still be restored before the lab purges it at start. */
 export const DELETED_SESSION_RETENTION_DAYS = 30
 
@@ -62,14 +68,16 @@ export class LabSessions {
     readonly notice: StoreNotice | undefined,
   ) {}
 
-  static open(options: { storePath: string; nativeBinding?: string; events: EventHub }): LabSessions {
+  static open(options: { storePath: string; nativeBinding?: string; events: EventHub; autosave?: { retryDelayMs?: number; maxRetryDelayMs?: number } }): LabSessions {
     const { store, notice } = openStoreSafely(options.storePath, { nativeBinding: options.nativeBinding })
     const autosaver = createAutosaver(store, {
       delayMs: AUTOSAVE_DELAY_MS,
       maxWaitMs: AUTOSAVE_MAX_WAIT_MS,
+      ...options.autosave,
       onSaved: (writes) => {
         for (const sessionId of new Set(writes.map((w) => w.sessionId))) options.events.emit({ type: 'session-changed', sessionId })
       },
+      onStatus: (status) => options.events.emit({ type: 'save-status', status: saveStatusOf(store, status) }),
     })
     // Deleted sessions stay restorable (CLI `sessions restore`) for a while, then are purged for good.
     try {
@@ -82,6 +90,11 @@ export class LabSessions {
 
   get path(): string {
     return this.store.path
+  }
+
+  /** Whether changes reach the store (also sent as 'save-status' events when it changes). */
+  get saveStatus(): StoreSaveStatus {
+    return saveStatusOf(this.store, this.autosaver.status)
   }
 
   private changed(sessionId: string): void {
@@ -99,8 +112,10 @@ export class LabSessions {
   }
 
   open(sessionId: string): SessionSnapshot {
-    this.autosaver.flush()
-    return this.store.getSessionSnapshot(sessionId)
+    // Never wait for another process's lock here: what cannot be written yet is shown from the queue.
+    this.autosaver.flush({ wait: false })
+    const snapshot = this.store.getSessionSnapshot(sessionId)
+    return { ...snapshot, workspaces: { ...snapshot.workspaces, ...this.autosaver.pendingStates(sessionId) } }
   }
 
   rename(sessionId: string, name: string): SessionSummary {

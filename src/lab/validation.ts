@@ -17,6 +17,7 @@ import {
 } from '../common/api'
 import { LabError } from '../common/errors'
 import { IMPORT_MODES, WORKSPACE_IDS, type WorkspaceState } from '../common/sessions'
+import { jsonShapeProblem } from '../store/json'
 
 export { isLabApiMethod }
 
@@ -65,10 +66,21 @@ export function nestingWithin(value: unknown, max: number): boolean {
   return true
 }
 
+/**
+ * Checks a state as it arrived, before z.record copies it: the copy would turn a "__proto__" key into its
+ * prototype (the key silently gone). Such keys are refused at any depth, as the store does (see jsonShapeProblem).
+ */
+function refuseStateShape(state: unknown, context: z.RefinementCtx): void {
+  const problem = jsonShapeProblem(state, MAX_STATE_DEPTH, 1_000_000)
+  if (problem !== undefined) context.addIssue({ code: 'custom', message: `the workspace state ${problem}` })
+}
+
 // Here a state is a JSON object of bounded depth; the store checks its fields when it writes it (INPUT_INVALID).
 const stateObject = z.record(z.string(), z.unknown())
 const workspaceState = z
-  .custom<WorkspaceState>((value) => stateObject.safeParse(value).success, 'the workspace state must be an object')
+  .unknown()
+  .superRefine(refuseStateShape)
+  .pipe(z.custom<WorkspaceState>((value) => stateObject.safeParse(value).success, 'the workspace state must be an object'))
   .refine((state) => nestingWithin(state, MAX_STATE_DEPTH), `the workspace state nests deeper than ${MAX_STATE_DEPTH} levels (or refers to itself)`)
 const base64 = z.string().max(256 * 1024 * 1024).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64')
 

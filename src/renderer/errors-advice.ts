@@ -29,6 +29,7 @@ const ADVICE: Partial<Record<ErrorCode, string>> = {
   STORE_NEWER_VERSION: 'The session store was written by a newer DeBERTa Lab: update the app.',
   STORE_CORRUPT: 'The session store is damaged: restart the app to move it aside and start a fresh one.',
   STORE_UNUSABLE: 'Choose another store file (--store PATH or DEBERTA_LAB_STORE): the lab leaves this one untouched.',
+  STORE_READONLY: 'The session store cannot be written (read-only file or folder): make it writable, or choose another store; nothing is saved until then.',
   STORE_BUSY: 'Another DeBERTa Lab is using the session store: close it and try again.',
   SESSION_NOT_FOUND: 'The session no longer exists: pick another one from the list.',
   IMPORT_INVALID: 'The file is not a DeBERTa Lab session (.dlab).',

@@ -9,13 +9,17 @@
 //     checkpoint's fsync. FULL would fsync the WAL on every commit to keep those too, at a cost per autosave
 //     and per metric batch. Losing the last second of autosaves on a power cut is acceptable for a lab
 //     notebook; losing integrity is not, and NORMAL keeps integrity.
-import { mkdirSync } from 'node:fs'
+import { accessSync, constants, lstatSync, mkdirSync, type Stats } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { LabError } from '../common/errors'
 import { MIGRATIONS, type Migration } from './migrations'
 
 export type Db = Database.Database
+
+// A WAL store in a read-only folder opens only as an immutable URI filename (file:…?immutable=1): SQLite cannot
+// create its -shm there. better-sqlite3 enables URI filenames when its addon loads, from this variable.
+process.env.SQLITE_USE_URI ??= '1'
 
 export interface DbOptions {
   /** Path of an Electron-ABI better_sqlite3.node (desktop app); default: the Node build. */
@@ -38,8 +42,12 @@ export function mapSqliteError(error: unknown, action: string): unknown {
     if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
       return new LabError('STORE_CORRUPT', `the experiment store is damaged: ${action} failed: ${message}`, { sqliteCode: code })
     }
-    if (code.startsWith('SQLITE_CANTOPEN')) {
-      return new LabError('STORE_CORRUPT', `the experiment store cannot be opened as a database: ${action} failed: ${message}`, { sqliteCode: code })
+    if (code.startsWith('SQLITE_READONLY')) {
+      return new LabError('STORE_READONLY', `the experiment store is read-only: ${action} failed: ${message}`, { sqliteCode: code })
+    }
+    // Not proven damage (a file that cannot be opened or read is not a damaged one): never moved aside.
+    if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_PERM' || code === 'SQLITE_FULL') {
+      return new LabError('STORE_UNUSABLE', `the experiment store cannot be used: ${action} failed: ${message}`, { sqliteCode: code })
     }
   }
   return error
@@ -65,6 +73,10 @@ export function readTx<T>(db: Db, action: string, fn: () => T): T {
 
 function userVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number
+}
+
+function userTables(db: Db): string[] {
+  return db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'").pluck().all() as string[]
 }
 
 function newerVersionError(path: string, found: number, supported: number): LabError {
@@ -102,28 +114,150 @@ export function migrate(db: Db, path: string, migrations: readonly Migration[] =
   return userVersion(db)
 }
 
+export interface OpenedDatabase {
+  db: Db
+  /**
+   * Set when the store can be read but not written (the file or its folder is read-only): why, naming the
+   * file. Every write then fails with STORE_READONLY.
+   */
+  readOnly?: string
+}
+
 /**
  * Opens (creating if needed) a SQLite database with the store's pragmas and schema. Closes the handle
  * before throwing.
  */
 export function openDatabase(path: string, options: DbOptions = {}, migrations: readonly Migration[] = MIGRATIONS): Db {
+  return openDatabaseWithAccess(path, options, migrations).db
+}
+
+/**
+ * openDatabase, and whether the store can be written. A store that can only be read (a read-only file or
+ * folder) opens read-only with the reason; one that cannot be opened at all (a -wal or -shm that is not a
+ * file, a missing folder that cannot be created) is STORE_UNUSABLE naming the file. Neither is touched.
+ */
+export function openDatabaseWithAccess(path: string, options: DbOptions = {}, migrations: readonly Migration[] = MIGRATIONS): OpenedDatabase {
   const memory = path === ':memory:'
-  if (!memory) mkdirSync(dirname(path), { recursive: true })
+  if (memory) return { db: openAndSetUp(path, options, migrations, 'read-write') }
+  for (const suffix of ['-wal', '-shm', '-journal']) {
+    const side = lstatOrUndefined(path + suffix)
+    if (side && !side.isFile()) {
+      throw new LabError(
+        'STORE_UNUSABLE',
+        `the experiment store ${path} cannot be opened: ${path + suffix} is ${side.isDirectory() ? 'a folder' : 'not a regular file'}, where SQLite keeps the store's ${suffix.slice(1)} file; nothing was changed`,
+        { path, file: path + suffix },
+      )
+    }
+  }
+  const folder = dirname(path)
+  try {
+    mkdirSync(folder, { recursive: true })
+  } catch (error) {
+    throw new LabError('STORE_UNUSABLE', `the folder of the experiment store ${path} cannot be created: ${(error as Error).message}`, { path })
+  }
+  const exists = lstatOrUndefined(path) !== undefined
+  if (!exists && !writable(folder)) {
+    throw new LabError('STORE_READONLY', `the experiment store ${path} cannot be created: the folder ${folder} is read-only`, { path })
+  }
   let db: Db
   try {
-    db = new Database(path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, nativeBinding: options.nativeBinding })
+    db = openAndSetUp(path, options, migrations, 'read-write')
+  } catch (error) {
+    // A WAL store in a read-only folder cannot even be read normally (SQLite cannot create its -shm): open it
+    // as an immutable, read-only file. Nobody can write it meanwhile: a writer would need the folder too.
+    const code = sqliteCodeOf(error)
+    // (An immutable open ignores a -wal: with commits still in one, it would show an older store.)
+    if (exists && code === 'SQLITE_CANTOPEN' && !writable(folder) && !((lstatOrUndefined(`${path}-wal`)?.size ?? 0) > 0)) {
+      try {
+        return { db: openAndSetUp(path, options, migrations, 'immutable'), readOnly: `the folder ${folder} is read-only` }
+      } catch (readOnlyError) {
+        if (readOnlyError instanceof LabError && readOnlyError.code !== 'STORE_UNUSABLE') throw readOnlyError
+        throw new LabError('STORE_READONLY', `the experiment store ${path} cannot be opened: its folder ${folder} is read-only`, { path })
+      }
+    }
+    if (exists && code === 'SQLITE_CANTOPEN' && !writable(folder)) {
+      throw new LabError('STORE_READONLY', `the experiment store ${path} cannot be opened: its folder ${folder} is read-only and its -wal holds commits SQLite cannot read there`, { path })
+    }
+    throw error
+  }
+  const problem = writeProblem(db)
+  if (problem === undefined) return { db }
+  return { db, readOnly: writable(path) ? `${path} cannot be written (${problem})` : `the file ${path} is read-only` }
+}
+
+/** The SQLite result code of an error, also when mapSqliteError has wrapped it. */
+function sqliteCodeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code === 'string' && code.startsWith('SQLITE_')) return code
+  const wrapped = error instanceof LabError ? error.details?.sqliteCode : undefined
+  return typeof wrapped === 'string' ? wrapped : undefined
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path)
+  } catch {
+    return undefined
+  }
+}
+
+/** W_OK also fails for root on a read-only mount or an immutable (chattr +i) file or folder. */
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Why a write to db fails, or undefined: a real write (user_version set to itself) rolled back at once, without
+ * waiting for another process's lock (busy means writable). SQLite opens a write-protected file read-only
+ * without a word, and even BEGIN IMMEDIATE succeeds on it: only a write tells.
+ */
+function writeProblem(db: Db): string | undefined {
+  const timeout = db.pragma('busy_timeout', { simple: true }) as number
+  db.pragma('busy_timeout = 0')
+  try {
+    db.exec('BEGIN IMMEDIATE')
+    try {
+      db.pragma(`user_version = ${userVersion(db)}`)
+    } finally {
+      db.exec('ROLLBACK')
+    }
+    return undefined
+  } catch (error) {
+    const code = String((error as { code?: unknown }).code)
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return undefined
+    return (error as Error).message
+  } finally {
+    db.pragma(`busy_timeout = ${timeout}`)
+  }
+}
+
+function openAndSetUp(path: string, options: DbOptions, migrations: readonly Migration[], access: 'read-write' | 'immutable'): Db {
+  const memory = path === ':memory:'
+  let db: Db
+  try {
+    db =
+      access === 'immutable'
+        ? new Database(`file:${encodeURI(path).replace(/[?#]/g, encodeURIComponent)}?mode=ro&immutable=1`, { readonly: true, fileMustExist: true, nativeBinding: options.nativeBinding })
+        : // a relative path starting with "file:" would be read as a URI filename
+          new Database(path.startsWith('file:') ? `./${path}` : path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, nativeBinding: options.nativeBinding })
   } catch (error) {
     throw mapSqliteError(error, `opening ${path}`)
   }
   const latest = migrations.length ? migrations[migrations.length - 1].version : 0
   try {
-    // Read-only look first: a newer app's database must not even get its journal mode changed.
-    const found = userVersion(db)
+    // Read-only look first: a newer app's database must not even get its journal mode changed. Version and
+    // tables are read in one snapshot: another process may create the schema (and bump the version in the
+    // same transaction) between two separate reads, and its fresh store would look like a foreign database.
+    const { found, tables } = db.transaction(() => ({ found: userVersion(db), tables: userTables(db) })).deferred()
     if (found > latest) throw newerVersionError(path, found, latest)
     if (found === 0) {
       // Not a lab store yet: it must be empty. Another program's SQLite database (a mistyped --store) is
       // refused before anything — journal mode, migrations — touches it.
-      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'").pluck().all() as string[]
       if (tables.length > 0) {
         throw new LabError(
           'STORE_UNUSABLE',
@@ -132,9 +266,13 @@ export function openDatabase(path: string, options: DbOptions = {}, migrations: 
         )
       }
     }
+    if (access === 'immutable') {
+      if (found < latest) throw new LabError('STORE_READONLY', `the experiment store ${path} needs an upgrade (schema ${found} → ${latest}) but is read-only`, { path })
+      return db
+    }
     if (!memory) {
       const mode = db.pragma('journal_mode = WAL', { simple: true })
-      if (mode !== 'wal') throw new LabError('STORE_CORRUPT', `could not switch ${path} to WAL mode (got ${String(mode)})`)
+      if (mode !== 'wal') throw new LabError('STORE_UNUSABLE', `could not switch ${path} to WAL mode (got ${String(mode)})`, { path })
     }
     db.pragma('synchronous = NORMAL')
     db.pragma('foreign_keys = ON')

@@ -13,7 +13,7 @@
 export { openStore, ExperimentStore, LARGE_RESULT_BYTES } from './store'
 export type { OpenStoreOptions, NewRun, RunOutcome, MetricInput, NewArtifact, ImportLimits, WorkspaceStateWrite } from './store'
 export { openStoreSafely, type SafeOpenOptions, type SafeOpenResult } from './safe-open'
-export { createAutosaver, type Autosaver, type AutosaverOptions } from './autosave'
+export { createAutosaver, type Autosaver, type AutosaverOptions, type AutosaveStatus } from './autosave'
 export { resolveStorePath, type StoreLocationInput } from './location'
 export { DEFAULT_IMPORT_LIMITS } from './dlab/import'
 export { SCHEMA_VERSION } from './migrations'

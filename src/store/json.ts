@@ -63,16 +63,83 @@ function stringify(value: unknown, refuse: (key: string, value: unknown) => neve
   })
 }
 
-function revive(_key: string, value: unknown): unknown {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value) && isNumberTag(value)) {
-    return NON_FINITE[(value as Record<string, string>)[NUM_TAG]]
+const isTag = (value: unknown): boolean => value !== null && typeof value === 'object' && !Array.isArray(value) && isNumberTag(value)
+
+/**
+ * Replaces the NaN tags in a parsed value, in place. Iterative: JSON.parse's reviver recurses once per level
+ * and overflows the stack on a value a few thousand levels deep, which JSON.parse itself reads fine.
+ */
+function revive(root: unknown): unknown {
+  if (isTag(root)) return NON_FINITE[(root as Record<string, string>)[NUM_TAG]]
+  const stack: unknown[] = [root]
+  const visit = (container: Record<string | number, unknown>, key: string | number): void => {
+    const child = container[key]
+    if (child === null || typeof child !== 'object') return
+    if (isTag(child)) container[key] = NON_FINITE[(child as Record<string, string>)[NUM_TAG]]
+    else stack.push(child)
   }
-  return value
+  while (stack.length > 0) {
+    const item = stack.pop() as Record<string | number, unknown>
+    if (item === null || typeof item !== 'object') continue
+    // Arrays by index: Object.keys would make a string per element of a large numeric array.
+    if (Array.isArray(item)) for (let i = 0; i < item.length; i++) visit(item, i)
+    else for (const key of Object.keys(item)) visit(item, key)
+  }
+  return root
 }
 
 export function fromJson(text: string): unknown {
-  // The reviver costs a call per value: only pay it when a tag is there.
-  return text.includes(`{"${NUM_TAG}":`) ? JSON.parse(text, revive) : JSON.parse(text)
+  // Reviving costs a walk over the value: only pay it when a tag is there.
+  const value: unknown = JSON.parse(text)
+  return text.includes(`{"${NUM_TAG}":`) ? revive(value) : value
+}
+
+/** Key that JSON.parse keeps as data but that assignments, spreads and zod records turn into a prototype. */
+const PROTO_KEY = '__proto__'
+
+/**
+ * Why a JSON document cannot be kept as it is, or undefined: it nests deeper than maxDepth levels of
+ * objects/arrays (the value itself is level 1; a cycle counts as too deep), or one of its objects has a
+ * "__proto__" key. Such a key is refused rather than kept as data: it survives JSON.parse as an own property,
+ * but every copy made with an assignment (zod records, spreads, Object.assign) turns it into the copy's
+ * prototype, so the saved document would silently lose it (or carry a foreign prototype). Iterative, so a
+ * hostile depth cannot overflow the stack; maxNodes bounds the walk over shared references (structured clone).
+ */
+export function jsonShapeProblem(value: unknown, maxDepth: number, maxNodes = Number.POSITIVE_INFINITY): string | undefined {
+  interface Entry {
+    item: unknown
+    depth: number
+    key: string
+    parent: Entry | undefined
+  }
+  const where = (entry: Entry): string => {
+    const keys: string[] = []
+    for (let e: Entry | undefined = entry; e?.parent !== undefined; e = e.parent) keys.push(e.key)
+    return keys.length === 0 ? '' : ` at ${keys.reverse().map((k) => (/^[\w$]{1,40}$/.test(k) ? k : JSON.stringify(k.slice(0, 40)))).join('.')}`
+  }
+  const stack: Entry[] = [{ item: value, depth: 1, key: '', parent: undefined }]
+  let visited = 0
+  while (stack.length > 0) {
+    const entry = stack.pop() as Entry
+    const item = entry.item
+    if (item === null || typeof item !== 'object') continue
+    if (entry.depth > maxDepth) return `nests deeper than ${maxDepth} levels (or refers to itself)`
+    if (++visited > maxNodes) return `holds more than ${maxNodes} objects and arrays`
+    if (Array.isArray(item)) {
+      // by index: Object.keys would make a string per element of a large numeric array
+      for (let i = 0; i < item.length; i++) {
+        const child: unknown = item[i]
+        if (child !== null && typeof child === 'object') stack.push({ item: child, depth: entry.depth + 1, key: String(i), parent: entry })
+      }
+      continue
+    }
+    if (Object.hasOwn(item, PROTO_KEY)) return `holds a "${PROTO_KEY}" key${where(entry)}, which cannot be stored as data`
+    for (const key of Object.keys(item)) {
+      const child = (item as Record<string, unknown>)[key]
+      if (child !== null && typeof child === 'object') stack.push({ item: child, depth: entry.depth + 1, key, parent: entry })
+    }
+  }
+  return undefined
 }
 
 export function fromJsonOrNull(text: string | null): unknown {

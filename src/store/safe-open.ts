@@ -1,6 +1,6 @@
 // Opening a store that may be damaged: move the bad file aside, start fresh, and say where it went.
-import { closeSync, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { LabError } from '../common/errors'
 import type { StoreNotice } from '../common/sessions'
 import { openStore, type ExperimentStore, type OpenStoreOptions } from './store'
@@ -29,8 +29,17 @@ function stamp(date: Date): string {
 export function moveAside(path: string, now: Date = new Date()): string {
   let target = `${path}.corrupt-${stamp(now)}`
   for (let n = 2; SIDE_FILES.some((s) => existsSync(target + s)); n++) target = `${path}.corrupt-${stamp(now)}-${n}`
-  for (const suffix of SIDE_FILES) {
-    if (existsSync(path + suffix)) renameSync(path + suffix, target + suffix)
+  // All or nothing: a store moved without its -wal (or the reverse) would lose or misapply committed pages.
+  const moved: string[] = []
+  try {
+    for (const suffix of SIDE_FILES) {
+      if (!existsSync(path + suffix)) continue
+      renameSync(path + suffix, target + suffix)
+      moved.push(suffix)
+    }
+  } catch (error) {
+    for (const suffix of moved.reverse()) renameSync(target + suffix, path + suffix)
+    throw error
   }
   return target
 }
@@ -55,11 +64,15 @@ function notADatabase(path: string): string | undefined {
   if (!stat.isFile()) throw new LabError('STORE_UNUSABLE', `${path} is not a regular file; nothing was changed`, { path })
   if (stat.size === 0) return undefined
   const header = Buffer.alloc(SQLITE_MAGIC.length)
-  const fd = openSync(path, 'r')
   try {
-    readSync(fd, header, 0, header.length, 0)
-  } finally {
-    closeSync(fd)
+    const fd = openSync(path, 'r')
+    try {
+      readSync(fd, header, 0, header.length, 0)
+    } finally {
+      closeSync(fd)
+    }
+  } catch (error) {
+    throw new LabError('STORE_UNUSABLE', `the experiment store ${path} cannot be read (${(error as Error).message}); nothing was changed`, { path })
   }
   if (header.equals(SQLITE_MAGIC)) return undefined
   // A store file whose header was destroyed is moved aside; any other file (a mistyped --store naming a
@@ -76,9 +89,12 @@ function looksLikeStoreFile(path: string): boolean {
 }
 
 /**
- * Opens the store like openStore, but when the store file is not a SQLite database, fails the integrity check or
- * cannot be opened as a database, moves it (with -wal/-shm) aside as `<name>.corrupt-<timestamp>`, opens a
- * fresh store and returns a notice saying where the old file went. A store from a newer app
+ * Opens the store like openStore, but when the store file is proven damaged — a store-named file whose header
+ * is not SQLite's, SQLITE_CORRUPT/NOTADB, or a failed integrity check — moves it (with -wal/-shm) aside as
+ * `<name>.corrupt-<timestamp>`, opens a fresh store and returns a notice saying where the old file went. A file
+ * that merely cannot be opened or written (a -wal that is a folder, permissions) is not damaged: STORE_UNUSABLE
+ * or STORE_READONLY names it and it stays, byte for byte; a read-only store opens read-only (store.readOnly).
+ * A damaged store in a read-only folder is not moved either (STORE_CORRUPT). A store from a newer app
  * (STORE_NEWER_VERSION) is not damaged and is never moved: that error is thrown. So is STORE_BUSY, and
  * STORE_UNUSABLE for what is not the lab's to move: a folder, another program's database, a file that is
  * neither SQLite nor named like a store.
@@ -105,14 +121,30 @@ export function openStoreSafely(path: string, options: SafeOpenOptions = {}): Sa
       reason = error.message
     }
   }
+  // Only proven damage gets here: a header that is not SQLite's, SQLITE_CORRUPT/NOTADB, or a failed integrity
+  // check. A file that cannot be opened, read or written is STORE_UNUSABLE/STORE_READONLY above, and stays.
+  const folder = dirname(path)
+  if (!writable(folder)) {
+    throw new LabError('STORE_CORRUPT', `the experiment store ${path} is damaged (${reason}), and its folder ${folder} is read-only, so it was left as it is`, { path })
+  }
   let movedTo: string
   try {
     movedTo = moveAside(path, options.now?.() ?? new Date())
   } catch (error) {
-    throw new LabError('STORE_CORRUPT', `${reason}; moving the file aside failed too: ${(error as Error).message}`, { path })
+    throw new LabError('STORE_CORRUPT', `the experiment store ${path} is damaged (${reason}); moving it aside failed too: ${(error as Error).message}`, { path })
   }
   const store = openStore(path, options)
   return { store, notice: { kind: 'recovered', movedTo, reason } }
+}
+
+/** W_OK also fails for root on a read-only mount or an immutable folder. */
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** Closing a damaged store may fail on its last write; the file is moved aside anyway. */

@@ -19,7 +19,7 @@ import { APP_VERSION } from '../common/version'
 import { isStoredResultRef, STORED_RESULT_ARTIFACT } from '../common/sessions'
 import { fromJson } from './json'
 import type { StoreContext } from './context'
-import { type DbOptions, mapSqliteError, openDatabase, readTx, writeTx, type Db } from './db'
+import { DEFAULT_BUSY_TIMEOUT_MS, type DbOptions, mapSqliteError, openDatabaseWithAccess, readTx, writeTx, type Db } from './db'
 import { exportSessionFile } from './dlab/export'
 import { importSessionFile, type ImportLimits } from './dlab/import'
 import {
@@ -28,6 +28,7 @@ import {
   listSessionArtifacts,
   prepareArtifact,
   readBlob,
+  readSessionBlob,
   writeBlob,
   writeLink,
 } from './repositories/artifacts'
@@ -82,6 +83,8 @@ export const LARGE_RESULT_BYTES = 1 << 20
 /** Owner tokens of the store instances open in this process (see markInterruptedRuns). */
 const LIVE_OWNER_TOKENS = new Set<string>()
 
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
 /** One workspace state to write (autosave batches several in one transaction). */
 export interface WorkspaceStateWrite {
   sessionId: string
@@ -99,8 +102,17 @@ export class ExperimentStore {
   private readonly largeResultBytes: number
   private closed = false
 
+  /**
+   * Set when the store opened read-only (its file or folder cannot be written): why, naming the file. Reads
+   * work; every write fails with STORE_READONLY.
+   */
+  readonly readOnly: string | undefined
+  private readonly busyTimeoutMs: number
+
   /** @internal use openStore() */
-  constructor(db: Db, path: string, options: OpenStoreOptions) {
+  constructor(db: Db, path: string, options: OpenStoreOptions, readOnly?: string) {
+    this.readOnly = readOnly
+    this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS
     const clock = options.now ?? (() => new Date())
     const token = randomUUID()
     this.ctx = { db, path, now: () => clock().toISOString(), owner: { pid: process.pid, token } }
@@ -230,9 +242,23 @@ export class ExperimentStore {
     this.writePreparedStates(prepared)
   }
 
-  /** @internal autosave: states already validated and encoded by prepareWorkspaceState. */
-  writePreparedStates(writes: ReadonlyArray<{ sessionId: string; prepared: PreparedWorkspaceState }>): void {
+  /**
+   * @internal autosave: states already validated and encoded by prepareWorkspaceState. `busyTimeoutMs` replaces
+   * the store's busy timeout for this write only (the autosaver's background writes wait a few ms, then retry).
+   */
+  writePreparedStates(writes: ReadonlyArray<{ sessionId: string; prepared: PreparedWorkspaceState }>, options: { busyTimeoutMs?: number } = {}): void {
     if (writes.length === 0) return
+    if (options.busyTimeoutMs === undefined) return this.writeStates(writes)
+    this.ensureOpen()
+    this.ctx.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`)
+    try {
+      this.writeStates(writes)
+    } finally {
+      this.ctx.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`)
+    }
+  }
+
+  private writeStates(writes: ReadonlyArray<{ sessionId: string; prepared: PreparedWorkspaceState }>): void {
     this.write('saving workspace state', () => {
       const touched = new Set<string>()
       for (const { sessionId, prepared } of writes) {
@@ -304,7 +330,16 @@ export class ExperimentStore {
     return this.read('reading a run result', () => {
       const run = getRun(this.ctx, runId)
       if (!isStoredResultRef(run.result)) return run.result
-      return fromJson(Buffer.from(readBlob(this.ctx, run.result.$storedResult)).toString('utf8'))
+      const data = readSessionBlob(this.ctx, run.sessionId, run.result.$storedResult)
+      try {
+        return fromJson(utf8.decode(data))
+      } catch {
+        // SyntaxError messages quote the text: never pass artifact bytes on.
+        throw new LabError('STORE_CORRUPT', `the stored result of run ${runId} (artifact ${run.result.$storedResult}) is not UTF-8 JSON`, {
+          runId,
+          sha256: run.result.$storedResult,
+        })
+      }
     })
   }
 
@@ -351,6 +386,8 @@ export class ExperimentStore {
     // Look first without the write lock: opening a store must not wait for another process's long write
     // (an import, say) unless there is something to mark.
     if (this.read('looking for interrupted runs', () => findDeadOwnerRuns(this.ctx, LIVE_OWNER_TOKENS)).length === 0) return []
+    // A read-only store cannot record it: its runs stay as they are until it is opened writable.
+    if (this.readOnly !== undefined) return []
     return this.write('marking interrupted runs', () => markRunsInterrupted(this.ctx, findDeadOwnerRuns(this.ctx, LIVE_OWNER_TOKENS)))
   }
 
@@ -505,9 +542,9 @@ function withSuffix(name: string, suffix: string): string {
  * is not a usable SQLite database (openStoreSafely recovers from that), STORE_BUSY after the timeout.
  */
 export function openStore(path: string, options: OpenStoreOptions = {}): ExperimentStore {
-  const db = openDatabase(path, options)
+  const { db, readOnly } = openDatabaseWithAccess(path, options)
   try {
-    return new ExperimentStore(db, path, options)
+    return new ExperimentStore(db, path, options, readOnly)
   } catch (error) {
     db.close()
     throw mapSqliteError(error, `opening ${path}`)

@@ -92,4 +92,20 @@ describe('hostile or extreme inputs', () => {
     // the store's own JSON writer (last line of defence) types the failure too
     expect(() => toJson({ c: circular }, 'the state')).toThrow(expect.objectContaining({ code: 'INPUT_INVALID' }))
   })
+
+  it('refuses a "__proto__" key in a workspace state (top level or nested) instead of dropping it silently', () => {
+    const states = [
+      '{"__proto__":{"polluted":1},"version":1,"inputs":{},"model":null,"selections":{},"view":{},"lastResult":null}',
+      '{"version":1,"inputs":{"a":{"__proto__":{"polluted":1}}},"model":null,"selections":{},"view":{},"lastResult":null}',
+      '{"version":1,"inputs":{},"model":null,"selections":{"list":[{"__proto__":null}]},"view":{},"lastResult":null}',
+    ]
+    for (const text of states) {
+      const args = JSON.parse(`[{"sessionId":"s","workspace":"attention","state":${text}}]`)
+      expect(() => parseArgs('saveWorkspaceState', args), text).toThrow(expect.objectContaining({ code: 'BAD_REQUEST', message: expect.stringMatching(/__proto__/) }))
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    // "constructor" and "prototype" are ordinary keys
+    const fine = JSON.parse('[{"sessionId":"s","workspace":"attention","state":{"version":1,"inputs":{"constructor":1,"prototype":2},"model":null,"selections":{},"view":{},"lastResult":null}}]')
+    expect((parseArgs('saveWorkspaceState', fine)[0] as { state: { inputs: unknown } }).state.inputs).toEqual({ constructor: 1, prototype: 2 })
+  })
 })

@@ -134,4 +134,38 @@ describe('browser-mode HTTP server', () => {
     controller.abort()
     expect(received.join('')).toContain('"type":"session-changed"')
   })
+
+  it('answers a malformed %-escape in a path with a typed 400, not a 500', async () => {
+    const page = await fetch(server.url)
+    const cookie = page.headers.get('set-cookie')?.split(';')[0] ?? ''
+    for (const path of ['/%E0%A4%A', '/assets/%ZZ.js', '/%C0']) {
+      const response = await fetch(`http://127.0.0.1:${server.port}${path}`, { headers: { cookie } })
+      expect(response.status, path).toBe(400)
+      const body = (await response.json()) as { ok: boolean; error: { code: string; message: string } }
+      expect(body).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } })
+      expect(body.error.message).toMatch(/%-escape/)
+    }
+  })
+
+  it('refuses a body that is not valid UTF-8 (400) instead of storing U+FFFD', async () => {
+    const before = (await lab.listSessions()).map((s) => s.name)
+    const prefix = Buffer.from('{"args":[{"name":"bad ')
+    const suffix = Buffer.from(' bytes"}]}')
+    for (const invalid of [[0xff], [0xc3], [0xed, 0xa0, 0x80], [0xe0, 0x80, 0xaf]]) {
+      const response = await fetch(`http://127.0.0.1:${server.port}/api/createSession`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [TOKEN_HEADER]: server.token },
+        body: Buffer.concat([prefix, Buffer.from(invalid), suffix]),
+      })
+      expect(response.status).toBe(400)
+      const body = (await response.json()) as { ok: boolean; error: { code: string; message: string } }
+      expect(body.error).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/UTF-8/) })
+    }
+    const after = (await lab.listSessions()).map((s) => s.name)
+    expect(after).toEqual(before)
+    expect(after.some((name) => name.includes('\uFFFD'))).toBe(false)
+    // Valid UTF-8 beyond ASCII still passes.
+    const ok = await api('createSession', [{ name: 'café 𝔡' }], { [TOKEN_HEADER]: server.token })
+    expect(((await ok.json()) as { value: { name: string } }).value.name).toBe('café 𝔡')
+  })
 })

@@ -1,7 +1,9 @@
 // Autosave: debounced workspace-state writes within a second of a change, flushed on demand and on close.
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { ErrorData } from '../../src/common/errors'
+import type { AutosaveStatus } from '../../src/store'
 import { createAutosaver, openStore } from '../../src/store'
 import { richState, tempDir } from './helpers/fixtures'
 
@@ -108,6 +110,76 @@ describe('createAutosaver', () => {
       expect(reopened.getWorkspaceState(s.id, 'benchmarks')).toEqual(richState({ version: 9 }))
       reopened.close()
     } finally {
+      cleanup()
+    }
+  })
+})
+
+describe('autosave while the store is locked by another connection', () => {
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+  it('keeps the write queued without waiting, retries on a timer, lets a newer state win, and reports until it lands', async () => {
+    const { dir, cleanup } = tempDir()
+    const path = join(dir, 'lab.sqlite')
+    const store = openStore(path)
+    const other = new Database(path)
+    try {
+      const s = store.createSession({ name: 'a' })
+      const statuses: AutosaveStatus[] = []
+      const saved: string[] = []
+      const saver = createAutosaver(store, {
+        delayMs: 10,
+        retryDelayMs: 20,
+        maxRetryDelayMs: 40,
+        onStatus: (status) => statuses.push(status),
+        onSaved: (writes) => saved.push(...writes.map((w) => w.workspace)),
+      })
+      other.exec('BEGIN IMMEDIATE')
+      saver.save(s.id, 'attention', richState({ version: 1 }))
+      await sleep(120)
+      expect(saver.status).toMatchObject({ saved: false, code: 'STORE_BUSY', pending: 1 })
+      expect(statuses).toHaveLength(1)
+
+      const started = performance.now()
+      saver.flush({ wait: false })
+      expect(performance.now() - started).toBeLessThan(100) // the store's own busy timeout is 5 s
+      saver.save(s.id, 'attention', richState({ version: 2 }))
+      saver.save(s.id, 'decoding', richState({ version: 3 }))
+      await sleep(100)
+      expect(saver.pending).toBe(2)
+      expect(saved).toEqual([])
+
+      other.exec('COMMIT')
+      await sleep(200)
+      expect(saver.status).toEqual({ saved: true, pending: 0 })
+      expect(statuses[statuses.length - 1]).toEqual({ saved: true, pending: 0 })
+      expect(store.getWorkspaceState(s.id, 'attention')?.version).toBe(2)
+      expect(store.getWorkspaceState(s.id, 'decoding')?.version).toBe(3)
+      expect(saved.sort()).toEqual(['attention', 'decoding'])
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK')
+      other.close()
+      store.close()
+      cleanup()
+    }
+  })
+
+  it('says which states are lost when the store closes with them still unwritten', () => {
+    const { dir, cleanup } = tempDir()
+    const path = join(dir, 'lab.sqlite')
+    const store = openStore(path, { busyTimeoutMs: 50 })
+    const other = new Database(path)
+    try {
+      const s = store.createSession({ name: 'a' })
+      const errors: Array<[string, string]> = []
+      const saver = createAutosaver(store, { delayMs: 60_000, onError: (e, w) => errors.push([e.code, w.workspace]) })
+      saver.save(s.id, 'relative', richState())
+      other.exec('BEGIN IMMEDIATE')
+      store.close()
+      expect(errors).toEqual([['STORE_BUSY', 'relative']])
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK')
+      other.close()
       cleanup()
     }
   })

@@ -236,6 +236,27 @@ describe('.dlab import', () => {
     forged('an artifact with a wrong size', (s) => (s.artifacts[0].size = 1))
     forged('a workspace state with a bad model', (s) => ((s.workspaces as Record<string, { model: unknown }>).attention.model = { kind: 'remote', url: 'http://x' }))
     forged('an unknown workspace', (s) => ((s.workspaces as Record<string, unknown>).hacking = {}))
+    // Hostile shapes: written as text, so the depth does not depend on this test's own JSON.stringify.
+    const deep = (levels: number): string => `${'{"x":'.repeat(levels)}1${'}'.repeat(levels)}`
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a forged file: any shape goes
+    type Loose = Record<string, any>
+    const forgedText = (name: string, change: (session: Loose) => void, placeholder: string, message: RegExp): void => {
+      bad(`forged session.json: ${name}`, 'IMPORT_INVALID', () => {
+        const session = parse(goodFiles['session.json'])
+        change(session)
+        const text_ = JSON.stringify(session).replace('"@@HERE@@"', placeholder)
+        return pack(reseal({ ...goodFiles, 'session.json': text(text_) }))
+      }, undefined, message)
+    }
+    for (const levels of [64, 3000, 9000, 100_000]) {
+      forgedText(`a workspace state holding ${levels} more levels in its inputs`, (s) => (s.workspaces.attention.inputs = { deep: '@@HERE@@' }), deep(levels), /"attention" workspace state nests deeper than 64 levels/)
+    }
+    forgedText('a run config nested 9000 levels deep', (s) => (s.runs[0].config = '@@HERE@@'), deep(9000), /session\.json nests deeper than/)
+    forgedText('a run result nested 3000 levels deep', (s) => (s.runs[1].result = '@@HERE@@'), deep(3000), /session\.json nests deeper than/)
+    forgedText('a top-level "__proto__" key in a workspace state', (s) => (s.workspaces.attention.view = '@@HERE@@'), '{"__proto__":{"polluted":true}}', /"__proto__" key at view/)
+    forgedText('a "__proto__" key at the top of a workspace state', (s) => (s.workspaces.attention['@@KEY@@'] = '@@HERE@@'), '1,"__proto__":{"x":1}', /"__proto__" key/)
+    forgedText('a "__proto__" key in a run config', (s) => (s.runs[0].config = '@@HERE@@'), '{"a":{"__proto__":{}}}', /"__proto__" key at runs\.0\.config\.a/)
+
     bad('forged session.json: not JSON', 'IMPORT_INVALID', () => pack(reseal({ ...goodFiles, 'session.json': text('{"session": ') })))
     bad('a manifest naming another session', 'IMPORT_INVALID', () => pack(reseal(goodFiles, (m) => (m.sessionId = '00000000-0000-4000-8000-000000000000'))))
     bad('an extra entry the manifest does not list', 'IMPORT_INVALID', () => pack({ ...goodFiles, 'artifacts/readme.txt': text('x') }), undefined, /not listed/)

@@ -62,3 +62,71 @@ describe('large run results', () => {
     expect(() => store.getRunResult(run.id)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }))
   })
 })
+
+describe('a run reaches only its own stored result', () => {
+  const secret = new TextEncoder().encode('SECRET-WEIGHTS-0123456789 "not json"')
+  function storeWithVictim(): { store: ExperimentStore; secretSha: string } {
+    const store = openStore(':memory:', { largeResultBytes: 2000 })
+    const victim = store.createSession({ name: 'victim' })
+    const run = store.startRun({ sessionId: victim.id, kind: 'experiment', name: 'train', config: {} })
+    const artifact = store.putArtifact({ sessionId: victim.id, runId: run.id, name: 'weights.safetensors', kind: 'weights', data: secret })
+    return { store, secretSha: artifact.sha256 }
+  }
+
+  it("a reference to another session's blob is NOT_FOUND and quotes none of its bytes", () => {
+    const { store, secretSha } = storeWithVictim()
+    try {
+      const attacker = store.createSession({ name: 'attacker' })
+      const run = store.startRun({ sessionId: attacker.id, kind: 'workspace', workspace: 'attention', name: 'runAttention', config: {} })
+      store.finishRun(run.id, { status: 'done', result: { $storedResult: secretSha, bytes: secret.byteLength } })
+      let error: unknown
+      try {
+        store.getRunResult(run.id)
+      } catch (e) {
+        error = e
+      }
+      expect(error).toMatchObject({ code: 'NOT_FOUND' })
+      expect(JSON.stringify({ message: (error as Error).message, details: (error as { details?: unknown }).details })).not.toMatch(/SECRET|0123456789/)
+    } finally {
+      store.close()
+    }
+  })
+
+  it("an imported run pointing its result at another session's blob is refused (IMPORT_INVALID), the store unchanged", () => {
+    const { store, secretSha } = storeWithVictim()
+    const source = openStore(':memory:', { largeResultBytes: 2000 })
+    try {
+      const session = source.createSession({ name: 'forged' })
+      const run = source.startRun({ sessionId: session.id, kind: 'workspace', workspace: 'attention', name: 'runAttention', config: {} })
+      source.finishRun(run.id, { status: 'done', result: { $storedResult: secretSha, bytes: secret.byteLength } })
+      const sessionsBefore = store.listSessions().length
+      expect(() => store.importSession(source.exportSession(session.id))).toThrow(expect.objectContaining({ code: 'IMPORT_INVALID', message: expect.stringMatching(/result/) }))
+      expect(store.listSessions().length).toBe(sessionsBefore)
+    } finally {
+      source.close()
+      store.close()
+    }
+  })
+
+  it('a stored result that is not JSON is a typed error that quotes none of its bytes', () => {
+    const store = openStore(':memory:', { largeResultBytes: 2000 })
+    try {
+      const session = store.createSession({ name: 's' })
+      const run = store.startRun({ sessionId: session.id, kind: 'workspace', workspace: 'attention', name: 'runAttention', config: {} })
+      // The run's own result.json, holding bytes that are not JSON (a forged file could ship them).
+      const own = store.putArtifact({ sessionId: session.id, runId: run.id, name: STORED_RESULT_ARTIFACT, kind: 'json', data: secret })
+      store.finishRun(run.id, { status: 'done', result: { $storedResult: own.sha256, bytes: secret.byteLength } })
+      let error: unknown
+      try {
+        store.getRunResult(run.id)
+      } catch (e) {
+        error = e
+      }
+      expect(error).toMatchObject({ code: 'STORE_CORRUPT' })
+      expect((error as Error).message).not.toMatch(/SECRET|0123456789|not json/)
+      expect((error as Error).message).toContain(run.id)
+    } finally {
+      store.close()
+    }
+  })
+})

@@ -1,9 +1,10 @@
 // Real processes on one store file: a killed run becomes 'interrupted', a live one is left alone, and two
 // writers at once neither corrupt the file nor lose a commit.
-import { join } from 'node:path'
+import { isAbsolute, join } from 'node:path'
+import { Worker } from 'node:worker_threads'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openStore } from '../../src/store'
-import { finished, spawnTs, tempDir } from './helpers/fixtures'
+import { finished, nodeArgsFor, ROOT, spawnTs, tempDir } from './helpers/fixtures'
 
 const WRITER = 'test/store/helpers/writer.ts'
 
@@ -112,4 +113,34 @@ describe('runs across processes', () => {
     expect(new Set(artifacts.map((a) => a.sha256)).size).toBe(RUNS / 5)
     store.close()
   })
+})
+
+describe('opening one fresh store from many connections at once', () => {
+  it('every opener succeeds: the schema is created once and nobody mistakes the half-made store for a foreign one', async () => {
+    // The race: an opener read user_version 0, another created the schema, and the first then saw tables
+    // in a "version 0" file and called it another program's database (STORE_UNUSABLE).
+    const args = await nodeArgsFor('test/store/helpers/opener.ts')
+    const script = args[args.length - 1]
+    const OPENERS = 12
+    const ROUNDS = 80
+    const paths = Array.from({ length: ROUNDS }, (_, round) => join(dir, `fresh-${round}.sqlite`))
+    const firstAt = Date.now() + 2000 // every worker is loaded by then
+    const perWorker = await Promise.all(
+      Array.from({ length: OPENERS }, () => {
+        const worker = new Worker(isAbsolute(script) ? script : join(ROOT, script), { workerData: { paths, firstAt, intervalMs: 100 }, execArgv: args.slice(0, -1) })
+        return new Promise<Array<{ ok: boolean; code?: string; message?: string }>>((resolve, reject) => {
+          worker.once('message', resolve)
+          worker.once('error', reject)
+        }).finally(() => worker.terminate())
+      }),
+    )
+    const failures = perWorker.flatMap((outcomes) => outcomes.flatMap((r, round) => (r.ok ? [] : [`round ${round}: ${r.code} ${r.message}`])))
+    paths.forEach((path, round) => {
+      const store = openStore(path)
+      expect(store.listSessions()).toHaveLength(perWorker.filter((outcomes) => outcomes[round].ok).length)
+      expect(store.integrityCheck()).toEqual([])
+      store.close()
+    })
+    expect(failures).toEqual([])
+  }, 120_000)
 })

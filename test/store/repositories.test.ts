@@ -194,12 +194,21 @@ describe.each([
         ['version 0', richState({ version: 0 })],
         ['a bad model', richState({ model: { kind: 'mystery' } as never })],
         ['inputs that are an array', richState({ inputs: [] as never })],
+        ['a nested "__proto__" key (dropped by a copy)', richState({ inputs: JSON.parse('{"a":{"__proto__":{"x":1}}}') })],
+        ['a top-level "__proto__" key', JSON.parse(`{"__proto__":{"x":1},${JSON.stringify(richState()).slice(1)}`)],
+        ['nested 65 levels', richState({ inputs: JSON.parse(`${'{"x":'.repeat(64)}1${'}'.repeat(64)}`) })],
+        ['nested 9000 levels', richState({ inputs: JSON.parse(`${'{"x":'.repeat(9000)}1${'}'.repeat(9000)}`) })],
       ]
       for (const [what, state] of bad) {
         expect(codeOf(() => store.saveWorkspaceState(s.id, 'relative', state as never)), what).toBe('INPUT_INVALID')
       }
       expect(codeOf(() => store.saveWorkspaceState(s.id, 'nowhere' as never, richState()))).toBe('INPUT_INVALID')
       expect(store.getWorkspaceState(s.id, 'relative')).toEqual(odd)
+      expect(() => store.saveWorkspaceState(s.id, 'relative', richState({ inputs: JSON.parse('{"a":[{"__proto__":1}]}') }))).toThrow(/"__proto__" key at inputs\.a\.0/)
+      // 64 levels in all (the state itself is the first) are fine
+      const deepest = richState({ inputs: JSON.parse(`${'{"x":'.repeat(62)}1${'}'.repeat(62)}`) })
+      store.saveWorkspaceState(s.id, 'relative', deepest)
+      expect(store.getWorkspaceState(s.id, 'relative')).toEqual(deepest)
     })
 
     it('writes a batch all or nothing', () => {

@@ -1,9 +1,9 @@
 // A damaged store is moved aside (with its -wal and -shm) and a fresh one opened, with a notice saying where.
-import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync, writeSync, closeSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, rmdirSync, openSync, readFileSync, readdirSync, writeFileSync, writeSync, closeSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openStore, openStoreSafely } from '../../src/store'
-import { tempDir } from './helpers/fixtures'
+import { makeReadOnly, tempDir } from './helpers/fixtures'
 
 let dir: string
 let cleanup: () => void
@@ -122,5 +122,84 @@ describe('openStoreSafely', () => {
     expect(readFileSync(first.notice!.movedTo, 'utf8')).toMatch(/^garbage one/)
     expect(readFileSync(second.notice!.movedTo, 'utf8')).toMatch(/^garbage two/)
     expect(readdirSync(dir).filter((n) => n.startsWith(`${basename(path)}.corrupt-`) && !n.endsWith('-wal') && !n.endsWith('-shm'))).toHaveLength(2)
+  })
+
+  /** Every file in the folder with its bytes (and whether it is a folder). */
+  const listing = (): Record<string, string> =>
+    Object.fromEntries(readdirSync(dir).map((name) => [name, statSync(join(dir, name)).isDirectory() ? 'folder' : readFileSync(join(dir, name)).toString('hex')]))
+
+  for (const side of ['-wal', '-shm']) {
+    it(`leaves a healthy store alone when its ${side} is a folder: STORE_UNUSABLE naming that file, every byte as it was`, () => {
+      populate(20)
+      mkdirSync(path + side)
+      const before = listing()
+      expect(() => openStoreSafely(path, { now: () => NOW })).toThrow(
+        expect.objectContaining({ code: 'STORE_UNUSABLE', message: expect.stringContaining(`${path}${side} is a folder`) }),
+      )
+      expect(listing()).toEqual(before)
+      rmdirSync(path + side)
+      const { store, notice } = openStoreSafely(path)
+      expect(notice).toBeUndefined()
+      expect(store.listSessions()[0].runCount).toBe(20)
+      store.close()
+    })
+  }
+
+  describe('read-only', () => {
+    const undo: Array<() => void> = []
+    afterEach(() => {
+      while (undo.length) undo.pop()!()
+    })
+
+    it('opens a healthy store in a read-only folder read-only: readable, nothing moved, writes refused with STORE_READONLY', () => {
+      const id = populate(20)
+      const before = listing()
+      undo.push(makeReadOnly(dir))
+      const { store, notice } = openStoreSafely(path, { now: () => NOW })
+      expect(notice).toBeUndefined()
+      expect(store.readOnly).toMatch(/read-only/)
+      expect(store.readOnly).toContain(dir)
+      expect(store.getSession(id).runCount).toBe(20)
+      expect(store.integrityCheck()).toEqual([])
+      expect(() => store.createSession({ name: 'lost' })).toThrow(expect.objectContaining({ code: 'STORE_READONLY' }))
+      store.close()
+      expect(listing()).toEqual(before)
+    })
+
+    it('opens a read-only store file read-only and says so', () => {
+      const id = populate(3)
+      undo.push(makeReadOnly(path))
+      const { store, notice } = openStoreSafely(path)
+      expect(notice).toBeUndefined()
+      expect(store.readOnly).toBe(`the file ${path} is read-only`)
+      expect(store.getSession(id).name).toBe('precious')
+      expect(() => store.saveWorkspaceState(id, 'attention', { version: 1, inputs: {}, model: null, selections: {}, view: {}, lastResult: null })).toThrow(
+        expect.objectContaining({ code: 'STORE_READONLY' }),
+      )
+      store.close()
+    })
+
+    it('leaves a damaged store in a read-only folder where it is: STORE_CORRUPT naming the file, nothing moved', () => {
+      writeFileSync(path, 'garbage'.repeat(100))
+      const before = listing()
+      undo.push(makeReadOnly(dir))
+      expect(() => openStoreSafely(path, { now: () => NOW })).toThrow(expect.objectContaining({ code: 'STORE_CORRUPT', message: expect.stringContaining(`${path} is damaged`) }))
+      expect(listing()).toEqual(before)
+    })
+
+    it('moves a damaged store with its -wal or not at all (a -wal that cannot be moved keeps the store in place)', () => {
+      writeFileSync(path, 'garbage'.repeat(100))
+      writeFileSync(`${path}-wal`, 'committed pages')
+      const before = listing()
+      undo.push(makeReadOnly(`${path}-wal`))
+      expect(() => openStoreSafely(path, { now: () => NOW })).toThrow(expect.objectContaining({ code: 'STORE_CORRUPT', message: expect.stringContaining('moving it aside failed') }))
+      expect(listing()).toEqual(before)
+    })
+
+    it('cannot create a store in a read-only folder: STORE_READONLY, nothing created', () => {
+      undo.push(makeReadOnly(dir))
+      expect(() => openStoreSafely(path)).toThrow(expect.objectContaining({ code: 'STORE_READONLY', message: expect.stringContaining(path) }))
+      expect(readdirSync(dir)).toEqual([])
+    })
   })
 })

@@ -42,6 +42,7 @@ export const serveCommand: CliCommand = {
     const status = await lab.getStatus()
     io.stderr(`backend ${safeText(status.backend)}; store ${safeText(status.storePath)}${lab.logger.file ? `; log ${safeText(lab.logger.file)}` : ''}\n`)
     if (status.storeNotice) io.stderr(`note: the store was damaged and moved to ${safeText(status.storeNotice.movedTo)}; a fresh store was opened\n`)
+    if (!status.storeSave.saved) io.stderr(`warning: not saved — ${safeText(status.storeSave.reason ?? 'the store cannot be written')}\n`)
 
     await new Promise<void>((resolve) => {
       const stop = (): void => {

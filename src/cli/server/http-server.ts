@@ -103,7 +103,27 @@ async function readBody(request: IncomingMessage): Promise<string> {
     if (size > MAX_BODY_BYTES) throw new LabError('IMPORT_TOO_LARGE', `request body is over the ${MAX_BODY_BYTES}-byte limit`)
     chunks.push(chunk as Buffer)
   }
-  return Buffer.concat(chunks).toString('utf8')
+  return decodeUtf8(Buffer.concat(chunks))
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** The body as text; invalid UTF-8 is refused (decoding it leniently would store U+FFFD in its place). */
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return strictUtf8.decode(bytes)
+  } catch {
+    throw new LabError('BAD_REQUEST', 'the request body is not valid UTF-8')
+  }
+}
+
+/** A URL path with its %-escapes decoded, or undefined when they are not valid UTF-8 escapes. */
+function decodePath(pathname: string): string | undefined {
+  try {
+    return decodeURIComponent(pathname)
+  } catch {
+    return undefined
+  }
 }
 
 const STATUS_BY_CODE: Partial<Record<string, number>> = { BAD_REQUEST: 400, NOT_FOUND: 404, UNAUTHORIZED: 401, FORBIDDEN: 403, IMPORT_TOO_LARGE: 413 }
@@ -216,15 +236,13 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
       send(response, 401, 'unauthorised: open the URL printed by `deberta-lab serve` (it carries the token)')
       return
     }
-    let decoded: string
-    try {
-      decoded = decodeURIComponent(url.pathname)
-    } catch {
+    const decoded = isPage ? 'index.html' : decodePath(url.pathname)
+    if (decoded === undefined) {
       logger.info(`http 400 ${described(request)}: malformed percent-encoding`)
-      send(response, 400, 'bad request: the path is not valid percent-encoded UTF-8')
+      sendJson(response, 400, { ok: false, error: { code: 'BAD_REQUEST', message: 'the path holds a malformed %-escape' } })
       return
     }
-    const relative = isPage ? 'index.html' : decoded.replace(/^\/+/, '')
+    const relative = decoded.replace(/^\/+/, '')
     const file = normalize(join(rendererDir, relative))
     if (!file.startsWith(rendererDir + sep) || !existsSync(file) || !statSync(file).isFile()) {
       send(response, 404, 'not found')

@@ -1,7 +1,7 @@
 // The current session: list, open, create, rename, duplicate, delete (with undo), export, import, and the
 // debounced saving of every workspace's state. Workspaces bind themselves with useWorkspacePersistence.
 import { computed, reactive, shallowRef } from 'vue'
-import type { ModelRef } from '../../common/api'
+import type { ModelRef, StoreSaveStatus } from '../../common/api'
 import type { ImportMode, RunRecord, SessionSnapshot, SessionSummary, WorkspaceId, WorkspaceState } from '../../common/sessions'
 import { LabError, toErrorData, type ErrorData } from '../../common/errors'
 import { perLab, useLab, type Lab } from '../lab-context'
@@ -52,6 +52,8 @@ function createSessionStore(lab: Lab) {
     dirty: [] as WorkspaceId[],
     savesInFlight: 0,
     saveError: null as ErrorData | null,
+    /** the lab's word on whether changes reach the store ('save-status' events); null until the first event */
+    storeSave: null as StoreSaveStatus | null,
     error: null as ErrorData | null,
     /** asked when an import collides with an existing session */
     conflict: null as null | { fileName: string; resolve: (mode: ImportMode | null) => void },
@@ -182,6 +184,7 @@ function createSessionStore(lab: Lab) {
   /** Opens the last session of this window (or the most recent, or a new one). */
   async function start(): Promise<void> {
     useLabEvents(lab).onLabEvent((event) => {
+      if (event.type === 'save-status') state.storeSave = event.status
       if (event.type !== 'session-changed') return
       clearTimeout(listTimer)
       listTimer = setTimeout(() => void refreshList(), 300)

@@ -5,9 +5,10 @@
 // from the archive.
 import { createHash } from 'node:crypto'
 import { LabError } from '../../common/errors'
-import type { WorkspaceId, WorkspaceState } from '../../common/sessions'
+import { isStoredResultRef, type WorkspaceId, type WorkspaceState } from '../../common/sessions'
 import { DLAB_FORMAT, DLAB_FORMAT_VERSION, manifestSchema, parseWith, sessionFileSchema, type DlabManifest, type SessionFile } from '../schemas'
-import { fromJson } from '../json'
+import { fromJson, jsonShapeProblem } from '../json'
+import { MAX_STATE_DEPTH } from '../repositories/workspaces'
 import type { PortableSession } from '../snapshot'
 import { MANIFEST_ENTRY, SESSION_ENTRY, artifactEntry } from './export'
 import { extractEntry, readZipDirectory, type ZipEntry } from './zip'
@@ -106,6 +107,26 @@ function decodeMetricValue(value: number | 'NaN' | 'Infinity' | '-Infinity'): nu
   return value
 }
 
+/** session.json as a whole may nest this deep (its own structure is 3 levels; SQLite's JSON stops at 1000). */
+const MAX_SESSION_FILE_DEPTH = 128
+
+/**
+ * Depth and "__proto__" keys, checked iteratively before the schema (which would drop such keys silently, and
+ * whose copies recurse): workspace states to the same depth as the API allows, the rest to a fixed bound.
+ */
+function checkedShape(value: unknown): unknown {
+  const workspaces = (value as { workspaces?: unknown } | null)?.workspaces
+  if (workspaces !== null && typeof workspaces === 'object' && !Array.isArray(workspaces)) {
+    for (const [id, state] of Object.entries(workspaces)) {
+      const problem = jsonShapeProblem(state, MAX_STATE_DEPTH)
+      if (problem !== undefined) throw invalid(`the ${JSON.stringify(id.slice(0, 40))} workspace state ${problem}`)
+    }
+  }
+  const problem = jsonShapeProblem(value, MAX_SESSION_FILE_DEPTH)
+  if (problem !== undefined) throw invalid(`${SESSION_ENTRY} ${problem}`)
+  return value
+}
+
 /** Cross-references the strict schema cannot see. */
 function checkReferences(file: SessionFile, artifactSizes: ReadonlyMap<string, number>): void {
   const runIds = new Set<string>()
@@ -133,6 +154,12 @@ function checkReferences(file: SessionFile, artifactSizes: ReadonlyMap<string, n
     used.add(a.sha256)
   }
   for (const sha of artifactSizes.keys()) if (!used.has(sha)) throw invalid(`${artifactEntry(sha)} belongs to no artifact`)
+  // A stored result must be one of this file's artifacts, never a blob the store happens to hold.
+  for (const run of file.runs) {
+    if (isStoredResultRef(run.result) && !used.has(run.result.$storedResult)) {
+      throw invalid(`run ${run.id}'s result refers to artifact ${run.result.$storedResult}, which is not in the file`)
+    }
+  }
 }
 
 /** Validates a .dlab file completely and returns its content; throws IMPORT_* LabErrors. */
@@ -194,7 +221,7 @@ export function importSessionFile(bytes: Uint8Array, overrides: Partial<ImportLi
 
   // 5. session.json: checksum, strict schema, references.
   const sessionData = verified(bytes, byName.get(SESSION_ENTRY) as ZipEntry, sessionItem.sha256)
-  const file = parseWith(sessionFileSchema, parseJsonEntry(sessionData, SESSION_ENTRY), 'IMPORT_INVALID', SESSION_ENTRY)
+  const file = parseWith(sessionFileSchema, checkedShape(parseJsonEntry(sessionData, SESSION_ENTRY)), 'IMPORT_INVALID', SESSION_ENTRY)
   if (file.session.id !== manifest.sessionId) throw invalid(`${MANIFEST_ENTRY} names session ${manifest.sessionId} but ${SESSION_ENTRY} holds ${file.session.id}`)
   checkReferences(file, artifactSizes)
 

@@ -188,3 +188,20 @@ export function readBlob(ctx: StoreContext, sha256: string): Uint8Array {
   if (data === undefined) throw new LabError('NOT_FOUND', `no artifact ${valid}`, { sha256: valid })
   return data
 }
+
+/**
+ * The bytes of a blob that the session links to (itself or one of its runs); NOT_FOUND otherwise, so a
+ * reference written by hand (an imported run's `$storedResult`) cannot reach another session's artifacts.
+ */
+export function readSessionBlob(ctx: StoreContext, sessionId: string, sha256: string): Uint8Array {
+  const valid = parseWith(sha256Schema, sha256, 'INPUT_INVALID', 'the artifact sha256')
+  const data = ctx.db
+    .prepare(
+      `SELECT a.data FROM artifacts AS a
+       WHERE a.sha256 = ? AND EXISTS (SELECT 1 FROM artifact_links AS l WHERE l.sha256 = a.sha256 AND l.session_id = ?)`,
+    )
+    .pluck()
+    .get(valid, sessionId) as Buffer | undefined
+  if (data === undefined) throw new LabError('NOT_FOUND', `session ${sessionId} has no artifact ${valid}`, { sessionId, sha256: valid })
+  return data
+}

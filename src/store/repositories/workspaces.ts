@@ -1,7 +1,8 @@
 // Per-workspace state of a session: one versioned JSON document per (session, workspace).
 import type { WorkspaceId, WorkspaceState } from '../../common/sessions'
 import type { StoreContext } from '../context'
-import { fromJson, toJson } from '../json'
+import { LabError } from '../../common/errors'
+import { fromJson, jsonShapeProblem, toJson } from '../json'
 import { parseWith, workspaceIdSchema, workspaceStateSchema } from '../schemas'
 
 interface WorkspaceRow {
@@ -16,8 +17,15 @@ export interface PreparedWorkspaceState {
   json: string
 }
 
+/** Deepest nesting a workspace state may have (the API allows the same; real states are a few levels deep). */
+export const MAX_STATE_DEPTH = 64
+
 export function prepareWorkspaceState(workspace: unknown, state: unknown): PreparedWorkspaceState {
   const id = parseWith(workspaceIdSchema, workspace, 'INPUT_INVALID', 'the workspace id')
+  // Before the schema: zod's records would drop a "__proto__" key silently, and a deep value overflows SQLite's
+  // JSON check (1000 levels) or the stack.
+  const problem = jsonShapeProblem(state, MAX_STATE_DEPTH, 1_000_000)
+  if (problem !== undefined) throw new LabError('INPUT_INVALID', `the ${id} workspace state ${problem}`, { workspace: id })
   const valid = parseWith(workspaceStateSchema, state, 'INPUT_INVALID', `the ${id} workspace state`)
   return { workspace: id, version: valid.version, json: toJson(valid, `the ${id} workspace state`) }
 }

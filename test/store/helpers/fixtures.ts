@@ -1,7 +1,7 @@
 // Shared test data and tools for the store tests.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -105,4 +105,35 @@ export function runTs(script: string, args: string[], env: NodeJS.ProcessEnv = {
   const child = spawnTs(script, args, env)
   child.stdin?.end()
   return finished(child)
+}
+
+/**
+ * Makes a file or folder really read-only and returns the undo. Root ignores permission bits, so as root the
+ * immutable attribute is used (chattr +i, which binds root too); otherwise chmod. Throws when the path can still
+ * be written afterwards, so a test can never pass on a store that was writable after all.
+ */
+export function makeReadOnly(path: string): () => void {
+  const isFolder = statSync(path).isDirectory()
+  const root = process.getuid?.() === 0
+  const mode = statSync(path).mode & 0o777
+  if (root) execFileSync('chattr', ['+i', path])
+  else chmodSync(path, isFolder ? 0o555 : 0o444)
+  const undo = (): void => {
+    if (root) execFileSync('chattr', ['-i', path])
+    else chmodSync(path, mode)
+  }
+  let stillWritable = true
+  try {
+    if (isFolder) {
+      writeFileSync(join(path, '.probe'), 'x')
+      rmSync(join(path, '.probe'))
+    } else closeSync(openSync(path, 'r+'))
+  } catch {
+    stillWritable = false
+  }
+  if (stillWritable) {
+    undo()
+    throw new Error(`${path} is still writable after making it read-only: the test would prove nothing`)
+  }
+  return undo
 }
