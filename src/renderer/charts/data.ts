@@ -94,3 +94,13 @@ export function staticOption(option: ChartOption): ChartOption {
   const series = asList(option.series as AnyRecord | AnyRecord[]).map((s) => (s.type === 'custom' ? { ...s, animation: false } : { ...s, progressive: 0, animation: false }))
   return { ...option, animation: false, series: series as ChartOption['series'] }
 }
+
+/**
+ * The SVG export with every embedded image stretched to the box it is drawn in. zrender writes <image> with
+ * x, y, width and height but no preserveAspectRatio, whose default (xMidYMid meet) keeps the bitmap's own aspect:
+ * a raster heat map (one pixel per cell, T × T) in a plot area that is not square would shrink to a centred
+ * square away from the axes. The canvas renderer stretches it to the box; this makes the SVG do the same.
+ */
+export function stretchSvgImages(svg: string): string {
+  return svg.replace(/<image\b(?![^>]*\bpreserveAspectRatio=)/g, '<image preserveAspectRatio="none"')
+}

@@ -7,6 +7,9 @@ import { buildHeatmapOption } from '../charts/heatmap'
 import { buildTermShareOption } from '../charts/terms'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
+import { relativeTerms, scoreScale } from '../model-text'
+import { resultProvenance } from '../provenance'
+import { ATTENTION_INPUT_FIELDS, attentionInputs, changedKeys, compareInputs } from '../result-inputs'
 
 export type AttentionView = AttentionTerm | 'scores' | 'probabilities'
 export const ATTENTION_VIEWS: readonly AttentionView[] = [...ATTENTION_TERMS, 'scores', 'probabilities']
@@ -42,23 +45,23 @@ export function useAttentionWorkspace() {
 
   const controlsKey = (): string => JSON.stringify([inputs.layer, inputs.head, [...inputs.disabledTerms].sort(), inputs.p2p])
 
+  /** The request the controls describe (without model and job fields). */
+  const controlsRequest = () => ({
+    text: inputs.text,
+    layer: inputs.layer,
+    head: inputs.head === 'mean' ? ('mean' as const) : Number(inputs.head),
+    disabledTerms: [...inputs.disabledTerms],
+    p2p: inputs.p2p,
+  })
+
   async function compute(withModel?: ModelRef | null): Promise<unknown> {
     const key = controlsKey()
-    const result = await run.compute((common) =>
-      getLab().api.runAttention({
-        ...common,
-        text: inputs.text,
-        layer: inputs.layer,
-        head: inputs.head === 'mean' ? 'mean' : Number(inputs.head),
-        disabledTerms: [...inputs.disabledTerms],
-        p2p: inputs.p2p,
-      }),
-      withModel,
-    )
+    const request = controlsRequest()
+    const result = await run.compute((common) => getLab().api.runAttention({ ...common, ...request }), withModel, request)
     if (result) view.shownKey = key
     return result
   }
-  useWorkspacePersistence('attention', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, defaults, isResult: isAttentionResult, recompute: () => void compute(run.lastModel.value), onRestored: (restored) => void run.checkRestoredWeights(restored) })
+  useWorkspacePersistence('attention', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, lastRequest: run.lastRequest, loading: run.loadingStored, defaults, isResult: isAttentionResult, recompute: () => void compute(run.lastModel.value), onRestored: (restored) => void run.checkRestoredWeights(restored) })
 
   // Keep layer/head inside the model's range when the model changes.
   watch(run.info, (info) => {
@@ -89,7 +92,25 @@ export function useAttentionWorkspace() {
       title: `${selections.term} · layer ${r.layer} · ${headText}`,
     })
   })
+  /** The model whose texts are shown: the result's when one is on screen, else the chosen one. */
+  const shownModel = computed(() => run.lastResult.value?.model ?? run.info.value)
+  const scale = computed(() => scoreScale(shownModel.value, run.lastResult.value ? !!run.lastResult.value.terms.p2p : inputs.p2p))
+  const bertLike = computed(() => !!shownModel.value && relativeTerms(shownModel.value).length === 0)
+  /** The inputs of the result on screen beside the controls' (model terms from the result's model). */
+  const resultInputs = computed(() => {
+    const r = run.lastResult.value
+    const request = run.lastRequest.value
+    if (!r || !request) return []
+    const modelTerms = r.model.posAttType
+    return compareInputs(ATTENTION_INPUT_FIELDS, attentionInputs(request, modelTerms), attentionInputs(controlsRequest(), run.info.value?.posAttType ?? modelTerms))
+  })
+  const changed = computed(() => changedKeys(resultInputs.value))
+  const provenance = computed(() => {
+    const r = run.lastResult.value
+    const request = run.lastRequest.value
+    return resultProvenance(r, request, r && request ? { terms: String(attentionInputs(request, r.model.posAttType).terms) } : {})
+  })
   const shareOption = computed(() => (run.lastResult.value ? buildTermShareOption(run.lastResult.value.shares) : null))
 
-  return { ...run, inputs, selections, view, compute, tokens, available, mainOption, shareOption }
+  return { ...run, inputs, selections, view, compute, tokens, available, mainOption, shareOption, scale, bertLike, resultInputs, changed, provenance }
 }

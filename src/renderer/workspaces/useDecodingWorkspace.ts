@@ -2,10 +2,11 @@
 import { computed, reactive } from 'vue'
 import type { DecodingResult, ModelRef } from '../../common/api'
 import { getLab } from '../get-lab'
-import { buildTopKBarOption, sharedProbabilityMax } from '../charts/topk'
+import { buildTopKBarOption, sharedProbabilityMax, topKChartHeight } from '../charts/topk'
 import { SERIES_COLORS } from '../charts/common'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
+import { DECODING_INPUT_FIELDS, changedKeys, compareInputs } from '../result-inputs'
 
 export interface DecodingPreset {
   text: string
@@ -52,25 +53,30 @@ export function useDecodingWorkspace() {
   const maskToken = computed(() => run.info.value?.maskToken ?? '[MASK]')
   const hasMask = computed(() => inputs.text.includes(maskToken.value))
 
+  const controlsRequest = () => ({ text: inputs.text, topK: Math.min(100, Math.max(1, Math.round(inputs.topK) || 10)) })
   function compute(withModel?: ModelRef | null): Promise<unknown> {
-    const topK = Math.min(100, Math.max(1, Math.round(inputs.topK) || 10))
-    return run.compute((common) => getLab().api.runDecoding({ ...common, text: inputs.text, topK }), withModel)
+    const request = controlsRequest()
+    return run.compute((common) => getLab().api.runDecoding({ ...common, ...request }), withModel, request)
   }
-  useWorkspacePersistence('decoding', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, defaults, isResult: isDecodingResult, recompute: () => void compute(run.lastModel.value), onRestored: (restored) => void run.checkRestoredWeights(restored) })
+  const resultInputs = computed(() => (run.lastResult.value ? compareInputs(DECODING_INPUT_FIELDS, run.lastRequest.value, controlsRequest()) : []))
+  const changed = computed(() => changedKeys(resultInputs.value))
+  useWorkspacePersistence('decoding', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, lastRequest: run.lastRequest, loading: run.loadingStored, defaults, isResult: isDecodingResult, recompute: () => void compute(run.lastModel.value), onRestored: (restored) => void run.checkRestoredWeights(restored) })
 
   const noMlmHead = computed(() => run.job.state.error?.code === 'NO_MLM_HEAD' || run.job.state.error?.code === 'NO_MASK_TOKEN')
   /** One plain and one EMD chart per masked position, on a shared probability axis. */
   const charts = computed(() =>
     (run.lastResult.value?.predictions ?? []).map((p) => {
       const max = sharedProbabilityMax(p.plain, p.emd)
+      const height = topKChartHeight(Math.max(p.plain.length, p.emd.length))
       return {
         position: p.position,
-        plain: buildTopKBarOption(p.plain, { max, color: SERIES_COLORS[0] }),
-        emd: buildTopKBarOption(p.emd, { max, color: SERIES_COLORS[1] }),
+        height,
+        plain: buildTopKBarOption(p.plain, { max, height, color: SERIES_COLORS[0] }),
+        emd: buildTopKBarOption(p.emd, { max, height, color: SERIES_COLORS[1] }),
         predictions: p,
       }
     }),
   )
 
-  return { ...run, inputs, selections, view, compute, maskToken, hasMask, noMlmHead, charts, presets: DECODING_PRESETS }
+  return { ...run, inputs, selections, view, compute, resultInputs, changed, maskToken, hasMask, noMlmHead, charts, presets: DECODING_PRESETS }
 }
