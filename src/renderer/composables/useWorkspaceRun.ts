@@ -17,7 +17,8 @@ export interface CommonRequest {
   sessionId?: string
 }
 
-export function useWorkspaceRun<R>() {
+/** @param label the workspace's name in a session named after its first run ("Attention: the small dog…") */
+export function useWorkspaceRun<R>(label = 'Run') {
   const { model, info } = useModel()
   const session = useSession()
   const job = useJob()
@@ -76,6 +77,7 @@ export function useWorkspaceRun<R>() {
       loadingStored.value = false
       const runId = (result as { runId?: unknown }).runId
       lastRun.value = { jobId: started, runId: typeof runId === 'string' ? runId : undefined }
+      if (typeof request?.text === 'string') void session.nameFromContent(label, request.text)
     }
     return result
   }

@@ -4,6 +4,7 @@ import { computed, reactive, watch } from 'vue'
 import { ATTENTION_TERMS, type AttentionResult, type AttentionTerm, type ModelRef } from '../../common/api'
 import { getLab } from '../get-lab'
 import { buildHeatmapOption } from '../charts/heatmap'
+import { attentionCellDetail } from '../charts/attention-cell'
 import { buildTermShareOption } from '../charts/terms'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
@@ -36,8 +37,11 @@ export function matrixFor(result: AttentionResult, view: AttentionView) {
   return result.terms[view] ?? null
 }
 
+/** The ablated terms of a recorded request. */
+const disabledOf = (request: Record<string, unknown> | null): string[] => (Array.isArray(request?.disabledTerms) ? (request.disabledTerms as string[]) : [])
+
 export function useAttentionWorkspace() {
-  const run = useWorkspaceRun<AttentionResult>()
+  const run = useWorkspaceRun<AttentionResult>('Attention')
   const d = defaults()
   const inputs = reactive(d.inputs)
   const selections = reactive(d.selections)
@@ -90,6 +94,7 @@ export function useAttentionWorkspace() {
       fromZero: probabilities,
       valueName: probabilities ? 'probability' : selections.term === 'scores' ? 'score (sum of enabled terms)' : `${selections.term} score`,
       title: `${selections.term} · layer ${r.layer} · ${headText}`,
+      cellDetail: attentionCellDetail({ ...r, disabledTerms: disabledOf(run.lastRequest.value) }),
     })
   })
   /** The model whose texts are shown: the result's when one is on screen, else the chosen one. */

@@ -44,7 +44,7 @@ export function isDecodingResult(value: unknown): value is DecodingResult {
 }
 
 export function useDecodingWorkspace() {
-  const run = useWorkspaceRun<DecodingResult>()
+  const run = useWorkspaceRun<DecodingResult>('Decoding')
   const d = defaults()
   const inputs = reactive(d.inputs)
   const selections = reactive(d.selections)

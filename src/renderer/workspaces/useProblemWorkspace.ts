@@ -23,7 +23,7 @@ export function isProblemResult(value: unknown): value is ProblemDemoResult {
 }
 
 export function useProblemWorkspace() {
-  const run = useWorkspaceRun<ProblemDemoResult>()
+  const run = useWorkspaceRun<ProblemDemoResult>('Problem demo')
   const d = defaults()
   const inputs = reactive(d.inputs)
   const selections = reactive(d.selections)

@@ -26,7 +26,7 @@ export function isRelativeResult(value: unknown): value is RelativePositionsResu
 }
 
 export function useRelativePositionsWorkspace() {
-  const run = useWorkspaceRun<RelativePositionsResult>()
+  const run = useWorkspaceRun<RelativePositionsResult>('Relative positions')
   const d = defaults()
   const inputs = reactive(d.inputs)
   const selections = reactive(d.selections)
