@@ -37,7 +37,9 @@ export const spreadRenderItem: CustomSeriesRenderItem = (_params, api) => {
 }
 
 function spreadSeries(name: string, color: string, rows: BenchmarkCase[]): CustomSeriesOption {
-  return { type: 'custom', name: spreadName(name), color, renderItem: spreadRenderItem, data: rows.map((r) => [r.seq, r.minMs, r.maxMs]), z: 3, tooltip: { show: false } }
+  // rangeData: exports list both ends of each whisker (charts/data.ts)
+  const series = { type: 'custom', name: spreadName(name), color, renderItem: spreadRenderItem, data: rows.map((r) => [r.seq, r.minMs, r.maxMs]), z: 3, tooltip: { show: false }, rangeData: true }
+  return series as CustomSeriesOption
 }
 
 const legendNames = (series: Array<{ type?: string; name?: unknown }>): string[] => series.filter((s) => s.type !== 'custom').map((s) => String(s.name))
