@@ -96,7 +96,7 @@ describe('benchmark charts', () => {
   it('draws measured (solid) and predicted (dashed) time against T, sorted by T, per variant', () => {
     const all = buildBenchmarkOption(cases, 'attention') as AnyRecord
     // the lines; the min–max whiskers are custom series (next test)
-    const option = { ...all, series: all.series.filter((s: AnyRecord) => s.type === 'line') }
+    const option: AnyRecord = { ...all, series: all.series.filter((s: AnyRecord) => s.type === 'line') }
     expect(option.series.map((s: AnyRecord) => s.name)).toEqual([
       'disentangled (DeBERTa) measured',
       'disentangled (DeBERTa) predicted',

@@ -85,8 +85,11 @@ export function useWorkspaceRun<R>(label = 'Run') {
   /** Set when the shown result was computed with another model than the current one. */
   const staleModel = computed(() => (lastResult.value && lastModel.value && !sameModel(lastModel.value, model.value) ? refLabel(lastModel.value) : null))
 
+  /** No session is open yet (the window is starting or switching): its results are about to be restored. */
+  const opening = computed(() => session.state.opening || !session.state.current)
+
   /** Written into CSV/JSON exports of the result's charts. */
   const provenance = computed(() => resultProvenance(lastResult.value as { model?: ModelInfo; runId?: string } | null, lastRequest.value))
 
-  return { provenance, model, info, job, lastResult, lastModel, lastRun, lastRequest, loadingStored, compute, staleModel, weightsWarning, checkRestoredWeights }
+  return { provenance, opening, model, info, job, lastResult, lastModel, lastRun, lastRequest, loadingStored, compute, staleModel, weightsWarning, checkRestoredWeights }
 }
