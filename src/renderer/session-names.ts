@@ -8,14 +8,18 @@ export function sessionStamp(date: Date): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`
 }
 
-/** The name a new session gets: "Session 2026-12-03 09:41". */
-export function newSessionName(date = new Date()): string {
-  return `Session ${sessionStamp(date)}`
+/** The name a new session gets: "Session 2026-12-03 09:41", or "… 09:41 (2)" when that name is taken. */
+export function newSessionName(date = new Date(), taken: readonly string[] = []): string {
+  const base = `Session ${sessionStamp(date)}`
+  if (!taken.includes(base)) return base
+  let k = 2
+  while (taken.includes(`${base} (${k})`)) k++
+  return `${base} (${k})`
 }
 
 /** Names the lab gave (the date name, or the "Untitled session" of earlier versions): the content may replace them. */
 export function isAutomaticName(name: string): boolean {
-  return name === 'Untitled session' || /^Session \d{4}-\d{2}-\d{2} \d{2}:\d{2}$/.test(name)
+  return name === 'Untitled session' || /^Session \d{4}-\d{2}-\d{2} \d{2}:\d{2}( \(\d+\))?$/.test(name)
 }
 
 /** A session named after its first run: "Attention: the small dog sees the small… (2026-12-03 09:41)". */

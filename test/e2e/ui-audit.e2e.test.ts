@@ -190,7 +190,7 @@ describe.skipIf(e2eSkipped)('new-user audit fixes in a browser', () => {
     expect(await page.locator('label.changed [data-testid="attention-text"]').count()).toBe(1)
     expect(await page.locator('label.changed [data-testid="attention-head"]').count()).toBe(1)
     expect(await page.locator('label.changed [data-testid="attention-layer"]').count()).toBe(0)
-    await screenshots('changed', 'attention-changed')
+    await screenshots('changed', 'attention-text')
 
     // the stored result (> 1 MiB, fetched after the session opened) never showed "Press Run"
     const runs = await callApi<Array<{ result: unknown }>>(page, lab.token, 'listRuns', first.id)
@@ -325,5 +325,115 @@ describe.skipIf(e2eSkipped)('new-user audit fixes in a browser', () => {
     expect(to).not.toBe(from)
     expect(await page.locator('[data-testid="session-open"][tabindex="0"]').getAttribute('data-session-id')).toBe(to)
     await screenshots('sessions')
+  })
+})
+
+/** A chart's option as the page holds it (JSON-safe parts only). */
+async function chartOption(chartId: string): Promise<Record<string, unknown>> {
+  return (await page.evaluate(`JSON.parse(JSON.stringify(globalThis.__debertaLabCharts?.[${JSON.stringify(chartId)}]?.option ?? null))`)) as Record<string, unknown>
+}
+
+describe.skipIf(e2eSkipped)('charts and texts a new user reads, in a browser', () => {
+  beforeAll(async () => {
+    lab = await startServe()
+    browser = await launchBrowser()
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
+    await page.goto(lab.url)
+    await page.getByTestId('app').waitFor()
+    await currentSession()
+    mkdirSync(SCREENSHOT_DIR, { recursive: true })
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await lab?.stop()
+  })
+
+  it('published bars start at zero, the ablation is a dot plot on a named axis, quoted figures need no notebook (10, 11)', async () => {
+    await openTab('benchmarks')
+    await waitForChart('benchmarks-glue')
+    await waitForChart('benchmarks-ablation')
+    const glue = await chartOption('benchmarks-glue')
+    expect((glue.yAxis as { min: number }).min).toBe(0)
+    const ablation = await chartOption('benchmarks-ablation')
+    expect((ablation.series as Array<{ type: string }>).every((s) => s.type === 'scatter')).toBe(true)
+    expect((ablation.yAxis as { name: string }).name).toMatch(/^score \(axis from \d+, not 0\)$/)
+    const notes = await page.getByTestId('benchmarks-note').allTextContents()
+    expect(notes.length).toBeGreaterThan(5)
+    for (const note of notes) {
+      expect(note).not.toMatch(/notebook/i)
+      expect(note).toMatch(/^Claim checked: /)
+    }
+    expect(notes).toContain(notes.find((n) => n.startsWith('Claim checked: BERT-Large scores 80.5 on GLUE')))
+    expect((await page.getByTestId('ws-benchmarks').textContent()) ?? '').not.toMatch(/notebook/i)
+    await screenshots('published', 'chart-benchmarks-ablation')
+  })
+
+  it('speed runs draw the min–max of their repeats (10)', async () => {
+    await page.getByTestId('bench-preset').selectOption('tiny')
+    for (const seq of [32, 64]) await page.getByTestId(`bench-seq-${seq}`).check()
+    for (const seq of [128, 256, 512, 1024]) await page.getByTestId(`bench-seq-${seq}`).uncheck()
+    await page.getByTestId('bench-repeats').fill('5')
+    await page.getByTestId('bench-run').click()
+    await waitForChart('benchmarks-speed')
+    const speed = await chartOption('benchmarks-speed')
+    const spreads = (speed.series as Array<{ type: string; name: string; data: number[][] }>).filter((s) => s.type === 'custom')
+    expect(spreads.map((s) => s.name)).toContain('disentangled (DeBERTa) measured: min–max over the repeats')
+    for (const s of spreads) for (const [, min, max] of s.data) expect(max).toBeGreaterThanOrEqual(min)
+    await screenshots('speed', 'chart-benchmarks-speed')
+  })
+
+  it('a smoke-budget experiment beside the paper is marked "few steps, noisy"; labels do not collide (10)', async () => {
+    await page.getByTestId('experiments-experiment').selectOption('terms')
+    await page.getByTestId('experiments-budget').selectOption('smoke')
+    await page.getByTestId('experiments-seeds').fill('2')
+    await page.getByTestId('experiments-run').click()
+    await waitForChart('experiments-summary')
+    // the paper's column arrives with the published tables (loaded once per window)
+    await expect.poll(async () => ((await chartOption('experiments-summary')).series as unknown[]).length, { timeout: 20_000 }).toBe(3)
+    const summary = await chartOption('experiments-summary')
+    const [lab0, , paper] = summary.series as Array<{ name: string; yAxisIndex?: number }>
+    expect(lab0.name).toMatch(/few steps, noisy/)
+    expect(paper.yAxisIndex).toBe(1)
+    const axes = summary.yAxis as Array<{ min: number; max?: number }>
+    expect([axes[1].min, axes[1].max]).toEqual([0, 100])
+    expect((summary.xAxis as { axisLabel: { rotate: number } }).axisLabel.rotate).toBe(30)
+    await screenshots('experiment', 'chart-experiments-summary')
+  })
+
+  it('decoding: top-k 100 stays readable; the unknown-word note names [UNK]; the EMD text says the last layer runs twice (8, 10)', async () => {
+    await openTab('decoding')
+    expect((await page.getByTestId('ws-decoding').locator('.ws-intro').textContent()) ?? '').toMatch(/the last layer runs twice more/)
+    await page.getByTestId('decoding-text').fill('the purple elephant [MASK] the ball near the house')
+    await page.getByTestId('decoding-topk').fill('100')
+    await page.getByTestId('decoding-run').click()
+    await waitForChart('decoding-plain-0')
+    expect(await page.getByTestId('decoding-unknown').textContent()).toMatch(/read as its unknown token \[UNK\]: “purple”, “elephant”/)
+    const plain = await chartOption('decoding-plain-0')
+    const axis = plain.yAxis as { data: string[]; axisLabel: { interval: number } }
+    expect(axis.data.length).toBeGreaterThan(40)
+    expect(axis.axisLabel.interval).toBeGreaterThan(0)
+    expect((await page.getByTestId('chart-decoding-plain-0').locator('.chart-box').boundingBox())!.height).toBeGreaterThan(700)
+    await screenshots('topk', 'chart-decoding-plain-0')
+  })
+
+  it('with a BERT model, the model line has no k and the attention text divides by √d (8)', async () => {
+    await openTab('attention')
+    expect((await page.getByTestId('attention-intro').textContent()) ?? '').toMatch(/divided by\s+√\(3d\)/)
+    await page.getByTestId('model-change').click()
+    await page.getByTestId('model-kind-synthetic').check()
+    await page.getByTestId('model-arch').selectOption('bert')
+    await page.getByTestId('model-apply').click()
+    await expect.poll(() => page.getByTestId('model-info').textContent(), { timeout: 30_000 }).toMatch(/^\s*bert · /)
+    const info = (await page.getByTestId('model-info').textContent()) ?? ''
+    expect(info).not.toMatch(/k =/)
+    expect(info).toMatch(/absolute positions only \(no relative terms\)/)
+    await page.getByTestId('attention-run').click()
+    await waitForChart('attention-main')
+    const intro = (await page.getByTestId('attention-intro').textContent()) ?? ''
+    expect(intro).toMatch(/This model \(BERT\)/)
+    expect(intro).toMatch(/divided by\s+√d,/)
+    expect(intro).not.toMatch(/√\(3d\)/)
+    await screenshots('bert', 'attention-intro')
   })
 })

@@ -83,6 +83,10 @@ describe('session names', () => {
     expect(sessionStamp(date)).toBe('2026-12-03 09:41')
     expect(newSessionName(date)).toBe('Session 2026-12-03 09:41')
     expect(isAutomaticName(newSessionName(date))).toBe(true)
+    // sessions made within the same minute get distinct names
+    expect(newSessionName(date, ['Session 2026-12-03 09:41'])).toBe('Session 2026-12-03 09:41 (2)')
+    expect(newSessionName(date, ['Session 2026-12-03 09:41', 'Session 2026-12-03 09:41 (2)'])).toBe('Session 2026-12-03 09:41 (3)')
+    expect(isAutomaticName('Session 2026-12-03 09:41 (3)')).toBe(true)
     expect(isAutomaticName('Untitled session')).toBe(true)
     expect(isAutomaticName('QA rename check')).toBe(false)
     expect(contentSessionName('Attention', 'the small dog sees the small ball near the house', date)).toBe('Attention: the small dog sees the small ball near… (2026-12-03 09:41)')

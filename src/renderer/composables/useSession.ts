@@ -169,7 +169,7 @@ function modelToRestore(): ModelRef | null {
   return null
 }
 
-async function createSession(name = newSessionName()): Promise<SessionSummary> {
+async function createSession(name = newSessionName(new Date(), state.sessions.map((s) => s.name))): Promise<SessionSummary> {
   const created = await getLab().api.createSession({ name })
   await refreshList()
   await openSession(created.id)

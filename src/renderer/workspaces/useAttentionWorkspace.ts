@@ -100,6 +100,7 @@ export function useAttentionWorkspace() {
   /** The model whose texts are shown: the result's when one is on screen, else the chosen one. */
   const shownModel = computed(() => run.lastResult.value?.model ?? run.info.value)
   const scale = computed(() => scoreScale(shownModel.value, run.lastResult.value ? !!run.lastResult.value.terms.p2p : inputs.p2p))
+  const headDim = computed(() => shownModel.value?.headDim ?? null)
   const bertLike = computed(() => !!shownModel.value && relativeTerms(shownModel.value).length === 0)
   /** The inputs of the result on screen beside the controls' (model terms from the result's model). */
   const resultInputs = computed(() => {
@@ -117,5 +118,5 @@ export function useAttentionWorkspace() {
   })
   const shareOption = computed(() => (run.lastResult.value ? buildTermShareOption(run.lastResult.value.shares) : null))
 
-  return { ...run, inputs, selections, view, compute, tokens, available, mainOption, shareOption, scale, bertLike, resultInputs, changed, provenance }
+  return { ...run, inputs, selections, view, compute, tokens, available, mainOption, shareOption, scale, bertLike, headDim, resultInputs, changed, provenance }
 }
