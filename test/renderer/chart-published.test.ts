@@ -40,6 +40,8 @@ describe('published results', () => {
     expect(option.yAxis.min).toBe(min)
     expect(min).toBeGreaterThan(0)
     expect(option.yAxis.name).toBe(`score (axis from ${min}, not 0)`)
+    // dodged like grouped bars: four dots 12 px apart, centred on the column
+    expect(option.series.map((s: AnyRecord) => s.symbolOffset[0])).toEqual([-18, -6, 6, 18])
   })
 
   it('draws the SuperGLUE human baseline as a dashed line, not a bar', () => {

@@ -58,11 +58,14 @@ describe('buildTopKBarOption', () => {
   it('keeps 100 predictions readable: a taller chart, thinned token labels and no per-bar percentages', () => {
     const many = Array.from({ length: 100 }, (_, k) => ({ id: k, token: `w${k}`, probability: (100 - k) / 5050 }))
     expect(topKChartHeight(10)).toBe(300)
-    expect(topKChartHeight(100)).toBe(760)
+    expect(topKChartHeight(48)).toBe(732)
+    expect(topKChartHeight(100)).toBe(900)
     const option = buildTopKBarOption(many) as AnyRecord
-    // (760 − 60) / 16 = 43 labels fit: every 3rd of 100 is drawn
-    expect(option.yAxis.axisLabel.interval).toBe(topKLabelInterval(100, 760))
-    expect(option.yAxis.axisLabel.interval).toBe(2)
+    // (900 − 60) / 14 = 60 labels fit: every 2nd of 100 is drawn
+    expect(option.yAxis.axisLabel.interval).toBe(topKLabelInterval(100, 900))
+    expect(option.yAxis.axisLabel.interval).toBe(1)
+    // 48 (the toy model's whole vocabulary without special tokens): every label
+    expect((buildTopKBarOption(many.slice(0, 48)) as AnyRecord).yAxis.axisLabel.interval).toBe(0)
     expect(option.series[0].label.show).toBe(false)
     expect(option.yAxis.data).toHaveLength(100) // every token is still on the axis (hover)
     // ten predictions: every label and every percentage
@@ -140,6 +143,7 @@ describe('benchmark charts', () => {
       [256, 7, 9],
     ])
     expect(spread.color).toBe(option.series[0].color)
+    expect(spread.encode).toEqual({ x: 0, y: [1, 2] }) // the axis covers the slowest repeat
     expect(option.legend.data).toEqual(['disentangled (DeBERTa) measured', 'disentangled (DeBERTa) predicted', 'standard (BERT) measured', 'standard (BERT) predicted'])
     // a whisker from min to max with 10 px caps, in the series colour
     const values = [128, 2, 4]

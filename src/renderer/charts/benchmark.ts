@@ -38,7 +38,18 @@ export const spreadRenderItem: CustomSeriesRenderItem = (_params, api) => {
 
 function spreadSeries(name: string, color: string, rows: BenchmarkCase[]): CustomSeriesOption {
   // rangeData: exports list both ends of each whisker (charts/data.ts)
-  const series = { type: 'custom', name: spreadName(name), color, renderItem: spreadRenderItem, data: rows.map((r) => [r.seq, r.minMs, r.maxMs]), z: 3, tooltip: { show: false }, rangeData: true }
+  // encode y over both ends: the value axis then covers the slowest repeat too
+  const series = {
+    type: 'custom',
+    name: spreadName(name),
+    color,
+    renderItem: spreadRenderItem,
+    encode: { x: 0, y: [1, 2] },
+    data: rows.map((r) => [r.seq, r.minMs, r.maxMs]),
+    z: 3,
+    tooltip: { show: false },
+    rangeData: true,
+  }
   return series as CustomSeriesOption
 }
 

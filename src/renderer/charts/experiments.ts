@@ -118,10 +118,14 @@ export const errorBarRenderItem: CustomSeriesRenderItem = (_params, api) => {
   }
 }
 
-/** Degrees to turn the variant labels of the summary chart: 0 while a few short labels fit side by side. */
+/**
+ * Degrees to turn the variant labels of the summary chart: 30 when more than four variants or a line longer than
+ * 16 characters would crowd the axis of a narrow window, else 0 (a turned two-line label, "variant" over
+ * "(paper row)", would overlap itself).
+ */
 export function rotateLabels(variants: string[], paper: Array<{ model: string | null }> | null): number {
   const longest = Math.max(0, ...variants.map((v, k) => Math.max(v.length, (paper?.[k]?.model?.length ?? 0) + 2)))
-  return variants.length > 4 || variants.length * longest > 48 ? 30 : 0
+  return variants.length > 4 || longest > 16 ? 30 : 0
 }
 
 /**

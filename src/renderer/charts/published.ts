@@ -123,6 +123,9 @@ export function autoAxisMin(values: Array<number | null>): number {
   return Math.max(0, Math.floor((Math.min(...finite) - 5) / 5) * 5)
 }
 
+/** Horizontal distance between the dots of one column in a dot plot. */
+export const DOT_SPACING_PX = 12
+
 export function buildPublishedTableOption(table: PublishedTable, opts: PublishedChartOptions = {}): ChartOption {
   const columns = opts.columns ?? table.columns
   const rows = table.rows.filter((row) => (opts.models ? opts.models.includes(row.model) : true))
@@ -131,13 +134,16 @@ export function buildPublishedTableOption(table: PublishedTable, opts: Published
     return typeof value === 'number' ? value : null
   }
   const dots = opts.style === 'dots'
+  const dotCount = rows.filter((row) => row.model !== opts.baselineModel).length
+  let dotIndex = 0
   const series: Array<BarSeriesOption | LineSeriesOption | ScatterSeriesOption> = []
   let colorIndex = 0
   for (const row of rows) {
     if (row.model === opts.baselineModel) continue
     const color = SERIES_COLORS[colorIndex++ % SERIES_COLORS.length]
     const data = columns.map((c) => cell(row, c))
-    if (dots) series.push({ type: 'scatter', name: row.model, color, symbolSize: 10, data })
+    // side by side within each column (12 px apart), like grouped bars, so equal values do not hide each other
+    if (dots) series.push({ type: 'scatter', name: row.model, color, symbolSize: 10, symbolOffset: [(dotIndex++ - (dotCount - 1) / 2) * DOT_SPACING_PX, 0], data })
     else series.push({ type: 'bar', name: row.model, color, data })
   }
   const baseline = rows.find((row) => row.model === opts.baselineModel)

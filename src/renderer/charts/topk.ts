@@ -24,13 +24,13 @@ export function sharedProbabilityMax(...lists: TokenPrediction[][]): number {
 }
 
 /** Pixels per bar a top-k chart needs for one readable token label. */
-const ROW_PX = 16
+const ROW_PX = 14
 /** Bars whose percentage is printed beside them; beyond this the numbers would touch (hover for them). */
 export const MAX_VALUE_LABELS = 25
 
-/** The height of a top-k chart: 300 px up to ~15 predictions, growing with k, at most 760 px. */
+/** The height of a top-k chart: 300 px up to ~17 predictions, growing with k, at most 900 px. */
 export function topKChartHeight(k: number): number {
-  return Math.min(760, Math.max(300, ROW_PX * k + 60))
+  return Math.min(900, Math.max(300, ROW_PX * k + 60))
 }
 
 /** Token labels that fit in a chart of `height` px: every label, or every n-th (the rest on hover). */
