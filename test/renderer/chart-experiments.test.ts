@@ -140,7 +140,7 @@ describe('experiment charts', () => {
     const paper = paperValues('terms', termsResult.variantOrder, ablation)
     const option = buildExperimentSummaryOption(termsResult, 'probes_accuracy', paper) as AnyRecord
     // four two-line labels ("all" over "(DeBERTa_base)") fit upright; five variants turn
-    expect(option.xAxis.axisLabel).toMatchObject({ interval: 0, rotate: 0, hideOverlap: false })
+    expect(option.xAxis.axisLabel).toMatchObject({ interval: 0, rotate: 0, hideOverlap: false, lineHeight: 14 })
     expect(rotateLabels(['no-emd', 'emd'], null)).toBe(0)
     expect(rotateLabels(['k=2', 'k=5', 'k=6', 'k=16', 'buckets=8'], null)).toBe(30)
     expect(rotateLabels(['a', 'an-unusually-long-variant'], null)).toBe(30)

@@ -42,6 +42,9 @@ describe('published results', () => {
     expect(option.yAxis.name).toBe(`score (axis from ${min}, not 0)`)
     // dodged like grouped bars: four dots 12 px apart, centred on the column
     expect(option.series.map((s: AnyRecord) => s.symbolOffset[0])).toEqual([-18, -6, 6, 18])
+    // seven long column names ("SQuAD v1.1 F1", …) turn so that they do not collide in a narrow window
+    expect(option.xAxis.axisLabel).toMatchObject({ interval: 0, rotate: 30 })
+    expect((buildPublishedTableOption({ id: 't', title: 't', source: 's', columns: ['A', 'B'], rows: [] }) as AnyRecord).xAxis.axisLabel.rotate).toBe(0)
   })
 
   it('draws the SuperGLUE human baseline as a dashed line, not a bar', () => {

@@ -189,10 +189,12 @@ export function buildExperimentSummaryOption(result: ExperimentResult, metric: s
   return {
     animation: false,
     legend: { top: 0, data: hasPaper ? [labName, `paper: Table 4 ${PAPER_COLUMN} (%)`] : [labName] },
-    grid: { left: 8, right: hasPaper ? 8 : 16, top: 36, bottom: 8 },
+    // two legend rows in a narrow window when the paper is beside the lab
+    grid: { left: 8, right: hasPaper ? 8 : 16, top: hasPaper ? 56 : 36, bottom: 8 },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, confine: true, formatter: tooltip as never },
-    // every label shown; long ones (more than four variants, or "variant (paper row)") turn so they do not collide
-    xAxis: { type: 'category', data: variants.map((v, k) => (paper?.[k]?.model ? `${v}\n(${paper[k].model})` : v)), axisLabel: { interval: 0, rotate: rotateLabels(variants, paper), hideOverlap: false } },
+    // every label shown; an explicit line height keeps the two lines of "variant (paper row)" apart (ECharts 6
+    // stacks them when a chart that had one-line labels gets two-line ones); many or long labels turn
+    xAxis: { type: 'category', data: variants.map((v, k) => (paper?.[k]?.model ? `${v}\n(${paper[k].model})` : v)), axisLabel: { interval: 0, rotate: rotateLabels(variants, paper), hideOverlap: false, lineHeight: 14 } },
     yAxis: [
       { type: 'value', name: metric, nameLocation: 'middle', nameGap: 40, min: 0, max: metric.endsWith('accuracy') ? 1 : undefined },
       // the paper's percentages on the same scale as the lab's accuracies (0–100 % beside 0–1), from zero: a

@@ -165,9 +165,10 @@ export function buildPublishedTableOption(table: PublishedTable, opts: Published
     animation: false,
     title: opts.title ? { text: opts.title, left: 'center', textStyle: { fontSize: 13 } } : undefined,
     legend: { type: 'scroll', top: opts.title ? 24 : 0 },
-    grid: { left: 8, right: 16, top: opts.title ? 60 : 36, bottom: 8 },
+    grid: { left: 8, right: 16, top: opts.title ? 60 : 36, bottom: 16 },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, confine: true, formatter: axisTooltip(columns) as never },
-    xAxis: { type: 'category', data: columns.slice(), axisLabel: { interval: 0, rotate: columns.length > 8 ? 30 : 0 }, splitLine: { show: dots } },
+    // every column named; turned when they would collide in a narrow window (many columns or long names)
+    xAxis: { type: 'category', data: columns.slice(), axisLabel: { interval: 0, rotate: columns.length > 8 || columns.join('').length > 48 ? 30 : 0 }, splitLine: { show: dots } },
     yAxis: { type: 'value', min: yMin, name: yMin > 0 ? `score (axis from ${yMin}, not 0)` : 'score', nameLocation: 'middle', nameGap: 36 },
     series,
   }
