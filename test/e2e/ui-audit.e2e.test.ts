@@ -38,10 +38,6 @@ async function waitForChart(chartId: string, afterVersion = 0): Promise<number> 
   return (await handle.jsonValue()) as number
 }
 
-async function chartVersion(chartId: string): Promise<number> {
-  return page.evaluate((id) => (globalThis as unknown as { __debertaLabCharts?: Record<string, { version: number }> }).__debertaLabCharts?.[id]?.version ?? 0, chartId)
-}
-
 async function saved(): Promise<void> {
   await expect.poll(() => page.getByTestId('status-save').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved')
 }
