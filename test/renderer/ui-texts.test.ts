@@ -6,6 +6,7 @@ import { ATTENTION_INPUT_FIELDS, RELATIVE_INPUT_FIELDS, attentionInputs, changed
 import { contentSessionName, filterSessions, isAutomaticName, newSessionName, sessionStamp } from '../../src/renderer/session-names'
 import { csvWithProvenance, exportJson, resultProvenance } from '../../src/renderer/provenance'
 import { requestInputs } from '../../src/renderer/workspace-state'
+import { rovingTarget } from '../../src/renderer/composables/useRovingFocus'
 import type { ModelInfo } from '../../src/common/api'
 import { APP_VERSION } from '../../src/common/version'
 
@@ -103,6 +104,19 @@ describe('session names', () => {
     expect(filterSessions(sessions, '2025-01').map((s) => s.name)).toEqual(['QA rename check'])
     expect(filterSessions(sessions, '')).toHaveLength(2)
     expect(filterSessions(sessions, 'horse')).toEqual([])
+  })
+})
+
+describe('roving focus in the sessions list', () => {
+  it('moves with the arrows, Home and End, stops at the ends and ignores other keys', () => {
+    expect(rovingTarget('ArrowDown', 0, 3)).toBe(1)
+    expect(rovingTarget('ArrowDown', 2, 3)).toBe(2)
+    expect(rovingTarget('ArrowUp', 0, 3)).toBe(0)
+    expect(rovingTarget('ArrowUp', 2, 3)).toBe(1)
+    expect(rovingTarget('Home', 2, 3)).toBe(0)
+    expect(rovingTarget('End', 0, 3)).toBe(2)
+    expect(rovingTarget('Tab', 0, 3)).toBeNull()
+    expect(rovingTarget('ArrowDown', 0, 0)).toBeNull()
   })
 })
 
