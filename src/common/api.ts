@@ -294,6 +294,12 @@ export interface AttentionResult {
   probabilities: Matrix
   /** each term's share of Σ|term| per layer and head: values[(layer * heads + head) * terms.length + t] */
   shares: { layers: number; heads: number; terms: AttentionTerm[]; values: number[] }
+  /**
+   * The relative id (log bucket or clipped distance) the model reads for δ = i − j: ids[δ + T − 1] for
+   * δ = −(T − 1) … T − 1 (c2p at (i, j) reads the id of δ(i, j), p2c the id of δ(j, i)). Absent for models
+   * without relative positions (BERT) and in results stored before it existed.
+   */
+  relativeIds?: number[]
 }
 
 export interface RelativePositionsRequest extends JobOptions {

@@ -102,3 +102,10 @@ export function workspaceState(parts: { inputs: object; selections: object; view
     lastResult: parts.lastRun?.runId ? { runId: parts.lastRun.runId } : null,
   }
 }
+
+/** The user's inputs in a recorded request (a run's config): everything but the model and the job fields. */
+export function requestInputs(config: unknown): Record<string, unknown> | null {
+  if (kindOf(config) !== 'object') return null
+  const { model: _model, jobId: _jobId, sessionId: _sessionId, ...inputs } = config as Record<string, unknown>
+  return inputs
+}

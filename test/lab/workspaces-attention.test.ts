@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { AttentionResult } from '../../src/common/api'
 import { attention, layerChunks } from '../../src/lab/workspaces/attention'
-import { maxAbsDiff, row, softmaxRow, testContext, TINY_V3, type TestContext } from './workspaces-helpers'
+import { maxAbsDiff, row, softmaxRow, testContext, TINY_BERT, TINY_V1, TINY_V3, type TestContext } from './workspaces-helpers'
 
 const TEXT = 'the new store opened beside the new mall'
 
@@ -77,6 +77,18 @@ describe('attention job', () => {
     const cancelled = await testContext()
     cancelled.cancel()
     await expect(attention(cancelled, { model: TINY_V3, text: TEXT, layer: 0, head: 0 })).rejects.toMatchObject({ code: 'CANCELLED' })
+  })
+
+  it('carries the relative id of every δ = i − j for the cell read-out (none for BERT)', async () => {
+    const result = await attention(context, { model: TINY_V1, text: TEXT, layer: 0, head: 0 })
+    const T = result.tokens.tokens.length
+    expect(result.relativeIds).toHaveLength(2 * T - 1)
+    // v1 clips δ to [−k, k − 1] with k = 6 (TINY_V1.maxRelativePositions)
+    const expected = Array.from({ length: 2 * T - 1 }, (_, k) => Math.min(Math.max(k - (T - 1), -6), 5))
+    expect(result.relativeIds).toEqual(expected)
+    const v3 = await attention(context, { model: TINY_V3, text: TEXT, layer: 0, head: 0 })
+    expect(v3.relativeIds![T - 1]).toBe(0) // δ = 0
+    expect((await attention(context, { model: TINY_BERT, text: TEXT, layer: 0, head: 0 })).relativeIds).toBeUndefined()
   })
 
   it('splits the layers into passes that fit the memory budget', () => {

@@ -9,6 +9,7 @@ import {
   errorBarRenderItem,
   metricKeys,
   paperValues,
+  rotateLabels,
 } from '../../src/renderer/charts/experiments'
 import { extractChartData } from '../../src/renderer/charts/data'
 import { findTable, parsePublished } from '../../src/renderer/charts/published'
@@ -98,7 +99,7 @@ describe('experiment charts', () => {
     expect(paperValues('terms', termsResult.variantOrder, null)).toBeNull()
   })
 
-  it('draws mean bars with ± std error bars and the paper’s numbers on a second axis', () => {
+  it('draws mean bars with ± std error bars and the paper’s numbers on a second axis from 0 to 100 %', () => {
     const paper = paperValues('terms', termsResult.variantOrder, ablation)
     const option = buildExperimentSummaryOption(termsResult, 'probes_accuracy', paper) as AnyRecord
     const [bars, errors, published] = option.series
@@ -116,8 +117,33 @@ describe('experiment charts', () => {
     expect(errors.data.map((d: number[]) => d[3])).toEqual([-0.175, -0.175, -0.175, -0.175])
     expect(option.yAxis).toHaveLength(2)
     expect(option.yAxis[0].max).toBe(1)
-    expect(option.yAxis[1].min).toBe(83)
+    // the paper's axis is the lab's 0–1 in percent, from zero: 85.9 against 86.3 stays a small difference
+    expect([option.yAxis[1].min, option.yAxis[1].max]).toEqual([0, 100])
     expect(option.xAxis.data).toEqual(['c2c', 'c2c+c2p\n(-P2C)', 'c2c+p2c\n(-C2P)', 'all\n(DeBERTa_base)'])
+  })
+
+  it('marks a smoke-budget result beside the paper as few steps and noisy (name, hatching, a label on each bar)', () => {
+    const paper = paperValues('terms', termsResult.variantOrder, ablation)
+    const smoke = buildExperimentSummaryOption(termsResult, 'probes_accuracy', paper) as AnyRecord
+    expect(smoke.series[0].name).toMatch(/smoke budget, 3 steps: few steps, noisy/)
+    expect(smoke.legend.data[0]).toBe(smoke.series[0].name)
+    expect(smoke.series[0].itemStyle.decal).toBeDefined()
+    expect(smoke.series[0].label).toMatchObject({ show: true, formatter: 'noisy' })
+    // the default budget, or no paper beside it: no mark
+    const full = buildExperimentSummaryOption({ ...termsResult, budget: 'default' }, 'probes_accuracy', paper) as AnyRecord
+    expect(full.series[0].name).not.toMatch(/noisy/)
+    expect(full.series[0].label).toBeUndefined()
+    expect((buildExperimentSummaryOption(termsResult, 'probes_accuracy', null) as AnyRecord).series[0].name).not.toMatch(/noisy/)
+  })
+
+  it('turns the variant labels when they would collide, and shows every one', () => {
+    const paper = paperValues('terms', termsResult.variantOrder, ablation)
+    const option = buildExperimentSummaryOption(termsResult, 'probes_accuracy', paper) as AnyRecord
+    // four two-line labels ("all" over "(DeBERTa_base)") fit upright; five variants turn
+    expect(option.xAxis.axisLabel).toMatchObject({ interval: 0, rotate: 0, hideOverlap: false, lineHeight: 14 })
+    expect(rotateLabels(['no-emd', 'emd'], null)).toBe(0)
+    expect(rotateLabels(['k=2', 'k=5', 'k=6', 'k=16', 'buckets=8'], null)).toBe(30)
+    expect(rotateLabels(['a', 'an-unusually-long-variant'], null)).toBe(30)
   })
 
   it('has one axis and no paper series when no variant corresponds to the paper', () => {

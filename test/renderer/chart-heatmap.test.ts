@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { buildHeatmapOption, PROGRESSIVE_THRESHOLD, RASTER_CELLS, rasterOf } from '../../src/renderer/charts/heatmap'
 import { cellAt, interpolateColor } from '../../src/renderer/charts/raster'
 import { labelInterval, shownLabelIndices, symmetricRange, escapeHtml, formatExact } from '../../src/renderer/charts/common'
-import { extractChartData, chartDataToCsv, staticOption } from '../../src/renderer/charts/data'
+import { extractChartData, chartDataToCsv, staticOption, stretchSvgImages } from '../../src/renderer/charts/data'
+import { attentionCellDetail } from '../../src/renderer/charts/attention-cell'
 import type { Matrix } from '../../src/common/api'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests reach into ECharts option objects by path
@@ -140,5 +141,43 @@ describe('probability maps', () => {
     const m: Matrix = { rows: 2, cols: 2, data: [0.1, 0.9, 0.3, 0.7] }
     const option = buildHeatmapOption(m, ['a', 'b'], ['a', 'b'], { fromZero: true }) as AnyRecord
     expect([first(option.visualMap).min, first(option.visualMap).max]).toEqual([0, 0.9])
+  })
+})
+
+describe('SVG export of raster heat maps', () => {
+  it('stretches every embedded image to its box (zrender leaves the default xMidYMid meet, which letterboxes it)', () => {
+    const svg = '<svg><rect x="0"/><image href="data:image/png;base64,AA" width="700" height="300" x="10" y="20"></image><image preserveAspectRatio="xMinYMin" href="b"/></svg>'
+    const out = stretchSvgImages(svg)
+    expect(out).toBe('<svg><rect x="0"/><image preserveAspectRatio="none" href="data:image/png;base64,AA" width="700" height="300" x="10" y="20"></image><image preserveAspectRatio="xMinYMin" href="b"/></svg>')
+    expect(stretchSvgImages(out)).toBe(out)
+  })
+})
+
+describe('attention cell read-out', () => {
+  const T = 3
+  const m = (base: number): Matrix => ({ rows: T, cols: T, data: Array.from({ length: T * T }, (_, k) => base + k) })
+  const result = { terms: { c2c: m(0), c2p: m(100), p2c: m(200) }, scores: m(300), relativeIds: [-2, -1, 0, 1, 2] }
+
+  it('lists every term at (i, j), their sum, δ(i, j) and the relative ids c2p and p2c read', () => {
+    const detail = attentionCellDetail(result)(2, 0)
+    // cell (2, 0) is data[6]
+    expect(detail).toContain('c2c 6 · c2p 106 · p2c 206')
+    expect(detail).toContain('sum of enabled terms 306')
+    // δ = 2: ids[2 + T − 1] = ids[4] = 2 for c2p, ids[−2 + 2] = −2 for p2c
+    expect(detail).toContain('δ(i, j) = i − j = 2 · c2p reads bucket 2 · p2c reads bucket -2 (of δ(j, i) = -2)')
+  })
+
+  it('marks ablated terms and says when the result has no relative ids', () => {
+    const detail = attentionCellDetail({ terms: { c2c: m(0) }, scores: m(300), disabledTerms: ['c2c'] })(0, 1)
+    expect(detail).toContain('c2c 1 (ablated: not in the sum)')
+    expect(detail).toContain('δ(i, j) = i − j = -1 (no relative position ids')
+  })
+
+  it('is part of the heat map tooltip, for ECharts cells and raster read-outs alike', () => {
+    const tokens = ['a', 'b', 'c']
+    const small = buildHeatmapOption(result.scores, tokens, tokens, { cellDetail: attentionCellDetail(result) }) as AnyRecord
+    expect(small.tooltip.formatter({ value: [0, 2, 306] })).toContain('c2p reads bucket 2')
+    const raster = rasterOf(buildHeatmapOption(result.scores, tokens, tokens, { raster: true, cellDetail: attentionCellDetail(result) }))!
+    expect(raster.tooltip(2, 0)).toContain('c2c 6 · c2p 106 · p2c 206')
   })
 })

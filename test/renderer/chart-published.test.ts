@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   autoAxisMin,
   buildPublishedTableOption,
+  claimText,
   discrepanciesFor,
   findTable,
   isWrongFigure,
@@ -26,8 +27,24 @@ describe('published results', () => {
     expect(deberta.data[9]).toBe(90.0) // Avg as printed
     const bert = option.series.find((s: AnyRecord) => s.name === 'BERT_large')
     expect(bert.data[3]).toBeNull() // MNLI-mm '-'
-    expect(option.yAxis.min).toBe(autoAxisMin(table.rows.flatMap((r) => Object.values(r.values))))
-    expect(option.yAxis.min).toBe(55) // smallest value 60.6 → 55
+    // bars start at zero: their lengths compare honestly
+    expect(option.yAxis.min).toBe(0)
+    expect(option.yAxis.name).toBe('score')
+  })
+
+  it('draws tables whose rows differ by tenths of a point as dots on a named, truncated axis', () => {
+    const table = findTable(data, 'deberta_base_ablation')
+    const option = buildPublishedTableOption(table, { models: ['DeBERTa_base', '-EMD', '-C2P', '-P2C'], style: 'dots' }) as AnyRecord
+    expect(option.series.map((s: AnyRecord) => s.type)).toEqual(['scatter', 'scatter', 'scatter', 'scatter'])
+    const min = autoAxisMin(table.rows.filter((r) => ['DeBERTa_base', '-EMD', '-C2P', '-P2C'].includes(r.model)).flatMap((r) => Object.values(r.values)))
+    expect(option.yAxis.min).toBe(min)
+    expect(min).toBeGreaterThan(0)
+    expect(option.yAxis.name).toBe(`score (axis from ${min}, not 0)`)
+    // dodged like grouped bars: four dots 12 px apart, centred on the column
+    expect(option.series.map((s: AnyRecord) => s.symbolOffset[0])).toEqual([-18, -6, 6, 18])
+    // seven long column names ("SQuAD v1.1 F1", …) turn so that they do not collide in a narrow window
+    expect(option.xAxis.axisLabel).toMatchObject({ interval: 0, rotate: 30 })
+    expect((buildPublishedTableOption({ id: 't', title: 't', source: 's', columns: ['A', 'B'], rows: [] }) as AnyRecord).xAxis.axisLabel.rotate).toBe(0)
   })
 
   it('draws the SuperGLUE human baseline as a dashed line, not a bar', () => {
@@ -73,6 +90,13 @@ describe('published results', () => {
     const superglue = discrepanciesFor(data, findTable(data, 'superglue_test'), 'SuperGLUE')
     expect(superglue.find((d) => d.seed_figure === 'SuperGLUE: DeBERTa-Large 89.9')?.verdict).toBe('wrong_model')
     expect(superglue.some((d) => d.seed_figure.startsWith('GLUE:'))).toBe(false)
+  })
+
+  it('states each checked figure as a claim that needs no notebook', () => {
+    expect(claimText({ seed_figure: 'GLUE: BERT-Large 80.5' })).toBe('BERT-Large scores 80.5 on GLUE')
+    expect(claimText({ seed_figure: 'SuperGLUE: DeBERTa-Large 89.9' })).toBe('DeBERTa-Large scores 89.9 on SuperGLUE')
+    expect(claimText({ seed_figure: 'SQuAD 2.0 95.5% F1' })).toBe('“SQuAD 2.0 95.5% F1”')
+    for (const d of data.discrepancies) expect(claimText(d)).not.toMatch(/notebook/i)
   })
 
   it('rejects a file without tables', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { buildBucketCurveOption, bucketRegions } from '../../src/renderer/charts/bucket-curve'
-import { buildTopKBarOption, sharedProbabilityMax } from '../../src/renderer/charts/topk'
-import { buildBenchmarkOption, buildRunComparisonOption } from '../../src/renderer/charts/benchmark'
+import { buildTopKBarOption, MAX_VALUE_LABELS, sharedProbabilityMax, topKChartHeight, topKLabelInterval } from '../../src/renderer/charts/topk'
+import { buildBenchmarkOption, buildRunComparisonOption, spreadName, spreadRenderItem } from '../../src/renderer/charts/benchmark'
 import { buildTermShareOption, shareAt, buildSameWordOption, buildPairComparisonOption } from '../../src/renderer/charts/terms'
 import { extractChartData, chartDataToCsv } from '../../src/renderer/charts/data'
 import type { BenchmarkCase } from '../../src/common/api'
@@ -55,6 +55,26 @@ describe('buildTopKBarOption', () => {
     ])
   })
 
+  it('keeps 100 predictions readable: a taller chart, thinned token labels and no per-bar percentages', () => {
+    const many = Array.from({ length: 100 }, (_, k) => ({ id: k, token: `w${k}`, probability: (100 - k) / 5050 }))
+    expect(topKChartHeight(10)).toBe(300)
+    expect(topKChartHeight(48)).toBe(732)
+    expect(topKChartHeight(100)).toBe(900)
+    const option = buildTopKBarOption(many) as AnyRecord
+    // (900 − 60) / 14 = 60 labels fit: every 2nd of 100 is drawn
+    expect(option.yAxis.axisLabel.interval).toBe(topKLabelInterval(100, 900))
+    expect(option.yAxis.axisLabel.interval).toBe(1)
+    // 48 (the toy model's whole vocabulary without special tokens): every label
+    expect((buildTopKBarOption(many.slice(0, 48)) as AnyRecord).yAxis.axisLabel.interval).toBe(0)
+    expect(option.series[0].label.show).toBe(false)
+    expect(option.yAxis.data).toHaveLength(100) // every token is still on the axis (hover)
+    // ten predictions: every label and every percentage
+    const few = buildTopKBarOption(many.slice(0, 10)) as AnyRecord
+    expect(few.yAxis.axisLabel.interval).toBe(0)
+    expect(few.series[0].label.show).toBe(true)
+    expect(MAX_VALUE_LABELS).toBeLessThan(100)
+  })
+
   it('rounds the shared maximum up and caps it at 1', () => {
     expect(sharedProbabilityMax([{ id: 0, token: 'a', probability: 0.0012 }])).toBe(0.002)
     expect(sharedProbabilityMax([{ id: 0, token: 'a', probability: 0.99 }])).toBe(1)
@@ -77,7 +97,9 @@ describe('benchmark charts', () => {
   const cases = [kase('disentangled', 256, 8, 7), kase('disentangled', 128, 3, 2.5), kase('standard', 128, 2, 1.5), { ...kase('standard', 64, 1, 1), part: 'layer' as const }]
 
   it('draws measured (solid) and predicted (dashed) time against T, sorted by T, per variant', () => {
-    const option = buildBenchmarkOption(cases, 'attention') as AnyRecord
+    const all = buildBenchmarkOption(cases, 'attention') as AnyRecord
+    // the lines; the min–max whiskers are custom series (next test)
+    const option: AnyRecord = { ...all, series: all.series.filter((s: AnyRecord) => s.type === 'line') }
     expect(option.series.map((s: AnyRecord) => s.name)).toEqual([
       'disentangled (DeBERTa) measured',
       'disentangled (DeBERTa) predicted',
@@ -100,11 +122,46 @@ describe('benchmark charts', () => {
       'attention',
       'disentangled',
     ) as AnyRecord
-    expect(option.series.map((s: AnyRecord) => [s.name, s.data])).toEqual([
+    expect(option.series.filter((s: AnyRecord) => s.type === 'line').map((s: AnyRecord) => [s.name, s.data])).toEqual([
       ['run A', [[128, 3], [256, 8]]],
       ['run B', [[128, 5]]],
     ])
-    expect(chartDataToCsv(extractChartData(option))).toBe('series,x,y\nrun A,128,3\nrun A,256,8\nrun B,128,5\n')
+    expect(chartDataToCsv(extractChartData(option))).toBe(
+      'series,x,y\nrun A,128,3\nrun A,256,8\n' +
+        'run A: min–max over the repeats (low),128,2\nrun A: min–max over the repeats (low),256,7\n' +
+        'run A: min–max over the repeats (high),128,4\nrun A: min–max over the repeats (high),256,9\n' +
+        'run B,128,5\nrun B: min–max over the repeats (low),128,4\nrun B: min–max over the repeats (high),128,6\n',
+    )
+  })
+
+  it('draws the spread of the repeats (min–max) as whiskers with each measured line, outside the legend', () => {
+    const option = buildBenchmarkOption(cases, 'attention') as AnyRecord
+    const spread = option.series.find((s: AnyRecord) => s.name === spreadName('disentangled (DeBERTa) measured'))
+    expect(spread.type).toBe('custom')
+    expect(spread.data).toEqual([
+      [128, 2, 4],
+      [256, 7, 9],
+    ])
+    expect(spread.color).toBe(option.series[0].color)
+    expect(spread.encode).toEqual({ x: 0, y: [1, 2] }) // the axis covers the slowest repeat
+    expect(option.legend.data).toEqual(['disentangled (DeBERTa) measured', 'disentangled (DeBERTa) predicted', 'standard (BERT) measured', 'standard (BERT) predicted'])
+    // a whisker from min to max with 10 px caps, in the series colour
+    const values = [128, 2, 4]
+    const api = { value: (k: number) => values[k], coord: ([x, y]: number[]) => [x, 100 - y * 10], visual: () => '#123456' }
+    const shape = spreadRenderItem({} as never, api as never) as AnyRecord
+    expect(shape.children.map((c: AnyRecord) => c.shape)).toEqual([
+      { x1: 128, y1: 80, x2: 128, y2: 60 },
+      { x1: 123, y1: 80, x2: 133, y2: 80 },
+      { x1: 123, y1: 60, x2: 133, y2: 60 },
+    ])
+    expect(shape.children[0].style.stroke).toBe('#123456')
+    // the axis tooltip leaves the whiskers out
+    const html = option.tooltip.formatter([
+      { seriesName: 'disentangled (DeBERTa) measured', seriesType: 'line', value: [128, 3] },
+      { seriesName: spread.name, seriesType: 'custom', value: [128, 2, 4] },
+    ])
+    expect(html).toContain('min 2, max 4')
+    expect(html).not.toContain('min–max over the repeats')
   })
 })
 

@@ -6,6 +6,7 @@ import { LabError } from '../../common/errors'
 import type { LayerComponents } from '../../core/model'
 import type { JobHandler } from '../jobs'
 import { encodeText, forwardProgress, headMatrix, loadWorkspaceModel, meanOverHeads, tokenized } from './common'
+import { relativeId } from './relative-positions'
 
 /** Host memory the recorded components of one forward pass may take; more layers take more passes. */
 export const COMPONENT_BUDGET_BYTES = 192 * 1024 * 1024
@@ -87,6 +88,7 @@ export const attention: JobHandler<AttentionRequest, AttentionResult> = async (c
   const shown: Partial<Record<AttentionTerm, Matrix>> = {}
   for (const term of terms) shown[term] = pick(main[term]!)
   context.progress(1, 'done')
+  const relativeIds = model.config.relativeAttention ? Array.from({ length: 2 * T - 1 }, (_, k) => relativeId(model.config, k - (T - 1))) : undefined
   return {
     model: info,
     tokens: tokenized(encoding, tokenizer, request.text),
@@ -96,5 +98,6 @@ export const attention: JobHandler<AttentionRequest, AttentionResult> = async (c
     scores: pick(main.scores),
     probabilities: pick(main.probs),
     shares: { layers: L, heads: NH, terms, values: shares },
+    ...(relativeIds ? { relativeIds } : {}),
   }
 }

@@ -35,6 +35,18 @@ function toNumber(value: unknown): number | null {
   return null
 }
 
+/**
+ * A series of [x, low, high] whiskers (marked `rangeData: true` by its builder) as two series, "<name> (low)" and
+ * "<name> (high)", so that exports keep both ends.
+ */
+function rangeSeries(s: AnyRecord): AnyRecord[] {
+  const items = ((s.data as unknown[]) ?? []).filter(Array.isArray) as unknown[][]
+  return [
+    { name: `${String(s.name ?? '')} (low)`, type: s.type, data: items.map((item) => [item[0], item[1]]) },
+    { name: `${String(s.name ?? '')} (high)`, type: s.type, data: items.map((item) => [item[0], item[2]]) },
+  ]
+}
+
 export function extractChartData(option: ChartOption): ChartData {
   const series = asList(option.series as AnyRecord | AnyRecord[])
   const raster = series[0]?.raster as RasterHeatmap | undefined
@@ -55,7 +67,7 @@ export function extractChartData(option: ChartOption): ChartData {
   const categories = horizontal ? yCategories : xCategories
   return {
     kind: 'series',
-    series: series.map((s) => ({
+    series: series.flatMap((s) => (s.rangeData ? rangeSeries(s) : [s])).map((s) => ({
       name: String(s.name ?? ''),
       type: String(s.type),
       points: ((s.data as unknown[]) ?? []).map((item, index) => {
@@ -93,4 +105,14 @@ export function chartDataToCsv(data: ChartData): string {
 export function staticOption(option: ChartOption): ChartOption {
   const series = asList(option.series as AnyRecord | AnyRecord[]).map((s) => (s.type === 'custom' ? { ...s, animation: false } : { ...s, progressive: 0, animation: false }))
   return { ...option, animation: false, series: series as ChartOption['series'] }
+}
+
+/**
+ * The SVG export with every embedded image stretched to the box it is drawn in. zrender writes <image> with
+ * x, y, width and height but no preserveAspectRatio, whose default (xMidYMid meet) keeps the bitmap's own aspect:
+ * a raster heat map (one pixel per cell, T × T) in a plot area that is not square would shrink to a centred
+ * square away from the axes. The canvas renderer stretches it to the box; this makes the SVG do the same.
+ */
+export function stretchSvgImages(svg: string): string {
+  return svg.replace(/<image\b(?![^>]*\bpreserveAspectRatio=)/g, '<image preserveAspectRatio="none"')
 }

@@ -119,6 +119,16 @@ export const errorBarRenderItem: CustomSeriesRenderItem = (_params, api) => {
 }
 
 /**
+ * Degrees to turn the variant labels of the summary chart: 30 when more than four variants or a line longer than
+ * 16 characters would crowd the axis of a narrow window, else 0 (a turned two-line label, "variant" over
+ * "(paper row)", would overlap itself).
+ */
+export function rotateLabels(variants: string[], paper: Array<{ model: string | null }> | null): number {
+  const longest = Math.max(0, ...variants.map((v, k) => Math.max(v.length, (paper?.[k]?.model?.length ?? 0) + 2)))
+  return variants.length > 4 || longest > 16 ? 30 : 0
+}
+
+/**
  * Each variant's mean of `metric` over the seeds as a bar with ± one sample std as an error bar (left axis);
  * with `paper`, the paper's Table 4 MNLI-m accuracy of the corresponding row beside it (right axis).
  */
@@ -126,17 +136,35 @@ export function buildExperimentSummaryOption(result: ExperimentResult, metric: s
   const variants = result.variantOrder
   const stats = variants.map((v) => result.variants[v]?.metrics[metric] ?? null)
   const oneSeed = result.seeds.length === 1
-  const labName = oneSeed ? `this lab: ${metric} (1 seed: no spread to show)` : `this lab: ${metric} (mean ± std, ${result.seeds.length} seeds)`
   // The paper's column is an accuracy: beside a loss (lower is better) it would read the wrong way round.
   if (!metric.endsWith('accuracy')) paper = null
   const hasPaper = !!paper && paper.some((p) => p.value !== null)
+  // A smoke run trains for a few steps: beside the paper's numbers it must not read as a replication.
+  const noisy = result.budget === 'smoke' && hasPaper
+  const labName =
+    (oneSeed ? `this lab: ${metric} (1 seed: no spread to show)` : `this lab: ${metric} (mean ± std, ${result.seeds.length} seeds)`) +
+    (noisy ? ` — smoke budget, ${result.steps} steps: few steps, noisy` : '')
   // Two bars per category (this lab, the paper) without a gap: each takes 35 % of the category width, so the
   // lab's bar is centred 17.5 % left of the category centre; its whisker goes there too.
   const layout = hasPaper ? { barGap: '0%', barCategoryGap: '30%' } : {}
   const shift = hasPaper ? -0.175 : 0
   // the axis is 0-based (and ends at 1 for accuracies): whiskers are clipped to it rather than crossing the labels
   const top = metric.endsWith('accuracy') ? 1 : Number.POSITIVE_INFINITY
-  const bars: BarSeriesOption = { type: 'bar', name: labName, color: SERIES_COLORS[0], yAxisIndex: 0, data: stats.map((s) => (s ? s.mean : null)), ...layout }
+  const bars: BarSeriesOption = {
+    type: 'bar',
+    name: labName,
+    color: SERIES_COLORS[0],
+    yAxisIndex: 0,
+    data: stats.map((s) => (s ? s.mean : null)),
+    ...layout,
+    // hatched, and marked on every bar: a few training steps, far from the paper's budget
+    ...(noisy
+      ? {
+          itemStyle: { decal: { symbol: 'rect', dashArrayX: [1, 0], dashArrayY: [2, 5], rotation: Math.PI / 4, color: 'rgba(255, 255, 255, 0.45)' } },
+          label: { show: true, position: 'insideTop', formatter: 'noisy', fontSize: 10, color: '#ffffff' },
+        }
+      : {}),
+  }
   const series: ChartOption['series'] = [
     bars,
     {
@@ -150,7 +178,6 @@ export function buildExperimentSummaryOption(result: ExperimentResult, metric: s
     },
   ]
   if (hasPaper) series.push({ type: 'bar', name: `paper: Table 4 ${PAPER_COLUMN} (%)`, color: SERIES_COLORS[1], yAxisIndex: 1, data: paper!.map((p) => p.value), ...layout })
-  const paperValuesShown = hasPaper ? paper!.map((p) => p.value).filter((v): v is number => v !== null) : []
   const tooltip = (params: unknown): string => {
     const list = (Array.isArray(params) ? params : [params]) as Array<{ dataIndex: number }>
     const k = list[0]?.dataIndex ?? 0
@@ -162,12 +189,17 @@ export function buildExperimentSummaryOption(result: ExperimentResult, metric: s
   return {
     animation: false,
     legend: { top: 0, data: hasPaper ? [labName, `paper: Table 4 ${PAPER_COLUMN} (%)`] : [labName] },
-    grid: { left: 8, right: hasPaper ? 8 : 16, top: 36, bottom: 8 },
+    // two legend rows in a narrow window when the paper is beside the lab
+    grid: { left: 8, right: hasPaper ? 8 : 16, top: hasPaper ? 56 : 36, bottom: 8 },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, confine: true, formatter: tooltip as never },
-    xAxis: { type: 'category', data: variants.map((v, k) => (paper?.[k]?.model ? `${v}\n(${paper[k].model})` : v)), axisLabel: { interval: 0 } },
+    // every label shown; an explicit line height keeps the two lines of "variant (paper row)" apart (ECharts 6
+    // stacks them when a chart that had one-line labels gets two-line ones); many or long labels turn
+    xAxis: { type: 'category', data: variants.map((v, k) => (paper?.[k]?.model ? `${v}\n(${paper[k].model})` : v)), axisLabel: { interval: 0, rotate: rotateLabels(variants, paper), hideOverlap: false, lineHeight: 14 } },
     yAxis: [
       { type: 'value', name: metric, nameLocation: 'middle', nameGap: 40, min: 0, max: metric.endsWith('accuracy') ? 1 : undefined },
-      ...(hasPaper ? [{ type: 'value' as const, name: `paper ${PAPER_COLUMN} (%)`, nameLocation: 'middle' as const, nameGap: 36, min: Math.max(0, Math.floor(Math.min(...paperValuesShown) - 2)), splitLine: { show: false } }] : []),
+      // the paper's percentages on the same scale as the lab's accuracies (0–100 % beside 0–1), from zero: a
+      // truncated axis would turn the paper's 85.9 against 86.3 into a large difference
+      ...(hasPaper ? [{ type: 'value' as const, name: `paper ${PAPER_COLUMN} (%)`, nameLocation: 'middle' as const, nameGap: 36, min: 0, max: 100, splitLine: { show: false } }] : []),
     ],
     series,
   }

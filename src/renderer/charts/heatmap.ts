@@ -22,6 +22,8 @@ export interface HeatmapOptions {
   integer?: boolean
   /** draw as one image (default: above RASTER_CELLS cells) */
   raster?: boolean
+  /** more about cell (i, j) for the tooltip, as escaped HTML (e.g. every attention term and the bucket) */
+  cellDetail?: (i: number, j: number) => string
 }
 
 /**
@@ -48,7 +50,8 @@ export function buildHeatmapOption(matrix: Matrix, rowTokens: string[], colToken
   const colors = opts.signed ? DIVERGING : SEQUENTIAL
   const tooltip = (i: number, j: number, value: number): string =>
     `<div class="chart-tip"><b>${escapeHtml(rowName)} ${i}</b> ${escapeHtml(rowTokens[i] ?? '')} → ` +
-    `<b>${escapeHtml(colName)} ${j}</b> ${escapeHtml(colTokens[j] ?? '')}<br>${escapeHtml(valueName)} = ${formatExact(value)}</div>`
+    `<b>${escapeHtml(colName)} ${j}</b> ${escapeHtml(colTokens[j] ?? '')}<br>${escapeHtml(valueName)} = ${formatExact(value)}` +
+    `${opts.cellDetail ? `<br>${opts.cellDetail(i, j)}` : ''}</div>`
   const raster = opts.raster ?? rows * cols > RASTER_CELLS
   let series: HeatmapSeriesOption | Record<string, unknown>
   if (raster) {

@@ -1,8 +1,9 @@
 // The paper's published tables (resources/published-results.json, passed through api.getPublishedResults):
 // a typed reading of the JSON, captions naming the source, the notebook figures checked against it, and
-// grouped-bar options with an optional baseline row (SuperGLUE's human baseline) drawn as a line.
+// grouped bars from zero (or a dot plot on a named, truncated axis) with an optional baseline row (SuperGLUE's
+// human baseline) drawn as a line.
 import type { PublishedResults } from '../../common/api'
-import type { BarSeriesOption, ChartOption, LineSeriesOption } from './types'
+import type { BarSeriesOption, ChartOption, LineSeriesOption, ScatterSeriesOption } from './types'
 import { SERIES_COLORS, axisTooltip } from './common'
 
 export interface PublishedRow {
@@ -85,6 +86,16 @@ export function discrepanciesFor(data: PublishedData, table: PublishedTable, pre
   })
 }
 
+/**
+ * A checked figure as a sentence that stands on its own (the list of figures came from course material the
+ * user never sees): "GLUE: BERT-Large 80.5" → "BERT-Large scores 80.5 on GLUE"; other figures are quoted.
+ */
+export function claimText(d: Pick<SeedDiscrepancy, 'seed_figure'>): string {
+  const labelled = /^([A-Za-z0-9 .]+):\s*(.+?)\s+(\d+(?:\.\d+)?%?)$/.exec(d.seed_figure.trim())
+  if (labelled) return `${labelled[2]} scores ${labelled[3]} on ${labelled[1]}`
+  return `“${d.seed_figure}”`
+}
+
 /** True when the source does not back the notebook's figure as printed. */
 export function isWrongFigure(d: SeedDiscrepancy): boolean {
   return d.verdict !== 'supported' && d.verdict !== 'supported_with_qualification'
@@ -97,8 +108,12 @@ export interface PublishedChartOptions {
   models?: string[]
   /** a row drawn as a dashed line across the columns (e.g. "Human") */
   baselineModel?: string
-  /** value-axis minimum; 'auto' starts a little below the smallest value so differences are visible */
-  yMin?: number | 'auto'
+  /**
+   * 'bars' (default): bars from zero, so their lengths compare honestly. 'dots': one marker per value on an
+   * axis that starts a little below the smallest value (named on the axis), for tables whose rows differ by
+   * tenths of a point; a bar on such an axis would turn 85.9 against 86.3 into a large difference.
+   */
+  style?: 'bars' | 'dots'
 }
 
 /** The y-axis minimum used for 'auto': 5 below the smallest value, rounded down to a multiple of 5, ≥ 0. */
@@ -108,6 +123,9 @@ export function autoAxisMin(values: Array<number | null>): number {
   return Math.max(0, Math.floor((Math.min(...finite) - 5) / 5) * 5)
 }
 
+/** Horizontal distance between the dots of one column in a dot plot. */
+export const DOT_SPACING_PX = 12
+
 export function buildPublishedTableOption(table: PublishedTable, opts: PublishedChartOptions = {}): ChartOption {
   const columns = opts.columns ?? table.columns
   const rows = table.rows.filter((row) => (opts.models ? opts.models.includes(row.model) : true))
@@ -115,11 +133,18 @@ export function buildPublishedTableOption(table: PublishedTable, opts: Published
     const value = row.values[column]
     return typeof value === 'number' ? value : null
   }
-  const series: Array<BarSeriesOption | LineSeriesOption> = []
+  const dots = opts.style === 'dots'
+  const dotCount = rows.filter((row) => row.model !== opts.baselineModel).length
+  let dotIndex = 0
+  const series: Array<BarSeriesOption | LineSeriesOption | ScatterSeriesOption> = []
   let colorIndex = 0
   for (const row of rows) {
     if (row.model === opts.baselineModel) continue
-    series.push({ type: 'bar', name: row.model, color: SERIES_COLORS[colorIndex++ % SERIES_COLORS.length], data: columns.map((c) => cell(row, c)) })
+    const color = SERIES_COLORS[colorIndex++ % SERIES_COLORS.length]
+    const data = columns.map((c) => cell(row, c))
+    // side by side within each column (12 px apart), like grouped bars, so equal values do not hide each other
+    if (dots) series.push({ type: 'scatter', name: row.model, color, symbolSize: 10, symbolOffset: [(dotIndex++ - (dotCount - 1) / 2) * DOT_SPACING_PX, 0], data })
+    else series.push({ type: 'bar', name: row.model, color, data })
   }
   const baseline = rows.find((row) => row.model === opts.baselineModel)
   if (baseline) {
@@ -135,15 +160,16 @@ export function buildPublishedTableOption(table: PublishedTable, opts: Published
     })
   }
   const allValues = rows.flatMap((row) => columns.map((c) => cell(row, c)))
-  const yMin = opts.yMin === undefined || opts.yMin === 'auto' ? autoAxisMin(allValues) : opts.yMin
+  const yMin = dots ? autoAxisMin(allValues) : 0
   return {
     animation: false,
     title: opts.title ? { text: opts.title, left: 'center', textStyle: { fontSize: 13 } } : undefined,
     legend: { type: 'scroll', top: opts.title ? 24 : 0 },
-    grid: { left: 8, right: 16, top: opts.title ? 60 : 36, bottom: 8 },
+    grid: { left: 8, right: 16, top: opts.title ? 60 : 36, bottom: 16 },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, confine: true, formatter: axisTooltip(columns) as never },
-    xAxis: { type: 'category', data: columns.slice(), axisLabel: { interval: 0, rotate: columns.length > 8 ? 30 : 0 } },
-    yAxis: { type: 'value', min: yMin, name: yMin > 0 ? `score (axis from ${yMin})` : 'score', nameLocation: 'middle', nameGap: 36 },
+    // every column named; turned when they would collide in a narrow window (many columns or long names)
+    xAxis: { type: 'category', data: columns.slice(), axisLabel: { interval: 0, rotate: columns.length > 8 || columns.join('').length > 48 ? 30 : 0 }, splitLine: { show: dots } },
+    yAxis: { type: 'value', min: yMin, name: yMin > 0 ? `score (axis from ${yMin}, not 0)` : 'score', nameLocation: 'middle', nameGap: 36 },
     series,
   }
 }

@@ -1,13 +1,15 @@
 // Top-k predictions for one [MASK] as horizontal bars, rank 1 at the top.
 import type { TokenPrediction } from '../../common/api'
 import type { ChartOption } from './types'
-import { SERIES_COLORS, escapeHtml, formatExact } from './common'
+import { SERIES_COLORS, escapeHtml, formatExact, labelInterval } from './common'
 
 export interface TopKOptions {
   title?: string
   color?: string
   /** shared probability-axis maximum, so plain and EMD charts side by side use one scale */
   max?: number
+  /** the chart's height in px (default topKChartHeight(k)): how many token labels fit */
+  height?: number
 }
 
 /** A probability-axis maximum covering both lists, rounded up to a readable step. */
@@ -21,8 +23,24 @@ export function sharedProbabilityMax(...lists: TokenPrediction[][]): number {
   return Math.min(1, Number((Math.ceil(max / step) * step).toFixed(Math.max(0, -exponent))))
 }
 
+/** Pixels per bar a top-k chart needs for one readable token label. */
+const ROW_PX = 14
+/** Bars whose percentage is printed beside them; beyond this the numbers would touch (hover for them). */
+export const MAX_VALUE_LABELS = 25
+
+/** The height of a top-k chart: 300 px up to ~17 predictions, growing with k, at most 900 px. */
+export function topKChartHeight(k: number): number {
+  return Math.min(900, Math.max(300, ROW_PX * k + 60))
+}
+
+/** Token labels that fit in a chart of `height` px: every label, or every n-th (the rest on hover). */
+export function topKLabelInterval(k: number, height: number): number {
+  return labelInterval(k, Math.max(1, Math.floor((height - 60) / ROW_PX)))
+}
+
 export function buildTopKBarOption(predictions: TokenPrediction[], opts: TopKOptions = {}): ChartOption {
   const tokens = predictions.map((p) => p.token)
+  const height = opts.height ?? topKChartHeight(predictions.length)
   return {
     animation: false,
     title: opts.title ? { text: opts.title, left: 'center', textStyle: { fontSize: 13 } } : undefined,
@@ -38,14 +56,14 @@ export function buildTopKBarOption(predictions: TokenPrediction[], opts: TopKOpt
       },
     },
     xAxis: { type: 'value', name: 'probability', nameLocation: 'middle', nameGap: 24, min: 0, max: opts.max },
-    yAxis: { type: 'category', data: tokens, inverse: true, axisLabel: { interval: 0 } },
+    yAxis: { type: 'category', data: tokens, inverse: true, axisLabel: { interval: topKLabelInterval(predictions.length, height), hideOverlap: true } },
     series: [
       {
         type: 'bar',
         name: opts.title ?? 'probability',
         color: opts.color ?? SERIES_COLORS[0],
         data: predictions.map((p) => p.probability),
-        label: { show: true, position: 'right', fontSize: 10, formatter: (p) => `${(Number(p.value) * 100).toFixed(2)}%` },
+        label: { show: predictions.length <= MAX_VALUE_LABELS, position: 'right', fontSize: 10, formatter: (p) => `${(Number(p.value) * 100).toFixed(2)}%` },
       },
     ],
   }

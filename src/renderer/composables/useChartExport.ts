@@ -1,15 +1,17 @@
 // Chart export: PNG at 2× pixel ratio, SVG from an offscreen SVG-renderer instance, the chart's data as
-// CSV and JSON — saved through the host (dialog or download). PNG and SVG are also kept in the current
-// session as chart snapshots (content-addressed by the lab, so exporting twice stores one copy).
+// CSV and JSON with their provenance (app version, model, inputs) — saved through the host (dialog or
+// download). PNG and SVG are also kept in the current session as chart snapshots (content-addressed by the
+// lab, so exporting twice stores one copy).
 import { ref, type ShallowRef } from 'vue'
 import type { WorkspaceId } from '../../common/sessions'
 import { toErrorData } from '../../common/errors'
 import { echarts, type EChartsType } from '../charts/echarts'
-import { chartDataToCsv, extractChartData, staticOption } from '../charts/data'
+import { chartDataToCsv, extractChartData, staticOption, stretchSvgImages } from '../charts/data'
 import type { ChartOption } from '../charts/types'
 import { useLab } from '../lab-context'
 import { dataUrlToBase64, textToBase64 } from '../base64'
 import { useSession } from './useSession'
+import { appProvenance, csvWithProvenance, exportJson, type ExportProvenance } from '../provenance'
 
 export type ExportFormat = 'png' | 'svg' | 'csv' | 'json'
 
@@ -23,7 +25,7 @@ function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback
 }
 
-export function useChartExport(props: { chartId: string; workspace: WorkspaceId }, chart: ShallowRef<EChartsType | null>, option: () => ChartOption | null, theme: () => string) {
+export function useChartExport(props: { chartId: string; workspace: WorkspaceId; provenance?: ExportProvenance | null }, chart: ShallowRef<EChartsType | null>, option: () => ChartOption | null, theme: () => string) {
   const lab = useLab()
   const session = useSession(lab)
   const status = ref('')
@@ -43,14 +45,15 @@ export function useChartExport(props: { chartId: string; workspace: WorkspaceId 
       const offscreen = echarts.init(null, theme(), { renderer: 'svg', ssr: true, width, height })
       try {
         offscreen.setOption({ ...staticOption(current), backgroundColor: cssVar('--chart-bg', '#ffffff') })
-        return { base64: textToBase64(offscreen.renderToSVGString()), mime: 'image/svg+xml' }
+        return { base64: textToBase64(stretchSvgImages(offscreen.renderToSVGString())), mime: 'image/svg+xml' }
       } finally {
         offscreen.dispose()
       }
     }
     const data = extractChartData(current)
-    if (format === 'csv') return { base64: textToBase64(chartDataToCsv(data)), mime: 'text/csv' }
-    const json = JSON.stringify({ chartId: props.chartId, workspace: props.workspace, exportedAt: new Date().toISOString(), data }, null, 1)
+    const provenance = props.provenance ?? appProvenance()
+    if (format === 'csv') return { base64: textToBase64(csvWithProvenance(chartDataToCsv(data), provenance)), mime: 'text/csv' }
+    const json = exportJson({ chartId: props.chartId, workspace: props.workspace, exportedAt: new Date().toISOString(), provenance, data })
     return { base64: textToBase64(json), mime: 'application/json' }
   }
 

@@ -8,6 +8,7 @@ import { perLab, useLab, type Lab } from '../lab-context'
 import { useLabEvents } from './useLabEvents'
 import { useModel } from './useModel'
 import { useToasts } from './useToasts'
+import { contentSessionName, isAutomaticName, newSessionName } from '../session-names'
 
 export const SAVE_DEBOUNCE_MS = 600
 const LAST_SESSION_KEY = 'deberta-lab.lastSession'
@@ -172,7 +173,7 @@ function createSessionStore(lab: Lab) {
     return null
   }
 
-  async function createSession(name = 'Untitled session'): Promise<SessionSummary> {
+  async function createSession(name = newSessionName(new Date(), state.sessions.map((s) => s.name))): Promise<SessionSummary> {
     const created = await api.createSession({ name })
     await refreshList()
     await openSession(created.id)
@@ -206,6 +207,25 @@ function createSessionStore(lab: Lab) {
       }
     }
     await createSession()
+  }
+
+  let naming = false
+
+  /**
+   * Names the current session after the text of a run made in it ("Attention: the small dog…"), unless the user
+   * named it: only the lab's own names (the date, or "Untitled session" from earlier versions) are replaced.
+   */
+  async function nameFromContent(workspaceLabel: string, text: string): Promise<void> {
+    const current = state.current
+    if (naming || !current || !isAutomaticName(current.name) || !text.trim()) return
+    naming = true
+    try {
+      await renameSession(current.id, contentSessionName(workspaceLabel, text))
+    } catch {
+      // the name stays; the user can rename the session
+    } finally {
+      naming = false
+    }
   }
 
   async function renameSession(sessionId: string, name: string): Promise<void> {
@@ -323,6 +343,7 @@ function createSessionStore(lab: Lab) {
     renameSession,
     duplicateSession,
     deleteSession,
+    nameFromContent,
     exportSession,
     importSession,
     flush,

@@ -3,11 +3,11 @@
 // itself lives in the session's run record (the lab records every run made with a sessionId; a large result is
 // kept as the run's artifact and fetched with getRunResult); when that run or its result cannot be found, the
 // workspace recomputes it from the restored inputs.
-import { onScopeDispose, toRaw, watch, type ShallowRef } from 'vue'
+import { onScopeDispose, toRaw, watch, type Ref, type ShallowRef } from 'vue'
 import type { ModelRef } from '../../common/api'
 import { isStoredResultRef, type RunRecord, type WorkspaceId, type WorkspaceState } from '../../common/sessions'
 import { useLab } from '../lab-context'
-import { findResultRun, mergeKnown, readSavedState, workspaceState, type LastRun } from '../workspace-state'
+import { findResultRun, mergeKnown, readSavedState, requestInputs, workspaceState, type LastRun } from '../workspace-state'
 import { useSession } from './useSession'
 
 export interface PersistedParts<I extends object, S extends object, V extends object, R> {
@@ -18,6 +18,10 @@ export interface PersistedParts<I extends object, S extends object, V extends ob
   lastModel: ShallowRef<ModelRef | null>
   /** the run behind lastResult */
   lastRun: ShallowRef<LastRun | null>
+  /** the inputs behind lastResult: restored from the run's recorded request */
+  lastRequest?: ShallowRef<Record<string, unknown> | null>
+  /** set while a stored result is fetched (the workspace shows that it is loading, not "Press Run") */
+  loading?: Ref<boolean>
   defaults(): { inputs: I; selections: S; view: V }
   /** rejects a stored result this version cannot draw */
   isResult(value: unknown): value is R
@@ -52,6 +56,8 @@ export function useWorkspacePersistence<I extends object, S extends object, V ex
     parts.lastModel.value = state?.model ?? null
     const { run, lastRun } = findResultRun(state, runs)
     parts.lastRun.value = lastRun
+    if (parts.lastRequest) parts.lastRequest.value = run ? requestInputs(run.config) : null
+    if (parts.loading) parts.loading.value = false
     parts.onRestored?.(run)
     if (run && parts.isResult(run.result)) {
       parts.lastResult.value = run.result
@@ -61,16 +67,23 @@ export function useWorkspacePersistence<I extends object, S extends object, V ex
     if (run && isStoredResultRef(run.result)) {
       // A large result is kept apart from the run list: fetch it (unless another session or run came meanwhile).
       const current = (): boolean => mine === restoring && parts.lastRun.value?.runId === run.id && parts.lastResult.value === null
+      if (parts.loading) parts.loading.value = true
+      const done = (): void => {
+        if (mine === restoring && parts.loading) parts.loading.value = false
+      }
       lab.api
         .getRunResult(run.id)
         .then(
           (value) => {
-            if (!current()) return
+            if (!current()) return done()
+            done()
             if (parts.isResult(value)) parts.lastResult.value = value
             else parts.recompute()
           },
           () => {
-            if (current()) parts.recompute()
+            if (!current()) return done()
+            done()
+            parts.recompute()
           },
         )
       return

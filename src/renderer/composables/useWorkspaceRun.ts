@@ -1,10 +1,11 @@
 // What every computing workspace shares: the window's model, a job runner, the current session id (so
 // the lab records the run in the session), and the last result with the model and run behind it.
 import { computed, ref, shallowRef, watch } from 'vue'
-import type { ModelRef } from '../../common/api'
+import type { ModelInfo, ModelRef } from '../../common/api'
 import { toErrorData } from '../../common/errors'
 import type { RunRecord } from '../../common/sessions'
 import { useLab } from '../lab-context'
+import { resultProvenance } from '../provenance'
 import { recordedCheckpoint, weightsNotice, type LastRun } from '../workspace-state'
 import { useJob } from './useJob'
 import { refLabel, sameModel, useModel } from './useModel'
@@ -16,7 +17,8 @@ export interface CommonRequest {
   sessionId?: string
 }
 
-export function useWorkspaceRun<R>() {
+/** @param label the workspace's name in a session named after its first run ("Attention: the small dog…") */
+export function useWorkspaceRun<R>(label = 'Run') {
   const lab = useLab()
   const { model, info } = useModel(lab)
   const session = useSession(lab)
@@ -24,6 +26,10 @@ export function useWorkspaceRun<R>() {
   const lastResult = shallowRef<R | null>(null)
   const lastModel = shallowRef<ModelRef | null>(null)
   const lastRun = shallowRef<LastRun | null>(null)
+  /** the inputs the result on screen was computed from (the request without model and job fields) */
+  const lastRequest = shallowRef<Record<string, unknown> | null>(null)
+  /** true while a reopened session's stored result is being fetched */
+  const loadingStored = ref(false)
   // An error from a run with another model no longer applies once the model changes.
   watch(model, () => {
     if (!job.state.running) job.clearError()
@@ -50,9 +56,10 @@ export function useWorkspaceRun<R>() {
 
   /**
    * Runs `start` with the current model (or `withModel`, e.g. the saved one when recomputing a restored
-   * result); keeps its result unless it failed or was superseded by a newer run.
+   * result); keeps its result, and `request` (the inputs it was sent, shown with the result), unless it failed
+   * or was superseded by a newer run.
    */
-  async function compute(start: (common: CommonRequest) => Promise<R>, withModel?: ModelRef | null): Promise<R | undefined> {
+  async function compute(start: (common: CommonRequest) => Promise<R>, withModel?: ModelRef | null, request: Record<string, unknown> | null = null): Promise<R | undefined> {
     const ref = withModel ?? model.value
     const sessionId = session.state.current?.id
     let started = ''
@@ -67,8 +74,11 @@ export function useWorkspaceRun<R>() {
       weightsWarning.value = null
       lastResult.value = result
       lastModel.value = ref
+      lastRequest.value = request
+      loadingStored.value = false
       const runId = (result as { runId?: unknown }).runId
       lastRun.value = { jobId: started, runId: typeof runId === 'string' ? runId : undefined }
+      if (typeof request?.text === 'string') void session.nameFromContent(label, request.text)
     }
     return result
   }
@@ -76,5 +86,11 @@ export function useWorkspaceRun<R>() {
   /** Set when the shown result was computed with another model than the current one. */
   const staleModel = computed(() => (lastResult.value && lastModel.value && !sameModel(lastModel.value, model.value) ? refLabel(lastModel.value) : null))
 
-  return { model, info, job, lastResult, lastModel, lastRun, compute, staleModel, weightsWarning, checkRestoredWeights }
+  /** No session is open yet (the window is starting or switching): its results are about to be restored. */
+  const opening = computed(() => session.state.opening || !session.state.current)
+
+  /** Written into CSV/JSON exports of the result's charts. */
+  const provenance = computed(() => resultProvenance(lastResult.value as { model?: ModelInfo; runId?: string } | null, lastRequest.value))
+
+  return { provenance, opening, model, info, job, lastResult, lastModel, lastRun, lastRequest, loadingStored, compute, staleModel, weightsWarning, checkRestoredWeights }
 }

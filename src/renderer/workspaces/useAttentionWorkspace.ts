@@ -4,9 +4,13 @@ import { computed, reactive, watch } from 'vue'
 import { ATTENTION_TERMS, type AttentionResult, type AttentionTerm, type ModelRef } from '../../common/api'
 import { useLab } from '../lab-context'
 import { buildHeatmapOption } from '../charts/heatmap'
+import { attentionCellDetail } from '../charts/attention-cell'
 import { buildTermShareOption } from '../charts/terms'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
+import { relativeTerms, scoreScale } from '../model-text'
+import { resultProvenance } from '../provenance'
+import { ATTENTION_INPUT_FIELDS, attentionInputs, changedKeys, compareInputs } from '../result-inputs'
 
 export type AttentionView = AttentionTerm | 'scores' | 'probabilities'
 export const ATTENTION_VIEWS: readonly AttentionView[] = [...ATTENTION_TERMS, 'scores', 'probabilities']
@@ -33,9 +37,12 @@ export function matrixFor(result: AttentionResult, view: AttentionView) {
   return result.terms[view] ?? null
 }
 
+/** The ablated terms of a recorded request. */
+const disabledOf = (request: Record<string, unknown> | null): string[] => (Array.isArray(request?.disabledTerms) ? (request.disabledTerms as string[]) : [])
+
 export function useAttentionWorkspace() {
   const { api } = useLab()
-  const run = useWorkspaceRun<AttentionResult>()
+  const run = useWorkspaceRun<AttentionResult>('Attention')
   const d = defaults()
   const inputs = reactive(d.inputs)
   const selections = reactive(d.selections)
@@ -43,23 +50,23 @@ export function useAttentionWorkspace() {
 
   const controlsKey = (): string => JSON.stringify([inputs.layer, inputs.head, [...inputs.disabledTerms].sort(), inputs.p2p])
 
+  /** The request the controls describe (without model and job fields). */
+  const controlsRequest = () => ({
+    text: inputs.text,
+    layer: inputs.layer,
+    head: inputs.head === 'mean' ? ('mean' as const) : Number(inputs.head),
+    disabledTerms: [...inputs.disabledTerms],
+    p2p: inputs.p2p,
+  })
+
   async function compute(withModel?: ModelRef | null): Promise<unknown> {
     const key = controlsKey()
-    const result = await run.compute((common) =>
-      api.runAttention({
-        ...common,
-        text: inputs.text,
-        layer: inputs.layer,
-        head: inputs.head === 'mean' ? 'mean' : Number(inputs.head),
-        disabledTerms: [...inputs.disabledTerms],
-        p2p: inputs.p2p,
-      }),
-      withModel,
-    )
+    const request = controlsRequest()
+    const result = await run.compute((common) => api.runAttention({ ...common, ...request }), withModel, request)
     if (result) view.shownKey = key
     return result
   }
-  useWorkspacePersistence('attention', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, defaults, isResult: isAttentionResult, recompute: () => void compute(run.lastModel.value), onRestored: (restored) => void run.checkRestoredWeights(restored) })
+  useWorkspacePersistence('attention', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, lastRequest: run.lastRequest, loading: run.loadingStored, defaults, isResult: isAttentionResult, recompute: () => void compute(run.lastModel.value), onRestored: (restored) => void run.checkRestoredWeights(restored) })
 
   // Keep layer/head inside the model's range when the model changes.
   watch(run.info, (info) => {
@@ -88,9 +95,29 @@ export function useAttentionWorkspace() {
       fromZero: probabilities,
       valueName: probabilities ? 'probability' : selections.term === 'scores' ? 'score (sum of enabled terms)' : `${selections.term} score`,
       title: `${selections.term} · layer ${r.layer} · ${headText}`,
+      cellDetail: attentionCellDetail({ ...r, disabledTerms: disabledOf(run.lastRequest.value) }),
     })
+  })
+  /** The model whose texts are shown: the result's when one is on screen, else the chosen one. */
+  const shownModel = computed(() => run.lastResult.value?.model ?? run.info.value)
+  const scale = computed(() => scoreScale(shownModel.value, run.lastResult.value ? !!run.lastResult.value.terms.p2p : inputs.p2p))
+  const headDim = computed(() => shownModel.value?.headDim ?? null)
+  const bertLike = computed(() => !!shownModel.value && relativeTerms(shownModel.value).length === 0)
+  /** The inputs of the result on screen beside the controls' (model terms from the result's model). */
+  const resultInputs = computed(() => {
+    const r = run.lastResult.value
+    const request = run.lastRequest.value
+    if (!r || !request) return []
+    const modelTerms = r.model.posAttType
+    return compareInputs(ATTENTION_INPUT_FIELDS, attentionInputs(request, modelTerms), attentionInputs(controlsRequest(), run.info.value?.posAttType ?? modelTerms))
+  })
+  const changed = computed(() => changedKeys(resultInputs.value))
+  const provenance = computed(() => {
+    const r = run.lastResult.value
+    const request = run.lastRequest.value
+    return resultProvenance(r, request, r && request ? { terms: String(attentionInputs(request, r.model.posAttType).terms) } : {})
   })
   const shareOption = computed(() => (run.lastResult.value ? buildTermShareOption(run.lastResult.value.shares) : null))
 
-  return { ...run, inputs, selections, view, compute, tokens, available, mainOption, shareOption }
+  return { ...run, inputs, selections, view, compute, tokens, available, mainOption, shareOption, scale, bertLike, headDim, resultInputs, changed, provenance }
 }

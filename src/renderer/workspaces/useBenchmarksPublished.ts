@@ -1,5 +1,5 @@
 // The paper's published tables (GLUE, SuperGLUE with the human baseline, the base-model ablation) with
-// their sources and the notebook's figures checked against them.
+// their sources and the figures often quoted for them, checked against the sources.
 import { computed, shallowRef } from 'vue'
 import { toErrorData, type ErrorData } from '../../common/errors'
 import { perLab, useLab } from '../lab-context'
@@ -19,7 +19,7 @@ export interface PublishedChartSpec {
   chartId: string
   tableId: string
   heading: string
-  /** the benchmark label the notebook used ("GLUE: …") */
+  /** the benchmark label of the quoted figures ("GLUE: …") */
   prefix?: string
   options: PublishedChartOptions
 }
@@ -31,7 +31,7 @@ export const PUBLISHED_CHARTS: readonly PublishedChartSpec[] = [
     chartId: 'benchmarks-ablation',
     tableId: 'deberta_base_ablation',
     heading: 'Ablation of the base model (−EMD, −C2P, −P2C)',
-    options: { models: ['DeBERTa_base', '-EMD', '-C2P', '-P2C', '-(EMD+C2P)', '-(EMD+P2C)'] },
+    options: { models: ['DeBERTa_base', '-EMD', '-C2P', '-P2C', '-(EMD+C2P)', '-(EMD+P2C)'], style: 'dots' },
   },
 ]
 
@@ -78,7 +78,7 @@ export function useBenchmarksPublished() {
     })
   })
 
-  /** Notebook figures checked against sources but not about any chart shown. */
+  /** Quoted figures checked against the sources but not about any chart shown. */
   const otherDiscrepancies = computed(() => {
     const shown = new Set(charts.value.flatMap((c) => c.discrepancies))
     return (data.value?.discrepancies ?? []).filter((d) => !shown.has(d))

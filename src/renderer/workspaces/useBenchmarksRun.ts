@@ -5,6 +5,7 @@ import type { BenchmarkPart, BenchmarkResult, ModelRef } from '../../common/api'
 import type { RunRecord } from '../../common/sessions'
 import { toErrorData, type ErrorData } from '../../common/errors'
 import { useLab } from '../lab-context'
+import { appProvenance } from '../provenance'
 import { buildBenchmarkOption, buildRunComparisonOption, type RunCurve } from '../charts/benchmark'
 import { useJob } from '../composables/useJob'
 import { useSession } from '../composables/useSession'
@@ -100,5 +101,14 @@ export function useBenchmarksRun() {
     return chosen.length ? buildRunComparisonOption(chosen, selections.part, selections.compareVariant) : null
   })
 
-  return { job, inputs, selections, lastResult, run, problem, runs, runsError, refreshRuns, resultParts, speedOption, comparisonOption }
+  /** The speed chart's exports name the run: backend, preset, lengths, parts, variants, repeats. */
+  const provenance = computed(() => {
+    const r = lastResult.value
+    if (!r) return null
+    const parts = [...new Set(r.cases.map((c) => c.part))]
+    const seqs = [...new Set(r.cases.map((c) => c.seq))].sort((a, b) => a - b)
+    return { ...appProvenance({ backend: r.backend, preset: r.preset, seqs, parts, variants: [...new Set(r.cases.map((c) => c.variant))], shown: selections.part }), ...(r.runId ? { runId: r.runId } : {}) }
+  })
+
+  return { job, inputs, selections, lastResult, run, problem, runs, runsError, refreshRuns, resultParts, speedOption, comparisonOption, provenance }
 }

@@ -2,10 +2,11 @@
 import { computed, reactive, watch } from 'vue'
 import type { DecodingResult, ModelInfo, ModelRef } from '../../common/api'
 import { useLab } from '../lab-context'
-import { buildTopKBarOption, sharedProbabilityMax } from '../charts/topk'
+import { buildTopKBarOption, sharedProbabilityMax, topKChartHeight } from '../charts/topk'
 import { SERIES_COLORS } from '../charts/common'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
+import { DECODING_INPUT_FIELDS, changedKeys, compareInputs } from '../result-inputs'
 
 export interface DecodingPreset {
   text: string
@@ -55,7 +56,7 @@ export function isDecodingResult(value: unknown): value is DecodingResult {
 
 export function useDecodingWorkspace() {
   const { api } = useLab()
-  const run = useWorkspaceRun<DecodingResult>()
+  const run = useWorkspaceRun<DecodingResult>('Decoding')
   const d = defaults()
   const inputs = reactive(d.inputs)
   const selections = reactive(d.selections)
@@ -64,11 +65,14 @@ export function useDecodingWorkspace() {
   const maskToken = computed(() => run.info.value?.maskToken ?? '[MASK]')
   const hasMask = computed(() => inputs.text.includes(maskToken.value))
 
+  const controlsRequest = () => ({ text: inputs.text, topK: Math.min(100, Math.max(1, Math.round(inputs.topK) || 10)) })
   function compute(withModel?: ModelRef | null): Promise<unknown> {
-    const topK = Math.min(100, Math.max(1, Math.round(inputs.topK) || 10))
-    return run.compute((common) => api.runDecoding({ ...common, text: inputs.text, topK }), withModel)
+    const request = controlsRequest()
+    return run.compute((common) => api.runDecoding({ ...common, ...request }), withModel, request)
   }
-  useWorkspacePersistence('decoding', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, defaults, isResult: isDecodingResult, recompute: () => void compute(run.lastModel.value), onRestored: (restored) => void run.checkRestoredWeights(restored) })
+  const resultInputs = computed(() => (run.lastResult.value ? compareInputs(DECODING_INPUT_FIELDS, run.lastRequest.value, controlsRequest()) : []))
+  const changed = computed(() => changedKeys(resultInputs.value))
+  useWorkspacePersistence('decoding', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, lastRequest: run.lastRequest, loading: run.loadingStored, defaults, isResult: isDecodingResult, recompute: () => void compute(run.lastModel.value), onRestored: (restored) => void run.checkRestoredWeights(restored) })
 
   const noMlmHead = computed(() => run.job.state.error?.code === 'NO_MLM_HEAD' || run.job.state.error?.code === 'NO_MASK_TOKEN')
   /** Known before any run: the selected model was described without an MLM head (e.g. microsoft/deberta-v3-*). */
@@ -87,14 +91,16 @@ export function useDecodingWorkspace() {
   const charts = computed(() =>
     (run.lastResult.value?.predictions ?? []).map((p) => {
       const max = sharedProbabilityMax(p.plain, p.emd)
+      const height = topKChartHeight(Math.max(p.plain.length, p.emd.length))
       return {
         position: p.position,
-        plain: buildTopKBarOption(p.plain, { max, color: SERIES_COLORS[0] }),
-        emd: buildTopKBarOption(p.emd, { max, color: SERIES_COLORS[1] }),
+        height,
+        plain: buildTopKBarOption(p.plain, { max, height, color: SERIES_COLORS[0] }),
+        emd: buildTopKBarOption(p.emd, { max, height, color: SERIES_COLORS[1] }),
         predictions: p,
       }
     }),
   )
 
-  return { ...run, inputs, selections, view, compute, maskToken, hasMask, noMlmHead, modelLacksHead, charts, presets }
+  return { ...run, inputs, selections, view, compute, resultInputs, changed, maskToken, hasMask, noMlmHead, modelLacksHead, charts, presets }
 }

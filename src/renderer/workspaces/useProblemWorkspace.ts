@@ -6,6 +6,7 @@ import { buildHeatmapOption } from '../charts/heatmap'
 import { buildSameWordOption } from '../charts/terms'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
+import { PROBLEM_INPUT_FIELDS, changedKeys, compareInputs } from '../result-inputs'
 
 export const PROBLEM_DEFAULT_TEXT = 'the small dog sees the small ball near the house'
 export type EmbeddingTable = 'content' | 'position' | 'sum'
@@ -23,16 +24,20 @@ export function isProblemResult(value: unknown): value is ProblemDemoResult {
 
 export function useProblemWorkspace() {
   const { api } = useLab()
-  const run = useWorkspaceRun<ProblemDemoResult>()
+  const run = useWorkspaceRun<ProblemDemoResult>('Problem demo')
   const d = defaults()
   const inputs = reactive(d.inputs)
   const selections = reactive(d.selections)
   const view = reactive(d.view)
 
+  const controlsRequest = () => ({ text: inputs.text })
   function compute(withModel?: ModelRef | null): Promise<unknown> {
-    return run.compute((common) => api.runProblemDemo({ ...common, text: inputs.text }), withModel)
+    const request = controlsRequest()
+    return run.compute((common) => api.runProblemDemo({ ...common, ...request }), withModel, request)
   }
-  useWorkspacePersistence('problem', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, defaults, isResult: isProblemResult, recompute: () => void compute(run.lastModel.value), onRestored: (restored) => void run.checkRestoredWeights(restored) })
+  const resultInputs = computed(() => (run.lastResult.value ? compareInputs(PROBLEM_INPUT_FIELDS, run.lastRequest.value, controlsRequest()) : []))
+  const changed = computed(() => changedKeys(resultInputs.value))
+  useWorkspacePersistence('problem', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, lastRequest: run.lastRequest, loading: run.loadingStored, defaults, isResult: isProblemResult, recompute: () => void compute(run.lastModel.value), onRestored: (restored) => void run.checkRestoredWeights(restored) })
 
   const tokens = computed(() => run.lastResult.value?.tokens.tokens ?? [])
   const availableTerms = computed(() => Object.keys(run.lastResult.value?.debertaTerms ?? {}) as AttentionTerm[])
@@ -56,5 +61,5 @@ export function useProblemWorkspace() {
     return matrix ? buildHeatmapOption(matrix, tokens.value, tokens.value, { signed: true, valueName: `${selections.term} score` }) : null
   })
 
-  return { ...run, inputs, selections, view, compute, tokens, availableTerms, embeddingOption, sameWordOption, bertOption, termOption }
+  return { ...run, inputs, selections, view, compute, resultInputs, changed, tokens, availableTerms, embeddingOption, sameWordOption, bertOption, termOption }
 }

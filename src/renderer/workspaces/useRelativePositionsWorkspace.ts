@@ -8,6 +8,7 @@ import { buildBucketCurveOption } from '../charts/bucket-curve'
 import { buildPairComparisonOption } from '../charts/terms'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
+import { RELATIVE_INPUT_FIELDS, changedKeys, compareInputs } from '../result-inputs'
 
 export type RelativeMatrix = 'delta' | 'buckets'
 export const RELATIVE_DEFAULT_TEXT = 'the small dog sees the small ball near the house'
@@ -26,25 +27,26 @@ export function isRelativeResult(value: unknown): value is RelativePositionsResu
 
 export function useRelativePositionsWorkspace() {
   const { api } = useLab()
-  const run = useWorkspaceRun<RelativePositionsResult>()
+  const run = useWorkspaceRun<RelativePositionsResult>('Relative positions')
   const d = defaults()
   const inputs = reactive(d.inputs)
   const selections = reactive(d.selections)
   const view = reactive(d.view)
 
-  function compute(withModel?: ModelRef | null): Promise<unknown> {
+  const controlsRequest = () => {
     const k = Math.round(inputs.clipK)
-    return run.compute((common) =>
-      api.runRelativePositions({
-        ...common,
-        text: inputs.text,
-        compareText: inputs.compareText.trim() ? inputs.compareText : undefined,
-        clipK: inputs.clipOn && k >= 1 ? k : undefined,
-      }),
-      withModel,
-    )
+    return { text: inputs.text, compareText: inputs.compareText.trim() ? inputs.compareText : undefined, clipK: inputs.clipOn && k >= 1 ? k : undefined }
   }
-  useWorkspacePersistence('relative', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, defaults, isResult: isRelativeResult, recompute: () => void compute(run.lastModel.value), onRestored: (restored) => void run.checkRestoredWeights(restored) })
+  function compute(withModel?: ModelRef | null): Promise<unknown> {
+    const request = controlsRequest()
+    return run.compute((common) => api.runRelativePositions({ ...common, ...request }), withModel, request)
+  }
+  // a recorded request has no compareText / clipK key when they were off: read them as absent, not unknown
+  const resultInputs = computed(() =>
+    run.lastResult.value && run.lastRequest.value ? compareInputs(RELATIVE_INPUT_FIELDS, { compareText: undefined, clipK: undefined, ...run.lastRequest.value }, controlsRequest()) : [],
+  )
+  const changed = computed(() => changedKeys(resultInputs.value))
+  useWorkspacePersistence('relative', { inputs, selections, view, lastResult: run.lastResult, lastModel: run.lastModel, lastRun: run.lastRun, lastRequest: run.lastRequest, loading: run.loadingStored, defaults, isResult: isRelativeResult, recompute: () => void compute(run.lastModel.value), onRestored: (restored) => void run.checkRestoredWeights(restored) })
 
   const tokens = computed(() => run.lastResult.value?.tokens.tokens ?? [])
   const matrixOption = computed(() => {
@@ -72,5 +74,5 @@ export function useRelativePositionsWorkspace() {
     }
   })
 
-  return { ...run, inputs, selections, view, compute, tokens, matrixOption, curveOption, comparisonOption, comparisonGap }
+  return { ...run, inputs, selections, view, compute, resultInputs, changed, tokens, matrixOption, curveOption, comparisonOption, comparisonGap }
 }

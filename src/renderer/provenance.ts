@@ -1,0 +1,61 @@
+// Where an exported chart's numbers come from, written into its CSV and JSON: the app and its version, the
+// model (name, reference and the SHA-256 of its weights when the lab hashed them) and the inputs of the run.
+import type { ModelInfo, ModelRef } from '../common/api'
+import { APP_NAME, APP_VERSION } from '../common/version'
+import type { ChartData } from './charts/data'
+
+export interface ExportProvenance {
+  app: string
+  appVersion: string
+  model: { name: string; ref: ModelRef; weightsSha256?: string } | null
+  /** the request's inputs: text, layer, head, terms, … */
+  inputs: Record<string, unknown>
+  /** the session run that produced the result, when it was recorded */
+  runId?: string
+}
+
+/** The provenance of a workspace result computed from `inputs` (null while nothing is on screen). */
+export function resultProvenance(result: { model?: ModelInfo; runId?: string } | null, inputs: Record<string, unknown> | null, extra: Record<string, unknown> = {}): ExportProvenance | null {
+  if (!result) return null
+  const model = result.model
+  const out: ExportProvenance = {
+    app: APP_NAME,
+    appVersion: APP_VERSION,
+    model: model ? { name: model.label, ref: model.ref, ...(model.weightsSha256 ? { weightsSha256: model.weightsSha256 } : {}) } : null,
+    inputs: { ...(inputs ?? {}), ...extra },
+  }
+  if (result.runId) out.runId = result.runId
+  return out
+}
+
+/** Provenance of a chart that is not a model result (published tables, benchmarks): the app version only. */
+export function appProvenance(inputs: Record<string, unknown> = {}): ExportProvenance {
+  return { app: APP_NAME, appVersion: APP_VERSION, model: null, inputs }
+}
+
+function flat(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value)
+  return text.replace(/[\r\n]+/g, ' ')
+}
+
+/** "# key: value" lines that open a CSV export (pandas: read_csv(..., comment='#')). */
+export function provenanceCsvLines(provenance: ExportProvenance): string[] {
+  const lines = [`# ${provenance.app} ${provenance.appVersion}`]
+  if (provenance.model) {
+    lines.push(`# model: ${flat(provenance.model.name)}`, `# model_ref: ${flat(provenance.model.ref)}`)
+    const sha = provenance.model.weightsSha256 ?? (provenance.model.ref.kind === 'synthetic' ? 'none (synthetic model: its weights come from the seed in model_ref)' : 'unknown')
+    lines.push(`# weights_sha256: ${sha}`)
+  }
+  for (const [key, value] of Object.entries(provenance.inputs)) if (value !== undefined) lines.push(`# ${key}: ${flat(value)}`)
+  if (provenance.runId) lines.push(`# run_id: ${provenance.runId}`)
+  return lines
+}
+
+export function csvWithProvenance(csv: string, provenance: ExportProvenance | null): string {
+  return provenance ? `${provenanceCsvLines(provenance).join('\n')}\n${csv}` : csv
+}
+
+/** The JSON export: chart, workspace, time, provenance and the drawn data. */
+export function exportJson(parts: { chartId: string; workspace: string; exportedAt: string; provenance: ExportProvenance | null; data: ChartData }): string {
+  return JSON.stringify({ chartId: parts.chartId, workspace: parts.workspace, exportedAt: parts.exportedAt, provenance: parts.provenance, data: parts.data }, null, 1)
+}
