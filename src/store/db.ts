@@ -161,7 +161,7 @@ export function openDatabaseWithAccess(path: string, options: DbOptions = {}, mi
   }
   let db: Db
   try {
-    db = openAndSetUp(path, options, migrations, 'read-write')
+    db = openRetryingBusy(() => openAndSetUp(path, options, migrations, 'read-write'))
   } catch (error) {
     // A WAL store in a read-only folder cannot even be read normally (SQLite cannot create its -shm): open it
     // as an immutable, read-only file. Nobody can write it meanwhile: a writer would need the folder too.
@@ -233,6 +233,27 @@ function writeProblem(db: Db): string | undefined {
     return (error as Error).message
   } finally {
     db.pragma(`busy_timeout = ${timeout}`)
+  }
+}
+
+/** Attempts of an open that met another opener's lock (SQLite answers some of those at once, past busy_timeout). */
+const OPEN_BUSY_ATTEMPTS = 6
+const OPEN_BUSY_PAUSE_MS = 50
+
+/**
+ * Opens again when SQLite said busy: a moment where another process creates, migrates or recovers the store (e.g.
+ * two windows starting together) can answer SQLITE_BUSY without waiting (WAL recovery, the switch to WAL). The
+ * pause is a synchronous sleep: opening is synchronous and happens once, at start.
+ */
+function openRetryingBusy(open: () => Db): Db {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return open()
+    } catch (error) {
+      const busy = (error instanceof LabError && error.code === 'STORE_BUSY') || /^SQLITE_BUSY/.test(sqliteCodeOf(error) ?? '')
+      if (!busy || attempt >= OPEN_BUSY_ATTEMPTS) throw error
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, OPEN_BUSY_PAUSE_MS * 2 ** (attempt - 1))
+    }
   }
 }
 

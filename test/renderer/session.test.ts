@@ -76,7 +76,7 @@ afterEach(() => {
 describe('useSession with an injected lab', () => {
   it('start() creates and opens a first session when the lab has none', async () => {
     await session.start()
-    expect(session.state.current?.name).toBe('Untitled session')
+    expect(session.state.current?.name).toMatch(/^Session \d{4}-\d\d-\d\d \d\d:\d\d/) // named by date until its first run names it
     expect(session.state.sessions.map((s) => s.id)).toEqual([session.state.current!.id])
     expect(lab.calls.map((c) => c.method)).toEqual(['listSessions', 'createSession', 'listSessions', 'openSession'])
     expect(session.saveStatus.value).toBe('saved')
