@@ -19,7 +19,8 @@ export class PositionedFile {
     this.path = path
     let fd: number
     try {
-      fd = fs.openSync(path, 'r')
+      // O_NONBLOCK: a FIFO must not block the open (it is refused below); no effect on regular files.
+      fd = fs.openSync(path, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0))
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'ENOENT' || code === 'ENOTDIR') {
