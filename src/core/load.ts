@@ -2,7 +2,7 @@
 // the generator variant reads generator_config.json + pytorch_model.generator.bin (or model.generator.safetensors).
 import * as nodePath from 'node:path'
 import { LabError } from '../common/errors'
-import { openTensorFile } from './checkpoint'
+import { openTensorFile, type CheckpointLimits } from './checkpoint'
 import { resolveModelFolder, type ModelFolder, type ModelVariant } from './checkpoint/folder'
 import type { TensorSource } from './checkpoint/types'
 import { parseHfConfigText, type DebertaConfig } from './config'
@@ -15,6 +15,10 @@ export type ModelFiles = ModelFolder
 
 export interface LoadOptions {
   variant?: ModelVariant
+  /** caps on what the load may allocate (default DEFAULT_CHECKPOINT_LIMITS: 8 GiB of float32) */
+  limits?: Partial<CheckpointLimits>
+  /** called between tensors; throw from it (a CANCELLED LabError) to stop the load */
+  checkCancelled?: () => void
 }
 
 /** Finds the config and weights files of a folder (one implementation: checkpoint/folder.ts). */
@@ -34,8 +38,8 @@ export function readConfigFile(path: string): DebertaConfig {
 }
 
 /** Builds a model from a config and an open tensor source (the source stays open; the caller closes it). */
-export function modelFromSource(config: DebertaConfig, source: TensorSource): DebertaModel {
-  const built = buildWeights(source, config)
+export function modelFromSource(config: DebertaConfig, source: TensorSource, options: Pick<LoadOptions, 'checkCancelled'> = {}): DebertaModel {
+  const built = buildWeights(source, config, options)
   return new DebertaModel({
     config,
     weights: built.weights,
@@ -43,6 +47,7 @@ export function modelFromSource(config: DebertaConfig, source: TensorSource): De
     hasMlmHead: built.hasMlmHead,
     hasPositionEmbeddings: built.hasPositionEmbeddings,
     source: { kind: 'checkpoint', path: source.path, format: source.format },
+    warnings: built.warnings,
   })
 }
 
@@ -51,9 +56,10 @@ export async function loadPretrained(dir: string, options: LoadOptions = {}): Pr
   const files = resolveModelFiles(dir, options.variant ?? 'discriminator')
   const config = readConfigFile(files.configPath)
   const maskTokenId = config.maskTokenId ?? findMaskTokenId(dir)
-  const source = openTensorFile(files.weightsPath)
+  options.checkCancelled?.()
+  const source = openTensorFile(files.weightsPath, options.limits)
   try {
-    return modelFromSource(maskTokenId === undefined ? config : { ...config, maskTokenId }, source)
+    return modelFromSource(maskTokenId === undefined ? config : { ...config, maskTokenId }, source, options)
   } finally {
     source.close()
   }

@@ -135,6 +135,8 @@ export interface CoreModelInfo {
   hasPositionEmbeddings: boolean
   source: { kind: 'checkpoint'; path: string; format: string } | { kind: 'synthetic'; seed: number } | { kind: 'derived'; from: string }
   summary: string
+  /** problems found at load that do not stop it, e.g. tensors holding NaN/±Inf (which tensor, how many values) */
+  warnings: string[]
 }
 
 export interface ModelParts {
@@ -146,6 +148,7 @@ export interface ModelParts {
   source: CoreModelInfo['source']
   /** false when the weights are borrowed from another model (dispose() then leaves them alone) */
   ownsWeights?: boolean
+  warnings?: string[]
 }
 
 function invalid(message: string, details?: Record<string, unknown>): LabError {
@@ -175,6 +178,7 @@ export class DebertaModel {
       hasPositionEmbeddings: parts.hasPositionEmbeddings,
       source: parts.source,
       summary: describeConfig(parts.config),
+      warnings: parts.warnings ?? [],
     }
   }
 

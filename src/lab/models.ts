@@ -69,6 +69,7 @@ function describe(ref: ModelRef, key: string, model: DebertaModel, tokenizer: To
     tokenizerKind: tokenizer.kind,
     maskToken,
     weightsSha256,
+    ...(model.info.warnings.length > 0 ? { warnings: [...model.info.warnings] } : {}),
   }
 }
 
