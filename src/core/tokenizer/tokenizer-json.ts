@@ -8,6 +8,7 @@
 // the raw text, lstrip/rstrip honoured).
 import { LabError } from '../../common/errors'
 import { BaseTokenizer, type AddedToken, type Template, type TemplatePart, type TextToken } from './base'
+import { BoundedRegex } from './bounded-regex'
 import { BpeModel, GPT2_PATTERN, byteLevelDecode, bytesToUnicode, type BpeToken } from './bpe'
 import { PrecompiledCharsmap } from './charsmap'
 import { maxOf, type HfTokenizerConfig } from './hf-config'
@@ -44,16 +45,19 @@ function typeOf(v: Json, where: string): string {
   return v.type
 }
 
-function regexFrom(pattern: unknown, where: string): RegExp {
+/** A Split/Replace pattern: a literal ({"String"}) or a regex ({"Regex"}) run with a time bound (bounded-regex.ts). */
+interface Pattern {
+  matchesMany(texts: readonly string[]): Array<Array<[number, number]>>
+}
+
+function regexFrom(pattern: unknown, where: string): Pattern {
   const p = obj(pattern, `${where}.pattern`)
-  if (typeof p.String === 'string') return new RegExp(escapeRegExp(p.String), 'gu')
-  if (typeof p.Regex === 'string') {
-    try {
-      return new RegExp(p.Regex, 'gu')
-    } catch (error) {
-      throw fail(`${where}: regex ${JSON.stringify(p.Regex)} is not supported (${(error as Error).message})`)
-    }
+  if (typeof p.String === 'string') {
+    // a literal: linear-time search, no bound needed
+    const re = new RegExp(escapeRegExp(p.String), 'gu')
+    return { matchesMany: (texts) => texts.map((t) => matchesOf(t, re)) }
   }
+  if (typeof p.Regex === 'string') return new BoundedRegex(p.Regex, where)
   throw fail(`${where}.pattern must be {"String": ...} or {"Regex": ...}`)
 }
 
@@ -97,7 +101,7 @@ function buildNormalizer(spec: unknown): Normalizer {
       const re = regexFrom(n.pattern, 'Replace normalizer')
       if (typeof n.content !== 'string') throw fail('Replace normalizer has no "content"')
       const content = n.content
-      return (s) => s.replace(re, content)
+      return (s) => s.replaceSpans(re.matchesMany([s.text])[0], content)
     }
     case 'Prepend': {
       if (typeof n.prepend !== 'string') throw fail('Prepend normalizer has no "prepend"')
@@ -243,7 +247,10 @@ function buildPreTokenizer(spec: unknown, flags: { byteLevel: boolean; metaspace
       const re = regexFrom(p.pattern, 'Split pre_tokenizer')
       const behavior = behaviorOf(p.behavior, 'Isolated', 'Split')
       const invert = p.invert === true
-      return (parts) => parts.flatMap((s) => splitBy(s, matchesOf(s.text, re), behavior, invert))
+      return (parts) => {
+        const matches = re.matchesMany(parts.map((s) => s.text))
+        return parts.flatMap((s, i) => splitBy(s, matches[i], behavior, invert))
+      }
     }
     case 'Metaspace': {
       const replacement = typeof p.replacement === 'string' ? p.replacement : '\u2581'
