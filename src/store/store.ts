@@ -411,7 +411,7 @@ export class ExperimentStore {
    * overwrites it, 'keep-both' imports a copy with new ids named "… (imported)", no mode → IMPORT_CONFLICT.
    */
   importSession(bytes: Uint8Array, options: { mode?: ImportMode; limits?: Partial<ImportLimits> } = {}): ImportOutcome {
-    const file = importSessionFile(bytes, options.limits)
+    const file = importSessionFile(bytes, options.limits, { largeResultBytes: this.largeResultBytes })
     return this.write('importing a session', () => {
       const existing = this.ctx.db.prepare('SELECT id FROM sessions WHERE id = ?').get(file.portable.session.id)
       let portable = file.portable
