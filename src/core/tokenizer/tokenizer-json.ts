@@ -40,6 +40,11 @@ function obj(v: unknown, where: string): Json {
   return v as Json
 }
 
+/** A token id: a non-negative integer (ids index arrays: 1.5, -2 or 1e300 would turn into undefined later). */
+function isTokenId(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+}
+
 function typeOf(v: Json, where: string): string {
   if (typeof v.type !== 'string') throw fail(`${where} has no "type"`)
   return v.type
@@ -330,8 +335,8 @@ function buildModel(spec: unknown): { model: Model; kind: ModelKind } {
       }
       return { piece: entry[0] as string, score: entry[1] as number, kind: UnigramPieceKind.Normal }
     })
-    const unkId = typeof m.unk_id === 'number' ? m.unk_id : -1
-    if (unkId >= pieces.length) throw fail(`Unigram unk_id ${unkId} is out of range`)
+    const unkId = m.unk_id === undefined || m.unk_id === null ? -1 : m.unk_id
+    if (unkId !== -1 && (!isTokenId(unkId) || unkId >= pieces.length)) throw fail(`Unigram unk_id ${JSON.stringify(unkId)} is out of range`)
     const vocab: UnigramVocab = buildUnigramVocab(pieces, unkId, false)
     // tokenizers takes min_score over every piece
     vocab.minScore = -maxOf(pieces.map((p) => -p.score), -Infinity)
@@ -438,7 +443,7 @@ export class TokenizerJsonTokenizer extends BaseTokenizer {
       if (!Array.isArray(root.added_tokens)) throw fail('"added_tokens" is not a list')
       root.added_tokens.forEach((t, i) => {
         const a = obj(t, `added_tokens[${i}]`)
-        if (typeof a.content !== 'string' || typeof a.id !== 'number') throw fail(`added_tokens[${i}] needs "id" and "content"`)
+        if (typeof a.content !== 'string' || !isTokenId(a.id)) throw fail(`added_tokens[${i}] needs "id" (a non-negative integer) and "content"`)
         added.push({ content: a.content, id: a.id, special: a.special === true, lstrip: a.lstrip === true, rstrip: a.rstrip === true })
       })
     }
@@ -480,7 +485,14 @@ export class TokenizerJsonTokenizer extends BaseTokenizer {
         { special: sep, typeId: 1 },
       ],
     }
-    this.vocabSize = Math.max(model.size, ...added.map((t) => t.id + 1))
+    // The post-processor's ids go into every encoding: each must name a token (else decoding them fails later).
+    const addedIds = new Set(added.map((t) => t.id))
+    for (const part of [...this.template.single, ...this.template.pair]) {
+      if ('special' in part && !addedIds.has(part.special) && model.idToToken(part.special) === undefined) {
+        throw fail(`post_processor special token id ${part.special} is neither in the vocabulary nor an added token`)
+      }
+    }
+    this.vocabSize = Math.max(model.size, maxOf(addedIds, -1) + 1)
   }
 
   private buildTemplate(spec: unknown): { template?: Template; cls?: number; sep?: number } {
@@ -488,8 +500,13 @@ export class TokenizerJsonTokenizer extends BaseTokenizer {
     const p = obj(spec, 'post_processor')
     const type = typeOf(p, 'post_processor')
     const pairOf = (v: unknown, name: string): number => {
-      if (!Array.isArray(v) || typeof v[1] !== 'number') throw fail(`${type} "${name}" is not [token, id]`)
+      if (!Array.isArray(v) || !isTokenId(v[1])) throw fail(`${type} "${name}" is not [token, id]`)
       return v[1]
+    }
+    const typeIdOf = (v: unknown): number => {
+      if (v === undefined || v === null) return 0
+      if (!isTokenId(v)) throw fail(`TemplateProcessing type_id ${JSON.stringify(v)} is not a non-negative integer`)
+      return v
     }
     switch (type) {
       case 'TemplateProcessing': {
@@ -500,16 +517,16 @@ export class TokenizerJsonTokenizer extends BaseTokenizer {
             const x = obj(item, `TemplateProcessing ${which} item`)
             if (x.Sequence) {
               const s = obj(x.Sequence, 'Sequence')
-              return [{ sequence: s.id === 'B' ? 1 : 0, typeId: Number(s.type_id ?? 0) }]
+              return [{ sequence: s.id === 'B' ? 1 : 0, typeId: typeIdOf(s.type_id) }]
             }
             if (x.SpecialToken) {
               const s = obj(x.SpecialToken, 'SpecialToken')
               const def = specials[String(s.id)]
               const ids = def ? obj(def, 'special token').ids : undefined
-              if (!Array.isArray(ids) || !ids.every((i) => typeof i === 'number')) {
+              if (!Array.isArray(ids) || !ids.every(isTokenId)) {
                 throw fail(`TemplateProcessing special token ${JSON.stringify(s.id)} has no ids`)
               }
-              return ids.map((id: number) => ({ special: id, typeId: Number(s.type_id ?? 0) }))
+              return ids.map((id: number) => ({ special: id, typeId: typeIdOf(s.type_id) }))
             }
             throw fail(`TemplateProcessing ${which} item is neither Sequence nor SpecialToken`)
           })
