@@ -283,6 +283,19 @@ describe('pytorch_model.bin reader', () => {
       src.close()
     })
 
+    it('counts a DEFLATE storage, inflated whole on every read, against the cap', () => {
+      const pickle = stateDict([['one', (p) => p.tensor('FloatStorage', '0', 1000, 0, [1], [1])]])
+      const file = path.join(tmp, 'deflate-cap.bin')
+      writeZip(file, [
+        { name: 'archive/data.pkl', data: () => pickle },
+        { name: 'archive/data/0', data: () => new Uint8Array(4000), method: 8 },
+      ])
+      expectLabError(() => openPytorch(file, { maxLoadBytes: 3000 }), 'CHECKPOINT_TOO_LARGE', /over the 3000-byte limit/)
+      const src = openPytorch(file, { maxLoadBytes: 4004 })
+      expect(Array.from(src.readFloat32('one'))).toEqual([0])
+      src.close()
+    })
+
     it('counts NaN/Inf values while reading, for F32, F16, BF16 and strided views', () => {
       const f16 = new Uint8Array(new Uint16Array([0x3c00, 0x7c00, 0xfe00, 0x0000]).buffer) // 1, +Inf, NaN, 0
       const bf16 = new Uint8Array(new Uint16Array([0x3f80, 0x7fc0, 0xff80]).buffer) // 1, NaN, -Inf

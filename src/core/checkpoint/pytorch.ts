@@ -64,9 +64,15 @@ class PytorchReader implements TensorSource {
       }
       this.tensors.set(key, this.indexTensor(key, value, prefix))
     }
-    // Views may share a storage (tied weights), and each is read into its own array: count every one.
+    // Views may share a storage (tied weights), and each is read into its own array: count every one. A DEFLATE
+    // storage (torch never writes one, a forged file may) is inflated whole when read: count its size too.
     let elements = 0
-    for (const t of this.tensors.values()) elements += t.numel
+    const deflated = new Set<ZipEntry>()
+    for (const t of this.tensors.values()) {
+      elements += t.numel
+      if (t.entry.method !== 0) deflated.add(t.entry)
+    }
+    for (const entry of deflated) elements += Math.ceil(entry.uncompressedSize / 4)
     checkLoadBytes(this.path, elements, limits)
   }
 
