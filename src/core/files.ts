@@ -150,10 +150,13 @@ export function readRegularTextFile(path: string, options: ReadFileOptions): str
   return readRegularFile(path, options).toString('utf8')
 }
 
-/** Whether `path` names an existing entry (of any kind, symlinks followed or dangling). */
+/**
+ * Whether `path` names something (symlinks followed; a dangling link is nothing). Only a stat: it never opens
+ * the file, so a FIFO is "there" (and then refused by readRegularFile) without blocking.
+ */
 export function pathExists(path: string): boolean {
   try {
-    fs.lstatSync(path)
+    fs.statSync(path)
     return true
   } catch {
     return false

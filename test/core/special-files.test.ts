@@ -128,3 +128,11 @@ describe('size caps', () => {
     expect(() => configureFileLimits({ config: -1 })).toThrow(LabError)
   })
 })
+
+describe.runIf(isPosix)('absent side files', () => {
+  it('ignores a dangling symlink where a side file would be, as if it were absent', () => {
+    const dir = toyCopy('dangling')
+    fs.symlinkSync(path.join(dir, 'nowhere.json'), path.join(dir, 'special_tokens_map.json'))
+    expect(loadTokenizerSync(dir).special.mask).toBeDefined()
+  })
+})

@@ -193,7 +193,12 @@ function moveLargeResults(portable: PortableSession, blobs: Map<string, Uint8Arr
   const hasResultArtifact = new Set(portable.artifacts.filter((a) => a.name === STORED_RESULT_ARTIFACT && a.runId !== null).map((a) => a.runId))
   for (const run of portable.runs) {
     if (run.result === null || run.result === undefined || isStoredResultRef(run.result)) continue
-    const text = plainJson ? JSON.stringify(run.result) : toJson(run.result, 'the run result')
+    let text: string
+    try {
+      text = plainJson ? JSON.stringify(run.result) : toJson(run.result, `the result of run ${run.id}`)
+    } catch (error) {
+      throw invalid((error as Error).message)
+    }
     if (text.length <= largeResultBytes) continue
     if (hasResultArtifact.has(run.id)) throw invalid(`run ${run.id} has an inline result of ${text.length} characters and a ${STORED_RESULT_ARTIFACT} artifact`)
     const data = new TextEncoder().encode(text)
