@@ -136,4 +136,18 @@ describe('large inline results are moved out on import', () => {
     expect(error.message).toMatch(/has an inline result of \d+ characters and a result\.json artifact/)
     store.close()
   })
+
+  it('refuses a result nested deeper than the stack with IMPORT_INVALID naming the run', () => {
+    const { bytes, runId } = sessionFileWith('PLACEHOLDER')
+    const files = unpack(bytes)
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000)
+    const sessionText = new TextDecoder().decode(files['session.json']).replace('"PLACEHOLDER"', deep)
+    const forged = pack(reseal({ 'manifest.json': files['manifest.json'], 'session.json': new TextEncoder().encode(sessionText) }))
+    const store = openStore(':memory:')
+    const error = importError(store, forged)
+    expect(error.code).toBe('IMPORT_INVALID')
+    expect(error.message).toContain(`the result of run ${runId} cannot be stored: it is nested too deeply`)
+    expect(store.listSessions()).toEqual([])
+    store.close()
+  })
 })

@@ -197,7 +197,9 @@ function moveLargeResults(portable: PortableSession, blobs: Map<string, Uint8Arr
     try {
       text = plainJson ? JSON.stringify(run.result) : toJson(run.result, `the result of run ${run.id}`)
     } catch (error) {
-      throw invalid((error as Error).message)
+      // a cycle cannot come from JSON; a RangeError here means nesting deeper than the stack
+      const why = error instanceof RangeError ? 'it is nested too deeply' : (error as Error).message
+      throw invalid(`the result of run ${run.id} cannot be stored: ${why}`, { runId: run.id })
     }
     if (text.length <= largeResultBytes) continue
     if (hasResultArtifact.has(run.id)) throw invalid(`run ${run.id} has an inline result of ${text.length} characters and a ${STORED_RESULT_ARTIFACT} artifact`)
