@@ -31,6 +31,8 @@ export interface ImportLimits {
    * parsing: bounds the heap JSON.parse builds (a 64 MiB file of "{}," would be 22 M objects, GBs of heap)
    */
   maxSessionJsonValues: number
+  /** heap (MB) of the worker thread that reads the file when importing off the main thread */
+  maxWorkerHeapMb: number
 }
 
 const MiB = 1024 * 1024
@@ -41,6 +43,7 @@ export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
   maxEntries: 20_000,
   maxSessionJsonBytes: 64 * MiB,
   maxSessionJsonValues: 4_000_000,
+  maxWorkerHeapMb: 2048,
 }
 /** manifest.json is read before its entries are checked: keep it small. */
 const MAX_MANIFEST_BYTES = 8 * MiB
