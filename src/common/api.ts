@@ -77,6 +77,8 @@ export interface ModelInfo {
   maskToken?: string
   /** SHA-256 of the weights file for checkpoints */
   weightsSha256?: string
+  /** problems found at load that did not stop it, e.g. 'tensor "x": 3 of 768 values are NaN or ±Inf' */
+  warnings?: string[]
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'CHECKPOINT_EXTRA_KEY',
   'CHECKPOINT_SHAPE',
   'CHECKPOINT_DTYPE',
+  /** loading the checkpoint would allocate more than the configured cap (CheckpointLimits.maxLoadBytes) */
+  'CHECKPOINT_TOO_LARGE',
   'TOKENIZER_NOT_FOUND',
   'TOKENIZER_FORMAT',
   // the Hugging Face Hub and downloads
@@ -35,6 +37,8 @@ export const ERROR_CODES = [
   'TOKEN_OUT_OF_RANGE',
   'NO_MLM_HEAD',
   'NO_MASK_TOKEN',
+  /** a result the lab would show holds NaN/±Inf (weights with NaN/Inf, or an overflow): refused, not ranked */
+  'NOT_FINITE',
   // experiment store and sessions
   'STORE_NEWER_VERSION',
   'STORE_CORRUPT',

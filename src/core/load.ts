@@ -1,12 +1,12 @@
 // Loading a Hugging Face-style model folder: config.json + model.safetensors (preferred) or pytorch_model.bin;
 // the generator variant reads generator_config.json + pytorch_model.generator.bin (or model.generator.safetensors).
-import * as fs from 'node:fs'
 import * as nodePath from 'node:path'
 import { LabError } from '../common/errors'
-import { openTensorFile } from './checkpoint'
+import { openTensorFile, type CheckpointLimits } from './checkpoint'
 import { resolveModelFolder, type ModelFolder, type ModelVariant } from './checkpoint/folder'
 import type { TensorSource } from './checkpoint/types'
 import { parseHfConfigText, type DebertaConfig } from './config'
+import { fileLimits, readRegularTextFile } from './files'
 import { DebertaModel } from './model'
 import { buildWeights } from './names'
 
@@ -15,6 +15,10 @@ export type ModelFiles = ModelFolder
 
 export interface LoadOptions {
   variant?: ModelVariant
+  /** caps on what the load may allocate (default DEFAULT_CHECKPOINT_LIMITS: 8 GiB of float32) */
+  limits?: Partial<CheckpointLimits>
+  /** called between tensors; throw from it (a CANCELLED LabError) to stop the load */
+  checkCancelled?: () => void
 }
 
 /** Finds the config and weights files of a folder (one implementation: checkpoint/folder.ts). */
@@ -22,12 +26,7 @@ export const resolveModelFiles = resolveModelFolder
 
 /** Reads and parses a config.json (CONFIG_INVALID names the field for wrong types or bad JSON). */
 export function readConfigFile(path: string): DebertaConfig {
-  let text: string
-  try {
-    text = fs.readFileSync(path, 'utf8')
-  } catch (error) {
-    throw new LabError('CHECKPOINT_NOT_FOUND', `cannot read ${path}: ${(error as Error).message}`, { path })
-  }
+  const text = readRegularTextFile(path, { maxBytes: fileLimits().config, what: nodePath.basename(path), missingCode: 'CHECKPOINT_NOT_FOUND', invalidCode: 'CONFIG_INVALID' })
   try {
     return parseHfConfigText(text, nodePath.basename(path))
   } catch (error) {
@@ -39,8 +38,8 @@ export function readConfigFile(path: string): DebertaConfig {
 }
 
 /** Builds a model from a config and an open tensor source (the source stays open; the caller closes it). */
-export function modelFromSource(config: DebertaConfig, source: TensorSource): DebertaModel {
-  const built = buildWeights(source, config)
+export function modelFromSource(config: DebertaConfig, source: TensorSource, options: Pick<LoadOptions, 'checkCancelled'> = {}): DebertaModel {
+  const built = buildWeights(source, config, options)
   return new DebertaModel({
     config,
     weights: built.weights,
@@ -48,6 +47,7 @@ export function modelFromSource(config: DebertaConfig, source: TensorSource): De
     hasMlmHead: built.hasMlmHead,
     hasPositionEmbeddings: built.hasPositionEmbeddings,
     source: { kind: 'checkpoint', path: source.path, format: source.format },
+    warnings: built.warnings,
   })
 }
 
@@ -56,17 +56,19 @@ export async function loadPretrained(dir: string, options: LoadOptions = {}): Pr
   const files = resolveModelFiles(dir, options.variant ?? 'discriminator')
   const config = readConfigFile(files.configPath)
   const maskTokenId = config.maskTokenId ?? findMaskTokenId(dir)
-  const source = openTensorFile(files.weightsPath)
+  options.checkCancelled?.()
+  const source = openTensorFile(files.weightsPath, options.limits)
   try {
-    return modelFromSource(maskTokenId === undefined ? config : { ...config, maskTokenId }, source)
+    return modelFromSource(maskTokenId === undefined ? config : { ...config, maskTokenId }, source, options)
   } finally {
     source.close()
   }
 }
 
-function readJson(path: string): unknown {
+/** A tokenizer file parsed as JSON, or undefined when it is missing, not a regular file, too large or not JSON. */
+function readJson(path: string, maxBytes: number): unknown {
   try {
-    return JSON.parse(fs.readFileSync(path, 'utf8'))
+    return JSON.parse(readRegularTextFile(path, { maxBytes, what: nodePath.basename(path) }))
   } catch {
     return undefined
   }
@@ -79,18 +81,18 @@ const MASK_TOKENS = ['[MASK]', '<mask>']
  * tokenizer.json (added_tokens), tokenizer_config.json (added_tokens_decoder). undefined otherwise.
  */
 export function findMaskTokenId(dir: string): number | undefined {
-  const added = readJson(nodePath.join(dir, 'added_tokens.json'))
+  const added = readJson(nodePath.join(dir, 'added_tokens.json'), fileLimits().tokenizerSideFile)
   if (added && typeof added === 'object') {
     for (const token of MASK_TOKENS) {
       const id = (added as Record<string, unknown>)[token]
       if (typeof id === 'number' && Number.isInteger(id)) return id
     }
   }
-  const tokenizer = readJson(nodePath.join(dir, 'tokenizer.json')) as { added_tokens?: Array<{ id?: unknown; content?: unknown }> } | undefined
+  const tokenizer = readJson(nodePath.join(dir, 'tokenizer.json'), fileLimits().tokenizerJson) as { added_tokens?: Array<{ id?: unknown; content?: unknown }> } | undefined
   for (const t of tokenizer?.added_tokens ?? []) {
     if (typeof t.content === 'string' && MASK_TOKENS.includes(t.content) && typeof t.id === 'number') return t.id
   }
-  const tokConfig = readJson(nodePath.join(dir, 'tokenizer_config.json')) as { added_tokens_decoder?: Record<string, { content?: unknown }> } | undefined
+  const tokConfig = readJson(nodePath.join(dir, 'tokenizer_config.json'), fileLimits().tokenizerSideFile) as { added_tokens_decoder?: Record<string, { content?: unknown }> } | undefined
   for (const [id, t] of Object.entries(tokConfig?.added_tokens_decoder ?? {})) {
     if (typeof t?.content === 'string' && MASK_TOKENS.includes(t.content) && /^\d+$/.test(id)) return Number(id)
   }

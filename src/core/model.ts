@@ -136,6 +136,8 @@ export interface CoreModelInfo {
   hasPositionEmbeddings: boolean
   source: { kind: 'checkpoint'; path: string; format: string } | { kind: 'synthetic'; seed: number } | { kind: 'derived'; from: string }
   summary: string
+  /** problems found at load that do not stop it, e.g. tensors holding NaN/±Inf (which tensor, how many values) */
+  warnings: string[]
 }
 
 export interface ModelParts {
@@ -149,6 +151,7 @@ export interface ModelParts {
   ownsWeights?: boolean
   /** how attention is computed (default: the current backend's, src/core/strategy.ts) */
   strategy?: AttentionStrategy
+  warnings?: string[]
 }
 
 function invalid(message: string, details?: Record<string, unknown>): LabError {
@@ -190,6 +193,7 @@ export class DebertaModel {
       hasPositionEmbeddings: parts.hasPositionEmbeddings,
       source: parts.source,
       summary: describeConfig(parts.config),
+      warnings: parts.warnings ?? [],
     }
   }
 

@@ -312,24 +312,30 @@ export interface BuiltWeights {
   parameterCount: number
   hasMlmHead: boolean
   hasPositionEmbeddings: boolean
+  /** one line per tensor holding NaN/±Inf values (counted while the readers convert them) */
+  warnings: string[]
 }
 
 /**
  * Builds the model weights from a checkpoint. Reads one tensor at a time (readFloat32), converts it into its
  * device form and drops the host copy; on any error every tensor created so far is disposed.
  */
-export function buildWeights(source: TensorSource, config: DebertaConfig): BuiltWeights {
+export function buildWeights(source: TensorSource, config: DebertaConfig, options: { checkCancelled?: () => void } = {}): BuiltWeights {
   const entries = source.entries()
   const layout = detectLayout(source, config, entries)
   const used = checkCheckpoint(source, tensorSpecs(config, layout), entries)
   const keyOf = new Map(used.map((s) => [s.key.replace(/cls\.predictions\.decoder\.bias$/, 'cls.predictions.bias'), s.key]))
   let parameterCount = 0
+  const warnings: string[] = []
   const has = (key: string): boolean => keyOf.has(key)
   const read = (key: string): Float32Array => {
     const actual = keyOf.get(key)
     if (actual === undefined) throw new LabError('INTERNAL', `names.ts: "${key}" was not checked`)
-    const data = source.readFloat32(actual)
+    options.checkCancelled?.()
+    const stats = { nonFinite: 0 }
+    const data = source.readFloat32(actual, stats)
     parameterCount += data.length
+    if (stats.nonFinite > 0) warnings.push(`tensor "${actual}": ${stats.nonFinite} of ${data.length} values are NaN or ±Inf`)
     return data
   }
 
@@ -483,6 +489,7 @@ export function buildWeights(source: TensorSource, config: DebertaConfig): Built
       parameterCount,
       hasMlmHead: lmHead !== null,
       hasPositionEmbeddings: position !== null,
+      warnings,
     }
   } catch (error) {
     tf.dispose(temporaries)

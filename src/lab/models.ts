@@ -70,6 +70,7 @@ function describe(ref: ModelRef, key: string, model: DebertaModel, tokenizer: To
     tokenizerKind: tokenizer.kind,
     maskToken,
     weightsSha256,
+    ...(model.info.warnings.length > 0 ? { warnings: [...model.info.warnings] } : {}),
   }
 }
 
@@ -79,7 +80,8 @@ export class ModelCache {
 
   constructor(private readonly resourcesDir: string) {}
 
-  get(ref: ModelRef): Promise<LoadedLabModel> {
+  /** checkCancelled is polled between the tensors of a checkpoint load (the job's cancel flag). */
+  get(ref: ModelRef, checkCancelled?: () => void): Promise<LoadedLabModel> {
     const key = modelKey(ref)
     let entry = this.entries.get(key)
     if (entry && ref.kind === 'checkpoint') {
@@ -88,10 +90,10 @@ export class ModelCache {
       entry = entry.then((loaded) => {
         if (!this.isStale(loaded, ref)) return loaded
         loaded.model.dispose()
-        return this.load(key, ref)
+        return this.load(key, ref, checkCancelled)
       })
     }
-    if (!entry) entry = this.load(key, ref)
+    if (!entry) entry = this.load(key, ref, checkCancelled)
     this.entries.delete(key)
     this.entries.set(key, entry)
     entry.catch(() => this.entries.delete(key))
@@ -110,7 +112,7 @@ export class ModelCache {
     }
   }
 
-  private async load(key: string, ref: ModelRef): Promise<LoadedLabModel> {
+  private async load(key: string, ref: ModelRef, checkCancelled?: () => void): Promise<LoadedLabModel> {
     if (ref.kind === 'synthetic') {
       const tokenizer = await this.syntheticTokenizer()
       const config = { ...syntheticConfig(ref), maskTokenId: tokenizer.special.mask }
@@ -121,7 +123,8 @@ export class ModelCache {
     const variant = ref.kind === 'checkpoint' ? ref.variant : undefined
     const files = resolveModelFiles(folder, variant ?? 'discriminator')
     const tokenizer = await loadTokenizer(folder)
-    const model = await loadPretrained(folder, { variant })
+    checkCancelled?.()
+    const model = await loadPretrained(folder, { variant, checkCancelled })
     if (tokenizer.vocabSize > model.config.vocabSize) {
       model.dispose()
       throw new LabError(

@@ -167,11 +167,12 @@ export class LabSessions {
     return { fileName: `${safeName}.dlab`, base64: Buffer.from(bytes).toString('base64') }
   }
 
-  importFile(base64: string, mode?: ImportMode): SessionSummary {
+  async importFile(base64: string, mode?: ImportMode): Promise<SessionSummary> {
     const bytes = Buffer.from(base64, 'base64')
     if (bytes.length === 0) throw new LabError('IMPORT_INVALID', 'the file is empty')
     this.autosaver.flush()
-    const outcome = this.store.importSession(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), { mode })
+    // read in a worker thread: a large file must not freeze the windows or the browser-mode server
+    const outcome = await this.store.importSessionAsync(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), { mode })
     this.changed(outcome.session.id)
     return outcome.session
   }

@@ -45,7 +45,7 @@ async function boot(): Promise<void> {
     const context: JobContext = {
       jobId,
       backend,
-      getModel: (ref: ModelRef): Promise<LoadedLabModel> => models.get(ref),
+      getModel: (ref: ModelRef): Promise<LoadedLabModel> => models.get(ref, () => context.checkCancelled()),
       progress(fraction, text, training) {
         const now = Date.now()
         if (now - lastProgress < PROGRESS_INTERVAL_MS && fraction < 1) return

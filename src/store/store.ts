@@ -21,7 +21,8 @@ import { fromJson } from './json'
 import type { StoreContext } from './context'
 import { DEFAULT_BUSY_TIMEOUT_MS, type DbOptions, mapSqliteError, openDatabaseWithAccess, readTx, writeTx, type Db } from './db'
 import { exportSessionFile } from './dlab/export'
-import { importSessionFile, type ImportLimits } from './dlab/import'
+import { importSessionFile, type ImportLimits, type ParsedSessionFile } from './dlab/import'
+import { importSessionFileOffThread } from './dlab/off-thread'
 import {
   type NewArtifact,
   findLink,
@@ -448,7 +449,20 @@ export class ExperimentStore {
    * overwrites it, 'keep-both' imports a copy with new ids named "… (imported)", no mode → IMPORT_CONFLICT.
    */
   importSession(bytes: Uint8Array, options: { mode?: ImportMode; limits?: Partial<ImportLimits> } = {}): ImportOutcome {
-    const file = importSessionFile(bytes, options.limits)
+    return this.insertImported(importSessionFile(bytes, options.limits, { largeResultBytes: this.largeResultBytes }), options.mode)
+  }
+
+  /**
+   * importSession with the reading (inflate, checksums, parsing, validation) in a worker thread: the calling
+   * thread only runs the one write transaction. For servers and the app, whose thread must stay responsive.
+   */
+  async importSessionAsync(bytes: Uint8Array, options: { mode?: ImportMode; limits?: Partial<ImportLimits> } = {}): Promise<ImportOutcome> {
+    const file = await importSessionFileOffThread(bytes, options.limits, { largeResultBytes: this.largeResultBytes })
+    return this.insertImported(file, options.mode)
+  }
+
+  private insertImported(file: ParsedSessionFile, requestedMode: ImportMode | undefined): ImportOutcome {
+    const options = { mode: requestedMode }
     return this.write('importing a session', () => {
       const existing = this.ctx.db.prepare('SELECT id FROM sessions WHERE id = ?').get(file.portable.session.id)
       let portable = file.portable

@@ -110,7 +110,7 @@ describe('pytorch_model.bin reader', () => {
       ['t', (p) => p.tensor('FloatStorage', '0', 12, 0, [3, 2], [1, 3])],
       ['s', (p) => p.tensor('FloatStorage', '0', 12, 11, [], [])],
       ['e', (p) => p.tensor('FloatStorage', '0', 12, 0, [0, 4], [4, 1])],
-      ['bcast', (p) => p.tensor('FloatStorage', '0', 12, 1, [2, 3], [0, 1])],
+      ['gaps', (p) => p.tensor('FloatStorage', '0', 12, 1, [2, 3], [6, 2])],
     ])
     const file = archive(pickle, { '0': f32bytes([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]) })
     const src = openPytorch(file)
@@ -118,7 +118,7 @@ describe('pytorch_model.bin reader', () => {
     expect(Array.from(src.readFloat32('t'))).toEqual([0, 3, 1, 4, 2, 5])
     expect(Array.from(src.readFloat32('s'))).toEqual([11])
     expect(src.readFloat32('e').length).toBe(0)
-    expect(Array.from(src.readFloat32('bcast'))).toEqual([1, 2, 3, 1, 2, 3])
+    expect(Array.from(src.readFloat32('gaps'))).toEqual([1, 3, 5, 7, 9, 11])
     src.close()
   })
 
@@ -249,6 +249,70 @@ describe('pytorch_model.bin reader', () => {
         { name: 'archive/byteorder', data: () => new TextEncoder().encode('big') },
       ])
       expectLabError(() => openPytorch(file), 'CHECKPOINT_FORMAT', /big/)
+    })
+  })
+
+  describe('views must cover distinct storage elements, and one load has a size cap', () => {
+    it('refuses zero-stride (broadcast) views of a tiny storage, naming the key', () => {
+      // the attack: every weight a [1000, 1000] view with stride [0, 0] of one 4-byte storage
+      const pickle = stateDict([['deberta.embeddings.word_embeddings.weight', (p) => p.tensor('FloatStorage', '0', 1, 0, [1000, 1000], [0, 0])]])
+      const error = expectLabError(() => openPytorch(archive(pickle, { '0': f32bytes([1]) })), 'CHECKPOINT_FORMAT', /"deberta\.embeddings\.word_embeddings\.weight": view \(size \[1000,1000\], stride \[0,0\]\) reuses storage elements/)
+      expect(error.details).toMatchObject({ tensor: 'deberta.embeddings.word_embeddings.weight' })
+    })
+
+    it('refuses overlapping strides and broadcasting one axis', () => {
+      for (const [shape, stride] of [
+        [[3, 3], [1, 1]],
+        [[2, 3], [0, 1]],
+        [[2, 2, 2], [2, 1, 1]],
+        [[4, 2], [1, 3]],
+      ] as Array<[number[], number[]]>) {
+        const pickle = stateDict([['w', (p) => p.tensor('FloatStorage', '0', 12, 0, shape, stride)]])
+        expectLabError(() => openPytorch(archive(pickle, { '0': f32bytes(Array.from({ length: 12 }, (_, i) => i)) })), 'CHECKPOINT_FORMAT', /"w": view .* reuses storage elements/)
+      }
+    })
+
+    it('caps what one load may allocate, counting every view of a shared storage, before reading', () => {
+      // 50 keys viewing the same 12-element storage: 600 values to allocate from 48 bytes of data
+      const tied = stateDict(Array.from({ length: 50 }, (_, i) => [`w${i}`, (p: PickleBuilder) => p.tensor('FloatStorage', '0', 12, 0, [12], [1])]))
+      const file = archive(tied, { '0': f32bytes(Array.from({ length: 12 }, (_, i) => i)) })
+      const error = expectLabError(() => openPytorch(file, { maxLoadBytes: 2000 }), 'CHECKPOINT_TOO_LARGE', /600 values \(2400 bytes as float32\), over the 2000-byte limit/)
+      expect(error.details).toMatchObject({ bytes: 2400, maxLoadBytes: 2000 })
+      const src = openTensorFile(file, { maxLoadBytes: 2400 })
+      expect(Array.from(src.readFloat32('w49'))).toEqual(Array.from({ length: 12 }, (_, i) => i))
+      src.close()
+    })
+
+    it('counts a DEFLATE storage, inflated whole on every read, against the cap', () => {
+      const pickle = stateDict([['one', (p) => p.tensor('FloatStorage', '0', 1000, 0, [1], [1])]])
+      const file = path.join(tmp, 'deflate-cap.bin')
+      writeZip(file, [
+        { name: 'archive/data.pkl', data: () => pickle },
+        { name: 'archive/data/0', data: () => new Uint8Array(4000), method: 8 },
+      ])
+      expectLabError(() => openPytorch(file, { maxLoadBytes: 3000 }), 'CHECKPOINT_TOO_LARGE', /over the 3000-byte limit/)
+      const src = openPytorch(file, { maxLoadBytes: 4004 })
+      expect(Array.from(src.readFloat32('one'))).toEqual([0])
+      src.close()
+    })
+
+    it('counts NaN/Inf values while reading, for F32, F16, BF16 and strided views', () => {
+      const f16 = new Uint8Array(new Uint16Array([0x3c00, 0x7c00, 0xfe00, 0x0000]).buffer) // 1, +Inf, NaN, 0
+      const bf16 = new Uint8Array(new Uint16Array([0x3f80, 0x7fc0, 0xff80]).buffer) // 1, NaN, -Inf
+      const pickle = stateDict([
+        ['f32', (p) => p.tensor('FloatStorage', '0', 4, 0, [4], [1])],
+        ['half', (p) => p.tensor('HalfStorage', '1', 4, 0, [4], [1])],
+        ['bf', (p) => p.tensor('BFloat16Storage', '2', 3, 0, [3], [1])],
+        ['every-other', (p) => p.tensor('FloatStorage', '0', 4, 0, [2], [2])],
+      ])
+      const src = openPytorch(archive(pickle, { '0': f32bytes([NaN, 1, Infinity, 2]), '1': f16, '2': bf16 }))
+      const count = (name: string): number => {
+        const stats = { nonFinite: 0 }
+        src.readFloat32(name, stats)
+        return stats.nonFinite
+      }
+      expect([count('f32'), count('half'), count('bf'), count('every-other')]).toEqual([2, 2, 2, 2])
+      src.close()
     })
   })
 })

@@ -198,4 +198,34 @@ describe('safetensors reader', () => {
     expectLabError(() => openTensorFile(tiny), 'CHECKPOINT_TRUNCATED')
     expectLabError(() => openTensorFile(path.join(tmp, 'missing.safetensors')), 'CHECKPOINT_NOT_FOUND', /missing/)
   })
+
+  it('caps what one load may allocate (CHECKPOINT_TOO_LARGE before reading), f16 counted as float32', () => {
+    const f16 = new Uint8Array(200)
+    const file = rawSafetensors('cap.safetensors', { h: { dtype: 'F16', shape: [100], data_offsets: [0, 200] } }, f16)
+    const error = expectLabError(() => openSafetensors(file, { maxLoadBytes: 399 }), 'CHECKPOINT_TOO_LARGE', /100 values \(400 bytes as float32\), over the 399-byte limit/)
+    expect(error.details).toMatchObject({ bytes: 400, maxLoadBytes: 399 })
+    const src = openSafetensors(file, { maxLoadBytes: 400 })
+    expect(src.readFloat32('h').length).toBe(100)
+    src.close()
+  })
+
+  it('finds a tensor overlapping a longer one several entries back, past a zero-length tensor', () => {
+    const f32 = new Uint8Array(64)
+    expectLabError(
+      () =>
+        openSafetensors(
+          rawSafetensors(
+            'overlap-far.safetensors',
+            {
+              big: { dtype: 'F32', shape: [10], data_offsets: [0, 40] },
+              empty: { dtype: 'F32', shape: [0], data_offsets: [8, 8] },
+              inside: { dtype: 'F32', shape: [2], data_offsets: [16, 24] },
+            },
+            f32,
+          ),
+        ),
+      'CHECKPOINT_FORMAT',
+      /"big" and "inside" overlap/,
+    )
+  })
 })

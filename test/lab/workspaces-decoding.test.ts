@@ -21,6 +21,16 @@ describe('decoding job', () => {
     expect(topKSoftmax([9, 1, 2, 3], 1, 3, 1)).toEqual([{ id: 2, probability: Math.exp(0) / (Math.exp(-2) + Math.exp(-1) + 1) }])
   })
 
+  it('refuses to rank logits holding NaN or +Infinity (typed NOT_FINITE), and ranks -Infinity as probability 0', () => {
+    expect(() => topKSoftmax([0.5, NaN, 2], 0, 3, 2)).toThrow(/logits contain NaN \(1 of 3 values\)/)
+    expect(() => topKSoftmax([NaN, NaN], 0, 2, 1)).toThrow(expect.objectContaining({ code: 'NOT_FINITE' }))
+    expect(() => topKSoftmax([1, Infinity, 2], 0, 3, 1)).toThrow(/logits contain \+Infinity/)
+    expect(topKSoftmax([0, -Infinity], 0, 2, 2)).toEqual([
+      { id: 0, probability: 1 },
+      { id: 1, probability: 0 },
+    ])
+  })
+
   it('predicts every [MASK] with the plain head and the EMD, from the model’s own logits', async () => {
     const result = await decoding(context, { model: TINY_V3, text: 'the [MASK] of the [MASK] was closed.', topK: 5 })
     expect(result.maskPositions).toHaveLength(2)

@@ -1,7 +1,7 @@
 // Stored dtypes: element sizes and exact conversions to the two host types the model uses
 // (float32 for weights, int32 for ids/positions).
 import { LabError } from '../../common/errors'
-import type { StoredDType } from './types'
+import type { CheckpointLimits, ReadStats, StoredDType } from './types'
 
 export const DTYPE_BYTES: Record<StoredDType, number> = {
   F64: 8,
@@ -40,6 +40,21 @@ export function shapeNumel(shape: unknown, tensor: string): number {
     }
   }
   return numel
+}
+
+/**
+ * Refuses (CHECKPOINT_TOO_LARGE, before anything is allocated) a file whose tensors would take more than
+ * maxLoadBytes as host arrays (4 bytes per element: float32 or int32).
+ */
+export function checkLoadBytes(path: string, elements: number, limits: CheckpointLimits): void {
+  const bytes = elements * 4
+  if (bytes > limits.maxLoadBytes) {
+    throw new LabError(
+      'CHECKPOINT_TOO_LARGE',
+      `${path}: its tensors hold ${elements} values (${bytes} bytes as float32), over the ${limits.maxLoadBytes}-byte limit for one load`,
+      { path, bytes, maxLoadBytes: limits.maxLoadBytes },
+    )
+  }
 }
 
 // ---- half-precision tables ---------------------------------------------------------------------------------------
@@ -88,31 +103,67 @@ export function bf16ToNumber(b: number): number {
   return scratch.getFloat32(0)
 }
 
+export type { ReadStats } from './types'
+
+/** NaN/±Inf among values[from, from + count). */
+export function countNonFinite(values: Float32Array, from = 0, count = values.length - from): number {
+  let bad = 0
+  for (let i = from, end = from + count; i < end; i++) {
+    const v = values[i]
+    // v - v is NaN exactly for NaN and ±Inf
+    if (v - v !== 0) bad++
+  }
+  return bad
+}
+
 // ---- bulk conversion from little-endian bytes ---------------------------------------------------------------------
 // `src` must start at a multiple of the element size within its buffer (callers allocate fresh buffers).
 
 /** Converts `src` (little-endian `dtype` elements) into out[outOffset ...]. */
-export function convertToFloat32(dtype: StoredDType, src: Uint8Array, out: Float32Array, outOffset: number, name: string): void {
+export function convertToFloat32(
+  dtype: StoredDType,
+  src: Uint8Array,
+  out: Float32Array,
+  outOffset: number,
+  name: string,
+  stats?: ReadStats,
+): void {
   const n = src.byteLength / DTYPE_BYTES[dtype]
   switch (dtype) {
     case 'F32':
       out.set(new Float32Array(src.buffer, src.byteOffset, n), outOffset)
+      if (stats) stats.nonFinite += countNonFinite(out, outOffset, n)
       return
     case 'F16': {
       const table = getF16Table()
       const h = new Uint16Array(src.buffer, src.byteOffset, n)
       const o = new Uint32Array(out.buffer, out.byteOffset + outOffset * 4, n)
-      for (let i = 0; i < n; i++) o[i] = table[h[i]]
+      let bad = 0
+      for (let i = 0; i < n; i++) {
+        const bits = h[i]
+        o[i] = table[bits]
+        // exponent all ones: ±Inf or NaN
+        if ((bits & 0x7c00) === 0x7c00) bad++
+      }
+      if (stats) stats.nonFinite += bad
       return
     }
     case 'BF16': {
       const b = new Uint16Array(src.buffer, src.byteOffset, n)
       const o = new Uint32Array(out.buffer, out.byteOffset + outOffset * 4, n)
-      for (let i = 0; i < n; i++) o[i] = b[i] << 16
+      let bad = 0
+      for (let i = 0; i < n; i++) {
+        const bits = b[i]
+        o[i] = bits << 16
+        if ((bits & 0x7f80) === 0x7f80) bad++
+      }
+      if (stats) stats.nonFinite += bad
       return
     }
     case 'F64':
       out.set(new Float64Array(src.buffer, src.byteOffset, n), outOffset)
+      // float64 values beyond float32's range become ±Inf here: counted too
+      if (stats) stats.nonFinite += countNonFinite(out, outOffset, n)
       return
     default:
       throw new LabError('CHECKPOINT_DTYPE', `tensor "${name}" has dtype ${dtype}, expected a floating-point tensor`, {

@@ -4,9 +4,10 @@ import { LabError } from '../../common/errors'
 import { PositionedFile } from './positioned-file'
 import { openPytorch } from './pytorch'
 import { openSafetensors } from './safetensors'
-import type { TensorSource } from './types'
+import type { CheckpointLimits, TensorSource } from './types'
 
-export type { HostTensor, StoredDType, TensorEntry, TensorSource } from './types'
+export type { CheckpointLimits, HostTensor, ReadStats, StoredDType, TensorEntry, TensorSource } from './types'
+export { DEFAULT_CHECKPOINT_LIMITS } from './types'
 export { encodeSafetensors, openSafetensors, writeSafetensors, writeSafetensorsLazy, MAX_SAFETENSORS_HEADER } from './safetensors'
 export type { SafetensorsSource, LazyHostTensor } from './safetensors'
 export { openPytorch } from './pytorch'
@@ -65,6 +66,6 @@ function isLegacyTorchMagic(head: Uint8Array): boolean {
 }
 
 /** Opens a weights file (safetensors or torch.save zip) as a lazy tensor source. */
-export function openTensorFile(path: string): TensorSource {
-  return detectTensorFileFormat(path) === 'pytorch' ? openPytorch(path) : openSafetensors(path)
+export function openTensorFile(path: string, limits: Partial<CheckpointLimits> = {}): TensorSource {
+  return detectTensorFileFormat(path) === 'pytorch' ? openPytorch(path, limits) : openSafetensors(path, limits)
 }

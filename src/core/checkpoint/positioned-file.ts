@@ -2,7 +2,7 @@
 // and then read one tensor (or one chunk of it) at a time, never the whole file.
 import * as fs from 'node:fs'
 import { LabError } from '../../common/errors'
-import { DTYPE_BYTES, convertToFloat32, convertToInt32 } from './dtype'
+import { DTYPE_BYTES, convertToFloat32, convertToInt32, countNonFinite, type ReadStats } from './dtype'
 import type { StoredDType } from './types'
 
 /** Largest single fs.readSync request (Node caps a read at 2 GiB − 1). */
@@ -19,7 +19,8 @@ export class PositionedFile {
     this.path = path
     let fd: number
     try {
-      fd = fs.openSync(path, 'r')
+      // O_NONBLOCK: a FIFO must not block the open (it is refused below); no effect on regular files.
+      fd = fs.openSync(path, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0))
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -82,16 +83,18 @@ export class PositionedFile {
   /**
    * Reads `numel` elements of `dtype` stored contiguously at `position` as float32. F32 is read straight
    * into the result; other dtypes are converted chunk by chunk so no second full-size buffer exists.
+   * `stats.nonFinite` grows by the number of NaN/±Inf values read.
    */
-  readFloat32(position: number, numel: number, dtype: StoredDType, name: string): Float32Array {
+  readFloat32(position: number, numel: number, dtype: StoredDType, name: string, stats?: ReadStats): Float32Array {
     const out = new Float32Array(numel)
     if (dtype === 'F32') {
       this.readInto(new Uint8Array(out.buffer), position, `tensor "${name}"`)
+      if (stats) stats.nonFinite += countNonFinite(out)
       return out
     }
     // throws CHECKPOINT_DTYPE for integer dtypes before any I/O
     convertToFloat32(dtype, new Uint8Array(0), out, 0, name)
-    this.readConverted(position, numel, dtype, name, (chunk, offset) => convertToFloat32(dtype, chunk, out, offset, name))
+    this.readConverted(position, numel, dtype, name, (chunk, offset) => convertToFloat32(dtype, chunk, out, offset, name, stats))
     return out
   }
 

@@ -2,10 +2,10 @@
 // as data by ./pickle (allowlisted globals only); tensor storages (<archive>/data/<key>) are read lazily with
 // positioned reads, one tensor at a time. Half-precision storages are converted to float32 on read.
 import { LabError } from '../../common/errors'
-import { DTYPE_BYTES, FLOAT_DTYPES, convertToFloat32, convertToInt32 } from './dtype'
+import { DTYPE_BYTES, FLOAT_DTYPES, checkLoadBytes, convertToFloat32, convertToInt32, countNonFinite } from './dtype'
 import { PyDict, PyTuple, PyGlobal, STORAGE_DTYPES, StorageRef, TensorRef, unpickle, type PyValue } from './pickle'
 import { PositionedFile } from './positioned-file'
-import type { TensorEntry, TensorSource } from './types'
+import { DEFAULT_CHECKPOINT_LIMITS, type CheckpointLimits, type ReadStats, type TensorEntry, type TensorSource } from './types'
 import { ZipArchive, type ZipEntry } from './zip'
 
 /** data.pkl of a state dict is small (≈100 bytes per tensor); a larger one is not a state dict we can use. */
@@ -18,10 +18,10 @@ interface PytorchTensor extends TensorEntry {
   contiguous: boolean
 }
 
-export function openPytorch(path: string): TensorSource {
+export function openPytorch(path: string, limits: Partial<CheckpointLimits> = {}): TensorSource {
   const file = new PositionedFile(path)
   try {
-    return new PytorchReader(file)
+    return new PytorchReader(file, { ...DEFAULT_CHECKPOINT_LIMITS, ...limits })
   } catch (error) {
     file.close()
     throw error
@@ -35,7 +35,7 @@ class PytorchReader implements TensorSource {
   private readonly zip: ZipArchive
   private readonly tensors = new Map<string, PytorchTensor>()
 
-  constructor(file: PositionedFile) {
+  constructor(file: PositionedFile, limits: CheckpointLimits) {
     this.file = file
     this.path = file.path
     this.zip = new ZipArchive(file)
@@ -64,6 +64,16 @@ class PytorchReader implements TensorSource {
       }
       this.tensors.set(key, this.indexTensor(key, value, prefix))
     }
+    // Views may share a storage (tied weights), and each is read into its own array: count every one. A DEFLATE
+    // storage (torch never writes one, a forged file may) is inflated whole when read: count its size too.
+    let elements = 0
+    const deflated = new Set<ZipEntry>()
+    for (const t of this.tensors.values()) {
+      elements += t.numel
+      if (t.entry.method !== 0) deflated.add(t.entry)
+    }
+    for (const entry of deflated) elements += Math.ceil(entry.uncompressedSize / 4)
+    checkLoadBytes(this.path, elements, limits)
   }
 
   entries(): TensorEntry[] {
@@ -74,7 +84,7 @@ class PytorchReader implements TensorSource {
     return this.tensors.has(name)
   }
 
-  readFloat32(name: string): Float32Array {
+  readFloat32(name: string, stats?: ReadStats): Float32Array {
     const t = this.tensor(name)
     if (!FLOAT_DTYPES.has(t.dtype)) {
       throw new LabError('CHECKPOINT_DTYPE', `tensor "${name}" has dtype ${t.dtype}, expected a floating-point tensor`, {
@@ -83,12 +93,19 @@ class PytorchReader implements TensorSource {
       })
     }
     if (t.entry.method === 0 && t.contiguous) {
-      return this.file.readFloat32(this.zip.dataOffset(t.entry) + t.ref.offset * DTYPE_BYTES[t.dtype], t.numel, t.dtype, name)
+      return this.file.readFloat32(this.zip.dataOffset(t.entry) + t.ref.offset * DTYPE_BYTES[t.dtype], t.numel, t.dtype, name, stats)
     }
     const { span, base } = this.readSpan(t)
     const out = new Float32Array(span.length / DTYPE_BYTES[t.dtype])
+    if (t.contiguous) {
+      convertToFloat32(t.dtype, span, out, 0, name, stats)
+      return out
+    }
+    // a strided view covers only some of the span's elements: count on what the tensor holds
     convertToFloat32(t.dtype, span, out, 0, name)
-    return t.contiguous ? out : gatherStrided(out, t.ref, base, Float32Array)
+    const gathered = gatherStrided(out, t.ref, base, Float32Array)
+    if (stats) stats.nonFinite += countNonFinite(gathered)
+    return gathered
   }
 
   readInt32(name: string): Int32Array {
@@ -152,6 +169,15 @@ class PytorchReader implements TensorSource {
     let numel = 1
     for (const d of shape) numel *= d
     if (!Number.isSafeInteger(numel)) throw this.error('CHECKPOINT_FORMAT', `tensor "${name}": shape [${shape}] is too large`, name)
+    if (numel > 0 && !isNonOverlapping(shape, stride)) {
+      // A zero stride or interleaved strides reuse storage elements: a 4-byte storage could stand for a
+      // gigabyte tensor. torch.save writes such views only for expanded/broadcast tensors, never in state dicts.
+      throw this.error(
+        'CHECKPOINT_FORMAT',
+        `tensor "${name}": view (size [${shape}], stride [${stride}]) reuses storage elements (zero or overlapping strides); only views that cover distinct elements are read`,
+        name,
+      )
+    }
     if (numel > 0) {
       const last = maxIndex(ref)
       if (!Number.isSafeInteger(last) || last >= storage.numel) {
@@ -220,6 +246,23 @@ function isContiguous(shape: number[], stride: number[]): boolean {
   for (let i = shape.length - 1; i >= 0; i--) {
     if (shape[i] !== 1 && stride[i] !== expected) return false
     expected *= shape[i]
+  }
+  return true
+}
+
+/**
+ * Whether a strided view maps every index to a distinct storage element: with the dimensions of size > 1
+ * sorted by stride, each stride must reach past everything the smaller ones span (contiguous tensors, their
+ * transposes/permutations and slices of them pass; zero strides and interleavings do not). Such a view never
+ * has more elements than the storage range it lies in.
+ */
+function isNonOverlapping(shape: number[], stride: number[]): boolean {
+  const dims = shape.map((size, i) => ({ size, stride: stride[i] })).filter((d) => d.size > 1)
+  dims.sort((a, b) => a.stride - b.stride)
+  let span = 1
+  for (const d of dims) {
+    if (d.stride < span) return false
+    span += d.stride * (d.size - 1)
   }
   return true
 }

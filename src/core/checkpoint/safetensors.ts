@@ -4,9 +4,9 @@
 import * as fs from 'node:fs'
 import * as nodePath from 'node:path'
 import { LabError } from '../../common/errors'
-import { DTYPE_BYTES, isStoredDType, shapeNumel } from './dtype'
+import { DTYPE_BYTES, checkLoadBytes, isStoredDType, shapeNumel } from './dtype'
 import { PositionedFile } from './positioned-file'
-import type { HostTensor, TensorEntry, TensorSource } from './types'
+import { DEFAULT_CHECKPOINT_LIMITS, type CheckpointLimits, type HostTensor, type ReadStats, type TensorEntry, type TensorSource } from './types'
 
 /** The safetensors library refuses headers above 100 MB; so do we (a corrupt length must not allocate GBs). */
 export const MAX_SAFETENSORS_HEADER = 100_000_000
@@ -24,10 +24,10 @@ export interface SafetensorsSource extends TensorSource {
   readonly metadata: Record<string, string>
 }
 
-export function openSafetensors(path: string): SafetensorsSource {
+export function openSafetensors(path: string, limits: Partial<CheckpointLimits> = {}): SafetensorsSource {
   const file = new PositionedFile(path)
   try {
-    return new SafetensorsReader(file)
+    return new SafetensorsReader(file, { ...DEFAULT_CHECKPOINT_LIMITS, ...limits })
   } catch (error) {
     file.close()
     throw error
@@ -42,10 +42,11 @@ class SafetensorsReader implements SafetensorsSource {
   private readonly index: Map<string, SafetensorsIndexEntry>
   private readonly ordered: SafetensorsIndexEntry[]
 
-  constructor(file: PositionedFile) {
+  constructor(file: PositionedFile, limits: CheckpointLimits) {
     this.file = file
     this.path = file.path
     const parsed = parseSafetensorsHeader(file)
+    checkLoadBytes(file.path, parsed.entries.reduce((sum, e) => sum + e.numel, 0), limits)
     this.metadata = parsed.metadata
     this.ordered = parsed.entries
     this.index = new Map(parsed.entries.map((e) => [e.name, e]))
@@ -59,9 +60,9 @@ class SafetensorsReader implements SafetensorsSource {
     return this.index.has(name)
   }
 
-  readFloat32(name: string): Float32Array {
+  readFloat32(name: string, stats?: ReadStats): Float32Array {
     const e = this.entry(name)
-    return this.file.readFloat32(e.begin, e.numel, e.dtype, name)
+    return this.file.readFloat32(e.begin, e.numel, e.dtype, name, stats)
   }
 
   readInt32(name: string): Int32Array {
@@ -157,16 +158,18 @@ function parseSafetensorsHeader(file: PositionedFile): { metadata: Record<string
     }
     entries.push({ name, dtype, shape: [...(shape as number[])], numel, begin: dataStart + begin, byteLength: expected })
   }
+  // Sorted by start, every tensor must begin at or after the furthest end so far (not just the previous one's:
+  // a long tensor can cover several short ones).
   entries.sort((a, b) => a.begin - b.begin || a.byteLength - b.byteLength)
-  for (let i = 1; i < entries.length; i++) {
-    const prev = entries[i - 1]
-    const cur = entries[i]
-    if (cur.begin < prev.begin + prev.byteLength) {
-      throw new LabError('CHECKPOINT_FORMAT', `${where}: tensors "${prev.name}" and "${cur.name}" overlap`, {
+  let furthest: SafetensorsIndexEntry | undefined
+  for (const cur of entries) {
+    if (furthest && cur.byteLength > 0 && cur.begin < furthest.begin + furthest.byteLength) {
+      throw new LabError('CHECKPOINT_FORMAT', `${where}: tensors "${furthest.name}" and "${cur.name}" overlap`, {
         path: where,
         tensor: cur.name,
       })
     }
+    if (!furthest || cur.begin + cur.byteLength > furthest.begin + furthest.byteLength) furthest = cur
   }
   return { metadata, entries }
 }

@@ -1,8 +1,8 @@
 // The transformers side-files next to a vocabulary: tokenizer_config.json, special_tokens_map.json and
 // added_tokens.json. All are optional; present-but-malformed files throw TOKENIZER_FORMAT.
-import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { LabError } from '../../common/errors'
+import { fileLimits, pathExists, readRegularTextFile } from '../files'
 
 export interface AddedTokenSpec {
   content: string
@@ -24,13 +24,9 @@ export interface HfTokenizerConfig {
   tokenizerClass?: string
 }
 
-export function readJsonFile(file: string): unknown {
-  let text: string
-  try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch (error) {
-    throw new LabError('TOKENIZER_NOT_FOUND', `cannot read ${file}: ${(error as Error).message}`, { path: file })
-  }
+/** Reads a JSON tokenizer file (regular files only, at most maxBytes: default the side-file cap). */
+export function readJsonFile(file: string, maxBytes = fileLimits().tokenizerSideFile): unknown {
+  const text = readRegularTextFile(file, { maxBytes, what: path.basename(file), missingCode: 'TOKENIZER_NOT_FOUND', invalidCode: 'TOKENIZER_FORMAT' })
   try {
     return JSON.parse(text)
   } catch (error) {
@@ -66,7 +62,7 @@ export function readHfTokenizerConfig(dir: string): HfTokenizerConfig {
     config.specialFlags[role] = { lstrip: t.lstrip, rstrip: t.rstrip }
   }
   const tcPath = path.join(dir, 'tokenizer_config.json')
-  if (fs.existsSync(tcPath)) {
+  if (pathExists(tcPath)) {
     const tc = readJsonFile(tcPath)
     if (!isObject(tc)) throw new LabError('TOKENIZER_FORMAT', `${tcPath} is not a JSON object`, { path: tcPath })
     if (typeof tc.do_lower_case === 'boolean') config.doLowerCase = tc.do_lower_case
@@ -85,13 +81,13 @@ export function readHfTokenizerConfig(dir: string): HfTokenizerConfig {
     }
   }
   const stmPath = path.join(dir, 'special_tokens_map.json')
-  if (fs.existsSync(stmPath)) {
+  if (pathExists(stmPath)) {
     const stm = readJsonFile(stmPath)
     if (!isObject(stm)) throw new LabError('TOKENIZER_FORMAT', `${stmPath} is not a JSON object`, { path: stmPath })
     for (const role of ROLES) if (stm[`${role}_token`] !== undefined) addRole(role, stm[`${role}_token`])
   }
   const atPath = path.join(dir, 'added_tokens.json')
-  if (fs.existsSync(atPath)) {
+  if (pathExists(atPath)) {
     const at = readJsonFile(atPath)
     if (!isObject(at)) throw new LabError('TOKENIZER_FORMAT', `${atPath} is not a JSON object`, { path: atPath })
     for (const [content, id] of Object.entries(at)) {

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { LabError } from '../../common/errors'
+import { fileLimits, readRegularFile, readRegularTextFile } from '../files'
 import { parseMergesTxt, parseVocabJson } from './bpe'
 import { Gpt2BpeTokenizer } from './gpt2-bpe'
 import { readHfTokenizerConfig, readJsonFile } from './hf-config'
@@ -68,17 +69,22 @@ export function loadTokenizerSync(dir: string): Tokenizer {
   switch (found.kind) {
     case 'sentencepiece': {
       const file = found.files['spm.model']
-      return new SentencePieceTokenizer(new Uint8Array(fs.readFileSync(file)), config, file)
+      return new SentencePieceTokenizer(new Uint8Array(readVocabularyFile(file)), config, file)
     }
     case 'tokenizer-json':
-      return new TokenizerJsonTokenizer(readJsonFile(found.files['tokenizer.json']), config)
+      return new TokenizerJsonTokenizer(readJsonFile(found.files['tokenizer.json'], fileLimits().tokenizerJson), config)
     case 'gpt2-bpe': {
       const vocabPath = found.files['vocab.json']
       const mergesPath = found.files['merges.txt']
-      const vocab = parseVocabJson(readJsonFile(vocabPath), vocabPath)
-      return new Gpt2BpeTokenizer(vocab, parseMergesTxt(fs.readFileSync(mergesPath, 'utf8'), mergesPath), config)
+      const vocab = parseVocabJson(readJsonFile(vocabPath, fileLimits().vocabulary), vocabPath)
+      const merges = readRegularTextFile(mergesPath, { maxBytes: fileLimits().vocabulary, what: 'merges.txt', missingCode: 'TOKENIZER_NOT_FOUND', invalidCode: 'TOKENIZER_FORMAT' })
+      return new Gpt2BpeTokenizer(vocab, parseMergesTxt(merges, mergesPath), config)
     }
   }
+}
+
+function readVocabularyFile(file: string): Buffer {
+  return readRegularFile(file, { maxBytes: fileLimits().vocabulary, what: path.basename(file), missingCode: 'TOKENIZER_NOT_FOUND', invalidCode: 'TOKENIZER_FORMAT' })
 }
 
 function isFile(p: string): boolean {

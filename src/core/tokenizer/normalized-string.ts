@@ -101,16 +101,14 @@ export class NormalizedString {
     return this.rewrite(this.graphemes().map(({ a, b }) => ({ a, b, out: fn(this.text.slice(a, b)) })))
   }
 
-  /** Replaces every match of a global regex. */
-  replace(pattern: RegExp, content: string): NormalizedString {
+  /** Replaces each [start, end) of `spans` (non-empty, ascending, disjoint: regex matches) by `content`. */
+  replaceSpans(spans: ReadonlyArray<readonly [number, number]>, content: string): NormalizedString {
     const chunks: Array<{ a: number; b: number; out: string }> = []
     let last = 0
-    for (const m of this.text.matchAll(pattern)) {
-      const a = m.index!
-      if (m[0].length === 0) continue
+    for (const [a, b] of spans) {
       if (a > last) chunks.push({ a: last, b: a, out: this.text.slice(last, a) })
-      chunks.push({ a, b: a + m[0].length, out: content })
-      last = a + m[0].length
+      chunks.push({ a, b, out: content })
+      last = b
     }
     if (last < this.text.length) chunks.push({ a: last, b: this.text.length, out: this.text.slice(last) })
     return this.rewrite(chunks)

@@ -8,6 +8,7 @@
 // the raw text, lstrip/rstrip honoured).
 import { LabError } from '../../common/errors'
 import { BaseTokenizer, type AddedToken, type Template, type TemplatePart, type TextToken } from './base'
+import { BoundedRegex } from './bounded-regex'
 import { BpeModel, GPT2_PATTERN, byteLevelDecode, bytesToUnicode, type BpeToken } from './bpe'
 import { PrecompiledCharsmap } from './charsmap'
 import { maxOf, type HfTokenizerConfig } from './hf-config'
@@ -39,21 +40,29 @@ function obj(v: unknown, where: string): Json {
   return v as Json
 }
 
+/** A token id: a non-negative integer (ids index arrays: 1.5, -2 or 1e300 would turn into undefined later). */
+function isTokenId(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+}
+
 function typeOf(v: Json, where: string): string {
   if (typeof v.type !== 'string') throw fail(`${where} has no "type"`)
   return v.type
 }
 
-function regexFrom(pattern: unknown, where: string): RegExp {
+/** A Split/Replace pattern: a literal ({"String"}) or a regex ({"Regex"}) run with a time bound (bounded-regex.ts). */
+interface Pattern {
+  matchesMany(texts: readonly string[]): Array<Array<[number, number]>>
+}
+
+function regexFrom(pattern: unknown, where: string): Pattern {
   const p = obj(pattern, `${where}.pattern`)
-  if (typeof p.String === 'string') return new RegExp(escapeRegExp(p.String), 'gu')
-  if (typeof p.Regex === 'string') {
-    try {
-      return new RegExp(p.Regex, 'gu')
-    } catch (error) {
-      throw fail(`${where}: regex ${JSON.stringify(p.Regex)} is not supported (${(error as Error).message})`)
-    }
+  if (typeof p.String === 'string') {
+    // a literal: linear-time search, no bound needed
+    const re = new RegExp(escapeRegExp(p.String), 'gu')
+    return { matchesMany: (texts) => texts.map((t) => matchesOf(t, re)) }
   }
+  if (typeof p.Regex === 'string') return new BoundedRegex(p.Regex, where)
   throw fail(`${where}.pattern must be {"String": ...} or {"Regex": ...}`)
 }
 
@@ -97,7 +106,7 @@ function buildNormalizer(spec: unknown): Normalizer {
       const re = regexFrom(n.pattern, 'Replace normalizer')
       if (typeof n.content !== 'string') throw fail('Replace normalizer has no "content"')
       const content = n.content
-      return (s) => s.replace(re, content)
+      return (s) => s.replaceSpans(re.matchesMany([s.text])[0], content)
     }
     case 'Prepend': {
       if (typeof n.prepend !== 'string') throw fail('Prepend normalizer has no "prepend"')
@@ -243,7 +252,10 @@ function buildPreTokenizer(spec: unknown, flags: { byteLevel: boolean; metaspace
       const re = regexFrom(p.pattern, 'Split pre_tokenizer')
       const behavior = behaviorOf(p.behavior, 'Isolated', 'Split')
       const invert = p.invert === true
-      return (parts) => parts.flatMap((s) => splitBy(s, matchesOf(s.text, re), behavior, invert))
+      return (parts) => {
+        const matches = re.matchesMany(parts.map((s) => s.text))
+        return parts.flatMap((s, i) => splitBy(s, matches[i], behavior, invert))
+      }
     }
     case 'Metaspace': {
       const replacement = typeof p.replacement === 'string' ? p.replacement : '\u2581'
@@ -323,8 +335,8 @@ function buildModel(spec: unknown): { model: Model; kind: ModelKind } {
       }
       return { piece: entry[0] as string, score: entry[1] as number, kind: UnigramPieceKind.Normal }
     })
-    const unkId = typeof m.unk_id === 'number' ? m.unk_id : -1
-    if (unkId >= pieces.length) throw fail(`Unigram unk_id ${unkId} is out of range`)
+    const unkId = m.unk_id === undefined || m.unk_id === null ? -1 : m.unk_id
+    if (unkId !== -1 && (!isTokenId(unkId) || unkId >= pieces.length)) throw fail(`Unigram unk_id ${JSON.stringify(unkId)} is out of range`)
     const vocab: UnigramVocab = buildUnigramVocab(pieces, unkId, false)
     // tokenizers takes min_score over every piece
     vocab.minScore = -maxOf(pieces.map((p) => -p.score), -Infinity)
@@ -431,7 +443,7 @@ export class TokenizerJsonTokenizer extends BaseTokenizer {
       if (!Array.isArray(root.added_tokens)) throw fail('"added_tokens" is not a list')
       root.added_tokens.forEach((t, i) => {
         const a = obj(t, `added_tokens[${i}]`)
-        if (typeof a.content !== 'string' || typeof a.id !== 'number') throw fail(`added_tokens[${i}] needs "id" and "content"`)
+        if (typeof a.content !== 'string' || !isTokenId(a.id)) throw fail(`added_tokens[${i}] needs "id" (a non-negative integer) and "content"`)
         added.push({ content: a.content, id: a.id, special: a.special === true, lstrip: a.lstrip === true, rstrip: a.rstrip === true })
       })
     }
@@ -473,7 +485,14 @@ export class TokenizerJsonTokenizer extends BaseTokenizer {
         { special: sep, typeId: 1 },
       ],
     }
-    this.vocabSize = Math.max(model.size, ...added.map((t) => t.id + 1))
+    // The post-processor's ids go into every encoding: each must name a token (else decoding them fails later).
+    const addedIds = new Set(added.map((t) => t.id))
+    for (const part of [...this.template.single, ...this.template.pair]) {
+      if ('special' in part && !addedIds.has(part.special) && model.idToToken(part.special) === undefined) {
+        throw fail(`post_processor special token id ${part.special} is neither in the vocabulary nor an added token`)
+      }
+    }
+    this.vocabSize = Math.max(model.size, maxOf(addedIds, -1) + 1)
   }
 
   private buildTemplate(spec: unknown): { template?: Template; cls?: number; sep?: number } {
@@ -481,8 +500,13 @@ export class TokenizerJsonTokenizer extends BaseTokenizer {
     const p = obj(spec, 'post_processor')
     const type = typeOf(p, 'post_processor')
     const pairOf = (v: unknown, name: string): number => {
-      if (!Array.isArray(v) || typeof v[1] !== 'number') throw fail(`${type} "${name}" is not [token, id]`)
+      if (!Array.isArray(v) || !isTokenId(v[1])) throw fail(`${type} "${name}" is not [token, id]`)
       return v[1]
+    }
+    const typeIdOf = (v: unknown): number => {
+      if (v === undefined || v === null) return 0
+      if (!isTokenId(v)) throw fail(`TemplateProcessing type_id ${JSON.stringify(v)} is not a non-negative integer`)
+      return v
     }
     switch (type) {
       case 'TemplateProcessing': {
@@ -493,16 +517,16 @@ export class TokenizerJsonTokenizer extends BaseTokenizer {
             const x = obj(item, `TemplateProcessing ${which} item`)
             if (x.Sequence) {
               const s = obj(x.Sequence, 'Sequence')
-              return [{ sequence: s.id === 'B' ? 1 : 0, typeId: Number(s.type_id ?? 0) }]
+              return [{ sequence: s.id === 'B' ? 1 : 0, typeId: typeIdOf(s.type_id) }]
             }
             if (x.SpecialToken) {
               const s = obj(x.SpecialToken, 'SpecialToken')
               const def = specials[String(s.id)]
               const ids = def ? obj(def, 'special token').ids : undefined
-              if (!Array.isArray(ids) || !ids.every((i) => typeof i === 'number')) {
+              if (!Array.isArray(ids) || !ids.every(isTokenId)) {
                 throw fail(`TemplateProcessing special token ${JSON.stringify(s.id)} has no ids`)
               }
-              return ids.map((id: number) => ({ special: id, typeId: Number(s.type_id ?? 0) }))
+              return ids.map((id: number) => ({ special: id, typeId: typeIdOf(s.type_id) }))
             }
             throw fail(`TemplateProcessing ${which} item is neither Sequence nor SpecialToken`)
           })

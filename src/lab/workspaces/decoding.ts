@@ -19,7 +19,21 @@ export function topKSoftmax(
   exclude: ReadonlySet<number> = new Set(),
 ): Array<{ id: number; probability: number }> {
   let max = -Infinity
-  for (let v = 0; v < width; v++) max = Math.max(max, logits[offset + v])
+  let nan = 0
+  for (let v = 0; v < width; v++) {
+    const logit = logits[offset + v]
+    if (Number.isNaN(logit)) nan++
+    else if (logit > max) max = logit
+  }
+  // NaN compares false with everything, so a ranking with it would be arbitrary and its softmax NaN; +Inf makes
+  // every probability NaN too. Refuse instead of showing made-up predictions.
+  if (nan > 0 || max === Infinity) {
+    throw new LabError(
+      'NOT_FINITE',
+      `logits contain ${nan > 0 ? `NaN (${nan} of ${width} values)` : '+Infinity'}: the model's weights hold NaN/Inf values or the computation overflowed (see the model's warnings); the predictions cannot be ranked`,
+      { nan, width },
+    )
+  }
   let total = 0
   for (let v = 0; v < width; v++) total += Math.exp(logits[offset + v] - max)
   const best: Array<{ id: number; logit: number }> = []

@@ -5,9 +5,9 @@
 // from the archive.
 import { createHash } from 'node:crypto'
 import { LabError } from '../../common/errors'
-import { isStoredResultRef, type WorkspaceId, type WorkspaceState } from '../../common/sessions'
+import { STORED_RESULT_ARTIFACT, isStoredResultRef, type StoredResultRef, type WorkspaceId, type WorkspaceState } from '../../common/sessions'
 import { DLAB_FORMAT, DLAB_FORMAT_VERSION, manifestSchema, parseWith, sessionFileSchema, type DlabManifest, type SessionFile } from '../schemas'
-import { fromJson, jsonShapeProblem } from '../json'
+import { fromJson, jsonShapeProblem, toJson } from '../json'
 import { MAX_STATE_DEPTH } from '../repositories/workspaces'
 import type { PortableSession } from '../snapshot'
 import { MANIFEST_ENTRY, SESSION_ENTRY, artifactEntry } from './export'
@@ -22,6 +22,18 @@ export interface ImportLimits {
   maxTotalBytes: number
   /** number of entries */
   maxEntries: number
+  /**
+   * uncompressed size of session.json, which is parsed in memory at once (results over 1 MiB travel as
+   * artifacts, so a session's JSON holds states, run records, small results and metrics)
+   */
+  maxSessionJsonBytes: number
+  /**
+   * JSON values (objects, arrays and the items in them) session.json may hold, counted by a byte scan before
+   * parsing: bounds the heap JSON.parse builds (a 64 MiB file of "{}," would be 22 M objects, GBs of heap)
+   */
+  maxSessionJsonValues: number
+  /** heap (MB) of the worker thread that reads the file when importing off the main thread */
+  maxWorkerHeapMb: number
 }
 
 const MiB = 1024 * 1024
@@ -30,9 +42,23 @@ export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
   maxEntryBytes: 512 * MiB,
   maxTotalBytes: 1024 * MiB,
   maxEntries: 20_000,
+  maxSessionJsonBytes: 64 * MiB,
+  maxSessionJsonValues: 4_000_000,
+  maxWorkerHeapMb: 2048,
 }
 /** manifest.json is read before its entries are checked: keep it small. */
 const MAX_MANIFEST_BYTES = 8 * MiB
+/** Values per manifest entry (an object of path, sha256, size) with room to spare, plus the top level. */
+const MANIFEST_VALUES_PER_ENTRY = 8
+
+export interface ImportOptions {
+  /**
+   * Run results whose JSON is longer are moved into the run's "result.json" artifact with a StoredResultRef
+   * in the run, as ExperimentStore.finishRun does for new results (so listing runs never parses them).
+   * Default: no move.
+   */
+  largeResultBytes?: number
+}
 
 export interface ParsedSessionFile {
   manifest: DlabManifest
@@ -64,8 +90,33 @@ export function checkEntryPath(path: string): void {
 const sha256Hex = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex')
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
+/**
+ * How many JSON values (containers, and items separated by commas) `data` holds, stopping past `limit`.
+ * A byte scan: '"' and '\\' never occur inside UTF-8 multi-byte sequences.
+ */
+export function countJsonValues(data: Uint8Array, limit: number): number {
+  let count = 1
+  let inString = false
+  for (let i = 0; i < data.length; i++) {
+    const b = data[i]
+    if (inString) {
+      if (b === 0x5c) i++
+      else if (b === 0x22) inString = false
+    } else if (b === 0x22) {
+      inString = true
+    } else if (b === 0x2c || b === 0x7b || b === 0x5b) {
+      // ',' '{' '['
+      if (++count > limit) return count
+    }
+  }
+  return count
+}
+
 /** JSON.parse, with the store's NaN/Infinity tags revived (session.json is written by toJson). */
-function parseJsonEntry(data: Uint8Array, name: string): unknown {
+function parseJsonEntry(data: Uint8Array, name: string, maxValues: number): unknown {
+  if (countJsonValues(data, maxValues) > maxValues) {
+    throw new LabError('IMPORT_TOO_LARGE', `${name} holds more than ${maxValues} JSON values (limit)`, { entry: name, limit: maxValues })
+  }
   try {
     return fromJson(utf8.decode(data))
   } catch (error) {
@@ -89,8 +140,8 @@ function parseManifest(value: unknown): DlabManifest {
   return parseWith(manifestSchema, value, 'IMPORT_INVALID', MANIFEST_ENTRY)
 }
 
-function verified(bytes: Uint8Array, entry: ZipEntry, sha256: string): Uint8Array {
-  const data = extractEntry(bytes, entry)
+function verified(bytes: Uint8Array, entry: ZipEntry, sha256: string, maxBytes?: number): Uint8Array {
+  const data = extractEntry(bytes, entry, maxBytes)
   const actual = sha256Hex(data)
   if (actual !== sha256) {
     throw new LabError('IMPORT_CHECKSUM', `${entry.name} does not match its checksum (manifest ${sha256.slice(0, 12)}…, file ${actual.slice(0, 12)}…): the file was altered or damaged`, {
@@ -162,8 +213,47 @@ function checkReferences(file: SessionFile, artifactSizes: ReadonlyMap<string, n
   }
 }
 
+/**
+ * Moves every run result whose JSON text is longer than `largeResultBytes` into a "result.json" artifact of its
+ * run (bytes added to `blobs`), leaving a StoredResultRef in the run: the layout ExperimentStore.finishRun
+ * gives large results. `plainJson`: the session text held no NaN/Infinity tags, so native JSON.stringify
+ * writes exactly what toJson would (and many times faster).
+ */
+function moveLargeResults(portable: PortableSession, blobs: Map<string, Uint8Array>, largeResultBytes: number, plainJson: boolean): void {
+  const hasResultArtifact = new Set(portable.artifacts.filter((a) => a.name === STORED_RESULT_ARTIFACT && a.runId !== null).map((a) => a.runId))
+  for (const run of portable.runs) {
+    if (run.result === null || run.result === undefined || isStoredResultRef(run.result)) continue
+    let text: string
+    try {
+      text = plainJson ? JSON.stringify(run.result) : toJson(run.result, `the result of run ${run.id}`)
+    } catch (error) {
+      // a cycle cannot come from JSON; a RangeError here means nesting deeper than the stack
+      const why = error instanceof RangeError ? 'it is nested too deeply' : (error as Error).message
+      throw invalid(`the result of run ${run.id} cannot be stored: ${why}`, { runId: run.id })
+    }
+    if (text.length <= largeResultBytes) continue
+    if (hasResultArtifact.has(run.id)) throw invalid(`run ${run.id} has an inline result of ${text.length} characters and a ${STORED_RESULT_ARTIFACT} artifact`)
+    const data = new TextEncoder().encode(text)
+    const sha256 = sha256Hex(data)
+    blobs.set(sha256, data)
+    portable.artifacts.push({
+      sha256,
+      runId: run.id,
+      name: STORED_RESULT_ARTIFACT,
+      kind: 'json',
+      dtype: null,
+      shape: null,
+      mime: 'application/json',
+      size: data.byteLength,
+      createdAt: run.endedAt ?? run.createdAt,
+    })
+    const ref: StoredResultRef = { $storedResult: sha256, bytes: data.byteLength }
+    run.result = ref
+  }
+}
+
 /** Validates a .dlab file completely and returns its content; throws IMPORT_* LabErrors. */
-export function importSessionFile(bytes: Uint8Array, overrides: Partial<ImportLimits> = {}): ParsedSessionFile {
+export function importSessionFile(bytes: Uint8Array, overrides: Partial<ImportLimits> = {}, options: ImportOptions = {}): ParsedSessionFile {
   const limits: ImportLimits = { ...DEFAULT_IMPORT_LIMITS, ...overrides }
   if (!(bytes instanceof Uint8Array)) throw new LabError('INPUT_INVALID', 'a session file must be given as bytes')
   if (bytes.byteLength > limits.maxFileBytes) {
@@ -190,7 +280,8 @@ export function importSessionFile(bytes: Uint8Array, overrides: Partial<ImportLi
   const manifestEntry = entries.find((e) => e.name === MANIFEST_ENTRY)
   if (!manifestEntry) throw invalid(`no ${MANIFEST_ENTRY} (not a DeBERTa Lab session file)`)
   if (manifestEntry.size > MAX_MANIFEST_BYTES) throw new LabError('IMPORT_TOO_LARGE', `${MANIFEST_ENTRY} declares ${manifestEntry.size} bytes (limit ${MAX_MANIFEST_BYTES})`)
-  const manifest = parseManifest(parseJsonEntry(extractEntry(bytes, manifestEntry), MANIFEST_ENTRY))
+  const manifestValues = 16 + MANIFEST_VALUES_PER_ENTRY * limits.maxEntries
+  const manifest = parseManifest(parseJsonEntry(extractEntry(bytes, manifestEntry, MAX_MANIFEST_BYTES), MANIFEST_ENTRY, manifestValues))
 
   // 4. The archive holds exactly what the manifest lists, with the sizes it lists.
   const byName = new Map<string, ZipEntry>()
@@ -219,9 +310,16 @@ export function importSessionFile(bytes: Uint8Array, overrides: Partial<ImportLi
   const sessionItem = manifest.entries.find((e) => e.path === SESSION_ENTRY)
   if (!sessionItem) throw invalid(`no ${SESSION_ENTRY}`)
 
-  // 5. session.json: checksum, strict schema, references.
-  const sessionData = verified(bytes, byName.get(SESSION_ENTRY) as ZipEntry, sessionItem.sha256)
-  const file = parseWith(sessionFileSchema, checkedShape(parseJsonEntry(sessionData, SESSION_ENTRY)), 'IMPORT_INVALID', SESSION_ENTRY)
+  // 5. session.json: size cap (declared, then while inflating), checksum, value budget, strict schema, references.
+  const sessionEntry = byName.get(SESSION_ENTRY) as ZipEntry
+  if (sessionEntry.size > limits.maxSessionJsonBytes) {
+    throw new LabError('IMPORT_TOO_LARGE', `${SESSION_ENTRY} declares ${sessionEntry.size} bytes (limit ${limits.maxSessionJsonBytes})`, {
+      entry: SESSION_ENTRY,
+      limit: limits.maxSessionJsonBytes,
+    })
+  }
+  const sessionData = verified(bytes, sessionEntry, sessionItem.sha256, limits.maxSessionJsonBytes)
+  const file = parseWith(sessionFileSchema, checkedShape(parseJsonEntry(sessionData, SESSION_ENTRY, limits.maxSessionJsonValues)), 'IMPORT_INVALID', SESSION_ENTRY)
   if (file.session.id !== manifest.sessionId) throw invalid(`${MANIFEST_ENTRY} names session ${manifest.sessionId} but ${SESSION_ENTRY} holds ${file.session.id}`)
   checkReferences(file, artifactSizes)
 
@@ -235,6 +333,9 @@ export function importSessionFile(bytes: Uint8Array, overrides: Partial<ImportLi
     runs: file.runs,
     metrics: file.metrics.map((m) => ({ ...m, value: decodeMetricValue(m.value) })),
     artifacts: file.artifacts,
+  }
+  if (options.largeResultBytes !== undefined) {
+    moveLargeResults(portable, blobs, options.largeResultBytes, !Buffer.from(sessionData.buffer, sessionData.byteOffset, sessionData.byteLength).includes('"$num"'))
   }
   return { manifest, portable, blobs }
 }

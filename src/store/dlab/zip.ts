@@ -105,24 +105,34 @@ export function readZipDirectory(bytes: Uint8Array, maxEntries: number): ZipEntr
 }
 
 /**
- * The entry's bytes. Inflation stops with IMPORT_CHECKSUM as soon as the output passes the declared size
- * (damaged, or a zip bomb lying about its size); a short or broken stream is IMPORT_INVALID; a CRC mismatch is
- * IMPORT_CHECKSUM.
+ * The entry's bytes, at most `maxBytes` (default: the declared size). Inflation is streamed into a buffer that
+ * grows with what actually comes out (a forged declared size allocates nothing) and stops as soon as the output
+ * passes the declared size (IMPORT_CHECKSUM: damaged or forged) or maxBytes (IMPORT_TOO_LARGE); a short or
+ * broken stream is IMPORT_INVALID; a CRC mismatch is IMPORT_CHECKSUM.
  */
-export function extractEntry(bytes: Uint8Array, entry: ZipEntry): Uint8Array {
+export function extractEntry(bytes: Uint8Array, entry: ZipEntry, maxBytes: number = entry.size): Uint8Array {
+  if (entry.size > maxBytes) {
+    throw new LabError('IMPORT_TOO_LARGE', `entry "${entry.name}" declares ${entry.size} bytes (limit ${maxBytes})`, { entry: entry.name, limit: maxBytes })
+  }
   const compressed = bytes.subarray(entry.dataOffset, entry.dataOffset + entry.compressedSize)
   let data: Uint8Array
   if (entry.method === 0) {
     data = compressed
   } else {
-    data = new Uint8Array(entry.size)
+    // Start from what the compressed size could honestly give for small entries and grow geometrically.
+    let buffer = new Uint8Array(Math.min(entry.size, Math.max(64 * 1024, compressed.length * 4)))
     let filled = 0
     const inflater = new Inflate((chunk) => {
       if (filled + chunk.length > entry.size) {
         // Either a damaged stream or a forged header (a zip bomb): the bytes do not match what the file declares.
         throw new LabError('IMPORT_CHECKSUM', `entry "${entry.name}" inflates past its declared ${entry.size} bytes: the file is damaged or forged`, { entry: entry.name })
       }
-      data.set(chunk, filled)
+      if (filled + chunk.length > buffer.length) {
+        const grown = new Uint8Array(Math.min(entry.size, Math.max(filled + chunk.length, buffer.length * 2)))
+        grown.set(buffer.subarray(0, filled))
+        buffer = grown
+      }
+      buffer.set(chunk, filled)
       filled += chunk.length
     })
     try {
@@ -135,6 +145,7 @@ export function extractEntry(bytes: Uint8Array, entry: ZipEntry): Uint8Array {
       throw invalid(`entry "${entry.name}" does not inflate (${(error as Error).message})`)
     }
     if (filled !== entry.size) throw invalid(`entry "${entry.name}" is ${filled} bytes, ${entry.size} declared (truncated?)`)
+    data = buffer.length === filled ? buffer : buffer.subarray(0, filled)
   }
   if ((crc32(data) >>> 0) !== entry.crc32) throw new LabError('IMPORT_CHECKSUM', `entry "${entry.name}" fails its CRC-32 check (damaged file)`, { entry: entry.name })
   return data
