@@ -18,7 +18,7 @@
 // divided by the same s; turning it on counts it in the scale factor like a listed pos_att_type entry
 // (official `scale_factor += 1` for 'p2p'). It depends on i − j only, so it is a constant per length.
 //
-// Performance, per-head form (wasm; measured with scripts/bench-attention-variants.ts and src/core/bench.ts): only 2-D,
+// Performance, per-head form (wasm; measured with `deberta-lab bench`, DEBERTA_LAB_ATTENTION picks the form): only 2-D,
 // non-transposed matMuls hit XNNPACK (~20 GFLOP/s); batched 3-D or transposeB=true matMuls fall back to a
 // ~1–2 GFLOP/s loop. Hence per-head weights
 // ([H, D] each, split at load) so no head slicing is needed, Kᵀ by an explicit [T, D] transpose, c2p as
