@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { buildBucketCurveOption, bucketRegions } from '../../src/renderer/charts/bucket-curve'
 import { buildTopKBarOption, MAX_VALUE_LABELS, sharedProbabilityMax, topKChartHeight, topKLabelInterval } from '../../src/renderer/charts/topk'
-import { buildBenchmarkOption, buildRunComparisonOption, spreadName, spreadRenderItem } from '../../src/renderer/charts/benchmark'
+import { buildBenchmarkOption, buildRunComparisonOption, parseReferenceTimings, spreadName, spreadRenderItem } from '../../src/renderer/charts/benchmark'
 import { buildTermShareOption, shareAt, buildSameWordOption, buildPairComparisonOption } from '../../src/renderer/charts/terms'
 import { extractChartData, chartDataToCsv } from '../../src/renderer/charts/data'
 import type { BenchmarkCase } from '../../src/common/api'
@@ -132,6 +132,26 @@ describe('benchmark charts', () => {
         'run A: min–max over the repeats (high),128,4\nrun A: min–max over the repeats (high),256,9\n' +
         'run B,128,5\nrun B: min–max over the repeats (low),128,4\nrun B: min–max over the repeats (high),128,6\n',
     )
+  })
+
+  it('draws a reference line (e.g. PyTorch on the same machine) dashed beside the compared runs', () => {
+    const option = buildRunComparisonOption([{ label: 'wasm', cases }], 'attention', 'disentangled', {
+      reference: { name: 'HF PyTorch', points: [{ seq: 128, ms: 2.5 }, { seq: 256, ms: 6 }] },
+    }) as AnyRecord
+    const line = option.series.find((s: AnyRecord) => s.name === 'HF PyTorch')
+    expect(line.data).toEqual([[128, 2.5], [256, 6]])
+    expect(line.lineStyle.type).toBe('dashed')
+    expect(option.legend.data).toContain('HF PyTorch')
+    expect(chartDataToCsv(extractChartData(option))).toContain('HF PyTorch,256,6\n')
+  })
+
+  it('reads reference timings as T:ms pairs or pytorch-reference.sh JSON lines, and says what it ignored', () => {
+    expect(parseReferenceTimings('128:330, 512 = 1050ms')).toEqual({ points: [{ seq: 128, ms: 330 }, { seq: 512, ms: 1050 }], problems: [] })
+    const json = '{"impl": "pytorch-hf", "preset": "base", "seq": 512, "median_ms": 966.5}\n{"seq": 128, "median_ms": 319}'
+    expect(parseReferenceTimings(json).points).toEqual([{ seq: 128, ms: 319 }, { seq: 512, ms: 966.5 }])
+    const bad = parseReferenceTimings('128:fast; 0:5; {oops; 64:10')
+    expect(bad.points).toEqual([{ seq: 64, ms: 10 }])
+    expect(bad.problems).toHaveLength(3)
   })
 
   it('draws the spread of the repeats (min–max) as whiskers with each measured line, outside the legend', () => {

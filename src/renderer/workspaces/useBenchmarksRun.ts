@@ -1,12 +1,12 @@
 // Run-your-own speed benchmark: disentangled vs standard attention timed on this machine, stored as runs
 // in the session, compared across runs, and set beside the FLOP model's prediction.
 import { computed, reactive, ref, shallowRef, watch } from 'vue'
-import type { BenchmarkPart, BenchmarkResult, ModelRef } from '../../common/api'
+import type { BackendId, BenchmarkPart, BenchmarkResult, ModelRef } from '../../common/api'
 import type { RunRecord } from '../../common/sessions'
 import { toErrorData, type ErrorData } from '../../common/errors'
 import { useLab } from '../lab-context'
 import { appProvenance } from '../provenance'
-import { buildBenchmarkOption, buildRunComparisonOption, type RunCurve } from '../charts/benchmark'
+import { buildBenchmarkOption, buildRunComparisonOption, parseReferenceTimings, type RunCurve } from '../charts/benchmark'
 import { useJob } from '../composables/useJob'
 import { useSession } from '../composables/useSession'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
@@ -19,8 +19,23 @@ type Preset = (typeof BENCH_PRESETS)[number]
 type Variant = 'disentangled' | 'standard'
 
 const defaults = () => ({
-  inputs: { preset: 'xsmall' as Preset, seqs: [64, 128, 256, 512], parts: ['attention', 'layer'] as BenchmarkPart[], variants: ['disentangled', 'standard'] as Variant[], repeats: 3 },
-  selections: { part: 'attention' as BenchmarkPart, compareVariant: 'disentangled' as Variant, compareRunIds: [] as string[] },
+  inputs: {
+    preset: 'xsmall' as Preset,
+    seqs: [64, 128, 256, 512],
+    parts: ['attention', 'layer'] as BenchmarkPart[],
+    variants: ['disentangled', 'standard'] as Variant[],
+    repeats: 3,
+    /** backends to time, one run each (empty: the lab's own) */
+    backends: [] as BackendId[],
+  },
+  selections: {
+    part: 'attention' as BenchmarkPart,
+    compareVariant: 'disentangled' as Variant,
+    compareRunIds: [] as string[],
+    /** reference timings the user typed or pasted (T:ms pairs or pytorch-reference.sh JSON lines) */
+    referenceText: '',
+    referenceName: 'HF PyTorch (same machine)',
+  },
   view: {},
 })
 
@@ -43,6 +58,12 @@ export function benchmarkRuns(records: RunRecord[]): Array<RunCurve & { id: stri
 
 export function useBenchmarksRun() {
   const lab = useLab()
+  /** the backends that load here (AppStatus.backends): a run times each chosen one in turn */
+  const backends = ref<BackendId[]>([])
+  lab.api.getStatus().then(
+    (status) => (backends.value = status.backends ?? []),
+    () => undefined,
+  )
   const session = useSession(lab)
   const job = useJob(lab)
   const d = defaults()
@@ -74,19 +95,29 @@ export function useBenchmarksRun() {
     return ''
   })
 
+  /** The chosen backends that load here, in the lab's order (none chosen: the lab's own). */
+  const chosenBackends = computed(() => backends.value.filter((b) => inputs.backends.includes(b)))
+
+  /** Times each chosen backend in turn (one run each); the runs of one click are put side by side below. */
   async function run(): Promise<void> {
     if (problem.value) return
-    let started = ''
     const sessionId = session.state.current?.id
     const request = { preset: inputs.preset, seqs: [...inputs.seqs].sort((a, b) => a - b), parts: [...inputs.parts], variants: [...inputs.variants], repeats: inputs.repeats }
-    const result = await job.run((jobId) => {
-      started = jobId
-      return lab.api.runBenchmark({ ...request, jobId, sessionId })
-    })
-    if (!result || session.state.current?.id !== sessionId) return
-    lastResult.value = result
-    lastRun.value = { jobId: started, runId: result.runId }
-    if (!result.cases.some((c) => c.part === selections.part)) selections.part = result.cases[0]?.part ?? selections.part
+    const targets: Array<BackendId | undefined> = chosenBackends.value.length ? chosenBackends.value : [undefined]
+    const runIds: string[] = []
+    for (const backend of targets) {
+      let started = ''
+      const result = await job.run((jobId) => {
+        started = jobId
+        return lab.api.runBenchmark({ ...request, ...(backend ? { backend } : {}), jobId, sessionId })
+      })
+      if (!result || session.state.current?.id !== sessionId) return
+      lastResult.value = result
+      lastRun.value = { jobId: started, runId: result.runId }
+      if (result.runId) runIds.push(result.runId)
+      if (!result.cases.some((c) => c.part === selections.part)) selections.part = result.cases[0]?.part ?? selections.part
+    }
+    if (runIds.length > 1) selections.compareRunIds = runIds
     await refreshRuns()
   }
 
@@ -96,9 +127,11 @@ export function useBenchmarksRun() {
   const runs = computed(() => benchmarkRuns(records.value))
   const resultParts = computed(() => BENCH_PARTS.filter((p) => lastResult.value?.cases.some((c) => c.part === p)))
   const speedOption = computed(() => (lastResult.value ? buildBenchmarkOption(lastResult.value.cases, selections.part) : null))
+  const reference = computed(() => parseReferenceTimings(selections.referenceText))
   const comparisonOption = computed(() => {
     const chosen = runs.value.filter((r) => selections.compareRunIds.includes(r.id))
-    return chosen.length ? buildRunComparisonOption(chosen, selections.part, selections.compareVariant) : null
+    const line = reference.value.points.length ? { name: selections.referenceName.trim() || 'reference', points: reference.value.points } : null
+    return chosen.length ? buildRunComparisonOption(chosen, selections.part, selections.compareVariant, { reference: line }) : null
   })
 
   /** The speed chart's exports name the run: backend, preset, lengths, parts, variants, repeats. */
@@ -110,5 +143,5 @@ export function useBenchmarksRun() {
     return { ...appProvenance({ backend: r.backend, preset: r.preset, seqs, parts, variants: [...new Set(r.cases.map((c) => c.variant))], shown: selections.part }), ...(r.runId ? { runId: r.runId } : {}) }
   })
 
-  return { job, inputs, selections, lastResult, run, problem, runs, runsError, refreshRuns, resultParts, speedOption, comparisonOption, provenance }
+  return { job, inputs, selections, lastResult, run, problem, runs, runsError, refreshRuns, resultParts, speedOption, comparisonOption, reference, backends, chosenBackends, provenance }
 }
