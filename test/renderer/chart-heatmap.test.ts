@@ -4,6 +4,7 @@ import { cellAt, interpolateColor } from '../../src/renderer/charts/raster'
 import { labelInterval, shownLabelIndices, symmetricRange, escapeHtml, formatExact } from '../../src/renderer/charts/common'
 import { extractChartData, chartDataToCsv, staticOption, stretchSvgImages } from '../../src/renderer/charts/data'
 import { attentionCellDetail } from '../../src/renderer/charts/attention-cell'
+import { exportJson } from '../../src/renderer/provenance'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests reach into ECharts option objects by path
 type AnyRecord = Record<string, any>
@@ -132,6 +133,33 @@ describe('chart data extraction', () => {
     expect(option.animation).toBe(false)
     expect(first(option.series).progressive).toBe(0)
     expect(first(option.series).data).toHaveLength(25)
+  })
+})
+
+describe('float32 matrices (what the lab returns)', () => {
+  const f32 = new Float32Array([0.1, -0.5, Number.NaN, 2.25])
+  const m = { rows: 2, cols: 2, data: f32 }
+
+  it('draws ECharts cells and exports CSV and JSON with plain numbers', () => {
+    const option = buildHeatmapOption(m, ['a', 'b'], ['x', 'y'], { signed: true }) as AnyRecord
+    const cells = first(option.series).data as Array<[number, number, number]>
+    expect(cells.every((cell) => Array.isArray(cell) && typeof cell[2] === 'number')).toBe(true)
+    expect(cells[3]).toEqual([1, 1, 2.25])
+    const data = extractChartData(option)
+    expect(chartDataToCsv(data)).toBe(`row,row_label,col,col_label,value\n0,a,0,x,${f32[0]}\n0,a,1,y,-0.5\n1,b,0,x,\n1,b,1,y,2.25\n`)
+    expect(JSON.parse(exportJson({ chartId: 'c', workspace: 'w', exportedAt: 't', provenance: null, data })).data.values).toEqual([[f32[0], -0.5], [null, 2.25]])
+    expect(first(option.visualMap).max).toBe(2.25)
+  })
+
+  it('draws a raster map whose exports hold lists of numbers, not typed arrays', () => {
+    const option = buildHeatmapOption(m, ['a', 'b'], ['x', 'y'], { raster: true })
+    expect(rasterOf(option)!.values).toBe(f32) // shared, not copied
+    const data = extractChartData(option) as { values: unknown[][] }
+    expect(data.values.every((row) => Array.isArray(row))).toBe(true)
+    expect(data.values).toEqual([[f32[0], -0.5], [null, 2.25]])
+    const text = exportJson({ chartId: 'c', workspace: 'w', exportedAt: 't', provenance: null, data: data as never })
+    expect(text).toContain('0.10000000149011612')
+    expect(text).not.toContain('"0":')
   })
 })
 
