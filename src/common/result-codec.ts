@@ -131,8 +131,9 @@ export function encodeResult(value: unknown, stringify: Stringify = JSON.stringi
 }
 
 /**
- * The value of a binary result, its arrays Float32Array views of `bytes` (copied once only when the bytes are
- * not 4-byte aligned in their buffer). Throws TypeError on anything malformed.
+ * The value of a binary result, its arrays Float32Array views of `bytes`. The bytes are copied once when they
+ * are only part of their buffer (a view's whole buffer goes with it through structured clone, and a pooled
+ * buffer may hold other data) or not 4-byte aligned in it. Throws TypeError on anything malformed.
  */
 export function decodeResult(bytes: Uint8Array, parse: Parse = JSON.parse): unknown {
   if (!isBinaryResult(bytes)) throw new TypeError('not a binary result (bad magic)')
@@ -144,7 +145,8 @@ export function decodeResult(bytes: Uint8Array, parse: Parse = JSON.parse): unkn
   const dataStart = HEADER_BYTES + Math.ceil(textBytes / 8) * 8
   const total = (lengths as number[]).reduce((sum, n) => sum + n * 4, dataStart)
   if (total !== bytes.byteLength) throw new TypeError(`binary result: ${bytes.byteLength} bytes, the array table needs ${total}`)
-  const aligned = (bytes.byteOffset + dataStart) % 4 === 0 ? bytes : bytes.slice()
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+  const aligned = whole ? bytes : bytes.slice()
   const arrays: Float32Array[] = []
   let offset = aligned.byteOffset + dataStart
   for (const length of lengths as number[]) {

@@ -48,12 +48,18 @@ describe('the binary result form', () => {
     expect(skeleton.length).toBeLessThan(2000)
   })
 
-  it('copies once when the bytes are not 4-byte aligned in their buffer', () => {
+  it('copies once when the bytes are part of a larger buffer (unaligned, or beside other data)', () => {
     const bytes = encodeResult({ data: new Float32Array([1, 2, 3]) })
     const shifted = new Uint8Array(bytes.byteLength + 1)
     shifted.set(bytes, 1)
     const back = decodeResult(shifted.subarray(1)) as { data: Float32Array }
     expect(Array.from(back.data)).toEqual([1, 2, 3])
+    const beside = new Uint8Array(bytes.byteLength + 8)
+    beside.set(bytes, 0)
+    beside.set(new TextEncoder().encode('SECRET!!'), bytes.byteLength)
+    const decoded = decodeResult(beside.subarray(0, bytes.byteLength)) as { data: Float32Array }
+    expect(Array.from(decoded.data)).toEqual([1, 2, 3])
+    expect(decoded.data.buffer.byteLength).toBe(bytes.byteLength) // the other bytes do not travel with the view
   })
 
   it('refuses what it cannot represent and bytes that do not add up', () => {
