@@ -182,11 +182,14 @@ export interface DirectoryListing {
 // ---------------------------------------------------------------------------------------------
 // Data shapes
 
-/** A dense row-major matrix. */
+/**
+ * A dense row-major matrix of float32 values: data[i · cols + j]. Float32Array end to end (worker, IPC,
+ * store, HTTP's binary answers), so no thread writes or parses its numbers as text (see result-codec.ts).
+ */
 export interface Matrix {
   rows: number
   cols: number
-  data: number[]
+  data: Float32Array
 }
 
 export interface TokenizedText {

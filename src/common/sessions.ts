@@ -150,13 +150,14 @@ export interface StoreNotice {
 }
 
 /**
- * A run's result too large to keep in its row (a T = 512 attention map is tens of MB of JSON): the row holds
- * this reference and the result itself is the run's artifact "result.json" (kind 'json'), fetched on demand
- * (LabApi.getRunResult). Lists of runs stay small; exports carry the artifact.
+ * A run's result kept apart from its row: the row holds this reference and the result itself is the run's
+ * artifact (kind 'json'), fetched on demand (LabApi.getRunResult). A result with float32 matrices is always
+ * "result.bin" (binary, see result-codec.ts); another result over 1 MiB of JSON is "result.json". Lists of
+ * runs stay small; exports carry the artifact.
  */
 export interface StoredResultRef {
   $storedResult: string
-  /** size of the JSON text in bytes */
+  /** size of the stored artifact in bytes */
   bytes: number
 }
 
@@ -166,5 +167,8 @@ export function isStoredResultRef(value: unknown): value is StoredResultRef {
   return Object.keys(v).length === 2 && typeof v.$storedResult === 'string' && /^[0-9a-f]{64}$/.test(v.$storedResult) && typeof v.bytes === 'number'
 }
 
-/** Name of the artifact holding a run's large result. */
+/** Name of the artifact holding a run's large JSON result. */
 export const STORED_RESULT_ARTIFACT = 'result.json'
+
+/** Name of the artifact holding a run's result with float32 matrices, in the binary form of result-codec.ts. */
+export const STORED_BINARY_RESULT_ARTIFACT = 'result.bin'

@@ -1,6 +1,7 @@
 // The session side of the lab service: the experiment store, its autosaver, run recording, and
 // session-changed events. Everything here is synchronous SQLite work on the service's thread.
 import type { ExperimentResult, ModelRef, StoreSaveStatus } from '../common/api'
+import { float32Matrices } from '../common/result-codec'
 import { LabError } from '../common/errors'
 import type {
   ImportMode,
@@ -154,9 +155,12 @@ export class LabSessions {
     return this.store.listRuns(sessionId)
   }
 
-  /** A run's whole result (large ones are read from the run's result.json artifact). */
+  /**
+   * A run's whole result (kept apart ones are read from the run's artifact). The matrices of results stored
+   * before matrices were float32 (number[] in a result.json) come back as Float32Array like today's.
+   */
   runResult(runId: string): unknown {
-    return this.store.getRunResult(runId)
+    return float32Matrices(this.store.getRunResult(runId))
   }
 
   exportFile(sessionId: string): { fileName: string; base64: string } {

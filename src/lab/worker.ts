@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import * as tf from '@tensorflow/tfjs-core'
 import { LabError, toErrorData } from '../common/errors'
+import { ownedFloat32Buffers } from '../common/result-codec'
 import type { ModelRef } from '../common/api'
 import { initBackend } from '../core/backend'
 import type { JobContext, LoadedLabModel } from './jobs'
@@ -10,6 +11,12 @@ import { pauseIndex, type FromWorker, type ToWorker, type WorkerInit } from './p
 import { JOB_HANDLERS, runJobHandler } from './workspaces'
 
 const PROGRESS_INTERVAL_MS = 100
+
+/**
+ * Methods whose results' Float32Arrays are copies made for the result (workspaces/common.ts), so their buffers
+ * can be transferred. Other results may hold a backend's own tensor storage, which must stay here.
+ */
+const TRANSFERRED_RESULTS: ReadonlySet<string> = new Set(['runProblemDemo', 'runAttention', 'runRelativePositions'])
 
 async function boot(): Promise<void> {
   const port = parentPort
@@ -65,7 +72,8 @@ async function boot(): Promise<void> {
     try {
       if (!Object.prototype.hasOwnProperty.call(JOB_HANDLERS, method)) throw new LabError('BAD_REQUEST', `unknown job method ${method}`)
       const value = await runJobHandler(method, context, request)
-      send({ type: 'result', jobId, value })
+      // The result's matrices (each a Float32Array with its own buffer) move to the service's thread without a copy.
+      port!.postMessage({ type: 'result', jobId, value } satisfies FromWorker, TRANSFERRED_RESULTS.has(method) ? ownedFloat32Buffers(value) : [])
     } catch (error) {
       const data = toErrorData(error)
       send({ type: 'error', jobId, error: data, stack: data.code === 'INTERNAL' && error instanceof Error ? error.stack : undefined })

@@ -2,9 +2,12 @@
 // DOM types, so Node tests can call a real server with it.
 //   call:   POST /api/<method>  body {"args": [...]}  header x-deberta-lab-token: <token>
 //   answer: {ok: true, value} | {ok: false, error: {code, message}}  → resolves value | rejects LabError(code)
+//           (an answer with float32 matrices comes in the binary result form, asked for with Accept; decoded to
+//           Float32Array views of the response's bytes, see common/result-codec.ts)
 //   events: EventSource GET /api/events?token=<token>, one LabEvent JSON per message
 import { fromRegistry, type LabApi, type LabApiMethod, type LabArgs, type LabEvent, type LabResults } from '../common/api'
 import { LabError, isErrorCode, type ErrorData } from '../common/errors'
+import { BINARY_RESULT_MIME, decodeResult } from '../common/result-codec'
 
 /** Largest request body sent with fetch keepalive (the browsers' limit is 64 KiB for all in-flight keepalive bodies). */
 const KEEPALIVE_MAX_BODY = 60_000
@@ -39,7 +42,7 @@ export function createHttpApi(options: HttpApiOptions): LabApi {
   const doFetch: typeof fetch = options.fetch ?? ((input, init) => fetch(input, init))
 
   async function call<M extends LabApiMethod>(method: M, args: LabArgs<M>): Promise<LabResults[M]> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' }
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: `${BINARY_RESULT_MIME}, application/json` }
     if (options.token) headers[TOKEN_HEADER] = options.token
     let response: Response
     try {
@@ -51,10 +54,17 @@ export function createHttpApi(options: HttpApiOptions): LabApi {
     } catch (error) {
       throw new LabError('INTERNAL', `the lab server did not answer (${(error as Error).message}); is \`deberta-lab serve\` still running?`)
     }
-    const text = await response.text()
     let envelope: unknown
+    if ((response.headers?.get('content-type') ?? '').split(';')[0].trim() === BINARY_RESULT_MIME) {
+      try {
+        envelope = decodeResult(new Uint8Array(await response.arrayBuffer()))
+      } catch (error) {
+        throw new LabError('INTERNAL', `unreadable binary answer from /api/${method} (HTTP ${response.status}): ${(error as Error).message}`)
+      }
+    }
+    const text = envelope === undefined ? await response.text() : ''
     try {
-      envelope = JSON.parse(text)
+      envelope ??= JSON.parse(text)
     } catch {
       const code = STATUS_CODES[response.status] ?? 'INTERNAL'
       throw new LabError(code, `HTTP ${response.status} from /api/${method}: ${text.slice(0, 300)}`)

@@ -16,8 +16,9 @@ import type {
   WorkspaceState,
 } from '../common/sessions'
 import { APP_VERSION } from '../common/version'
-import { isStoredResultRef, STORED_RESULT_ARTIFACT } from '../common/sessions'
-import { fromJson } from './json'
+import { isStoredResultRef, STORED_BINARY_RESULT_ARTIFACT, STORED_RESULT_ARTIFACT } from '../common/sessions'
+import { BINARY_RESULT_MIME, decodeResult, encodeResult, hasFloat32Arrays, isBinaryResult } from '../common/result-codec'
+import { fromJson, toJson } from './json'
 import type { StoreContext } from './context'
 import { DEFAULT_BUSY_TIMEOUT_MS, type DbOptions, mapSqliteError, openDatabaseWithAccess, readTx, writeTx, type Db } from './db'
 import { exportSessionFile } from './dlab/export'
@@ -80,6 +81,15 @@ export interface OpenStoreOptions extends DbOptions {
 
 /** Run results above 1 MiB of JSON are kept as an artifact, not in the runs row (see StoredResultRef). */
 export const LARGE_RESULT_BYTES = 1 << 20
+
+/** Whether a result holds Float32Arrays; a value too deep or cyclic to search is left to toJson, which refuses it. */
+function holdsFloat32Arrays(value: unknown): boolean {
+  try {
+    return value !== undefined && value !== null && hasFloat32Arrays(value)
+  } catch {
+    return false
+  }
+}
 
 /** Owner tokens of the store instances open in this process (see markInterruptedRuns). */
 const LIVE_OWNER_TOKENS = new Set<string>()
@@ -302,18 +312,23 @@ export class ExperimentStore {
   }
 
   /**
-   * Records the end of a run (done, failed or cancelled) with its JSON result or error. A result larger than
-   * largeResultBytes goes into the run's "result.json" artifact (same transaction) and the row keeps a
-   * StoredResultRef; getRunResult resolves it.
+   * Records the end of a run (done, failed or cancelled) with its result or error. A result that holds
+   * Float32Arrays (workspace matrices) goes, whatever its size, into the run's "result.bin" artifact in the
+   * binary form of result-codec.ts: only its small skeleton is written as JSON text, the arrays are copied as
+   * bytes. Another result larger than largeResultBytes of JSON goes into the run's "result.json" artifact. Both
+   * in the same transaction; the row keeps a StoredResultRef, which getRunResult resolves.
    */
   finishRun(runId: string, outcome: RunOutcome): RunRecord {
-    const prepared = prepareOutcome(outcome)
+    const binary = holdsFloat32Arrays(outcome.result) ? encodeResult(outcome.result, (skeleton) => toJson(skeleton, 'the run result')) : null
+    const prepared = prepareOutcome(binary ? { ...outcome, result: undefined } : outcome)
     const text = prepared.resultJson
-    const large = text !== null && text.length > this.largeResultBytes ? Buffer.from(text, 'utf8') : null
+    const large = binary ?? (text !== null && text.length > this.largeResultBytes ? Buffer.from(text, 'utf8') : null)
     return this.write('finishing a run', () => {
       if (large) {
         const { sessionId } = getRun(this.ctx, runId)
-        const artifact = prepareArtifact({ sessionId, runId, name: STORED_RESULT_ARTIFACT, kind: 'json', data: large })
+        const artifact = binary
+          ? prepareArtifact({ sessionId, runId, name: STORED_BINARY_RESULT_ARTIFACT, kind: 'json', mime: BINARY_RESULT_MIME, data: binary })
+          : prepareArtifact({ sessionId, runId, name: STORED_RESULT_ARTIFACT, kind: 'json', data: large })
         writeBlob(this.ctx, artifact.sha256, artifact.data)
         writeLink(this.ctx, { ...artifact, createdAt: this.ctx.now() })
         const ref: StoredResultRef = { $storedResult: artifact.sha256, bytes: large.byteLength }
@@ -326,17 +341,21 @@ export class ExperimentStore {
     })
   }
 
-  /** A run's result, read from its "result.json" artifact when the row holds a StoredResultRef. */
+  /**
+   * A run's result, read from its "result.bin" (binary: the arrays come back as Float32Array views of the
+   * stored bytes) or "result.json" artifact when the row holds a StoredResultRef.
+   */
   getRunResult(runId: string): unknown {
     return this.read('reading a run result', () => {
       const run = getRun(this.ctx, runId)
       if (!isStoredResultRef(run.result)) return run.result
       const data = readSessionBlob(this.ctx, run.sessionId, run.result.$storedResult)
+      const binary = isBinaryResult(data)
       try {
-        return fromJson(utf8.decode(data))
+        return binary ? decodeResult(data, fromJson) : fromJson(utf8.decode(data))
       } catch {
         // SyntaxError messages quote the text: never pass artifact bytes on.
-        throw new LabError('STORE_CORRUPT', `the stored result of run ${runId} (artifact ${run.result.$storedResult}) is not UTF-8 JSON`, {
+        throw new LabError('STORE_CORRUPT', `the stored result of run ${runId} (artifact ${run.result.$storedResult}) is not ${binary ? 'a readable binary result' : 'UTF-8 JSON'}`, {
           runId,
           sha256: run.result.$storedResult,
         })

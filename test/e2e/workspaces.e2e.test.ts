@@ -88,7 +88,7 @@ async function chartData(chartIds: string[]): Promise<Record<string, ChartData>>
 // ---------------------------------------------------------------------------------------------
 // Comparisons
 
-function maxAbsDiff(actual: Array<number | null>, expected: number[]): number {
+function maxAbsDiff(actual: Array<number | null>, expected: ArrayLike<number>): number {
   expect(actual.length).toBe(expected.length)
   let max = 0
   actual.forEach((value, index) => {

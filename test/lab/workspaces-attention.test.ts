@@ -51,7 +51,7 @@ describe('attention job', () => {
     const result = await attention(context, { model: TINY_V3, text: TEXT, layer: 1, head: 3 })
     const { shares } = result
     expect([shares.layers, shares.heads, shares.terms.length, shares.values.length]).toEqual([2, 4, 3, 24])
-    const abs = (m: { data: number[] }) => m.data.reduce((a, v) => a + Math.abs(v), 0)
+    const abs = (m: { data: Float32Array }) => m.data.reduce((a, v) => a + Math.abs(v), 0)
     const totals = shares.terms.map((t) => abs(result.terms[t]!))
     const all = totals.reduce((a, b) => a + b, 0)
     shares.terms.forEach((_, t) => expect(shares.values[(1 * 4 + 3) * 3 + t]).toBeCloseTo(totals[t] / all, 6))

@@ -58,8 +58,8 @@ export function softmaxRow(values: number[]): number[] {
   return e.map((v) => v / total)
 }
 
-export function row(data: number[], cols: number, i: number): number[] {
-  return data.slice(i * cols, (i + 1) * cols)
+export function row(data: ArrayLike<number>, cols: number, i: number): number[] {
+  return Array.from({ length: cols }, (_, j) => data[i * cols + j])
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest'
-import { buildHeatmapOption, PROGRESSIVE_THRESHOLD, RASTER_CELLS, rasterOf } from '../../src/renderer/charts/heatmap'
+import { buildHeatmapOption, PROGRESSIVE_THRESHOLD, RASTER_CELLS, rasterOf, type MatrixValues } from '../../src/renderer/charts/heatmap'
 import { cellAt, interpolateColor } from '../../src/renderer/charts/raster'
 import { labelInterval, shownLabelIndices, symmetricRange, escapeHtml, formatExact } from '../../src/renderer/charts/common'
 import { extractChartData, chartDataToCsv, staticOption, stretchSvgImages } from '../../src/renderer/charts/data'
 import { attentionCellDetail } from '../../src/renderer/charts/attention-cell'
-import type { Matrix } from '../../src/common/api'
+import { exportJson } from '../../src/renderer/provenance'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests reach into ECharts option objects by path
 type AnyRecord = Record<string, any>
 const first = (value: unknown): AnyRecord => (Array.isArray(value) ? value[0] : value) as AnyRecord
 
 const tokens = ['[CLS]', 'a', 'new', 'store', '[SEP]']
-const matrix: Matrix = { rows: 5, cols: 5, data: Array.from({ length: 25 }, (_, k) => (k % 7) - 3 + k / 100) }
+const matrix = { rows: 5, cols: 5, data: Array.from({ length: 25 }, (_, k) => (k % 7) - 3 + k / 100) } satisfies MatrixValues
 
 describe('buildHeatmapOption', () => {
   it('uses the tokens as axis labels and the matrix values as [j, i, value] triples', () => {
@@ -31,7 +31,7 @@ describe('buildHeatmapOption', () => {
     const bound = Math.max(...matrix.data.map(Math.abs))
     expect(signed.min).toBe(-bound)
     expect(signed.max).toBe(bound)
-    const probabilities: Matrix = { rows: 1, cols: 2, data: [0.25, 0.75] }
+    const probabilities: MatrixValues = { rows: 1, cols: 2, data: [0.25, 0.75] }
     const unsigned = first(buildHeatmapOption(probabilities, ['x'], ['a', 'b']).visualMap)
     expect([unsigned.min, unsigned.max]).toEqual([0.25, 0.75])
     const fixed = first(buildHeatmapOption(probabilities, ['x'], ['a', 'b'], { range: [0, 1] }).visualMap)
@@ -40,7 +40,7 @@ describe('buildHeatmapOption', () => {
 
   it('thins axis labels beyond 40 tokens and renders mid-size maps progressively', () => {
     const T = 100
-    const mid: Matrix = { rows: T, cols: T, data: Array.from({ length: T * T }, (_, k) => k) }
+    const mid: MatrixValues = { rows: T, cols: T, data: Array.from({ length: T * T }, (_, k) => k) }
     const labels = Array.from({ length: T }, (_, k) => `t${k}`)
     const option = buildHeatmapOption(mid, labels, labels) as AnyRecord
     expect(first(option.xAxis).axisLabel.interval).toBe(2) // every 3rd label: ceil(100 / 40) = 3
@@ -53,7 +53,7 @@ describe('buildHeatmapOption', () => {
 
   it('draws a 512 × 512 map as one image with the exact values kept for read-out and export', () => {
     const T = 512
-    const big: Matrix = { rows: T, cols: T, data: Array.from({ length: T * T }, (_, k) => Math.sin(k)) }
+    const big: MatrixValues = { rows: T, cols: T, data: Array.from({ length: T * T }, (_, k) => Math.sin(k)) }
     const labels = Array.from({ length: T }, (_, k) => `t${k}`)
     const option = buildHeatmapOption(big, labels, labels, { signed: true, valueName: 'c2c score' }) as AnyRecord
     expect(T * T).toBeGreaterThan(RASTER_CELLS)
@@ -86,7 +86,7 @@ describe('buildHeatmapOption', () => {
   })
 
   it('shows exact values in the tooltip with the tokens escaped', () => {
-    const m: Matrix = { rows: 1, cols: 2, data: [0.123456789012, -2] }
+    const m: MatrixValues = { rows: 1, cols: 2, data: [0.123456789012, -2] }
     const option = buildHeatmapOption(m, ['<b>'], ['x', 'y&z'], { valueName: 'c2p' }) as AnyRecord
     const html = option.tooltip.formatter({ value: [1, 0, -2] })
     expect(html).toContain('&lt;b&gt;')
@@ -124,7 +124,7 @@ describe('chart data extraction', () => {
     expect(data.values.flat()).toEqual(matrix.data)
   })
   it('writes long-format CSV with formula-looking text defused', () => {
-    const m: Matrix = { rows: 1, cols: 2, data: [1.5, -0.25] }
+    const m: MatrixValues = { rows: 1, cols: 2, data: [1.5, -0.25] }
     const csv = chartDataToCsv(extractChartData(buildHeatmapOption(m, ['=cmd'], ['a,b', '"q"'])))
     expect(csv).toBe(`row,row_label,col,col_label,value\n0,'=cmd,0,"a,b",1.5\n0,'=cmd,1,"""q""",-0.25\n`)
   })
@@ -136,9 +136,36 @@ describe('chart data extraction', () => {
   })
 })
 
+describe('float32 matrices (what the lab returns)', () => {
+  const f32 = new Float32Array([0.1, -0.5, Number.NaN, 2.25])
+  const m = { rows: 2, cols: 2, data: f32 }
+
+  it('draws ECharts cells and exports CSV and JSON with plain numbers', () => {
+    const option = buildHeatmapOption(m, ['a', 'b'], ['x', 'y'], { signed: true }) as AnyRecord
+    const cells = first(option.series).data as Array<[number, number, number]>
+    expect(cells.every((cell) => Array.isArray(cell) && typeof cell[2] === 'number')).toBe(true)
+    expect(cells[3]).toEqual([1, 1, 2.25])
+    const data = extractChartData(option)
+    expect(chartDataToCsv(data)).toBe(`row,row_label,col,col_label,value\n0,a,0,x,${f32[0]}\n0,a,1,y,-0.5\n1,b,0,x,\n1,b,1,y,2.25\n`)
+    expect(JSON.parse(exportJson({ chartId: 'c', workspace: 'w', exportedAt: 't', provenance: null, data })).data.values).toEqual([[f32[0], -0.5], [null, 2.25]])
+    expect(first(option.visualMap).max).toBe(2.25)
+  })
+
+  it('draws a raster map whose exports hold lists of numbers, not typed arrays', () => {
+    const option = buildHeatmapOption(m, ['a', 'b'], ['x', 'y'], { raster: true })
+    expect(rasterOf(option)!.values).toBe(f32) // shared, not copied
+    const data = extractChartData(option) as { values: unknown[][] }
+    expect(data.values.every((row) => Array.isArray(row))).toBe(true)
+    expect(data.values).toEqual([[f32[0], -0.5], [null, 2.25]])
+    const text = exportJson({ chartId: 'c', workspace: 'w', exportedAt: 't', provenance: null, data: data as never })
+    expect(text).toContain('0.10000000149011612')
+    expect(text).not.toContain('"0":')
+  })
+})
+
 describe('probability maps', () => {
   it('start the colour range at 0 and end it at the largest probability', () => {
-    const m: Matrix = { rows: 2, cols: 2, data: [0.1, 0.9, 0.3, 0.7] }
+    const m: MatrixValues = { rows: 2, cols: 2, data: [0.1, 0.9, 0.3, 0.7] }
     const option = buildHeatmapOption(m, ['a', 'b'], ['a', 'b'], { fromZero: true }) as AnyRecord
     expect([first(option.visualMap).min, first(option.visualMap).max]).toEqual([0, 0.9])
   })
@@ -155,7 +182,7 @@ describe('SVG export of raster heat maps', () => {
 
 describe('attention cell read-out', () => {
   const T = 3
-  const m = (base: number): Matrix => ({ rows: T, cols: T, data: Array.from({ length: T * T }, (_, k) => base + k) })
+  const m = (base: number): MatrixValues => ({ rows: T, cols: T, data: Array.from({ length: T * T }, (_, k) => base + k) })
   const result = { terms: { c2c: m(0), c2p: m(100), p2c: m(200) }, scores: m(300), relativeIds: [-2, -1, 0, 1, 2] }
 
   it('lists every term at (i, j), their sum, δ(i, j) and the relative ids c2p and p2c read', () => {

@@ -8,6 +8,9 @@
 // - every API call needs the token (header x-deberta-lab-token, or the HttpOnly SameSite=Strict cookie
 //   set when the page is opened with ?token=) — otherwise 401; static assets need the cookie;
 // - bodies are size-limited and every payload is validated (src/lab/validation.ts).
+// Requests are JSON; an answer holding float32 matrices is sent in the binary result form
+// (application/vnd.deberta-lab.result, src/common/result-codec.ts) when the request's Accept names it, else
+// as JSON with the matrices as lists of numbers.
 // Every request that fails is one line in the lab's log (src/lab/logger.ts); failures inside a lab method are
 // logged by the lab itself.
 import { randomBytes, timingSafeEqual } from 'node:crypto'
@@ -17,6 +20,7 @@ import type { AddressInfo } from 'node:net'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import type { LabApi, LabEvent } from '../../common/api'
 import { LabError, toErrorData, type Result } from '../../common/errors'
+import { BINARY_RESULT_MIME, encodeResult, hasFloat32Arrays, typedArraysAsLists } from '../../common/result-codec'
 import { NULL_LOGGER, type Logger } from '../../lab/logger'
 import { callLab } from '../../lab/validation'
 
@@ -90,7 +94,28 @@ function send(response: ServerResponse, status: number, body: string, type = 'te
 }
 
 function sendJson(response: ServerResponse, status: number, value: Result<unknown>): void {
-  send(response, status, JSON.stringify(value), 'application/json; charset=utf-8')
+  // Float32Arrays (result matrices) as lists of numbers, for clients that did not ask for the binary form
+  const text = value.ok && hasFloat32Arrays(value.value) ? JSON.stringify(value, typedArraysAsLists) : JSON.stringify(value)
+  send(response, status, text, 'application/json; charset=utf-8')
+}
+
+/** Whether the request's Accept header names the binary result form (browser mode's client sends it). */
+function acceptsBinary(request: IncomingMessage): boolean {
+  const accept = request.headers.accept ?? ''
+  return accept.split(',').some((part) => part.split(';')[0].trim().toLowerCase() === BINARY_RESULT_MIME)
+}
+
+/** A successful answer holding Float32Arrays, in the binary form (result-codec.ts): the numbers are never text. */
+function sendBinary(response: ServerResponse, value: Result<unknown>): void {
+  const body = encodeResult(value)
+  response.writeHead(200, {
+    'content-type': BINARY_RESULT_MIME,
+    'content-length': body.byteLength,
+    'x-content-type-options': 'nosniff',
+    'cache-control': 'no-store',
+    'referrer-policy': 'no-referrer',
+  })
+  response.end(body)
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {
@@ -210,7 +235,8 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
         const pending = callLab(options.lab, method, (parsed as { args?: unknown })?.args ?? [])
         called = true
         const value = await pending
-        sendJson(response, 200, { ok: true, value: value ?? null })
+        if (acceptsBinary(request) && hasFloat32Arrays(value)) sendBinary(response, { ok: true, value })
+        else sendJson(response, 200, { ok: true, value: value ?? null })
       } catch (error) {
         const data = toErrorData(error)
         // Expected failures (a bad checkpoint, a cancelled job) are answers, not HTTP errors.

@@ -1,5 +1,5 @@
 // Shared pieces of the workspace jobs: the loaded model and tokenizer, text encoding, and slicing the core's
-// [B, NH, T, T] float arrays into the plain JSON matrices of the LabApi.
+// [B, NH, T, T] float arrays into the LabApi's float32 matrices.
 import type { Matrix, ModelInfo, ModelRef, TokenizedText } from '../../common/api'
 import { LabError } from '../../common/errors'
 import type { DebertaModel, FloatArray, ForwardOptions } from '../../core/model'
@@ -18,9 +18,9 @@ export async function loadWorkspaceModel(context: JobContext, ref: ModelRef): Pr
 }
 
 /**
- * Most tokens a workspace computes with. Every workspace returns T × T matrices as JSON: at T = 1024 an
- * attention result is ~100 MB and takes seconds to draw, and far beyond it the worker runs out of memory (a
- * 20,000-token text used to crash it). Benchmarks, which return timings only, are not limited by this.
+ * Most tokens a workspace computes with. Every workspace returns T × T matrices: at T = 1024 an attention
+ * result holds five of them (20 MB of float32), and far beyond it the worker runs out of memory (a 20,000-token
+ * text used to crash it). Benchmarks, which return timings only, are not limited by this.
  */
 export const MAX_WORKSPACE_TOKENS = 1024
 
@@ -50,11 +50,9 @@ export function tokenized(encoding: Encoding, tokenizer: Pick<Tokenizer, 'specia
   return out
 }
 
-/** A [rows, cols] block of a float array starting at `offset`, as a JSON matrix. */
-export function matrixAt(data: ArrayLike<number>, rows: number, cols: number, offset = 0): Matrix {
-  const out = new Array<number>(rows * cols)
-  for (let k = 0; k < rows * cols; k++) out[k] = data[offset + k]
-  return { rows, cols, data: out }
+/** A [rows, cols] block of a float array starting at `offset`, as a matrix with its own buffer (transferable). */
+export function matrixAt(data: Float32Array, rows: number, cols: number, offset = 0): Matrix {
+  return { rows, cols, data: data.slice(offset, offset + rows * cols) }
 }
 
 /** A [T, E] float array (or the batch row b of [B, T, E]) as a matrix. */
@@ -73,12 +71,14 @@ export function headMatrix(array: FloatArray, head: number, b = 0): Matrix {
 export function meanOverHeads(array: FloatArray, b = 0): Matrix {
   const [, heads, rows, cols] = array.shape
   const size = rows * cols
-  const out = new Array<number>(size).fill(0)
+  // summed in float64, then rounded once to float32
+  const sum = new Float64Array(size)
   for (let h = 0; h < heads; h++) {
     const offset = (b * heads + h) * size
-    for (let k = 0; k < size; k++) out[k] += array.data[offset + k]
+    for (let k = 0; k < size; k++) sum[k] += array.data[offset + k]
   }
-  for (let k = 0; k < size; k++) out[k] /= heads
+  const out = new Float32Array(size)
+  for (let k = 0; k < size; k++) out[k] = sum[k] / heads
   return { rows, cols, data: out }
 }
 

@@ -83,8 +83,8 @@ export const relativePositions: JobHandler<RelativePositionsRequest, RelativePos
   }
   const encoding = encodeText(tokenizer, request.text, 'sentence')
   const T = encoding.inputIds.length
-  const delta = new Array<number>(T * T)
-  const buckets = new Array<number>(T * T)
+  const delta = new Float32Array(T * T)
+  const buckets = new Float32Array(T * T)
   const idOf = new Map<number, number>()
   const id = (d: number): number => {
     let v = idOf.get(d)

@@ -1,9 +1,14 @@
 // The hover read-out of one attention cell (i, j): every term's score there, their sum, δ(i, j) and the
 // relative ids c2p and p2c read for it — all from the AttentionResult (terms, scores, relativeIds).
-import type { AttentionResult } from '../../common/api'
+import type { AttentionResult, AttentionTerm } from '../../common/api'
 import { escapeHtml, formatExact } from './common'
+import type { MatrixValues } from './heatmap'
 
-type CellSource = Pick<AttentionResult, 'terms' | 'scores' | 'relativeIds'> & { disabledTerms?: readonly string[] }
+type CellSource = Pick<AttentionResult, 'relativeIds'> & {
+  terms: Partial<Record<AttentionTerm, MatrixValues>>
+  scores: MatrixValues
+  disabledTerms?: readonly string[]
+}
 
 /** HTML lines (already escaped) appended to the heat map's tooltip for cell (i, j). */
 export function attentionCellDetail(result: CellSource): (i: number, j: number) => string {

@@ -36,7 +36,15 @@ export const RASTER_CELLS = 128 * 128
 export const PROGRESSIVE_THRESHOLD = 5000
 export const PROGRESSIVE_CHUNK = 20000
 
-export function buildHeatmapOption(matrix: Matrix, rowTokens: string[], colTokens: string[], opts: HeatmapOptions = {}): ChartOption {
+/**
+ * The values a heat map draws: a result's Matrix (Float32Array) or plain numbers (results stored inline by
+ * older versions, tests). Only indexed reads: no array method whose result type differs between the two.
+ */
+export interface MatrixValues extends Pick<Matrix, 'rows' | 'cols'> {
+  data: ArrayLike<number>
+}
+
+export function buildHeatmapOption(matrix: MatrixValues, rowTokens: string[], colTokens: string[], opts: HeatmapOptions = {}): ChartOption {
   const { rows, cols, data: values } = matrix
   if (values.length !== rows * cols) throw new Error(`matrix data has ${values.length} values, expected ${rows} × ${cols}`)
   if (rowTokens.length !== rows || colTokens.length !== cols) {
