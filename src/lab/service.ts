@@ -188,7 +188,9 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     }
     let run: RunHandle | undefined
     try {
-      run = sessions ? sessions.startRun(request.sessionId!, workspace!, method, request, backend, weightsSha256) : undefined
+      // a benchmark may run on another backend than the lab's (request.backend): the run records the one it used
+      const runBackend = (request as { backend?: string }).backend ?? backend
+      run = sessions ? sessions.startRun(request.sessionId!, workspace!, method, request, runBackend, weightsSha256) : undefined
       const raw = await runStep(method, request, jobId)
       let value = toResult ? toResult(raw) : raw
       if (run) {
