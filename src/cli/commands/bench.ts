@@ -2,7 +2,7 @@
 // next to the backend's plain 2-D matmul rate on the same shapes.
 import type { BenchmarkPart } from '../../common/api'
 import { LabError } from '../../common/errors'
-import { initBackend } from '../../core/backend'
+import { describeBackend, initBackend } from '../../core/backend'
 import { runBenchmark, type BenchCaseResult } from '../../core/bench'
 import { describeConfig, PRESETS, type DebertaConfig, type PresetName } from '../../core/config'
 import type { AttentionVariant } from '../../core/flops'
@@ -87,7 +87,7 @@ export const benchCommand: CliCommand = {
     if (!Number.isInteger(repeats) || repeats < 1) throw new LabError('BAD_REQUEST', '--repeats must be a positive integer')
 
     const backend = await initBackend()
-    io.stderr(`backend ${backend.name}; ${preset}: ${describeConfig(config)}; synthetic weights\n`)
+    io.stderr(`backend ${describeBackend(backend)}; ${preset}: ${describeConfig(config)}; synthetic weights\n`)
     if (!values.json) {
       io.stdout(`${'part'.padEnd(9)} ${'variant'.padEnd(12)} ${'seq'.padStart(5)} ${'median ms'.padStart(10)} ${'min ms'.padStart(9)} ${'max ms'.padStart(9)} ${'GFLOP'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'predict ms'.padStart(11)}\n`)
     }
