@@ -117,13 +117,18 @@ function workerUrl(folder: string, mainScript: string): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(source)}`)
 }
 
+export interface ThreadedWasmOptions {
+  /** the pthread worker script instead of the shipped one (tests: a worker that fails) */
+  pthreadWorker?: URL
+}
+
 /** Instantiates the threaded build with `threads` pool threads; rejects (and cleans up) if it cannot start. */
-async function startThreadedModule(threads: number): Promise<ThreadedModule> {
+async function startThreadedModule(threads: number, options: ThreadedWasmOptions): Promise<ThreadedModule> {
   const mainScript = unpacked(require.resolve(`@tensorflow/tfjs-backend-wasm/wasm-out/${THREADED_JS}`))
   const folder = dirname(mainScript)
   const factory = require(mainScript) as (config: object) => Promise<ThreadedModule>
   const binary = readFileSync(join(folder, THREADED_WASM))
-  const worker = workerUrl(folder, mainScript)
+  const worker = options.pthreadWorker ?? workerUrl(folder, mainScript)
 
   const uncaughtBefore = process.listeners('uncaughtException')
   const rejectionBefore = process.listeners('unhandledRejection')
@@ -206,8 +211,8 @@ function followMemoryGrowth(module: ThreadedModule): void {
   })
 }
 
-async function createThreadedBackend(wasm: WasmPackage, threads: number): Promise<tf.KernelBackend> {
-  const module = await startThreadedModule(threads)
+async function createThreadedBackend(wasm: WasmPackage, threads: number, options: ThreadedWasmOptions): Promise<tf.KernelBackend> {
+  const module = await startThreadedModule(threads, options)
   followMemoryGrowth(module)
   // The same bridge tfjs's init() builds (backend_wasm.ts).
   module.tfjs = {
@@ -230,7 +235,7 @@ async function createThreadedBackend(wasm: WasmPackage, threads: number): Promis
  * threaded SIMD build with `threads` threads, falling back to tfjs's own factory. With one thread, or once
  * the wasm backend exists, the factory stays tfjs's. Call after importing @tensorflow/tfjs-backend-wasm.
  */
-export function installThreadedWasm(wasm: WasmPackage, threads: number): void {
+export function installThreadedWasm(wasm: WasmPackage, threads: number, options: ThreadedWasmOptions = {}): void {
   const engine = tf.engine() as unknown as { registry: Record<string, unknown>; registryFactory: Record<string, RegistryEntry | undefined> }
   if (installed || engine.registry.wasm) return
   const stock = engine.registryFactory.wasm
@@ -244,7 +249,7 @@ export function installThreadedWasm(wasm: WasmPackage, threads: number): void {
     'wasm',
     async () => {
       try {
-        const backend = await createThreadedBackend(wasm, threads)
+        const backend = await createThreadedBackend(wasm, threads, options)
         threaded = { build: 'threaded-simd' }
         return backend
       } catch (error) {
