@@ -24,6 +24,7 @@ import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { dirname, join, sep } from 'node:path'
 import { LabError } from '../common/errors'
+import { poolSwitch, switchPoolPerKernel } from './wasm-pool-switch'
 
 /** At most this many threads: backend.cc's max_num_threads (the size of emscripten's pthread pool). */
 export const MAX_WASM_THREADS = 8
@@ -59,6 +60,8 @@ export interface ThreadedWasmStatus {
   build: 'threaded-simd' | 'tfjs default'
   /** why the threaded build is not running, when it was wanted */
   fallback?: string
+  /** threaded: small ops run on the calling thread alone (src/core/wasm-pool-switch.ts) */
+  poolPerOp?: boolean
 }
 
 interface WasmPackage {
@@ -89,6 +92,7 @@ interface RegistryEntry {
 let installed = false
 let pkg: WasmPackage | undefined
 let threaded: Omit<ThreadedWasmStatus, 'threads'> | undefined
+let poolPerOp = false
 
 /** What the wasm backend runs, once it has started in this thread (undefined before). */
 export function wasmBackendStatus(): ThreadedWasmStatus | undefined {
@@ -120,10 +124,12 @@ function workerUrl(folder: string, mainScript: string): URL {
 export interface ThreadedWasmOptions {
   /** the pthread worker script instead of the shipped one (tests: a worker that fails) */
   pthreadWorker?: URL
+  /** every op uses the pool, small ones too (measurements of src/core/wasm-pool-switch.ts) */
+  poolForEveryOp?: boolean
 }
 
 /** Instantiates the threaded build with `threads` pool threads; rejects (and cleans up) if it cannot start. */
-async function startThreadedModule(threads: number, options: ThreadedWasmOptions): Promise<ThreadedModule> {
+async function startThreadedModule(threads: number, options: ThreadedWasmOptions): Promise<{ module: ThreadedModule; binary: Uint8Array }> {
   const mainScript = unpacked(require.resolve(`@tensorflow/tfjs-backend-wasm/wasm-out/${THREADED_JS}`))
   const folder = dirname(mainScript)
   const factory = require(mainScript) as (config: object) => Promise<ThreadedModule>
@@ -164,7 +170,7 @@ async function startThreadedModule(threads: number, options: ThreadedWasmOptions
     })
     module = await Promise.race([ready, failed, timeout])
     started = true
-    return module
+    return { module, binary }
   } catch (error) {
     ;(config as unknown as Partial<ThreadedModule>).PThread?.terminateAllThreads()
     throw error
@@ -212,7 +218,7 @@ function followMemoryGrowth(module: ThreadedModule): void {
 }
 
 async function createThreadedBackend(wasm: WasmPackage, threads: number, options: ThreadedWasmOptions): Promise<tf.KernelBackend> {
-  const module = await startThreadedModule(threads, options)
+  const { module, binary } = await startThreadedModule(threads, options)
   followMemoryGrowth(module)
   // The same bridge tfjs's init() builds (backend_wasm.ts).
   module.tfjs = {
@@ -227,6 +233,9 @@ async function createThreadedBackend(wasm: WasmPackage, threads: number, options
   for (const w of module.PThread.unusedWorkers) w.terminate()
   module.PThread.unusedWorkers = []
   for (const w of module.PThread.runningWorkers) w.unref()
+  const pool = options.poolForEveryOp ? undefined : poolSwitch(binary, module, module.tfjs.getThreadsCount as () => number, threads)
+  if (pool) switchPoolPerKernel('wasm', pool)
+  poolPerOp = pool !== undefined
   return backend
 }
 
@@ -250,7 +259,7 @@ export function installThreadedWasm(wasm: WasmPackage, threads: number, options:
     async () => {
       try {
         const backend = await createThreadedBackend(wasm, threads, options)
-        threaded = { build: 'threaded-simd' }
+        threaded = { build: 'threaded-simd', poolPerOp }
         return backend
       } catch (error) {
         const reason = ((error as Error).message ?? String(error)).split('\n')[0]

@@ -18,6 +18,9 @@ export interface WasmThreadsProbe {
   heapGrewTo: number
   /** process 'uncaughtException' + 'unhandledRejection' listeners added by starting the backend */
   listenersAdded: number
+  /** the pool XNNPACK saw (get_threads_count(): -1 = none, the calling thread alone) after a small and a big matmul */
+  poolAfterSmallOp: number
+  poolAfterBigOp: number
 }
 
 function reference(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float64Array {
@@ -49,9 +52,18 @@ async function probe(thread: 'main' | 'worker', brokenWorker = false): Promise<W
   // 256 MB more heap: the shared memory grows, and the backend must read and write through the new buffer
   const big = tf.zeros([64, 1024, 1024])
   check(3)
-  const heapGrewTo = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length
+  const module = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array; tfjs: { getThreadsCount(): number } } }).wasm
+  const heapGrewTo = module.HEAPU8.length
   big.dispose()
-  return { thread, backend: info.name, wasm: info.wasm, maxDiff, heapGrewTo, listenersAdded }
+  const poolAfter = (size: number): number => {
+    tf.tidy(() => {
+      tf.matMul(tf.ones([size, size]) as tf.Tensor2D, tf.ones([size, size]) as tf.Tensor2D).dataSync()
+    })
+    return module.tfjs.getThreadsCount()
+  }
+  const poolAfterSmallOp = poolAfter(16)
+  const poolAfterBigOp = poolAfter(256)
+  return { thread, backend: info.name, wasm: info.wasm, maxDiff, heapGrewTo, listenersAdded, poolAfterSmallOp, poolAfterBigOp }
 }
 
 if (isMainThread) {

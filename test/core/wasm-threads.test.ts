@@ -58,7 +58,7 @@ describe('wasm thread count', () => {
 
   it('is described next to the backend name', () => {
     expect(describeBackend({ name: 'tensorflow', skipped: [] })).toBe('tensorflow')
-    expect(describeBackend({ name: 'wasm', skipped: [], wasm: { threads: 2, build: 'threaded-simd' } })).toBe('wasm (threaded SIMD, 2 threads)')
+    expect(describeBackend({ name: 'wasm', skipped: [], wasm: { threads: 2, build: 'threaded-simd', poolPerOp: true } })).toBe('wasm (threaded SIMD, 2 threads)')
     expect(describeBackend({ name: 'wasm', skipped: [], wasm: { threads: 1, build: 'tfjs default' } })).toBe('wasm (1 thread)')
     expect(describeBackend({ name: 'wasm', skipped: [], wasm: { threads: 1, build: 'tfjs default', fallback: 'boom' } })).toBe('wasm (1 thread; threaded build failed: boom)')
   })
@@ -68,10 +68,15 @@ describe('the threaded SIMD wasm build', () => {
   it(`runs with ${EXPECTED_THREADS} thread(s) in the main thread, computes right across a heap growth, and lets the process exit`, async () => {
     const probe = await runProbe('main')
     expect(probe.backend).toBe('wasm')
-    expect(probe.wasm).toEqual(EXPECTED_THREADS > 1 ? { threads: EXPECTED_THREADS, build: 'threaded-simd' } : { threads: 1, build: 'tfjs default' })
+    expect(probe.wasm).toEqual(EXPECTED_THREADS > 1 ? { threads: EXPECTED_THREADS, build: 'threaded-simd', poolPerOp: true } : { threads: 1, build: 'tfjs default' })
     expect(probe.maxDiff).toBeLessThan(1e-4)
     expect(probe.heapGrewTo).toBeGreaterThan(256 * 1024 * 1024)
-    if (EXPECTED_THREADS > 1) expect(probe.listenersAdded).toBe(0)
+    if (EXPECTED_THREADS > 1) {
+      expect(probe.listenersAdded).toBe(0)
+      // small ops on the calling thread alone, big ones on the pool (src/core/wasm-pool-switch.ts)
+      expect(probe.poolAfterSmallOp).toBe(-1)
+      expect(probe.poolAfterBigOp).toBe(EXPECTED_THREADS)
+    }
   }, 120_000)
 
   it('runs threaded inside a worker thread too (the compute worker), and that process exits by itself', async () => {
@@ -84,6 +89,7 @@ describe('the threaded SIMD wasm build', () => {
   it('DEBERTA_LAB_THREADS=1 keeps tfjs\'s single-threaded build', async () => {
     const probe = await runProbe('main', { DEBERTA_LAB_THREADS: '1' })
     expect(probe.wasm).toEqual({ threads: 1, build: 'tfjs default' })
+    expect([probe.poolAfterSmallOp, probe.poolAfterBigOp]).toEqual([1, 1])
     expect(probe.maxDiff).toBeLessThan(1e-4)
   }, 120_000)
 
