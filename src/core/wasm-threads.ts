@@ -101,7 +101,7 @@ export function wasmBackendStatus(): ThreadedWasmStatus | undefined {
 }
 
 /** Resolves a path inside app.asar to its unpacked copy (electron-builder's asarUnpack) when that exists. */
-function unpacked(path: string): string {
+export function unpackedPath(path: string): string {
   const marker = `app.asar${sep}`
   if (!path.includes(marker)) return path
   const real = path.replace(marker, `app.asar.unpacked${sep}`)
@@ -130,7 +130,7 @@ export interface ThreadedWasmOptions {
 
 /** Instantiates the threaded build with `threads` pool threads; rejects (and cleans up) if it cannot start. */
 async function startThreadedModule(threads: number, options: ThreadedWasmOptions): Promise<{ module: ThreadedModule; binary: Uint8Array }> {
-  const mainScript = unpacked(require.resolve(`@tensorflow/tfjs-backend-wasm/wasm-out/${THREADED_JS}`))
+  const mainScript = unpackedPath(require.resolve(`@tensorflow/tfjs-backend-wasm/wasm-out/${THREADED_JS}`))
   const folder = dirname(mainScript)
   const factory = require(mainScript) as (config: object) => Promise<ThreadedModule>
   const binary = readFileSync(join(folder, THREADED_WASM))

@@ -3,12 +3,14 @@
 // own build, and that a process using it still ends by itself. Each case runs in a fresh Node process, since a
 // backend starts once per thread.
 import { spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { availableParallelism } from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { describeBackend } from '../../src/core/backend'
-import { MAX_WASM_THREADS, wasmThreadCount } from '../../src/core/wasm-threads'
+import { MAX_WASM_THREADS, unpackedPath, wasmThreadCount } from '../../src/core/wasm-threads'
 import { expectLabError } from './helpers'
 import type { WasmThreadsProbe } from './wasm-threads-probe'
 
@@ -61,6 +63,23 @@ describe('wasm thread count', () => {
     expect(describeBackend({ name: 'wasm', skipped: [], wasm: { threads: 2, build: 'threaded-simd', poolPerOp: true } })).toBe('wasm (threaded SIMD, 2 threads)')
     expect(describeBackend({ name: 'wasm', skipped: [], wasm: { threads: 1, build: 'tfjs default' } })).toBe('wasm (1 thread)')
     expect(describeBackend({ name: 'wasm', skipped: [], wasm: { threads: 1, build: 'tfjs default', fallback: 'boom' } })).toBe('wasm (1 thread; threaded build failed: boom)')
+  })
+})
+
+describe('the build\'s files in a packaged app', () => {
+  it('are read from app.asar.unpacked (electron-builder\'s asarUnpack) when the unpacked copy exists', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'wasm-threads-'))
+    try {
+      const inside = path.join(root, 'app.asar', 'node_modules', 'x', 'build.js')
+      const outside = path.join(root, 'app.asar.unpacked', 'node_modules', 'x', 'build.js')
+      expect(unpackedPath(inside)).toBe(inside) // no unpacked copy: the path stays
+      mkdirSync(path.dirname(outside), { recursive: true })
+      writeFileSync(outside, '')
+      expect(unpackedPath(inside)).toBe(outside)
+      expect(unpackedPath(outside)).toBe(outside)
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
   })
 })
 
