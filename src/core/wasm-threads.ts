@@ -14,7 +14,8 @@
 //   - once the pool runs, emscripten's spare workers (it starts 8) are terminated and the pool's workers
 //     unref'd (they wait for work forever and must not keep a CLI process alive);
 //   - the process-wide 'uncaughtException'/'unhandledRejection' listeners the glue adds are removed;
-//   - Module.HEAPU8 (tfjs reads the heap through it) re-views the memory when it grew, whichever thread grew it.
+//   - Module.HEAPU8 (tfjs reads the heap through it) re-views the memory when it grew, whichever thread grew it;
+//   - small ops skip the pool (src/core/wasm-pool-switch.ts).
 //
 // If the threaded build cannot start (a worker error, a timeout), the factory falls back to tfjs's own
 // single-threaded init and wasmBackendStatus() says why.
@@ -229,7 +230,13 @@ async function createThreadedBackend(wasm: WasmPackage, threads: number, options
     disposeData: module.cwrap('dispose_data', null, ['number']),
     dispose: module.cwrap('dispose', null, []),
   }
-  const backend = new wasm.BackendWasm(module as never) // creates the pthread pool (init_with_threads_count)
+  let backend: tf.KernelBackend
+  try {
+    backend = new wasm.BackendWasm(module as never) // creates the pthread pool (init_with_threads_count)
+  } catch (error) {
+    module.PThread.terminateAllThreads()
+    throw error
+  }
   for (const w of module.PThread.unusedWorkers) w.terminate()
   module.PThread.unusedWorkers = []
   for (const w of module.PThread.runningWorkers) w.unref()
