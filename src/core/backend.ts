@@ -1,9 +1,12 @@
 // Compute backend selection, in one place: tfjs-node ("tensorflow") when it loads, else wasm, else cpu.
 // DEBERTA_LAB_BACKEND=tensorflow|wasm|cpu overrides the order (and fails loudly if that one cannot load).
+// wasm runs tfjs's threaded SIMD build with os.availableParallelism() threads (src/core/wasm-threads.ts);
+// DEBERTA_LAB_THREADS=N sets the count (1: tfjs's single-threaded build).
 import * as tf from '@tensorflow/tfjs-core'
 import { createRequire } from 'node:module'
 import { LabError } from '../common/errors'
 import { debugOutputRequested, quietTensorflowLogs } from './backend-env'
+import { installThreadedWasm, wasmBackendStatus, wasmThreadCount, type ThreadedWasmStatus } from './wasm-threads'
 
 export { debugOutputRequested, quietTensorflowLogs } from './backend-env'
 
@@ -14,6 +17,8 @@ export interface BackendInfo {
   name: BackendName
   /** Why earlier candidates were skipped, e.g. "tensorflow: Cannot find module '@tensorflow/tfjs-node'" */
   skipped: string[]
+  /** wasm only: the build and thread count it runs with, and why not threaded if that failed */
+  wasm?: ThreadedWasmStatus
 }
 
 let selected: BackendInfo | undefined
@@ -54,7 +59,7 @@ async function tryBackend(name: BackendName): Promise<void> {
     // tfjs-node registers the "tensorflow" backend with the shared tfjs-core on import.
     require('@tensorflow/tfjs-node')
   } else if (name === 'wasm') {
-    await import('@tensorflow/tfjs-backend-wasm')
+    installThreadedWasm(await import('@tensorflow/tfjs-backend-wasm'), wasmThreadCount())
   } else {
     await import('@tensorflow/tfjs-backend-cpu')
   }
@@ -90,26 +95,41 @@ function parseOverride(value: string | undefined): BackendName | undefined {
 export async function initBackend(preferred: string | undefined = process.env.DEBERTA_LAB_BACKEND): Promise<BackendInfo> {
   const override = parseOverride(preferred)
   if (selected && (override === undefined || override === selected.name)) return selected
+  wasmThreadCount() // a malformed DEBERTA_LAB_THREADS fails here, not as a skipped backend
   if (override) {
     try {
       await tryBackend(override)
     } catch (error) {
       throw new LabError('INTERNAL', `backend "${override}" was requested but could not start: ${(error as Error).message}`)
     }
-    selected = { name: override, skipped: [] }
+    selected = withWasmStatus({ name: override, skipped: [] })
     return selected
   }
   const skipped: string[] = []
   for (const name of BACKEND_ORDER) {
     try {
       await tryBackend(name)
-      selected = { name, skipped }
+      selected = withWasmStatus({ name, skipped })
       return selected
     } catch (error) {
       skipped.push(`${name}: ${((error as Error).message ?? String(error)).split('\n')[0]}`)
     }
   }
   throw new LabError('INTERNAL', `no tfjs backend could start: ${skipped.join('; ')}`)
+}
+
+function withWasmStatus(info: BackendInfo): BackendInfo {
+  const wasm = info.name === 'wasm' ? wasmBackendStatus() : undefined
+  return wasm ? { ...info, wasm } : info
+}
+
+/** "wasm (threaded SIMD, 2 threads)", "tensorflow": the backend as the CLI reports it. */
+export function describeBackend(info: BackendInfo): string {
+  if (!info.wasm) return info.name
+  const { threads, build, fallback } = info.wasm
+  const count = `${threads} thread${threads === 1 ? '' : 's'}`
+  if (build === 'threaded-simd') return `${info.name} (threaded SIMD, ${count})`
+  return fallback ? `${info.name} (${count}; threaded build failed: ${fallback})` : `${info.name} (${count})`
 }
 
 /**
