@@ -27,6 +27,10 @@ import {
   type PublishedResults,
   type RelativePositionsRequest,
   type RelativePositionsResult,
+  type ModelViewRequest,
+  type ModelViewResult,
+  type DistanceProfileRequest,
+  type DistanceProfileResult,
   type TokenizedText,
 } from '../common/api'
 import { LabError, toErrorData } from '../common/errors'
@@ -68,6 +72,8 @@ const RUN_WORKSPACE: Partial<Record<WorkerMethod, string>> = {
   runProblemDemo: 'problem',
   runAttention: 'attention',
   runRelativePositions: 'relative',
+  runModelView: 'attention',
+  runDistanceProfile: 'attention',
   runDecoding: 'decoding',
   runBenchmark: 'benchmarks',
   runExperiment: 'experiments',
@@ -211,6 +217,8 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     runProblemDemo: (request: ProblemDemoRequest) => job<ProblemDemoResult>('runProblemDemo', request),
     runAttention: (request: AttentionRequest) => job<AttentionResult>('runAttention', request),
     runRelativePositions: (request: RelativePositionsRequest) => job<RelativePositionsResult>('runRelativePositions', request),
+    runModelView: (request: ModelViewRequest) => job<ModelViewResult>('runModelView', request),
+    runDistanceProfile: (request: DistanceProfileRequest) => job<DistanceProfileResult>('runDistanceProfile', request),
     runDecoding: (request: DecodingRequest) => job<DecodingResult>('runDecoding', request),
     async runBenchmark(request: BenchmarkRequest): Promise<BenchmarkResult> {
       return job<BenchmarkResult>('runBenchmark', request)

@@ -6,6 +6,8 @@ import { benchmark } from './benchmark'
 import { decoding } from './decoding'
 import { experiment } from './experiment'
 import { describeModel, tokenize } from './model'
+import { distanceProfile } from './distance-profile'
+import { modelView } from './model-view'
 import { problemDemo } from './problem-demo'
 import { relativePositions } from './relative-positions'
 import { spin } from './spin'
@@ -16,6 +18,8 @@ export const JOB_HANDLERS: Partial<Record<WorkerMethod, JobHandler<never, unknow
   runProblemDemo: problemDemo,
   runAttention: attention,
   runRelativePositions: relativePositions,
+  runModelView: modelView,
+  runDistanceProfile: distanceProfile,
   runDecoding: decoding,
   runBenchmark: benchmark,
   runExperiment: experiment,
