@@ -7,6 +7,7 @@ import { buildHeatmapOption } from '../charts/heatmap'
 import { buildTermShareOption } from '../charts/terms'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
+import { instrumentViewDefaults, useAttentionInstruments } from './useAttentionInstruments'
 
 export type AttentionView = AttentionTerm | 'scores' | 'probabilities'
 export const ATTENTION_VIEWS: readonly AttentionView[] = [...ATTENTION_TERMS, 'scores', 'probabilities']
@@ -18,7 +19,7 @@ const defaults = () => ({
   inputs: { text: ATTENTION_DEFAULT_TEXT, layer: 0, head: '0', disabledTerms: [] as AttentionTerm[], p2p: false },
   selections: { term: 'probabilities' as AttentionView },
   /** shownKey: the layer/head/ablation of the result on screen, so restoring a session does not re-run */
-  view: { autoRun: true, shownKey: '' },
+  view: { autoRun: true, shownKey: '', ...instrumentViewDefaults() },
 })
 
 export function isAttentionResult(value: unknown): value is AttentionResult {
@@ -91,5 +92,7 @@ export function useAttentionWorkspace() {
   })
   const shareOption = computed(() => (run.lastResult.value ? buildTermShareOption(run.lastResult.value.shares) : null))
 
-  return { ...run, inputs, selections, view, compute, tokens, available, mainOption, shareOption }
+  const instruments = useAttentionInstruments({ inputs, view, lastResult: run.lastResult, compute })
+
+  return { ...run, inputs, selections, view, compute, tokens, available, mainOption, shareOption, instruments }
 }
