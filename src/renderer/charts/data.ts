@@ -28,6 +28,18 @@ export interface TableData {
 export type Provenance = Record<string, string>
 export type ChartData = (HeatmapData | SeriesData | TableData) & { provenance?: Provenance }
 
+/** Provenance as "key: value" lines of at most `width` characters (a chart's subtitle in PNG and SVG). */
+export function provenanceLines(provenance: Provenance, width = 110): string[] {
+  const lines: string[] = []
+  for (const [key, value] of Object.entries(provenance)) {
+    const item = `${key}: ${value}`
+    const last = lines.length - 1
+    if (last >= 0 && lines[last].length + 3 + item.length <= width) lines[last] += ` · ${item}`
+    else lines.push(item)
+  }
+  return lines
+}
+
 type AnyRecord = Record<string, unknown>
 const asList = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value])
 

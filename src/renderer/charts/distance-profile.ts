@@ -4,7 +4,7 @@
 // distances that read the same relative id — one bucket — is a band of its own, so merges are visible.
 import type { DistanceProfileResult } from '../../common/api'
 import type { ChartOption, LineSeriesOption } from './types'
-import type { Provenance, TableData } from './data'
+import { provenanceLines, type Provenance, type TableData } from './data'
 import { SERIES_COLORS, TERM_COLORS, escapeHtml, formatExact } from './common'
 
 export type ProfileHead = number | 'mean'
@@ -93,6 +93,9 @@ export function buildDistanceProfileOption(result: DistanceProfileResult, head: 
     })
   })
   const provenance = opts.provenance
+  const lines = provenance ? provenanceLines(provenance) : []
+  /** below the title and the provenance lines */
+  const top = 34 + 13 * lines.length
   const axisX = (gridIndex: number) => ({
     type: 'value' as const,
     gridIndex,
@@ -107,14 +110,14 @@ export function buildDistanceProfileOption(result: DistanceProfileResult, head: 
     animation: false,
     title: {
       text: `Layer ${result.layer}, ${label}: attention and term scores by δ`,
-      subtext: provenance ? Object.entries(provenance).map(([k, v]) => `${k}: ${v}`).join(' · ') : undefined,
+      subtext: lines.join('\n') || undefined,
       left: 'center',
       textStyle: { fontSize: 13 },
-      subtextStyle: { fontSize: 10, width: 900, overflow: 'truncate' },
+      subtextStyle: { fontSize: 10, lineHeight: 13 },
     },
-    legend: { top: provenance ? 40 : 22, type: 'scroll' },
+    legend: { top, type: 'scroll' },
     grid: [
-      { left: 64, right: 16, top: provenance ? 72 : 54, height: '30%' },
+      { left: 64, right: 16, top: top + 34, height: '28%' },
       { left: 64, right: 16, bottom: 40, height: '38%' },
     ],
     tooltip: {

@@ -7,7 +7,7 @@
 import type { CustomSeriesRenderItem } from 'echarts'
 import type { ModelViewResult } from '../../common/api'
 import type { ChartOption } from './types'
-import type { Provenance, TableData } from './data'
+import { provenanceLines, type Provenance, type TableData } from './data'
 import { TERM_COLORS, escapeHtml, formatShort } from './common'
 
 export interface ModelViewSelection {
@@ -139,16 +139,19 @@ export function buildModelViewOption(result: ModelViewResult, opts: { selected?:
   const data: Array<[number, number]> = []
   for (let layer = 0; layer < result.layers; layer++) for (let head = 0; head < result.heads; head++) data.push([head, layer])
   const provenance = opts.provenance
+  const lines = provenance ? provenanceLines(provenance) : []
+  /** below the title and the provenance lines */
+  const top = 34 + 13 * lines.length
   const option: ChartOption & { provenance?: Provenance } = {
     animation: false,
     title: {
       text: opts.title ?? `Every head: pattern tinted by term shares (${result.terms.join(' / ')})`,
-      subtext: provenance ? Object.entries(provenance).map(([k, v]) => `${k}: ${v}`).join(' · ') : undefined,
+      subtext: lines.join('\n') || undefined,
       left: 'center',
       textStyle: { fontSize: 13 },
-      subtextStyle: { fontSize: 10, width: 900, overflow: 'truncate' },
+      subtextStyle: { fontSize: 10, lineHeight: 13 },
     },
-    grid: { left: 56, right: 12, top: provenance ? 58 : 36, bottom: 28 },
+    grid: { left: 56, right: 12, top: top + 20, bottom: 8 },
     tooltip: {
       trigger: 'item',
       confine: true,
