@@ -28,10 +28,10 @@ async function main(): Promise<void> {
     const current = page.locator('[data-testid="session-item"][aria-current="true"]')
     await current.waitFor({ timeout: 30_000 })
     const sessionId = await current.getAttribute('data-session-id')
-    await page.evaluate(([key, ref]) => localStorage.setItem(key, ref), [`deberta-lab.model.${sessionId}`, JSON.stringify(BASE)] as const)
+    await page.evaluate(`localStorage.setItem(${JSON.stringify(`deberta-lab.model.${sessionId}`)}, ${JSON.stringify(JSON.stringify(BASE))})`)
     await page.reload()
     await page.getByTestId('app').waitFor()
-    await page.waitForFunction(() => /12 layers|12 × 768|768/.test(document.querySelector('[data-testid="status-model"]')?.textContent ?? ''), undefined, { timeout: 120_000 })
+    await page.waitForFunction(`/768/.test(document.querySelector('[data-testid="status-model"]')?.textContent ?? '')`, undefined, { timeout: 120_000 })
     await page.getByTestId('tab-attention').click()
     const words = 'the quick brown fox jumps over the lazy dog near the river bank while birds sing'.split(' ')
     const text = Array.from({ length: 600 }, (_, k) => words[k % words.length]).join(' ')
@@ -57,11 +57,8 @@ async function main(): Promise<void> {
     const responded = Date.now()
     const job = responded - t0
     const body = await response.text()
-    await page.waitForFunction(() => (window as unknown as { __rendered?: number }).__rendered, undefined, { timeout: 60_000 })
-    const times = await page.evaluate(() => {
-      const w = window as unknown as { __longest: number; __published: number; __rendered: number }
-      return { rendered: w.__rendered, longest: w.__longest }
-    })
+    await page.waitForFunction('window.__rendered', undefined, { timeout: 60_000 })
+    const times = (await page.evaluate('({ rendered: window.__rendered, longest: window.__longest })')) as { rendered: number; longest: number }
     const summary = await page.getByTestId('model-view-summary').textContent()
     // hover a head: the tooltip appears
     console.log(`T = ${T} before the cut; ${summary}`)

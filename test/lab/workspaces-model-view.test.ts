@@ -1,5 +1,6 @@
 // The model view and the distance profile against a direct core computation: DebertaModel.forward with
 // every layer's components recorded, summarised here by plain loops.
+import * as tf from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { DebertaModel, LayerComponents } from '../../src/core/model'
 import { distanceProfile } from '../../src/lab/workspaces/distance-profile'
@@ -28,6 +29,7 @@ describe('model view job', () => {
   it('streams every layer with the same components as recording them all', async () => {
     const { model, ids, components } = await direct(context)
     const seen: number[] = []
+    const tensors = tf.memory().numTensors
     model.forward(
       { inputIds: [ids] },
       {
@@ -41,6 +43,25 @@ describe('model view job', () => {
       },
     )
     expect(seen).toEqual([0, 1])
+    expect(tf.memory().numTensors).toBe(tensors)
+  })
+
+  it('streams each sequence of a batch as its own [1, NH, T, T] arrays', async () => {
+    const { model, ids, T } = await direct(context)
+    const other = ids.slice().reverse()
+    const recorded = model.forward({ inputIds: [ids, other] }, { components: [1] }).components![0]
+    const calls: Array<[number, number]> = []
+    model.forward(
+      { inputIds: [ids, other] },
+      {
+        onLayerComponents: (layer, streamed, sequence) => {
+          calls.push([layer, sequence])
+          expect(streamed.probs.shape).toEqual([1, 4, T, T])
+          if (layer === 1) expect(maxAbsDiff(streamed.probs.data, recorded.probs.data.subarray(sequence * 4 * T * T, (sequence + 1) * 4 * T * T))).toBe(0)
+        },
+      },
+    )
+    expect(calls).toEqual([[0, 0], [1, 0], [0, 1], [1, 1]])
   })
 
   it('entropy, mean distance, shares and pattern of every head equal a direct computation', async () => {
