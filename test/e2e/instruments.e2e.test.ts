@@ -23,7 +23,6 @@ interface TableData {
   kind: 'table'
   columns: string[]
   rows: Array<Array<string | number | null>>
-  provenance?: Record<string, string>
 }
 interface ChartState {
   version: number
@@ -148,7 +147,12 @@ describe.skipIf(e2eSkipped)('attention instruments in a browser', () => {
     const shown = await waitForChart('attention-model-view')
     expect(shown.data.columns).toEqual(['layer', 'head', 'share_c2c', 'share_c2p', 'share_p2c', 'entropy_nats', 'mean_distance'])
     expectRows(shown.data.rows, modelViewRows(view))
-    expect(shown.data.provenance?.run).toBe((await callApi<Array<{ id: string; config: { jobId?: string } }>>(page, lab.token, 'listRuns', sessionId)).find((r) => r.config.jobId === sent.jobId)?.id)
+    const runId = (await callApi<Array<{ id: string; config: { jobId?: string } }>>(page, lab.token, 'listRuns', sessionId)).find((r) => r.config.jobId === sent.jobId)?.id
+    const subtitle = await page.evaluate(() => {
+      const charts = (globalThis as unknown as { __debertaLabCharts: Record<string, { option: { title: { subtext: string } } }> }).__debertaLabCharts
+      return charts['attention-model-view'].option.title.subtext
+    })
+    expect(subtitle).toContain(`run: ${runId}`)
 
     // a click on layer 1, head 2 opens it in the workspace's charts above
     await page.getByTestId('chart-attention-model-view').scrollIntoViewIfNeeded()
