@@ -6,7 +6,7 @@ import type { DebertaModel, LayerComponents } from '../../src/core/model'
 import { distanceProfile } from '../../src/lab/workspaces/distance-profile'
 import { headStatistics, modelView } from '../../src/lab/workspaces/model-view'
 import { relativeId } from '../../src/lab/workspaces/relative-positions'
-import { maxAbsDiff, testContext, TINY_V1, TINY_V3, type TestContext } from './workspaces-helpers'
+import { maxAbsDiff, testContext, TINY_BERT, TINY_V1, TINY_V3, type TestContext } from './workspaces-helpers'
 
 const TEXT = 'the new store opened beside the new mall near the old station'
 
@@ -167,5 +167,15 @@ describe('distance profile job', () => {
     expect(v1.buckets.ids[0]).toBe(-6) // δ = −(T − 1) clips at −k
     expect(v1.buckets.ids[T - 1]).toBe(0)
     await expect(distanceProfile(context, { model: TINY_V3, text: TEXT, layer: 2 })).rejects.toMatchObject({ code: 'INPUT_INVALID' })
+  })
+
+  it('works on BERT: content attention only, no relative ids (kind none), every share c2c', async () => {
+    const profile = await distanceProfile(context, { model: TINY_BERT, text: TEXT, layer: 0 })
+    expect(profile.terms).toEqual(['c2c'])
+    expect(profile.buckets.kind).toBe('none')
+    expect(profile.buckets.ids).toEqual(profile.distances)
+    const view = await modelView(context, { model: TINY_BERT, text: TEXT })
+    expect(view.terms).toEqual(['c2c'])
+    expect(view.shares.every((s) => s === 1)).toBe(true)
   })
 })
