@@ -307,6 +307,67 @@ export interface AttentionResult {
   relativeIds?: number[]
 }
 
+/** Every layer × head at once (BertViz's model view), summarised per head in the compute worker. */
+export interface ModelViewRequest extends JobOptions {
+  model: ModelRef
+  text: string
+  /** terms removed from the score before the softmax (ablation) */
+  disabledTerms?: AttentionTerm[]
+  /** compute the p2p term */
+  p2p?: boolean
+}
+export interface ModelViewResult {
+  /** the run recorded for this result when the request named a session */
+  runId?: string
+  model: ModelInfo
+  tokens: TokenizedText
+  layers: number
+  heads: number
+  /** the terms computed, in ATTENTION_TERMS order */
+  terms: AttentionTerm[]
+  /** each term's share of Σ|term| per head: shares[(layer · heads + head) · terms.length + t] (disabled terms: 0) */
+  shares: number[]
+  /** per head (index layer · heads + head): mean over query rows i of −Σ_j p_ij ln p_ij, in nats */
+  entropy: number[]
+  /** per head: mean over query rows i of Σ_j p_ij |i − j|, in tokens */
+  distance: number[]
+  /**
+   * The attention pattern of each head pooled to size × size bins (size = min(T, 32); bin r covers query rows
+   * ⌊r·T/size⌋ … ⌊(r+1)·T/size⌋ − 1, columns likewise): mean probability, values[(head index · size + r) · size + c].
+   */
+  thumbnails: { size: number; values: number[] }
+}
+
+/** Attention by relative distance δ = i − j for every head of one layer, over one sentence. */
+export interface DistanceProfileRequest extends JobOptions {
+  model: ModelRef
+  text: string
+  layer: number
+  disabledTerms?: AttentionTerm[]
+  p2p?: boolean
+}
+export interface DistanceProfileResult {
+  runId?: string
+  model: ModelInfo
+  tokens: TokenizedText
+  layer: number
+  heads: number
+  terms: AttentionTerm[]
+  /** δ = −(T − 1) … T − 1 */
+  distances: number[]
+  /** number of pairs (i, j) with i − j = δ: T − |δ| */
+  pairs: number[]
+  /** probability[h][k]: mean of p_ij over the pairs with i − j = distances[k]; row `heads` is the mean over heads */
+  probability: number[][]
+  /** scores[term][h][k]: the term's mean score over the same pairs (row `heads`: mean over heads) */
+  scores: Partial<Record<AttentionTerm, number[][]>>
+  /**
+   * The relative id each δ reads (log bucket for v3, clipped distance for v1, δ itself for BERT: kind 'none');
+   * |δ| ≤ exactLimit are exact, beyond it buckets merge distances (v3) or clip at the span (v1).
+   */
+  buckets: { ids: number[]; kind: 'log-bucket' | 'clipped' | 'none'; exactLimit: number; span: number }
+}
+
 export interface RelativePositionsRequest extends JobOptions {
   model: ModelRef
   text: string
@@ -513,6 +574,10 @@ export interface LabApi {
   runProblemDemo(request: ProblemDemoRequest): Promise<ProblemDemoResult>
   runAttention(request: AttentionRequest): Promise<AttentionResult>
   runRelativePositions(request: RelativePositionsRequest): Promise<RelativePositionsResult>
+  /** Every layer × head summarised: term shares, entropy, mean attended distance, a pooled pattern */
+  runModelView(request: ModelViewRequest): Promise<ModelViewResult>
+  /** Attention probability and each term's mean score by relative distance δ, per head of one layer */
+  runDistanceProfile(request: DistanceProfileRequest): Promise<DistanceProfileResult>
   runDecoding(request: DecodingRequest): Promise<DecodingResult>
   runBenchmark(request: BenchmarkRequest): Promise<BenchmarkResult>
   /** Trains the variants of one of the paper's ablations (tiny models, generated data) with several seeds */
@@ -606,6 +671,8 @@ export const LAB_METHODS = {
   runProblemDemo: { kind: 'job', workspace: 'problem' },
   runAttention: { kind: 'job', workspace: 'attention' },
   runRelativePositions: { kind: 'job', workspace: 'relative' },
+  runModelView: { kind: 'job', workspace: 'attention' },
+  runDistanceProfile: { kind: 'job', workspace: 'attention' },
   runDecoding: { kind: 'job', workspace: 'decoding' },
   runBenchmark: { kind: 'job', workspace: 'benchmarks' },
   runExperiment: { kind: 'job', workspace: 'experiments' },

@@ -74,6 +74,13 @@ export interface ForwardOptions {
   mlm?: MlmRequest
   /** called after each layer of each sequence; throwing from it aborts the pass cleanly (cancel) */
   onProgress?: (done: number, total: number) => void
+  /**
+   * Streams every layer's components instead of keeping them: called after each layer of each sequence with
+   * that layer's components as [1, NH, T, T] arrays of sequence `sequence`. The arrays are reused for the next
+   * layer (one set in memory, not L): copy what must outlive the call. Layers named in `components` are still
+   * recorded in the result as well. Throwing from it aborts the pass cleanly.
+   */
+  onLayerComponents?: (layer: number, components: LayerComponents, sequence: number) => void
 }
 
 export interface LayerComponents {
@@ -344,6 +351,14 @@ export class DebertaModel {
       if (compute.p2p) c.p2p = alloc([B, NH, T, T])
       components.set(l, c)
     }
+    // streamed components: one [1, NH, T, T] set reused by every layer
+    let streamed: LayerComponents | null = null
+    if (options.onLayerComponents) {
+      streamed = { layer: 0, c2c: alloc([1, NH, T, T]), scores: alloc([1, NH, T, T]), probs: alloc([1, NH, T, T]) }
+      if (compute.c2p) streamed.c2p = alloc([1, NH, T, T])
+      if (compute.p2c) streamed.p2c = alloc([1, NH, T, T])
+      if (compute.p2p) streamed.p2p = alloc([1, NH, T, T])
+    }
     const N = masked ? masked.length : 0
     const V = config.vocabSize
     const plainLogits = wantPlain ? alloc([N, V]) : undefined
@@ -376,16 +391,21 @@ export class DebertaModel {
           }
           if (!withRecording) return pass
           const comp = components.get(layer)
-          if (comp) {
+          if (comp || streamed) {
+            if (streamed) streamed.layer = layer
+            const record = (target: LayerComponents, terms: HeadTerms, offset: number): void => {
+              copyInto(terms.c2c, target.c2c, offset)
+              if (target.c2p && terms.c2p) copyInto(terms.c2p, target.c2p, offset)
+              if (target.p2c && terms.p2c) copyInto(terms.p2c, target.p2c, offset)
+              if (target.p2p && terms.p2p) copyInto(terms.p2p, target.p2p, offset)
+              copyInto(terms.scores, target.scores, offset)
+              copyInto(terms.probs, target.probs, offset)
+            }
             pass.observer = (h: number, terms: HeadTerms) => {
               // one head [T, T] (per-head form) or all heads [NH, T, T] from head h (batched form)
               const offset = (b * NH + h) * T * T
-              copyInto(terms.c2c, comp.c2c, offset)
-              if (comp.c2p && terms.c2p) copyInto(terms.c2p, comp.c2p, offset)
-              if (comp.p2c && terms.p2c) copyInto(terms.p2c, comp.p2c, offset)
-              if (comp.p2p && terms.p2p) copyInto(terms.p2p, comp.p2p, offset)
-              copyInto(terms.scores, comp.scores, offset)
-              copyInto(terms.probs, comp.probs, offset)
+              if (comp) record(comp, terms, offset)
+              if (streamed) record(streamed, terms, h * T * T)
               if (attentions) copyInto(terms.probs, attentions[layer], offset)
             }
           } else if (attentions) {
@@ -407,6 +427,7 @@ export class DebertaModel {
           else if (input !== hidden0) input.dispose()
           hidden = output
           if (hiddenStates) copyRows(hidden, hiddenStates[l + 1], b)
+          if (streamed) options.onLayerComponents!(l, streamed, b)
           options.onProgress?.(b * L + l + 1, total)
         }
         if (!hiddenStates) copyRows(hidden, lastHiddenState, b)

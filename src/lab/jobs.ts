@@ -212,6 +212,10 @@ export function jobLabel(method: JobMethod, request: unknown): string {
       return `attention, layer ${String(r.layer)}, head ${String(r.head)} (${modelName(r.model)})`
     case 'runRelativePositions':
       return `relative positions (${modelName(r.model)})`
+    case 'runModelView':
+      return `model view, every layer × head (${modelName(r.model)})`
+    case 'runDistanceProfile':
+      return `attention by distance, layer ${String(r.layer)} (${modelName(r.model)})`
     case 'runDecoding':
       return `decoding, top ${String(r.topK)} (${modelName(r.model)})`
     case 'runBenchmark':

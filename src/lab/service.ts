@@ -28,6 +28,8 @@ import {
   type PublishedResults,
   type RelativePositionsRequest,
   type WorkspaceId,
+  type ModelViewRequest,
+  type DistanceProfileRequest,
 } from '../common/api'
 import { LabError, toErrorData } from '../common/errors'
 import { APP_VERSION } from '../common/version'
@@ -274,6 +276,8 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     runAttention: (request: AttentionRequest) => job('runAttention', request),
     runRelativePositions: (request: RelativePositionsRequest) => job('runRelativePositions', request),
     runDecoding: (request: DecodingRequest) => job('runDecoding', request),
+    runModelView: (request: ModelViewRequest) => job('runModelView', request),
+    runDistanceProfile: (request: DistanceProfileRequest) => job('runDistanceProfile', request),
     async runBenchmark(request: BenchmarkRequest): Promise<BenchmarkResult> {
       return job('runBenchmark', request)
     },

@@ -107,6 +107,12 @@ export const METHOD_ARGS: { [M in LabApiMethod]: z.ZodType<LabArgs<M>> } = {
   runRelativePositions: z.tuple([
     z.strictObject({ ...jobOptions, model: modelRefSchema, text, compareText: text.optional(), clipK: int(1, 4096).optional() }),
   ]),
+  runModelView: z.tuple([
+    z.strictObject({ ...jobOptions, model: modelRefSchema, text, disabledTerms: z.array(z.enum(ATTENTION_TERMS)).max(4).optional(), p2p: z.boolean().optional() }),
+  ]),
+  runDistanceProfile: z.tuple([
+    z.strictObject({ ...jobOptions, model: modelRefSchema, text, layer: int(0, 1000), disabledTerms: z.array(z.enum(ATTENTION_TERMS)).max(4).optional(), p2p: z.boolean().optional() }),
+  ]),
   runDecoding: z.tuple([z.strictObject({ ...jobOptions, model: modelRefSchema, text, topK: int(1, 100) })]),
   runBenchmark: z.tuple([
     z.strictObject({

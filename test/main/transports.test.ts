@@ -255,6 +255,19 @@ const CASES: Partial<Record<LabApiMethod, (api: LabApi, ctx: Context) => Promise
     expect(result.delta.data[5 * T + 1]).toBe(4)
     expect(result.runId).toBeUndefined() // no session named: not recorded
   },
+  async runModelView(api) {
+    const result = await api.runModelView({ model: TOY, text: SENTENCE })
+    const T = SENTENCE_TOKENS.length
+    expect([result.layers, result.heads, result.entropy.length, result.thumbnails.size]).toEqual([2, 4, 8, T])
+    expect(result.entropy.every((h) => h >= 0 && h <= Math.log(T) + 1e-9)).toBe(true)
+  },
+  async runDistanceProfile(api) {
+    const result = await api.runDistanceProfile({ model: TOY, text: SENTENCE, layer: 1 })
+    const T = SENTENCE_TOKENS.length
+    expect(result.distances).toHaveLength(2 * T - 1)
+    expect(result.probability).toHaveLength(5) // 4 heads and their mean
+    expect(result.pairs[T - 1]).toBe(T)
+  },
   async runDecoding(api) {
     const result = await api.runDecoding({ model: TOY, text: SENTENCE, topK: 3 })
     expect(result.maskPositions).toEqual([3])

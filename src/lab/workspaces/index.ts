@@ -8,6 +8,8 @@ import { decoding } from './decoding'
 import { experiment } from './experiment'
 import { benchCases, forwardToFile, prepareExperiment, tokenizeFolder } from './host-jobs'
 import { describeModel, tokenize } from './model'
+import { distanceProfile } from './distance-profile'
+import { modelView } from './model-view'
 import { problemDemo } from './problem-demo'
 import { relativePositions } from './relative-positions'
 import { spin } from './spin'
@@ -18,6 +20,8 @@ export const JOB_HANDLERS: { [M in WorkerMethod]: JobHandler<WorkerRequests[M], 
   runProblemDemo: problemDemo,
   runAttention: attention,
   runRelativePositions: relativePositions,
+  runModelView: modelView,
+  runDistanceProfile: distanceProfile,
   runDecoding: decoding,
   runBenchmark: benchmark,
   runExperiment: experiment,

@@ -18,7 +18,27 @@ export interface SeriesData {
   kind: 'series'
   series: Array<{ name: string; type: string; points: SeriesPoint[] }>
 }
-export type ChartData = HeatmapData | SeriesData
+/** A chart whose numbers are a table (model view: one row per head), carried by its first series as `table`. */
+export interface TableData {
+  kind: 'table'
+  columns: string[]
+  rows: Array<Array<string | number | null>>
+}
+/** Where a chart's numbers come from (model, text, run, …): an option's `provenance`, written into CSV and JSON. */
+export type Provenance = Record<string, string>
+export type ChartData = (HeatmapData | SeriesData | TableData) & { provenance?: Provenance }
+
+/** Provenance as "key: value" lines of at most `width` characters (a chart's subtitle in PNG and SVG). */
+export function provenanceLines(provenance: Provenance, width = 110): string[] {
+  const lines: string[] = []
+  for (const [key, value] of Object.entries(provenance)) {
+    const item = `${key}: ${value}`
+    const last = lines.length - 1
+    if (last >= 0 && lines[last].length + 3 + item.length <= width) lines[last] += ` · ${item}`
+    else lines.push(item)
+  }
+  return lines
+}
 
 type AnyRecord = Record<string, unknown>
 const asList = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value])
@@ -48,7 +68,15 @@ function rangeSeries(s: AnyRecord): AnyRecord[] {
 }
 
 export function extractChartData(option: ChartOption): ChartData {
+  const data = extractValues(option)
+  const provenance = (option as { provenance?: Provenance }).provenance
+  return provenance ? { ...data, provenance: { ...provenance } } : data
+}
+
+function extractValues(option: ChartOption): ChartData {
   const series = asList(option.series as AnyRecord | AnyRecord[])
+  const table = series[0]?.table as TableData | undefined
+  if (table) return { kind: 'table', columns: table.columns.slice(), rows: table.rows.map((row) => row.slice()) }
   const raster = series[0]?.raster as RasterHeatmap | undefined
   if (raster) {
     const values = Array.from({ length: raster.rows }, (_, i) => Array.from({ length: raster.cols }, (_, j) => toNumber(raster.values[i * raster.cols + j])))
@@ -86,10 +114,17 @@ export function csvCell(value: string | number | null): string {
   return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe
 }
 
-/** Long format: heat maps as row,row_label,col,col_label,value; series as series,x,y. */
+/**
+ * Long format: heat maps as row,row_label,col,col_label,value; series as series,x,y; tables as they are. A chart
+ * with provenance starts with one "# key: value" line per entry (pandas: read_csv(..., comment='#')).
+ */
 export function chartDataToCsv(data: ChartData): string {
   const lines: string[] = []
-  if (data.kind === 'heatmap') {
+  for (const [key, value] of Object.entries(data.provenance ?? {})) lines.push(`# ${key}: ${value.replace(/[\r\n]+/g, ' ')}`)
+  if (data.kind === 'table') {
+    lines.push(data.columns.map(csvCell).join(','))
+    for (const row of data.rows) lines.push(row.map(csvCell).join(','))
+  } else if (data.kind === 'heatmap') {
     lines.push('row,row_label,col,col_label,value')
     data.values.forEach((row, i) =>
       row.forEach((value, j) => lines.push([i, csvCell(data.rowLabels[i]), j, csvCell(data.colLabels[j]), csvCell(value)].join(','))),

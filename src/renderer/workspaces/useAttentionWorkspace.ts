@@ -11,6 +11,7 @@ import { useWorkspaceRun } from '../composables/useWorkspaceRun'
 import { relativeTerms, scoreScale } from '../model-text'
 import { resultProvenance } from '../provenance'
 import { ATTENTION_INPUT_FIELDS, attentionInputs, changedKeys, compareInputs } from '../result-inputs'
+import { instrumentViewDefaults, useAttentionInstruments } from './useAttentionInstruments'
 
 export type AttentionView = AttentionTerm | 'scores' | 'probabilities'
 export const ATTENTION_VIEWS: readonly AttentionView[] = [...ATTENTION_TERMS, 'scores', 'probabilities']
@@ -22,7 +23,7 @@ const defaults = () => ({
   inputs: { text: ATTENTION_DEFAULT_TEXT, layer: 0, head: '0', disabledTerms: [] as AttentionTerm[], p2p: false },
   selections: { term: 'probabilities' as AttentionView },
   /** shownKey: the layer/head/ablation of the result on screen, so restoring a session does not re-run */
-  view: { autoRun: true, shownKey: '' },
+  view: { autoRun: true, shownKey: '', ...instrumentViewDefaults() },
 })
 
 export function isAttentionResult(value: unknown): value is AttentionResult {
@@ -119,5 +120,7 @@ export function useAttentionWorkspace() {
   })
   const shareOption = computed(() => (run.lastResult.value ? buildTermShareOption(run.lastResult.value.shares) : null))
 
-  return { ...run, inputs, selections, view, compute, tokens, available, mainOption, shareOption, scale, bertLike, headDim, resultInputs, changed, provenance }
+  const instruments = useAttentionInstruments({ inputs, view, lastResult: run.lastResult, compute })
+
+  return { ...run, inputs, selections, view, compute, tokens, available, mainOption, shareOption, scale, bertLike, headDim, resultInputs, changed, provenance, instruments }
 }
