@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { IPC_EVENT_CHANNEL } from '../common/api'
 import { APP_NAME } from '../common/version'
+import { loggerForStore } from '../lab/logger'
 import { createLabService, type LabService } from '../lab/service'
 import { bindHost } from './host'
 import { bindLabApi } from './ipc'
@@ -52,10 +53,19 @@ async function start(): Promise<void> {
   Menu.setApplicationMenu(null)
 
   const storePath = process.env.DEBERTA_LAB_STORE || join(app.getPath('userData'), 'lab.sqlite')
+  // The lab's log (logs/lab.log beside the store) also takes what goes wrong in main and in the page's process.
+  const logger = loggerForStore(storePath)
+  process.on('uncaughtException', (error) => {
+    logger.failure('main process', error)
+    dialog.showErrorBox(APP_NAME, `An unexpected error in the main process: ${error.message}${logger.file ? `\n\nDetails: ${logger.file}` : ''}`)
+  })
+  app.on('render-process-gone', (_event, _contents, details) => logger.error('the window\'s page process ended', { reason: details.reason, exitCode: details.exitCode }))
+  app.on('child-process-gone', (_event, details) => logger.error(`a ${details.type} process ended`, { reason: details.reason, exitCode: details.exitCode }))
   lab = await createLabService({
     storePath,
     resourcesDir: resourcesDir(),
     host: 'electron',
+    logger,
     nativeBinding: electronNativeBinding(app.getAppPath(), process.versions.electron),
   })
   const isTrusted = (url: string): boolean => isTrustedUrl(url, origins)

@@ -95,7 +95,7 @@ describe('browser-mode HTTP server', () => {
     expect(page.status).toBe(200)
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'")
     const cookie = page.headers.get('set-cookie')?.split(';')[0] ?? ''
-    expect(cookie).toMatch(/^deberta_lab_token=/)
+    expect(cookie).toMatch(new RegExp(`^deberta_lab_token_${server.port}=`)) // port in the name: browsers scope cookies by host only
     const asset = await fetch(`http://127.0.0.1:${server.port}/assets/app.js`, { headers: { cookie } })
     expect(asset.status).toBe(200)
     expect(await asset.text()).toBe('console.log(1)')

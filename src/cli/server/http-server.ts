@@ -25,7 +25,11 @@ import { NULL_LOGGER, type Logger } from '../../lab/logger'
 import { callLab } from '../../lab/validation'
 
 export const TOKEN_HEADER = 'x-deberta-lab-token'
-const COOKIE = 'deberta_lab_token'
+/**
+ * The page's cookie carries the port in its name: browsers scope cookies to the host, not the port, so a plain name
+ * would reach any other server on 127.0.0.1 and a second `serve` would overwrite the first one's token.
+ */
+export const cookieName = (port: number): string => `deberta_lab_token_${port}`
 const MAX_BODY_BYTES = 300 * 1024 * 1024
 
 export const CONTENT_SECURITY_POLICY =
@@ -71,12 +75,12 @@ function sameToken(given: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
-function cookieToken(request: IncomingMessage): string | undefined {
+function cookieToken(request: IncomingMessage, cookie: string): string | undefined {
   const header = request.headers.cookie
   if (!header) return undefined
   for (const part of header.split(';')) {
     const [name, ...rest] = part.trim().split('=')
-    if (name === COOKIE) return rest.join('=')
+    if (name === cookie) return rest.join('=')
   }
   return undefined
 }
@@ -196,7 +200,7 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
     // 2. The API: token in the header (or the page's cookie; EventSource may use ?token=).
     if (url.pathname.startsWith('/api/')) {
       const authorised =
-        sameToken(given, token) || sameToken(cookieToken(request), token) || (url.pathname === '/api/events' && sameToken(queryToken, token))
+        sameToken(given, token) || sameToken(cookieToken(request, cookieName(port)), token) || (url.pathname === '/api/events' && sameToken(queryToken, token))
       if (!authorised) {
         logger.warn(`http 401 ${described(request)}: missing or wrong token`)
         sendJson(response, 401, { ok: false, error: { code: 'UNAUTHORIZED', message: 'missing or wrong token: open the URL printed by deberta-lab serve' } })
@@ -256,8 +260,8 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
     const isPage = url.pathname === '/' || url.pathname === '/index.html'
     const extra: Record<string, string> = {}
     if (isPage && sameToken(queryToken, token)) {
-      extra['set-cookie'] = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`
-    } else if (!sameToken(cookieToken(request), token)) {
+      extra['set-cookie'] = `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`
+    } else if (!sameToken(cookieToken(request, cookieName(port)), token)) {
       logger.warn(`http 401 ${described(request)}: no token cookie`)
       send(response, 401, 'unauthorised: open the URL printed by `deberta-lab serve` (it carries the token)')
       return
