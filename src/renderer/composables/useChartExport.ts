@@ -51,6 +51,8 @@ export function useChartExport(props: { chartId: string; workspace: WorkspaceId;
       }
     }
     const data = extractChartData(current)
+    // a chart that names its own provenance (the instruments') writes it into its CSV itself
+    if (format === 'csv' && data.provenance && !props.provenance) return { base64: textToBase64(chartDataToCsv(data)), mime: 'text/csv' }
     const provenance = props.provenance ?? appProvenance()
     if (format === 'csv') return { base64: textToBase64(csvWithProvenance(chartDataToCsv(data), provenance)), mime: 'text/csv' }
     const json = exportJson({ chartId: props.chartId, workspace: props.workspace, exportedAt: new Date().toISOString(), provenance, data })
