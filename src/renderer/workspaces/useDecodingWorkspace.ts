@@ -1,6 +1,7 @@
 // Decoding: top-k predictions for every [MASK], from the plain MLM head and through the Enhanced Mask Decoder.
 import { computed, reactive, watch } from 'vue'
 import type { DecodingResult, ModelInfo, ModelRef } from '../../common/api'
+import { TOY_EMD_PRESET_TEXT } from '../../common/toy-texts'
 import { getLab } from '../get-lab'
 import { buildTopKBarOption, sharedProbabilityMax } from '../charts/topk'
 import { SERIES_COLORS } from '../charts/common'
@@ -16,9 +17,15 @@ export interface DecodingPreset {
 
 /**
  * Sentences where the answer depends on where the mask is, not only on its neighbours. The first ones are in the
- * generated language of the bundled toy model (the default model); the others need an English checkpoint.
+ * toy language of the bundled toy model (the default model; src/core/train/toy-language.ts); the others need an
+ * English checkpoint.
  */
 export const DECODING_PRESETS: readonly DecodingPreset[] = [
+  {
+    text: TOY_EMD_PRESET_TEXT,
+    why: 'toy model — two “with the small [MASK]” slots with the same words within ±4 tokens, both 26+ tokens after [CLS] (one relative bucket); in the toy language only absolute position decides: before token 40 an animal or person, from 40 on a thing. The plain head (relative positions only) cannot tell them apart; the EMD adds the absolute positions',
+    language: 'toy',
+  },
   { text: 'the small [MASK] sees the small ball near the house', why: 'toy model — the paper’s “new store … new mall” example: subject and object share the context “the small”; only position says this slot is the subject (an animate noun)', language: 'toy' },
   { text: 'the small dog sees the small [MASK] near the house', why: 'toy model — the same context, the object slot: a thing, not an animal', language: 'toy' },
   { text: 'the old farmer [MASK] the red ball near the river', why: 'toy model — the verb must license the preposition four words later (“near”: sees or watches)', language: 'toy' },
