@@ -15,7 +15,7 @@ import { writeSafetensors } from '../src/core/checkpoint'
 import { loadPretrained } from '../src/core/load'
 import { loadTokenizer } from '../src/core/tokenizer'
 import { PROBE_SLOTS, Rng } from '../src/core/train/data'
-import { LONG_WORDS, SHORT_WORDS, TURN_POSITION, toyGrammarProbes, toyKeyProbes, toyProbeChance, TOY_VOCAB } from '../src/core/train/toy-language'
+import { LONG_WORDS, SHORT_WORDS, toyGrammarProbes, toyKeyProbes, toyProbeChance, TOY_VOCAB } from '../src/core/train/toy-language'
 import { recoveryR2, vocabularySample } from '../src/lab/workspaces/interference'
 import { TrainableModel } from '../src/core/train/model'
 import {
@@ -146,11 +146,14 @@ The language:
 
 - short sentences (${SHORT_WORDS.minWords}–${SHORT_WORDS.maxWords} words), the grammar of \`src/core/train/data.ts\` over a larger vocabulary:
   \`Det Adj* AnimateNoun Verb Det Adj* Thing Prep Det Adj* Thing [Adv]\`; every verb licenses one preposition;
-- long sentences (up to ${LONG_WORDS.minWords}–${LONG_WORDS.maxWords} words): such clauses joined by "and"; at most two clauses end in a
-  companion phrase \`with Det Adj* KEY\`, and the KEY noun's class is fixed by its **absolute position** alone:
-  an animate noun before token ${TURN_POSITION}, a thing from token ${TURN_POSITION} on. Two companion phrases can have the same words
-  within ±4 tokens (the exact relative buckets) and lie ${MERGED_BUCKET_FROM}+ tokens from \`[CLS]\` (one merged log bucket), so
-  relative positions cannot tell them apart — the Enhanced Mask Decoder, which adds the absolute positions, can.
+- long sentences (up to ${LONG_WORDS.maxWords} words): such clauses joined by "and"; at most two clauses end in a
+  companion phrase \`with Det Adj* KEY\`, and the KEY noun's class is fixed by its **absolute position** alone: on an
+  even token an animate noun, on an odd token a thing. Keys stand 11+ tokens from \`[CLS]\` and from each other,
+  where the ${c.positionBuckets} log buckets are coarse (exact within ±${c.positionBuckets / 2}, then 5–10, 11–25, ${MERGED_BUCKET_FROM}+), and sentence lengths have either
+  parity, so no relative position tells a key's parity: two companion phrases with the same words within ±4 tokens look the same to the plain head
+  (relative positions only) and differ for the Enhanced Mask Decoder, which adds the absolute positions. An
+  artificial rule, chosen so that the EMD's contribution shows in one sentence; a rule like "early → animate,
+  late → thing" is learned by the relative model too (it counts tokens back to \`[CLS]\` through attention).
 
 Why these sizes: ${words} words and ${c.maxPositions} positions do not fit the ${c.hiddenSize} dimensions of the embedding (as in every
 real model), so BERT's sum word + position mixes the two — the Problem demo's default sentence measures it.
@@ -175,13 +178,13 @@ preposition, preposition → the verb's preposition):
 ${slotTable(scores)}
 
 KEY probes: ${t.keyProbeSize} long sentences with two companion phrases (seed ${t.probeSeed}), both KEY nouns masked; right = the class
-the KEY's absolute position decides:
+the KEY's absolute position decides (even token → animate noun, odd → thing; chance 50 % between the classes):
 
 | KEY slots | plain head (relative positions only) | EMD (adds absolute positions) |
 |---|---|---|
-| all (${2 * t.keyProbeSize}) | ${pct(keys.plain)} | ${pct(keys.emd)} |
-| ${MERGED_BUCKET_FROM}+ tokens from [CLS] (${keys.farCount}) | ${pct(keys.plainFar)} | ${pct(keys.emdFar)} |
-| sentences with both keys ${MERGED_BUCKET_FROM}+ tokens away, one on each side of token ${TURN_POSITION} (${keys.splitCount}): the two top-1 differ in class | ${pct(keys.plainSplit)} | ${pct(keys.emdSplit)} |
+| top-1 in the right class (${keys.keyCount} keys) | ${pct(keys.plain)} | ${pct(keys.emd)} |
+| mean probability on the right class | ${pct(keys.plainMass)} | ${pct(keys.emdMass)} |
+| both keys right, in sentences whose keys differ in class (${keys.pairCount}) | ${pct(keys.plainPairs)} | ${pct(keys.emdPairs)} |
 
 Examples (top 3 with probabilities):
 

@@ -4,7 +4,7 @@
 /**
  * The Decoding workspace's default: two companion slots "with the small [MASK]" with the same words within
  * ±4 tokens, at tokens 32 and 45 (both 26+ tokens after [CLS], one relative bucket). In the toy language only
- * absolute position decides their class (before token 40 an animate noun, from 40 on a thing).
+ * absolute position decides their class: on an even token an animate noun, on an odd token a thing.
  */
 export const TOY_EMD_PRESET_TEXT =
   'the old farmer sees the red ball near the river and the girl hides the box behind the table and the dog watches the cup near the house with the small [MASK] and the dog watches the cup near the house with the small [MASK] and the dog watches the old bell near the red lamp'

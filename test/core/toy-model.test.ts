@@ -13,7 +13,7 @@ import type { DebertaModel } from '../../src/core/model'
 import { loadTokenizer, type Tokenizer } from '../../src/core/tokenizer'
 import { PROBE_SLOTS, Rng } from '../../src/core/train/data'
 import { MERGED_BUCKET_FROM, scoreKeyProbesWithCore, scoreProbesWithCore, TOY_MODEL_CONFIG, TOY_MODEL_DIR, TOY_TRAINING, wordLevelTokenizerJson } from '../../src/core/train/toy'
-import { keyClassAt, toyGrammarProbes, toyKeyProbes, toyProbeChance, TOY_VOCAB, TOY_WORD_CLASSES, TURN_POSITION } from '../../src/core/train/toy-language'
+import { keyClassAt, toyGrammarProbes, toyKeyProbes, toyProbeChance, TOY_VOCAB, TOY_WORD_CLASSES } from '../../src/core/train/toy-language'
 import { makeLogBucketPosition } from '../../src/core/relative-position'
 import { TOY_EMD_PRESET_TEXT } from '../../src/common/toy-texts'
 
@@ -101,6 +101,21 @@ describe('shipped toy model', () => {
     return { plain: masks.map((_, k) => best(out.mlm!.plainLogits!.data, k)), emd: masks.map((_, k) => best(out.mlm!.emdLogits!.data, k)), positions: masks.map(([, t]) => t) }
   }
 
+  /** Probability mass on the class's nouns at each [MASK], plain head and EMD. */
+  const classMass = (text: string, cls: 'animate' | 'thing'): { plain: number[]; emd: number[] } => {
+    const out = model.forward({ inputIds: [tokenizer.encode(text).inputIds] }, { mlm: { emd: true } })
+    const V = model.config.vocabSize
+    const ids = TOY_VOCAB.classes[cls]
+    const mass = (logits: ArrayLike<number>, k: number): number => {
+      const row = Array.from({ length: V }, (_, v) => logits[k * V + v])
+      const max = Math.max(...row)
+      const z = row.reduce((sum, x) => sum + Math.exp(x - max), 0)
+      return ids.reduce((sum, v) => sum + Math.exp(row[v] - max), 0) / z
+    }
+    const masks = out.mlm!.positions
+    return { plain: masks.map((_, k) => mass(out.mlm!.plainLogits!.data, k)), emd: masks.map((_, k) => mass(out.mlm!.emdLogits!.data, k)) }
+  }
+
   it('the default Decoding preset: two slots only absolute position tells apart, the EMD fills them right, the plain head cannot', () => {
     const enc = tokenizer.encode(TOY_EMD_PRESET_TEXT)
     expect(enc.inputIds).not.toContain(tokenizer.special.unk)
@@ -109,38 +124,47 @@ describe('shipped toy model', () => {
     const window = (t: number): string[] => enc.tokens.slice(t - 4, t + 5)
     expect(window(a)).toEqual(window(b))
     const c = model.config
-    for (let d = 1; d <= 4; d++) expect(makeLogBucketPosition(d, c.positionBuckets, c.maxRelativePositions)).toBe(d)
-    expect(makeLogBucketPosition(5, c.positionBuckets, c.maxRelativePositions)).not.toBe(5)
-    // … both far from [CLS] in one merged bucket, and from [SEP] in one bucket too …
     const bucket = (d: number): number => makeLogBucketPosition(d, c.positionBuckets, c.maxRelativePositions)
+    for (let d = 1; d <= 4; d++) expect(bucket(d)).toBe(d)
+    expect(bucket(5)).toBe(bucket(10)) // beyond ±4 distances share buckets
+    // … both far from [CLS] in one merged bucket, and from [SEP] in one bucket too …
     expect(a).toBeGreaterThanOrEqual(MERGED_BUCKET_FROM)
     expect(bucket(a)).toBe(bucket(b))
     expect(bucket(63)).toBe(bucket(MERGED_BUCKET_FROM))
     expect(bucket(MERGED_BUCKET_FROM - 1)).not.toBe(bucket(MERGED_BUCKET_FROM))
     const sep = enc.inputIds.length - 1
     expect(bucket(sep - a)).toBe(bucket(sep - b))
-    // … on either side of the turn: the first is an animate noun, the second a thing
+    // … one on an even, one on an odd token: the first is an animate noun, the second a thing
     expect([keyClassAt(a), keyClassAt(b)]).toEqual(['animate', 'thing'])
 
     const top = topTokens(TOY_EMD_PRESET_TEXT)
     expect(top.positions).toEqual([a, b])
     expect(TOY_WORD_CLASSES.animate).toContain(top.emd[0])
     expect(TOY_WORD_CLASSES.thing).toContain(top.emd[1])
-    // the plain head sees the same relative picture from both slots: the same top-1 for both
+    // the EMD is sure of each slot's class; the plain head, seeing the same relative picture, is not
+    const animateMass = classMass(TOY_EMD_PRESET_TEXT, 'animate')
+    expect(animateMass.emd[0]).toBeGreaterThan(0.8)
+    expect(animateMass.emd[1]).toBeLessThan(0.2)
+    for (const mass of animateMass.plain) {
+      expect(mass).toBeGreaterThan(0.25)
+      expect(mass).toBeLessThan(0.75)
+    }
+    expect(Math.abs(animateMass.plain[0] - animateMass.plain[1])).toBeLessThan(0.25)
+    // and here it even ranks the same word first at both slots
     expect(top.plain[0]).toBe(top.plain[1])
   })
 
-  it('on many KEY probes the EMD decides by absolute position and the plain head mostly cannot', () => {
+  it('on many KEY probes the EMD decides by absolute position and the plain head cannot', () => {
     const scores = scoreKeyProbesWithCore(model, toyKeyProbes(new Rng(TOY_TRAINING.probeSeed + 1000), 256))
-    expect(scores.farCount).toBeGreaterThan(100)
-    expect(scores.splitCount).toBeGreaterThan(20)
-    // the EMD: right for nearly every key, also in the merged bucket, and splits the pairs across the turn
-    expect(scores.emd).toBeGreaterThan(0.9)
-    expect(scores.emdFar).toBeGreaterThan(0.9)
-    expect(scores.emdSplit).toBeGreaterThan(0.8)
-    // the plain head: clearly worse where relative positions merge, and rarely splits such pairs
-    expect(scores.plainFar).toBeLessThan(scores.emdFar - 0.15)
-    expect(scores.plainSplit).toBeLessThan(scores.emdSplit - 0.3)
-    expect(TURN_POSITION).toBeGreaterThan(MERGED_BUCKET_FROM)
+    expect(scores.keyCount).toBe(512)
+    expect(scores.pairCount).toBeGreaterThan(80)
+    // the EMD: right for nearly every key and pair
+    expect(scores.emd).toBeGreaterThan(0.95)
+    expect(scores.emdPairs).toBeGreaterThan(0.9)
+    expect(scores.emdMass).toBeGreaterThan(0.8)
+    // the plain head: near chance between the two classes (50 %), both keys of a pair right about a quarter of the time
+    expect(scores.plain).toBeLessThan(0.7)
+    expect(scores.plainPairs).toBeLessThan(0.5)
+    expect(scores.plainMass).toBeLessThan(0.65)
   })
 })

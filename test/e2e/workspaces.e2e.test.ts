@@ -542,12 +542,15 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
     expect(result.predictions.length).toBe(2)
     // the default preset: two slots with the same words within ±4 tokens whose class only absolute position
     // decides — the EMD (absolute positions) puts an animal or person first and a thing second; the plain head
-    // (relative positions only) gives both the same top word
+    // (relative positions only) cannot decide: its top 10 mixes both classes at both slots
     const ANIMATE: readonly string[] = TOY_WORD_CLASSES.animate
     const THINGS: readonly string[] = TOY_WORD_CLASSES.thing
     expect(ANIMATE).toContain(result.predictions[0].emd[0].token)
     expect(THINGS).toContain(result.predictions[1].emd[0].token)
-    expect(result.predictions[0].plain[0].token).toBe(result.predictions[1].plain[0].token)
+    for (const entry of result.predictions) {
+      expect(entry.plain.some((p) => ANIMATE.includes(p.token))).toBe(true)
+      expect(entry.plain.some((p) => THINGS.includes(p.token))).toBe(true)
+    }
 
     const expectTopK = (data: ChartData, predictions: TokenPrediction[]): void => {
       expect(predictions.length).toBe(10)

@@ -7,12 +7,14 @@
 //    With ~100 words and 64 positions it is wider than the model's embedding (hidden 32), as in every real
 //    model, so BERT's sum word + position cannot keep the two apart (the Problem demo measures this).
 // 2. Short sentences: Det Adj* Animate Verb Det Adj* Thing Prep(verb) Det Adj* Thing [Adv] (8–14 words).
-// 3. Long sentences (up to 36–62 words): such clauses (without the adverb) joined by "and"; at most two clauses end
-//    in a companion phrase "with Det Adj* KEY". The KEY noun's class is fixed by its absolute position alone:
-//    before token TURN_POSITION it is animate ("with the small dog"), from there on a thing ("with the small
-//    box"). Two such phrases can have the same words within ±4 tokens (the exact relative buckets of
-//    position_buckets 8) and lie 26+ tokens from [CLS] (one merged log bucket): relative positions alone
-//    cannot tell them apart; the Enhanced Mask Decoder, which adds the absolute positions, can.
+// 3. Long sentences (up to 62 words): such clauses (without the adverb) joined by "and"; at most two clauses
+//    end in a companion phrase "with Det Adj* KEY". The KEY noun's class is fixed by its absolute position
+//    alone: on an even token an animate noun ("with the small dog"), on an odd token a thing ("with the small
+//    box"). Keys stand 11+ tokens from [CLS] and from each other, where position_buckets 8 has only log
+//    buckets (exact within ±4 tokens, then 5–10, 11–25, 26+), and sentence lengths have either parity: no
+//    relative position, nor a chain of two layers' exact ±4 steps, reveals a key's parity. Two companion phrases with the same words within
+//    ±4 tokens are told apart by the Enhanced Mask Decoder, which adds the absolute positions, and by nothing
+//    else.
 //
 // Layout as in ./data.ts: [B, T] row-major, [CLS] words… [SEP] [PAD]…, labels −1 where no loss is taken.
 import { LabError } from '../../common/errors'
@@ -30,8 +32,6 @@ export const TOY_WORD_CLASSES = {
 } as const
 export type ToyWordClass = keyof typeof TOY_WORD_CLASSES
 
-/** Token position (0 = [CLS]) from which a companion phrase's KEY noun is a thing instead of an animate noun. */
-export const TURN_POSITION = 40
 /** Word counts of long sentences (the row has two more tokens: [CLS] and [SEP]). */
 export const LONG_WORDS: LengthRange = { minWords: 36, maxWords: 62 }
 /** Short sentences: the grammar of ./data.ts. */
@@ -74,8 +74,8 @@ export function toyTokenId(word: string): number {
   return id
 }
 
-/** The answer class of a companion phrase's KEY noun at token position `position` (0 = [CLS]). */
-export const keyClassAt = (position: number): 'animate' | 'thing' => (position < TURN_POSITION ? 'animate' : 'thing')
+/** The answer class of a companion phrase's KEY noun at token position `position` (0 = [CLS]): even → animate, odd → thing. */
+export const keyClassAt = (position: number): 'animate' | 'thing' => (position % 2 === 0 ? 'animate' : 'thing')
 
 function nounPhrase(rng: Rng, nouns: readonly number[], adjectives: number): number[] {
   const out = [rng.pick(TOY_VOCAB.classes.determiner)]

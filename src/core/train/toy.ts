@@ -1,8 +1,9 @@
 // The shipped toy model (resources/toy-deberta): a small DeBERTa-v3-style model trained on the toy language of
 // ./toy-language.ts, so that the lab shows real predictions and attention patterns with no download, and the
 // teaching demos show their point with it: its ~100 words and 64 positions do not fit its 32 dimensions (the
-// Problem demo's BERT-style sum interferes), and the long sentences' companion phrases are decided by absolute
-// position only (the Decoding workspace's plain head and EMD disagree).
+// Problem demo's BERT-style sum interferes), and the long sentences' companion phrases are decided by the
+// parity of their absolute position, which relative positions cannot tell (the Decoding workspace's plain head
+// cannot decide, the EMD can).
 // The recipe lives here (scripts/train-toy-model.ts runs it; test/core/toy-model.test.ts checks the result):
 //   - model: 2 layers, hidden 32, 4 heads, FFN 128, log buckets (8, max 64: exact within ±4 tokens, one bucket
 //     from 26 tokens on), c2p + p2c, shared keys, EMD;
@@ -155,26 +156,25 @@ export function scoreProbesWithCore(model: DebertaModel, batch: Batch, options: 
   return scores
 }
 
-/** Token position from which the toy config's relative buckets merge every distance (log bucket of 26…63). */
+/** Token distance from which the toy config's relative buckets merge every distance (log bucket of 26…63). */
 export const MERGED_BUCKET_FROM = 26
 
 export interface KeyProbeScores {
   /** share of KEY slots whose top-1 lies in the class its absolute position decides */
   plain: number
   emd: number
-  /** the same, only for keys ≥ MERGED_BUCKET_FROM tokens after [CLS] (one relative bucket) */
-  plainFar: number
-  emdFar: number
-  farCount: number
-  /** share of sentences with both keys far whose two keys get different top-1 classes (animate vs thing) */
-  plainSplit: number
-  emdSplit: number
-  /** sentences with one far key on each side of the turn */
-  splitCount: number
+  keyCount: number
+  /** share of rows whose two keys differ in class (one even, one odd position) and both get a right top-1 */
+  plainPairs: number
+  emdPairs: number
+  pairCount: number
+  /** mean probability mass on the right class (animate or thing nouns) */
+  plainMass: number
+  emdMass: number
 }
 
 /**
- * KEY-probe accuracy through the inference core (the app's forward path): both masked KEY nouns of every row,
+ * KEY-probe scores through the inference core (the app's forward path): both masked KEY nouns of every row,
  * decoded by the plain LM head and by the EMD.
  */
 export function scoreKeyProbesWithCore(model: DebertaModel, probes: { batch: Batch; keyPositions: Array<[number, number]> }): KeyProbeScores {
@@ -184,38 +184,30 @@ export function scoreKeyProbesWithCore(model: DebertaModel, probes: { batch: Bat
   const positions: Array<[number, number]> = keyPositions.flatMap(([a, c], b) => [[b, a] as [number, number], [b, c] as [number, number]])
   const out = model.forward({ inputIds: rows(batch.inputIds), attentionMask: rows(batch.attentionMask) }, { mlm: { positions, plain: true, emd: true } })
   const V = model.config.vocabSize
-  const animate = new Set(TOY_VOCAB.classes.animate)
-  const thing = new Set(TOY_VOCAB.classes.thing)
-  const classOf = (id: number): string => (animate.has(id) ? 'animate' : thing.has(id) ? 'thing' : 'other')
-  const score = (logits: ArrayLike<number>): { all: number; far: number; farCount: number; split: number; splitCount: number } => {
-    const top = positions.map((_, k) => {
+  const score = (logits: ArrayLike<number>): { all: number; pairs: number; pairCount: number; mass: number } => {
+    const right = positions.map(([b, t], k) => {
+      const accept = batch.accept!.get(b * T + t)!
       let best = 0
       for (let v = 1; v < V; v++) if (logits[k * V + v] > logits[k * V + best]) best = v
-      return best
+      return accept.includes(best)
     })
-    let right = 0
-    let farRight = 0
-    let farCount = 0
-    let split = 0
-    let splitCount = 0
-    positions.forEach(([b, t], k) => {
-      const ok = batch.accept!.get(b * T + t)!.includes(top[k])
-      if (ok) right++
-      if (t >= MERGED_BUCKET_FROM) {
-        farCount++
-        if (ok) farRight++
-      }
+    const mass = positions.map(([b, t], k) => {
+      const row = Array.from({ length: V }, (_, v) => logits[k * V + v])
+      const max = Math.max(...row)
+      const z = row.reduce((sum, x) => sum + Math.exp(x - max), 0)
+      return batch.accept!.get(b * T + t)!.reduce((sum, v) => sum + Math.exp(row[v] - max), 0) / z
     })
+    let pairs = 0
+    let pairCount = 0
     keyPositions.forEach(([a, c], b) => {
-      if (a < MERGED_BUCKET_FROM || keyClassAt(a) === keyClassAt(c)) return
-      splitCount++
-      const ca = classOf(top[2 * b])
-      const cc = classOf(top[2 * b + 1])
-      if (ca !== cc && ca !== 'other' && cc !== 'other') split++
+      if (keyClassAt(a) === keyClassAt(c)) return
+      pairCount++
+      if (right[2 * b] && right[2 * b + 1]) pairs++
     })
-    return { all: right / positions.length, far: farCount ? farRight / farCount : 0, farCount, split: splitCount ? split / splitCount : 0, splitCount }
+    const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / xs.length
+    return { all: right.filter(Boolean).length / right.length, pairs: pairCount ? pairs / pairCount : 0, pairCount, mass: mean(mass) }
   }
   const plain = score(out.mlm!.plainLogits!.data)
   const emd = score(out.mlm!.emdLogits!.data)
-  return { plain: plain.all, emd: emd.all, plainFar: plain.far, emdFar: emd.far, farCount: emd.farCount, plainSplit: plain.split, emdSplit: emd.split, splitCount: emd.splitCount }
+  return { plain: plain.all, emd: emd.all, keyCount: positions.length, plainPairs: plain.pairs, emdPairs: emd.pairs, pairCount: emd.pairCount, plainMass: plain.mass, emdMass: emd.mass }
 }

@@ -23,7 +23,7 @@ export interface DecodingPreset {
 export const DECODING_PRESETS: readonly DecodingPreset[] = [
   {
     text: TOY_EMD_PRESET_TEXT,
-    why: 'toy model — two “with the small [MASK]” slots with the same words within ±4 tokens, both 26+ tokens after [CLS] (one relative bucket); in the toy language only absolute position decides: before token 40 an animal or person, from 40 on a thing. The plain head (relative positions only) cannot tell them apart; the EMD adds the absolute positions',
+    why: 'toy model — two “with the small [MASK]” slots with the same words within ±4 tokens, at tokens 32 and 45; in the toy language only absolute position decides their class (even token: an animal or person, odd token: a thing). The plain head (relative positions only) cannot tell them apart; the EMD adds the absolute positions',
     language: 'toy',
   },
   { text: 'the small [MASK] sees the small ball near the house', why: 'toy model — the paper’s “new store … new mall” example: subject and object share the context “the small”; only position says this slot is the subject (an animate noun)', language: 'toy' },
