@@ -533,7 +533,7 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
     await reloadAndCompare('relative', sessionId, before)
   })
 
-  it('decoding: plain and EMD top-k equal runDecoding (one and two masks), export, reload', async () => {
+  it('decoding: plain and EMD top-k equal runDecoding (the default two-slot preset, a short two-mask preset), export, reload', async () => {
     await openTab('decoding')
     const sessionId = await currentSessionId()
     const sent = await clickAndCapture('runDecoding', () => page.getByTestId('decoding-run').click())

@@ -1,9 +1,9 @@
-import { TOY_VOCAB_SIZE } from '../../src/core/train/toy-language'
 import * as path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createSyntheticModel, syntheticConfig } from '../../src/core/synthetic'
 import { loadTokenizer } from '../../src/core/tokenizer'
 import type { DebertaModel } from '../../src/core/model'
+import { TOY_VOCAB_SIZE } from '../../src/core/train/toy-language'
 import { decoding, topKSoftmax } from '../../src/lab/workspaces/decoding'
 import { RESOURCES, testContext, TINY_V3, type TestContext } from './workspaces-helpers'
 

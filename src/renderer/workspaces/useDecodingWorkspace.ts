@@ -11,7 +11,7 @@ import { useWorkspaceRun } from '../composables/useWorkspaceRun'
 export interface DecodingPreset {
   text: string
   why: string
-  /** 'toy': words of the bundled toy model's generated language; 'english': for English checkpoints */
+  /** 'toy': words of the bundled toy model's toy language; 'english': for English checkpoints */
   language: 'toy' | 'english'
 }
 
