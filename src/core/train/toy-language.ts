@@ -2,10 +2,10 @@
 // with a rule that only absolute position can decide. (The paper-ablation experiments keep ./data.ts's
 // language; nothing here changes it.)
 //
-// 1. Vocabulary: the 52 words of ./data.ts (same classes, same verb → preposition table) and more
-//    determiners' neighbours — adjectives, animate nouns, things, adverbs — and the connectives "and", "with".
-//    With ~100 words and 64 positions it is wider than the model's embedding (hidden 32), as in every real
-//    model, so BERT's sum word + position cannot keep the two apart (the Problem demo measures this).
+// 1. Vocabulary: the 52 words of ./data.ts (same classes, same verb → preposition table), 16 more adjectives,
+//    animate nouns and things each, 3 more adverbs, and the connectives "and", "with": 100 words. With 64
+//    positions too it is wider than the model's embedding (hidden 32), as in every real model, so BERT's sum
+//    word + position cannot keep the two apart (the Problem demo measures this).
 // 2. Short sentences: Det Adj* Animate Verb Det Adj* Thing Prep(verb) Det Adj* Thing [Adv] (8–14 words).
 // 3. Long sentences (up to 62 words): such clauses (without the adverb) joined by "and"; at most two clauses
 //    end in a companion phrase "with Det Adj* KEY". The KEY noun's class is fixed by its absolute position
