@@ -757,7 +757,7 @@ export const HOST_CHANNELS = {
 /** Default synthetic model: small enough to run instantly, shaped like deberta-v3. */
 /**
  * The model selected on first launch: the trained toy DeBERTa (resources/toy-deberta), so Decoding and Attention
- * show learned predictions and patterns without any download. Its vocabulary is the generated language's 52 words.
+ * show learned predictions and patterns without any download. Its vocabulary is its toy language's 100 words.
  */
 export const DEFAULT_MODEL: BundledModelRef = { kind: 'bundled', name: 'toy-deberta' }
 

@@ -21,6 +21,8 @@ import type {
   TokenPrediction,
 } from '../../src/common/api'
 import type { RunRecord, SessionSnapshot, SessionSummary, WorkspaceId } from '../../src/common/sessions'
+import { TOY_EMD_PRESET_TEXT, TOY_PROBLEM_TEXT } from '../../src/common/toy-texts'
+import { TOY_WORD_CLASSES } from '../../src/core/train/toy-language'
 import { callApi, e2eSkipped, launchBrowser, startServe, type ServedLab, SCREENSHOT_DIR } from './harness'
 
 const SCREENSHOTS = SCREENSHOT_DIR
@@ -357,7 +359,7 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
     const sessionId = await currentSessionId()
     const sent = await clickAndCapture('runProblemDemo', () => page.getByTestId('problem-run').click())
     expect(sent.sessionId).toBe(sessionId)
-    expect(sent.text).toBe('the small dog sees the small ball near the house')
+    expect(sent.text).toBe(TOY_PROBLEM_TEXT)
     const result = await callApi<ProblemDemoResult>(page, lab.token, 'runProblemDemo', sameRequest(sent))
     const tokens = result.tokens.tokens
 
@@ -531,18 +533,24 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
     await reloadAndCompare('relative', sessionId, before)
   })
 
-  it('decoding: plain and EMD top-k equal runDecoding (one and two masks), export, reload', async () => {
+  it('decoding: plain and EMD top-k equal runDecoding (the default two-slot preset, a short two-mask preset), export, reload', async () => {
     await openTab('decoding')
     const sessionId = await currentSessionId()
     const sent = await clickAndCapture('runDecoding', () => page.getByTestId('decoding-run').click())
-    expect(sent).toMatchObject({ text: 'the small [MASK] sees the small ball near the house', topK: 10 })
+    expect(sent).toMatchObject({ text: TOY_EMD_PRESET_TEXT, topK: 10 })
     const result = await callApi<DecodingResult>(page, lab.token, 'runDecoding', sameRequest(sent))
-    expect(result.predictions.length).toBe(1)
-    // the trained toy model fills the subject slot with an animal or person, with both heads
-    const ANIMATE = ['dog', 'cat', 'girl', 'boy', 'bird', 'farmer', 'teacher', 'horse']
-    const THINGS = ['ball', 'table', 'box', 'river', 'house', 'stone', 'garden', 'door']
-    expect(ANIMATE).toContain(result.predictions[0].plain[0].token)
+    expect(result.predictions.length).toBe(2)
+    // the default preset: two slots with the same words within ±4 tokens whose class only absolute position
+    // decides — the EMD (absolute positions) puts an animal or person first and a thing second; the plain head
+    // (relative positions only) cannot decide: its top 10 mixes both classes at both slots
+    const ANIMATE: readonly string[] = TOY_WORD_CLASSES.animate
+    const THINGS: readonly string[] = TOY_WORD_CLASSES.thing
     expect(ANIMATE).toContain(result.predictions[0].emd[0].token)
+    expect(THINGS).toContain(result.predictions[1].emd[0].token)
+    for (const entry of result.predictions) {
+      expect(entry.plain.some((p) => ANIMATE.includes(p.token))).toBe(true)
+      expect(entry.plain.some((p) => THINGS.includes(p.token))).toBe(true)
+    }
 
     const expectTopK = (data: ChartData, predictions: TokenPrediction[]): void => {
       expect(predictions.length).toBe(10)
@@ -561,20 +569,25 @@ describe.skipIf(e2eSkipped)('the five workspaces in a browser', () => {
       }
       expect(await page.locator('[data-testid^="decoding-mask-"]').count()).toBe(res.predictions.length)
     }
+    await page.getByTestId('decoding-mask-1').waitFor({ timeout: 30_000 })
     await checkAll(result)
-    expect(result.predictions[0].position).toBe(result.tokens.tokens.indexOf('[MASK]'))
+    expect(result.predictions.map((p) => p.position)).toEqual(result.tokens.tokens.flatMap((t, k) => (t === '[MASK]' ? [k] : [])))
 
     // the two-mask preset: one pair of charts per mask
-    await page.getByTestId('decoding-preset-4').click()
+    await page.getByTestId('decoding-preset-5').click()
     expect(await page.getByTestId('decoding-text').inputValue()).toBe('the small [MASK] sees the small [MASK] near the house')
     const sent2 = await clickAndCapture('runDecoding', () => page.getByTestId('decoding-run').click())
     const result2 = await callApi<DecodingResult>(page, lab.token, 'runDecoding', sameRequest(sent2))
     expect(result2.predictions.length).toBe(2)
-    // same left context, different slots: the EMD puts a subject first and a thing second
-    expect(ANIMATE).toContain(result2.predictions[0].emd[0].token)
-    expect(THINGS).toContain(result2.predictions[1].emd[0].token)
-    // the sections are keyed by mask position, so the charts are new components: wait for the second mask
-    await page.getByTestId('decoding-mask-1').waitFor({ timeout: 30_000 })
+    // same left context, subject and object: the roles follow from the verb's side, so both heads get them
+    for (const head of ['plain', 'emd'] as const) {
+      expect(ANIMATE).toContain(result2.predictions[0][head][0].token)
+      expect(THINGS).toContain(result2.predictions[1][head][0].token)
+    }
+    // the sections are keyed by mask position, so the charts are new components: wait for the new positions
+    for (const [index, entry] of result2.predictions.entries()) {
+      await expect.poll(() => page.getByTestId(`decoding-mask-${index}`).locator('h3').textContent(), { timeout: 30_000 }).toBe(`[MASK] at position ${entry.position}`)
+    }
     await checkAll(result2)
 
     await expectExports('decoding-emd-0', 0.01)

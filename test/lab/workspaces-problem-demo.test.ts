@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { mulberry32, fillNormal } from '../../src/core/synthetic'
+import { DEFAULT_MODEL } from '../../src/common/api'
+import { TOY_PROBLEM_TEXT } from '../../src/common/toy-texts'
 import { problemDemo } from '../../src/lab/workspaces/problem-demo'
 import { covariance, recoveryR2, repeatedTokens, rowCosine, vocabularySample } from '../../src/lab/workspaces/interference'
 import { maxAbsDiff, row, softmaxRow, testContext, TINY_BERT, TINY_V3, type TestContext } from './workspaces-helpers'
@@ -147,6 +149,19 @@ describe('problem demo job', () => {
     const scores = result.debertaTerms.c2c!.data.map((v, k) => v + result.debertaTerms.c2p!.data[k] + result.debertaTerms.p2c!.data[k])
     const deberta = Array.from({ length: T }, (_, i) => softmaxRow(row(scores, T, i))).flat()
     expect(maxAbsDiff(deberta, result.bertAttention.data)).toBeGreaterThan(1e-3)
+  })
+
+  it('shows the interference with the default model and sentence: its words and positions do not fit its width', async () => {
+    const result = await problemDemo(context, { model: DEFAULT_MODEL, text: TOY_PROBLEM_TEXT })
+    const { contentRecoveryR2, positionRecoveryR2, sameWord } = result.interference
+    // both signals visibly lost in the sum (a model whose words + positions fit its width reads 1.0000)
+    for (const r2 of [contentRecoveryR2, positionRecoveryR2]) {
+      expect(r2).toBeGreaterThan(0.2)
+      expect(r2).toBeLessThan(0.95)
+    }
+    // the same word at two positions is no longer the same vector
+    expect(sameWord.map((s) => s.token)).toEqual(['the', 'small'])
+    for (const entry of sameWord) expect(entry.cosineSum).toBeLessThan(0.95)
   })
 
   it('works for a BERT model (c2c only) and refuses texts longer than the position table', async () => {

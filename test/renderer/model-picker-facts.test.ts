@@ -28,12 +28,12 @@ describe('found-model facts', () => {
 describe('decoding presets per model', () => {
   it('offers the toy language for the bundled model and the paper’s English sentences otherwise', () => {
     const toy = presetsFor(DEFAULT_MODEL, null)
-    expect(toy.length).toBe(5)
+    expect(toy.length).toBe(6)
     expect(toy.every((p) => p.language === 'toy')).toBe(true)
     const english = presetsFor({ kind: 'checkpoint', path: '/cache/models--microsoft--deberta-base/snapshots/x' }, null)
     expect(english[0].text).toBe('a new [MASK] opened beside the new mall')
     expect(english.map((p) => p.text)).toContain('a new store opened beside the new [MASK]')
-    expect(english.length).toBe(DECODING_PRESETS.length - 5)
+    expect(english.length).toBe(DECODING_PRESETS.length - 6)
     expect(presetsFor(DEFAULT_SYNTHETIC_MODEL, null)).toEqual(english)
   })
 })

@@ -1,6 +1,7 @@
 // Decoding: top-k predictions for every [MASK], from the plain MLM head and through the Enhanced Mask Decoder.
 import { computed, reactive, watch } from 'vue'
 import type { DecodingResult, ModelInfo, ModelRef } from '../../common/api'
+import { TOY_EMD_PRESET_TEXT } from '../../common/toy-texts'
 import { useLab } from '../lab-context'
 import { buildTopKBarOption, sharedProbabilityMax, topKChartHeight } from '../charts/topk'
 import { SERIES_COLORS } from '../charts/common'
@@ -11,15 +12,21 @@ import { DECODING_INPUT_FIELDS, changedKeys, compareInputs } from '../result-inp
 export interface DecodingPreset {
   text: string
   why: string
-  /** 'toy': words of the bundled toy model's generated language; 'english': for English checkpoints */
+  /** 'toy': words of the bundled toy model's toy language; 'english': for English checkpoints */
   language: 'toy' | 'english'
 }
 
 /**
  * Sentences where the answer depends on where the mask is, not only on its neighbours. The first ones are in the
- * generated language of the bundled toy model (the default model); the others need an English checkpoint.
+ * toy language of the bundled toy model (the default model; src/core/train/toy-language.ts); the others need an
+ * English checkpoint.
  */
 export const DECODING_PRESETS: readonly DecodingPreset[] = [
+  {
+    text: TOY_EMD_PRESET_TEXT,
+    why: 'toy model — two “with the small [MASK]” slots with the same words within ±4 tokens, at tokens 32 and 45; in the toy language only absolute position decides their class (even token: an animal or person, odd token: a thing). The plain head (relative positions only) cannot tell them apart; the EMD adds the absolute positions',
+    language: 'toy',
+  },
   { text: 'the small [MASK] sees the small ball near the house', why: 'toy model — the paper’s “new store … new mall” example: subject and object share the context “the small”; only position says this slot is the subject (an animate noun)', language: 'toy' },
   { text: 'the small dog sees the small [MASK] near the house', why: 'toy model — the same context, the object slot: a thing, not an animal', language: 'toy' },
   { text: 'the old farmer [MASK] the red ball near the river', why: 'toy model — the verb must license the preposition four words later (“near”: sees or watches)', language: 'toy' },

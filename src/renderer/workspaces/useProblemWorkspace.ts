@@ -1,6 +1,7 @@
 // Problem demo: what adding absolute position embeddings to content (BERT) does, measured.
 import { computed, reactive } from 'vue'
 import type { AttentionTerm, ProblemDemoResult, ModelRef } from '../../common/api'
+import { TOY_PROBLEM_TEXT } from '../../common/toy-texts'
 import { useLab } from '../lab-context'
 import { buildHeatmapOption } from '../charts/heatmap'
 import { buildSameWordOption } from '../charts/terms'
@@ -8,7 +9,7 @@ import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
 import { PROBLEM_INPUT_FIELDS, changedKeys, compareInputs } from '../result-inputs'
 
-export const PROBLEM_DEFAULT_TEXT = 'the small dog sees the small ball near the house'
+export const PROBLEM_DEFAULT_TEXT = TOY_PROBLEM_TEXT
 export type EmbeddingTable = 'content' | 'position' | 'sum'
 
 const defaults = () => ({
