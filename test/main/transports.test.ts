@@ -223,7 +223,7 @@ const CASES: Partial<Record<LabApiMethod, (api: LabApi, ctx: Context) => Promise
   },
   async describeModel(api) {
     const info = await api.describeModel(TOY)
-    expect(info).toMatchObject({ ref: TOY, layers: 2, hidden: 64, heads: 4, modelType: 'deberta-v2', hasMlmHead: true, maskToken: '[MASK]' })
+    expect(info).toMatchObject({ ref: TOY, layers: 2, hidden: 32, heads: 4, modelType: 'deberta-v2', hasMlmHead: true, maskToken: '[MASK]' })
     expect(info.weightsSha256).toBe(createHash('sha256').update(readFileSync(join(RESOURCES, 'toy-deberta/model.safetensors'))).digest('hex'))
   },
   async tokenize(api) {
@@ -236,7 +236,7 @@ const CASES: Partial<Record<LabApiMethod, (api: LabApi, ctx: Context) => Promise
   async runProblemDemo(api, ctx) {
     const result = await api.runProblemDemo({ model: TOY, text: SENTENCE, sessionId: ctx.session.id })
     expect(result.tokens.tokens).toEqual(SENTENCE_TOKENS)
-    expect(result.content).toMatchObject({ rows: SENTENCE_TOKENS.length, cols: 64 })
+    expect(result.content).toMatchObject({ rows: SENTENCE_TOKENS.length, cols: 32 })
     expect(result.sum.data[0]).toBeCloseTo(result.content.data[0] + result.position.data[0], 5)
     expect(result.runId).toMatch(/^[0-9a-f-]{36}$/)
   },
