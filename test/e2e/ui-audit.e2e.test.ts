@@ -5,6 +5,7 @@
 // buckets (12). Screenshots of each state at 900×700 and 1920×1080 in both themes go to the screenshot folder.
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { topKChartHeight, topKLabelInterval } from '../../src/renderer/charts/topk'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SessionSummary } from '../../src/common/sessions'
@@ -407,12 +408,14 @@ describe.skipIf(e2eSkipped)('charts and texts a new user reads, in a browser', (
     await waitForChart('decoding-plain-0')
     expect(await page.getByTestId('decoding-unknown').textContent()).toMatch(/read as its unknown token \[UNK\]: “purple”, “elephant”/)
     const plain = await chartOption('decoding-plain-0')
-    // the toy model ranks its whole vocabulary (48 words): a taller chart, one 14 px row per word, no per-bar numbers
+    // the toy model ranks 100 words: the chart grows to its 900 px cap, labels thin out to what fits, no per-bar numbers
     const axis = plain.yAxis as { data: string[]; axisLabel: { interval: number } }
-    expect(axis.data.length).toBe(48)
-    expect(axis.axisLabel.interval).toBe(0)
+    expect(axis.data.length).toBe(100)
+    expect(axis.axisLabel.interval).toBe(topKLabelInterval(100, topKChartHeight(100)))
+    expect(axis.axisLabel.interval).toBeGreaterThan(0)
     expect((plain.series as Array<{ label: { show: boolean } }>)[0].label.show).toBe(false)
-    expect((await page.getByTestId('chart-decoding-plain-0').locator('.chart-box').boundingBox())!.height).toBe(14 * 48 + 60)
+    expect((await page.getByTestId('chart-decoding-plain-0').locator('.chart-box').boundingBox())!.height).toBe(topKChartHeight(100))
+    expect(topKChartHeight(100)).toBe(900)
     await screenshots('topk', 'chart-decoding-plain-0')
   })
 
