@@ -1,5 +1,5 @@
 // The speed benchmark on each backend that loads here, side by side, with a reference line the user pastes
-// (e.g. ../shared/perf/pytorch-reference.sh's JSON): real Chromium against browser mode.
+// (e.g. the JSON lines of the team's PyTorch reference script, pytorch-reference.sh): real Chromium against browser mode.
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'

@@ -121,7 +121,7 @@ export interface ReferenceLine {
 
 /**
  * Reference timings from text: `T:ms` pairs (`128:330, 512:1050`) or the JSON lines of
- * ../shared/perf/pytorch-reference.sh (`{"seq": 128, "median_ms": 330, …}`). Unreadable parts are reported.
+ * the PyTorch reference script pytorch-reference.sh (`{"seq": 128, "median_ms": 330, …}`). Unreadable parts are reported.
  */
 export function parseReferenceTimings(text: string): { points: Array<{ seq: number; ms: number }>; problems: string[] } {
   const points = new Map<number, number>()
