@@ -283,9 +283,13 @@ export interface AttentionRequest extends JobOptions {
   head: number | 'mean'
   /** terms removed from the score before the softmax (ablation) */
   disabledTerms?: AttentionTerm[]
+  /** where the removed terms are removed: every layer and head (default), only `layer`, or only `head` of `layer` */
+  ablationScope?: AblationScope
   /** compute the p2p term (a lab toggle; released models do not use it) */
   p2p?: boolean
 }
+export const ABLATION_SCOPES = ['all', 'layer', 'head'] as const
+export type AblationScope = (typeof ABLATION_SCOPES)[number]
 export interface AttentionResult {
   /** the run recorded for this result when the request named a session */
   runId?: string

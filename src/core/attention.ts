@@ -81,6 +81,8 @@ export interface AttentionPass {
   compute: { c2p: boolean; p2c: boolean; p2p: boolean }
   /** which terms enter the score (ablation drops terms but keeps the scale) */
   include: Record<AttentionTerm, boolean>
+  /** per head, overriding `include` (an ablation scoped to one head of the layer); length NH */
+  headInclude?: Array<Record<AttentionTerm, boolean>>
   /** batched form: number of sequences in the rows of the inputs (default 1) */
   batch?: number
   /** the products (default NATIVE_PRODUCTS; training passes ones whose gradients avoid transposed matmuls) */
@@ -122,7 +124,8 @@ function perHeadAttention(w: AttentionWeights, queryIn: tf.Tensor2D, kvIn: tf.Te
 }
 
 function headAttention(h: number, query: tf.Tensor2D, key: tf.Tensor2D, value: tf.Tensor2D, pass: AttentionPass): tf.Tensor2D {
-  const { invScale, tables, compute, include } = pass
+  const { invScale, tables, compute } = pass
+  const include = pass.headInclude?.[h] ?? pass.include
   const queryScaled = tf.mul(query, invScale) as tf.Tensor2D // [T, D]   (HF divides each product by s)
   const keyT = tf.transpose(key) as tf.Tensor2D // [D, T]
 
@@ -190,7 +193,7 @@ function batchedAttention(w: AttentionWeights, queryIn: tf.Tensor2D, kvIn: tf.Te
   }
   if (compute.p2p && tables?.p2pAll) p2p = tables.p2pAll // [NH, T, T], scaled (B = 1)
 
-  const scores = sumTerms(c2c, { c2p, p2c, p2p }, include) // [B·NH, T, T]
+  const scores = pass.headInclude ? sumTermsByHead(c2c, { c2p, p2c, p2p }, pass.headInclude, B) : sumTerms(c2c, { c2p, p2c, p2p }, include) // [B·NH, T, T]
   let masked = scores
   if (pass.maskBias) {
     masked = B === 1 ? tf.add(scores, pass.maskBias) : tf.reshape(tf.add(tf.reshape(scores, [B, NH, T, T]), pass.maskBias), [B * NH, T, T])
@@ -217,6 +220,31 @@ export function relShiftBatched(x: tf.Tensor3D): tf.Tensor3D {
   // flat[T−1 + i·(W−1) + j] = x[i, T−1−i+j]
   const skewed = tf.reshape(tf.slice(flat, [0, T - 1], [X, T * (W - 1)]), [X, T, W - 1]) // [X, T, 2T−2]
   return tf.slice(skewed, [0, 0, 0], [X, T, T]) as tf.Tensor3D // [X, T, T]
+}
+
+/** sumTerms with a choice of terms per head: a term kept by some heads only is multiplied by a 0/1 mask per head. */
+function sumTermsByHead(
+  c2c: tf.Tensor3D,
+  relative: { c2p?: tf.Tensor3D; p2c?: tf.Tensor3D; p2p?: tf.Tensor3D },
+  headInclude: Array<Record<AttentionTerm, boolean>>,
+  batch: number,
+): tf.Tensor3D {
+  const NH = headInclude.length
+  const parts: tf.Tensor3D[] = []
+  const terms: Array<[AttentionTerm, tf.Tensor3D | undefined]> = [['c2c', c2c], ['c2p', relative.c2p], ['p2c', relative.p2c], ['p2p', relative.p2p]]
+  for (const [term, tensor] of terms) {
+    if (!tensor) continue
+    const kept = headInclude.map((inc) => (inc[term] ? 1 : 0))
+    if (kept.every((k) => k === 0)) continue
+    if (kept.every((k) => k === 1)) {
+      parts.push(tensor)
+      continue
+    }
+    const perHead = Array.from({ length: batch }, () => kept).flat() // [B·NH]
+    const mask = tf.tensor3d(perHead, [batch * NH, 1, 1]) // [B·NH, 1, 1]
+    parts.push(tf.mul(tensor, mask) as tf.Tensor3D)
+  }
+  return parts.length === 0 ? (tf.zerosLike(c2c) as tf.Tensor3D) : parts.length === 1 ? parts[0] : (tf.addN(parts) as tf.Tensor3D)
 }
 
 function sumTerms<R extends tf.Tensor>(c2c: R, relative: { c2p?: R; p2c?: R; p2p?: R }, include: Record<AttentionTerm, boolean>): R {

@@ -71,6 +71,8 @@ export interface ForwardOptions {
   p2p?: boolean
   /** terms dropped from the score before the softmax (ablation); the scale is unchanged */
   disabledTerms?: AttentionTerm[]
+  /** where disabledTerms apply: every layer and head (default), one layer, or one head of one layer */
+  ablationScope?: { layer: number; head?: number }
   mlm?: MlmRequest
   /** called after each layer of each sequence; throwing from it aborts the pass cleanly (cancel) */
   onProgress?: (done: number, total: number) => void
@@ -327,6 +329,21 @@ export class DebertaModel {
       p2p: compute.p2p && !disabled.has('p2p'),
     }
     const invScale = scoreScale(config, !!options.p2p)
+    const scope = options.ablationScope
+    if (scope) {
+      if (!Number.isInteger(scope.layer) || scope.layer < 0 || scope.layer >= L) throw invalid(`ablationScope.layer ${String(scope.layer)} is outside [0, ${L})`, { layer: scope.layer })
+      if (scope.head !== undefined && (!Number.isInteger(scope.head) || scope.head < 0 || scope.head >= NH)) {
+        throw invalid(`ablationScope.head ${String(scope.head)} is outside [0, ${NH})`, { head: scope.head })
+      }
+    }
+    // every computed term, for the layers and heads the ablation does not reach
+    const includeAll: Record<AttentionTerm, boolean> = { c2c: true, c2p: compute.c2p, p2c: compute.p2c, p2p: compute.p2p }
+    const includeOf = (layer: number): Pick<AttentionPass, 'include' | 'headInclude'> => {
+      if (!scope) return { include }
+      if (layer !== scope.layer) return { include: includeAll }
+      if (scope.head === undefined) return { include }
+      return { include: includeAll, headInclude: Array.from({ length: NH }, (_, h) => (h === scope.head ? include : includeAll)) }
+    }
     const componentLayers = this.componentLayers(options.components)
     const masked = mlm ? this.maskedPositions(mlm, batch.ids) : null
     const wantPlain = !!mlm && mlm.plain !== false
@@ -387,7 +404,7 @@ export class DebertaModel {
             maskBias,
             tables: layerTables(layer),
             compute,
-            include,
+            ...includeOf(layer),
           }
           if (!withRecording) return pass
           const comp = components.get(layer)

@@ -2,6 +2,7 @@
 // Anything arriving from a renderer or a browser is untrusted until it parses here.
 import { z } from 'zod'
 import {
+  ABLATION_SCOPES,
   ATTENTION_TERMS,
   BACKEND_NAMES,
   BUNDLED_MODELS,
@@ -101,6 +102,7 @@ export const METHOD_ARGS: { [M in LabApiMethod]: z.ZodType<LabArgs<M>> } = {
       layer: int(0, 1000),
       head: z.union([int(0, 1000), z.literal('mean')]),
       disabledTerms: z.array(z.enum(ATTENTION_TERMS)).max(4).optional(),
+      ablationScope: z.enum(ABLATION_SCOPES).optional(),
       p2p: z.boolean().optional(),
     }),
   ]),

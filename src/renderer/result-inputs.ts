@@ -66,7 +66,8 @@ export function attentionInputs(request: Record<string, unknown>, modelTerms: re
   const relative = modelTerms.some((t) => t !== 'c2c')
   const terms = [...modelTerms.filter((t) => t !== 'p2p'), ...(request.p2p === true && relative ? ['p2p'] : [])].filter((t) => !disabled.includes(t))
   const head = request.head === 'mean' ? 'mean' : Number(request.head)
-  return { text: request.text, layer: request.layer, head, terms: terms.length > 0 ? terms.join(' + ') : 'none' }
+  const removed = disabled.length === 0 ? '' : request.ablationScope === 'layer' ? ` (removed in layer ${String(request.layer)} only)` : request.ablationScope === 'head' ? ` (removed in head ${String(head)} of layer ${String(request.layer)} only)` : ''
+  return { text: request.text, layer: request.layer, head, terms: (terms.length > 0 ? terms.join(' + ') : 'none') + removed }
 }
 
 export const PROBLEM_INPUT_FIELDS: readonly InputFieldSpec[] = [textField('text', 'sentence')]

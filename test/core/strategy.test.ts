@@ -31,6 +31,7 @@ const CASES: Array<{ name: string; config: DebertaConfig; options: ForwardOption
   { name: 'v3, c2p + p2c, EMD', config: V3, options: {}, emd: true },
   { name: 'v3 with the p2p toggle', config: V3, options: { p2p: true }, emd: false },
   { name: 'v3, separate position projections, c2p dropped', config: { ...V3, shareAttKey: false }, options: { disabledTerms: ['c2p'] }, emd: true },
+  { name: 'v3, c2p dropped in one head of layer 1 only', config: V3, options: { disabledTerms: ['c2p'], ablationScope: { layer: 1, head: 2 } }, emd: true },
   { name: 'v1 (clipped distances, T > k)', config: V1, options: {}, emd: false },
   { name: 'BERT', config: bertBaselineConfig(V3), options: {}, emd: false },
 ]
@@ -97,5 +98,38 @@ describe('attention strategy choice', () => {
     expect(attentionStrategyFor('wasm')).toBe('batched')
     process.env.DEBERTA_LAB_ATTENTION = 'fast'
     expectLabError(() => attentionStrategyFor('wasm'), 'CONFIG_INVALID')
+  })
+})
+
+describe('ablation scope: a term removed in one layer, or one head of one layer, changes only what follows it', () => {
+  it('layer 0 and the other heads of layer 1 are untouched; that head and the layers after it change', async () => {
+    await useBackend(TEST_BACKENDS[0])
+    const config: DebertaConfig = { ...V3, numHiddenLayers: 3 }
+    const model = createSyntheticModel(config, { seed: 5 })
+    try {
+      const ids = seededIds(1, 15, config.vocabSize, 3)
+      const run = (options: ForwardOptions) => model.forward({ inputIds: ids }, { ...options, attentions: true, hiddenStates: true })
+      const full = run({})
+      const everywhere = run({ disabledTerms: ['c2p'] })
+      const oneHead = run({ disabledTerms: ['c2p'], ablationScope: { layer: 1, head: 2 } })
+      const oneLayer = run({ disabledTerms: ['c2p'], ablationScope: { layer: 1 } })
+      const T = 15
+      const head = (a: Float32Array, h: number) => a.subarray(h * T * T, (h + 1) * T * T)
+      // layer 0: as without ablation (scoped) vs changed (everywhere)
+      expectClose('layer 0, scoped', oneHead.attentions![0].data, full.attentions![0].data, 0)
+      expect(Math.max(...everywhere.attentions![0].data.map((v, i) => Math.abs(v - full.attentions![0].data[i])))).toBeGreaterThan(1e-4)
+      // layer 1: head 2 changes, heads 0, 1, 3 do not (same inputs, same terms)
+      for (const h of [0, 1, 3]) expectClose(`layer 1 head ${h}`, head(oneHead.attentions![1].data, h), head(full.attentions![1].data, h), 0)
+      const changed = head(oneHead.attentions![1].data, 2).map((v, i) => Math.abs(v - head(full.attentions![1].data, 2)[i]))
+      expect(Math.max(...changed)).toBeGreaterThan(1e-4)
+      // the whole layer scoped: every head of layer 1 as with the ablation everywhere, given layer 0 is unablated there
+      for (const h of [0, 1, 2, 3]) expect(Math.max(...head(oneLayer.attentions![1].data, h).map((v, i) => Math.abs(v - head(full.attentions![1].data, h)[i])))).toBeGreaterThan(0)
+      // later layers see the changed hidden states
+      expect(Math.max(...oneHead.hiddenStates![3].data.map((v, i) => Math.abs(v - full.hiddenStates![3].data[i])))).toBeGreaterThan(1e-5)
+      expectLabError(() => run({ disabledTerms: ['c2p'], ablationScope: { layer: 3 } }), 'INPUT_INVALID')
+      expectLabError(() => run({ disabledTerms: ['c2p'], ablationScope: { layer: 0, head: 4 } }), 'INPUT_INVALID')
+    } finally {
+      model.dispose()
+    }
   })
 })

@@ -97,3 +97,26 @@ describe('attention job', () => {
     expect(layerChunks(2, 5000, 100)).toEqual([[0], [1]])
   })
 })
+
+describe('attention ablation scope', () => {
+  it('removes the terms in one layer or one head only, and refuses one head of the mean', async () => {
+    const context = await testContext()
+    const base = { model: TINY_V3, text: 'the small dog sees the small ball', layer: 1, head: 2 as const }
+    const full = await attention(context, base)
+    const everywhere = await attention(context, { ...base, disabledTerms: ['c2p'] })
+    const oneHead = await attention(context, { ...base, disabledTerms: ['c2p'], ablationScope: 'head' })
+    const oneLayer = await attention(context, { ...base, layer: 1, head: 2, disabledTerms: ['c2p'], ablationScope: 'layer' })
+    // layer 0 is untouched by a scoped ablation (its shares equal the full run's), but not by the global one
+    const T = full.tokens.tokens.length
+    const heads = 4
+    const terms = full.shares.terms.length
+    const layer0 = (r: typeof full) => Array.from(r.shares.values).slice(0, heads * terms)
+    expect(layer0(oneHead)).toEqual(layer0(full))
+    expect(layer0(oneLayer)).toEqual(layer0(full))
+    expect(layer0(everywhere)).not.toEqual(layer0(full))
+    // the head on screen changes with its own ablation
+    expect(Array.from(oneHead.probabilities.data)).not.toEqual(Array.from(full.probabilities.data))
+    expect(oneHead.probabilities.rows).toBe(T)
+    await expect(attention(context, { ...base, head: 'mean', disabledTerms: ['c2p'], ablationScope: 'head' })).rejects.toMatchObject({ code: 'INPUT_INVALID' })
+  })
+})

@@ -23,14 +23,15 @@ export function layerChunks(layers: number, bytesPerLayer: number, budget = COMP
  * Σ_ij |term| per head for every computed term of one layer, as shares of their total over the enabled
  * terms (disabled terms: 0). Returns heads × terms values.
  */
-export function layerShares(components: LayerComponents, terms: AttentionTerm[], disabled: Set<AttentionTerm>): number[] {
+/** `onlyHead`: the disabled terms are removed in that head only (an ablation scoped to one head). */
+export function layerShares(components: LayerComponents, terms: AttentionTerm[], disabled: Set<AttentionTerm>, onlyHead?: number): number[] {
   const [, heads, T] = components.c2c.shape
   const size = T * T
   const out: number[] = []
   for (let h = 0; h < heads; h++) {
     const sums = terms.map((term) => {
       const array = components[term]
-      if (!array || disabled.has(term)) return 0
+      if (!array || (disabled.has(term) && (onlyHead === undefined || onlyHead === h))) return 0
       let total = 0
       const offset = h * size
       for (let k = 0; k < size; k++) total += Math.abs(array.data[offset + k])
@@ -57,6 +58,12 @@ export const attention: JobHandler<AttentionRequest, AttentionResult> = async (c
   const ids = encoding.inputIds
   const T = ids.length
   const disabled = new Set<AttentionTerm>(request.disabledTerms ?? [])
+  const scope = request.ablationScope ?? 'all'
+  if (scope === 'head' && request.head === 'mean') {
+    throw new LabError('INPUT_INVALID', 'an ablation of one head needs a head, not the mean over heads', { field: 'ablationScope' })
+  }
+  const ablationScope = scope === 'all' ? undefined : { layer: request.layer, ...(scope === 'head' ? { head: request.head as number } : {}) }
+  const NO_TERMS = new Set<AttentionTerm>()
 
   // c2c, c2p, p2c, p2p, scores, probs: at most six [NH, T, T] float32 arrays per recorded layer.
   const chunks = layerChunks(L, 6 * NH * T * T * 4)
@@ -71,12 +78,14 @@ export const attention: JobHandler<AttentionRequest, AttentionResult> = async (c
         components: layers,
         p2p: request.p2p ?? false,
         disabledTerms: [...disabled],
+        ablationScope,
         onProgress: forwardProgress(context, from, from + 1 / chunks.length, chunks.length > 1 ? `pass ${pass + 1} of ${chunks.length}` : 'forward'),
       },
     )
     for (const components of result.components ?? []) {
       if (terms.length === 0) terms = ATTENTION_TERMS.filter((t) => components[t] !== undefined)
-      shares.push(...layerShares(components, terms, disabled))
+      const inScope = !ablationScope || components.layer === ablationScope.layer
+      shares.push(...layerShares(components, terms, inScope ? disabled : NO_TERMS, ablationScope?.head))
       if (components.layer === request.layer) main = components
     }
     await context.yieldToEvents()

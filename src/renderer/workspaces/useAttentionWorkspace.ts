@@ -1,7 +1,7 @@
 // Attention decomposition: one layer and head (or the mean over heads), each disentangled term, their sum,
 // the softmax, ablation by switching terms off, and every term's share per layer × head.
 import { computed, reactive, watch } from 'vue'
-import { ATTENTION_TERMS, type AttentionResult, type AttentionTerm, type ModelRef } from '../../common/api'
+import { ATTENTION_TERMS, type AblationScope, type AttentionResult, type AttentionTerm, type ModelRef } from '../../common/api'
 import { useLab } from '../lab-context'
 import { buildHeatmapOption } from '../charts/heatmap'
 import { attentionCellDetail } from '../charts/attention-cell'
@@ -20,7 +20,7 @@ export const ATTENTION_DEFAULT_TEXT = 'the small dog sees the small ball near th
 const RERUN_DELAY_MS = 250
 
 const defaults = () => ({
-  inputs: { text: ATTENTION_DEFAULT_TEXT, layer: 0, head: '0', disabledTerms: [] as AttentionTerm[], p2p: false },
+  inputs: { text: ATTENTION_DEFAULT_TEXT, layer: 0, head: '0', disabledTerms: [] as AttentionTerm[], ablationScope: 'all' as AblationScope, p2p: false },
   selections: { term: 'probabilities' as AttentionView },
   /** shownKey: the layer/head/ablation of the result on screen, so restoring a session does not re-run */
   view: { autoRun: true, shownKey: '', ...instrumentViewDefaults() },
@@ -49,7 +49,7 @@ export function useAttentionWorkspace() {
   const selections = reactive(d.selections)
   const view = reactive(d.view)
 
-  const controlsKey = (): string => JSON.stringify([inputs.layer, inputs.head, [...inputs.disabledTerms].sort(), inputs.p2p])
+  const controlsKey = (): string => JSON.stringify([inputs.layer, inputs.head, [...inputs.disabledTerms].sort(), inputs.ablationScope, inputs.p2p])
 
   /** The request the controls describe (without model and job fields). */
   const controlsRequest = () => ({
@@ -57,6 +57,8 @@ export function useAttentionWorkspace() {
     layer: inputs.layer,
     head: inputs.head === 'mean' ? ('mean' as const) : Number(inputs.head),
     disabledTerms: [...inputs.disabledTerms],
+    // an ablation of one head needs a head: with the mean over heads it reaches the whole layer
+    ...(inputs.ablationScope === 'all' ? {} : { ablationScope: inputs.ablationScope === 'head' && inputs.head === 'mean' ? ('layer' as const) : inputs.ablationScope }),
     p2p: inputs.p2p,
   })
 
