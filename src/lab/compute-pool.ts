@@ -13,6 +13,13 @@ import { LabError, fromErrorData } from '../common/errors'
 import { quietTensorflowLogs } from '../core/backend-env'
 import { JOB_SLOTS, PAUSABLE_METHODS, jobKind, pauseIndex, type FromWorker, type ToWorker, type WorkerInit, type WorkerMethod, type WorkerRequests, type WorkerValues } from './protocol'
 
+/** The worker's backend: its name (the key runs record), why faster ones were skipped, and how people read it. */
+export interface BackendReady {
+  backend: string
+  notes: string[]
+  detail?: string
+}
+
 export interface ComputePoolOptions {
   resourcesDir: string
   /** Forces a backend (else DEBERTA_LAB_BACKEND or the default order) */
@@ -69,13 +76,13 @@ export function backendBroken(error: { code: string; message: string }): boolean
 /** One worker thread and its queue. */
 class WorkerLane {
   private worker?: Worker
-  private ready?: Promise<{ backend: string; notes: string[] }>
+  private ready?: Promise<BackendReady>
   private readonly flags = new Int32Array(new SharedArrayBuffer(4 * 2 * JOB_SLOTS))
   private readonly queue: Job[] = []
   private current?: Job
   private nextSlot = 0
   private closed = false
-  private info?: { backend: string; notes: string[] }
+  private info?: BackendReady
   private changePending = false
   private idleTimer?: NodeJS.Timeout
 
@@ -87,7 +94,7 @@ class WorkerLane {
   ) {}
 
   /** Starts the worker (if needed) and resolves with the backend it chose. */
-  start(): Promise<{ backend: string; notes: string[] }> {
+  start(): Promise<BackendReady> {
     if (this.closed) return Promise.reject(new LabError('INTERNAL', 'compute pool is closed'))
     if (this.ready) return this.ready
     const { path, execArgv } = this.options.workerPath
@@ -105,7 +112,7 @@ class WorkerLane {
     this.ready = new Promise((resolve, reject) => {
       const onMessage = (message: FromWorker): void => {
         if (message.type === 'ready') {
-          this.info = { backend: message.backend, notes: message.notes }
+          this.info = { backend: message.backend, notes: message.notes, detail: message.detail }
           resolve(this.info)
           this.pump()
         } else if (message.type === 'init-failed') {
@@ -132,7 +139,7 @@ class WorkerLane {
     return this.ready
   }
 
-  get backendInfo(): { backend: string; notes: string[] } | undefined {
+  get backendInfo(): BackendReady | undefined {
     return this.info
   }
 
@@ -314,11 +321,11 @@ export class ComputePool {
   }
 
   /** Starts the interactive worker (if needed) and resolves with the backend it chose. */
-  start(): Promise<{ backend: string; notes: string[] }> {
+  start(): Promise<BackendReady> {
     return this.lanes.interactive.start()
   }
 
-  get backendInfo(): { backend: string; notes: string[] } | undefined {
+  get backendInfo(): BackendReady | undefined {
     return this.lanes.interactive.backendInfo
   }
 

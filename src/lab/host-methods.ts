@@ -124,7 +124,7 @@ export interface LabHostMethods {
 
 export interface HostMethodDeps {
   sessions: () => LabSessions
-  backend: () => Promise<{ backend: string; notes: string[] }>
+  backend: () => Promise<{ backend: string; notes: string[]; detail?: string }>
   run: <M extends WorkerMethod>(method: M, request: WorkerRequests[M], jobId: string) => Promise<WorkerValues[M]>
   runExperiment: (request: ExperimentJobRequest) => Promise<ExperimentResult>
   events: EventHub
@@ -244,7 +244,8 @@ export function createHostMethods(deps: HostMethodDeps): LabHostMethods {
         variants: request.variants,
         repeats: request.repeats,
       }
-      hooks.onStart?.({ backend: (await deps.backend()).backend })
+      const ready = await deps.backend()
+      hooks.onStart?.({ backend: ready.detail ?? ready.backend })
       const value = await withProgress(events, hooks, () => deps.run('benchCases', job, hooks.jobId))
       return { ...value, label }
     },

@@ -80,7 +80,8 @@ export interface WorkerInit {
 export type ToWorker = { type: 'run'; jobId: string; slot: number; method: WorkerMethod; request: WorkerRequests[WorkerMethod] }
 
 export type FromWorker =
-  | { type: 'ready'; backend: string; notes: string[] }
+  /** detail: the backend as people read it, e.g. "wasm (threaded SIMD, 2 threads)" */
+  | { type: 'ready'; backend: string; notes: string[]; detail: string }
   | { type: 'init-failed'; error: ErrorData }
   | { type: 'progress'; jobId: string; fraction: number; message: string; training?: TrainingProgress }
   | { type: 'result'; jobId: string; value: unknown }

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { LabError, toErrorData } from '../common/errors'
 import { ownedFloat32Buffers } from '../common/result-codec'
 import type { ModelRef } from '../common/api'
-import { initBackend } from '../core/backend'
+import { describeBackend, initBackend } from '../core/backend'
 import type { JobContext, LoadedLabModel } from './jobs'
 import { ModelCache } from './models'
 import { pauseIndex, type FromWorker, type ToWorker, type WorkerInit } from './protocol'
@@ -32,7 +32,7 @@ async function boot(): Promise<void> {
     // tfjs-node's native runtime crashes the process at exit (SIGSEGV) when this thread loaded it but never ran an
     // op (e.g. `deberta-lab tokenize`): run one tiny op now.
     tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(1)).dataSync())
-    send({ type: 'ready', backend, notes: info.skipped })
+    send({ type: 'ready', backend, notes: info.skipped, detail: describeBackend(info) })
   } catch (error) {
     send({ type: 'init-failed', error: toErrorData(error) })
     return

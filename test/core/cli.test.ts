@@ -73,9 +73,24 @@ describe('deberta-lab forward', () => {
 })
 
 describe('deberta-lab bench', () => {
+  it('names the wasm build and its threads on stderr', async () => {
+    const saved = process.env.DEBERTA_LAB_BACKEND
+    process.env.DEBERTA_LAB_BACKEND = 'wasm'
+    try {
+      const { io, err } = capture()
+      expect(await main(['bench', '--preset', 'tiny', '--seq', '8', '--part', 'attention', '--repeats', '1', '--json'], io)).toBe(0)
+      expect(err.join('')).toMatch(/^backend wasm \((threaded SIMD, )?\d+ threads?[^)]*\)\n/m)
+    } finally {
+      if (saved === undefined) delete process.env.DEBERTA_LAB_BACKEND
+      else process.env.DEBERTA_LAB_BACKEND = saved
+    }
+  })
+
   it('prints one JSON line per case', async () => {
-    const { io, out } = capture()
+    const { io, out, err } = capture()
     expect(await main(['bench', '--preset', 'tiny', '--seq', '8', '--part', 'attention,layer', '--variant', 'disentangled,standard', '--repeats', '1', '--json'], io)).toBe(0)
+    // the backend as people read it (wasm says its build and threads)
+    expect(err.join('')).toMatch(/^backend (tensorflow|cpu|wasm \((threaded SIMD, )?\d+ threads?[^)]*\))\n/m)
     const lines = out.join('').trim().split('\n').map((l) => JSON.parse(l))
     expect(lines.map((l) => `${l.part}/${l.variant}`)).toEqual(['matmul/disentangled', 'attention/disentangled', 'attention/standard', 'layer/disentangled', 'layer/standard'])
     for (const l of lines) {

@@ -1,27 +1,21 @@
 // Ablation scope in the Attention workspace (issue 13, item 9): a term can be removed in every layer and head, in the
 // layer shown only, or in the head shown only; the request says so and the result states it.
-import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { e2eSkipped, launchBrowser, SCREENSHOT_DIR, startServe, type ServedLab } from './harness'
+import { e2eSkipped, openLabInBrowser, SCREENSHOT_DIR, type OpenedLab } from './harness'
 
-let lab: ServedLab
-let browser: Browser
+let opened: OpenedLab
 let page: Page
 
 describe.skipIf(e2eSkipped)('ablation scope in the Attention workspace', () => {
   beforeAll(async () => {
-    lab = await startServe()
-    browser = await launchBrowser()
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
-    await page.goto(lab.url)
-    mkdirSync(SCREENSHOT_DIR, { recursive: true })
+    opened = await openLabInBrowser()
+    page = opened.page
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await lab?.stop()
+    await opened?.close()
   })
 
   it('removes c2p in the head shown only: the request carries the scope and the result names it', async () => {

@@ -1,15 +1,14 @@
 // The speed benchmark on each backend that loads here, side by side, with a reference line the user pastes
 // (e.g. the JSON lines of the team's PyTorch reference script, pytorch-reference.sh): real Chromium against browser mode.
-import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AppStatus, BenchmarkResult } from '../../src/common/api'
 import type { RunRecord } from '../../src/common/sessions'
-import { callApi, e2eSkipped, launchBrowser, SCREENSHOT_DIR, startServe, type ServedLab } from './harness'
+import { callApi, e2eSkipped, openLabInBrowser, SCREENSHOT_DIR, type OpenedLab, type ServedLab } from './harness'
 
+let opened: OpenedLab
 let lab: ServedLab
-let browser: Browser
 let page: Page
 
 interface ChartSeries {
@@ -31,16 +30,12 @@ async function chartSeries(chartId: string): Promise<ChartSeries[]> {
 
 describe.skipIf(e2eSkipped)('benchmarks on every backend, side by side', () => {
   beforeAll(async () => {
-    lab = await startServe()
-    browser = await launchBrowser()
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
-    await page.goto(lab.url)
-    mkdirSync(SCREENSHOT_DIR, { recursive: true })
+    opened = await openLabInBrowser()
+    ;({ lab, page } = opened)
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await lab?.stop()
+    await opened?.close()
   })
 
   it('times each chosen backend as its own run, compares them, and draws a pasted reference dashed', async () => {

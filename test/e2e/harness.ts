@@ -1,6 +1,6 @@
 // Shared e2e plumbing: start `deberta-lab serve` as a real child process, drive Debian's Chromium.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -86,6 +86,31 @@ export async function launchBrowser(): Promise<Browser> {
   const executablePath = findChromium()
   if (!executablePath) throw new Error('no Chromium: set CHROMIUM_PATH or install chromium')
   return chromium.launch({ executablePath, args: CHROMIUM_FLAGS, headless: true })
+}
+
+export interface OpenedLab {
+  lab: ServedLab
+  browser: Browser
+  page: Page
+  close(): Promise<void>
+}
+
+/** Browser mode with a fresh store, a Chromium page on its tokenised URL, and the screenshot folder ready. */
+export async function openLabInBrowser(viewport = { width: 1400, height: 1000 }): Promise<OpenedLab> {
+  const lab = await startServe()
+  const browser = await launchBrowser()
+  const page = await browser.newPage({ viewport })
+  await page.goto(lab.url)
+  mkdirSync(SCREENSHOT_DIR, { recursive: true })
+  return {
+    lab,
+    browser,
+    page,
+    async close() {
+      await browser.close()
+      await lab.stop()
+    },
+  }
 }
 
 /** Calls the LabApi from inside the page (same origin, same token), returning the Result. */
