@@ -107,15 +107,21 @@ export function selfAttention(w: AttentionWeights, queryIn: tf.Tensor2D, kvIn: t
 function perHeadAttention(w: AttentionWeights, queryIn: tf.Tensor2D, kvIn: tf.Tensor2D, pass: AttentionPass): tf.Tensor2D {
   const heads = pass.config.numAttentionHeads
   const D = pass.config.attentionHeadSize
-  // fused weights (a model built for the batched form): project once, slice per head
-  const projector = (p: Linear[], x: tf.Tensor2D): ((h: number) => tf.Tensor2D) => {
-    if (w.layout === 'heads') return (h) => linear(x, p[h])
-    const all = linear(x, p[0]) // [T, A]
-    return (h) => tf.slice(all, [0, h * D], [-1, D]) // [T, D]
+  let query: (h: number) => tf.Tensor2D
+  let key: (h: number) => tf.Tensor2D
+  let value: (h: number) => tf.Tensor2D
+  if (w.layout === 'heads') {
+    query = (h) => linear(queryIn, w.query[h])
+    key = (h) => linear(kvIn, w.key[h])
+    value = (h) => linear(kvIn, w.value[h])
+  } else {
+    // weights of a model built for the batched form: project once, slice per head
+    const all = projectAll(w, queryIn, kvIn, linear) // [T, A] each
+    const slicer = (t: tf.Tensor2D) => (h: number) => tf.slice(t, [0, h * D], [-1, D]) as tf.Tensor2D // [T, D]
+    query = slicer(all.query)
+    key = slicer(all.key)
+    value = slicer(all.value)
   }
-  const query = projector(w.query, queryIn)
-  const key = projector(w.key, kvIn)
-  const value = projector(w.value, kvIn)
   const contexts: tf.Tensor2D[] = []
   for (let h = 0; h < heads; h++) {
     contexts.push(tf.tidy(() => headAttention(h, query(h), key(h), value(h), pass)))
@@ -160,8 +166,6 @@ function batchedAttention(w: AttentionWeights, queryIn: tf.Tensor2D, kvIn: tf.Te
   const D = config.attentionHeadSize
   const N = queryIn.shape[0]
   const T = N / B
-  const fused = (p: Linear[], x: tf.Tensor2D): tf.Tensor2D =>
-    w.layout === 'fused' ? dense(x, p[0]) : (tf.concat(p.map((head) => dense(x, head)), 1) as tf.Tensor2D) // [N, A]
   // [N, A] → [B·NH, T, D] (sequence-major, then head)
   const toHeads = (t: tf.Tensor2D): tf.Tensor3D =>
     B === 1
@@ -173,9 +177,22 @@ function batchedAttention(w: AttentionWeights, queryIn: tf.Tensor2D, kvIn: tf.Te
   const bySequence = (t: tf.Tensor3D, width: number): tf.Tensor3D =>
     B === 1 ? t : (tf.reshape(tf.transpose(tf.reshape(t, [NH, B, T, width]), [1, 0, 2, 3]), [B * NH, T, width]) as tf.Tensor3D)
 
-  const query = tf.mul(toHeads(fused(w.query, queryIn)), invScale) as tf.Tensor3D // [B·NH, T, D], scaled
-  const key = toHeads(fused(w.key, kvIn)) // [B·NH, T, D]
-  const value = toHeads(fused(w.value, kvIn)) // [B·NH, T, D]
+  let queryHeads: tf.Tensor3D, key: tf.Tensor3D, value: tf.Tensor3D // [B·NH, T, D]
+  if (w.layout === 'packed' && queryIn === kvIn) {
+    // one product for q | k | v, one transpose to [3, B·NH, T, D], one split
+    const all = dense(queryIn, w.queryKeyValue!) // [N, 3A]
+    const split =
+      B === 1
+        ? tf.transpose(tf.reshape(all, [T, 3, NH, D]), [1, 2, 0, 3])
+        : tf.reshape(tf.transpose(tf.reshape(all, [B, T, 3, NH, D]), [2, 0, 3, 1, 4]), [3, B * NH, T, D])
+    ;[queryHeads, key, value] = tf.unstack(split) as tf.Tensor3D[]
+  } else {
+    const all = projectAll(w, queryIn, kvIn, dense) // [N, A] each
+    queryHeads = toHeads(all.query)
+    key = toHeads(all.key)
+    value = toHeads(all.value)
+  }
+  const query = tf.mul(queryHeads, invScale) as tf.Tensor3D // [B·NH, T, D], scaled
   const c2c = abT(query, key) as tf.Tensor3D // [B·NH, T, T]
   let c2p: tf.Tensor3D | undefined
   let p2c: tf.Tensor3D | undefined
@@ -207,6 +224,33 @@ function batchedAttention(w: AttentionWeights, queryIn: tf.Tensor2D, kvIn: tf.Te
       ? tf.reshape(tf.transpose(context, [1, 0, 2]), [T, NH * D])
       : tf.reshape(tf.transpose(tf.reshape(context, [B, NH, T, D]), [0, 2, 1, 3]), [N, NH * D])
   ) as tf.Tensor2D // [N, A]
+}
+
+/** Queries from queryIn, keys and values from kvIn, all heads side by side: [N, NH·D] each. */
+function projectAll(
+  w: AttentionWeights,
+  queryIn: tf.Tensor2D,
+  kvIn: tf.Tensor2D,
+  dense: (x: tf.Tensor2D, p: Linear) => tf.Tensor2D,
+): { query: tf.Tensor2D; key: tf.Tensor2D; value: tf.Tensor2D } {
+  if (w.layout === 'fused') return { query: dense(queryIn, w.query[0]), key: dense(kvIn, w.key[0]), value: dense(kvIn, w.value[0]) }
+  if (w.layout === 'heads') {
+    const all = (p: Linear[], x: tf.Tensor2D): tf.Tensor2D => (p.length === 1 ? dense(x, p[0]) : (tf.concat(p.map((head) => dense(x, head)), 1) as tf.Tensor2D))
+    return { query: all(w.query, queryIn), key: all(w.key, kvIn), value: all(w.value, kvIn) }
+  }
+  const packed = w.queryKeyValue!
+  const A = packed.wT.shape[1] / 3
+  if (queryIn === kvIn) {
+    const [query, key, value] = tf.split(dense(queryIn, packed), 3, 1) as tf.Tensor2D[]
+    return { query, key, value }
+  }
+  // different inputs (the EMD): the packed weight's column blocks
+  const columns = (from: number, width: number): Linear => ({
+    wT: tf.slice(packed.wT, [0, from], [-1, width]),
+    b: packed.b ? tf.slice(packed.b, [from], [width]) : null,
+  })
+  const [key, value] = tf.split(dense(kvIn, columns(A, 2 * A)), 2, 1) as tf.Tensor2D[]
+  return { query: dense(queryIn, columns(0, A)), key, value }
 }
 
 /**

@@ -22,7 +22,7 @@ import { convForward, layerForward } from './encoder'
 import type { AttentionVariant } from './flops'
 import { lmHeadLogits } from './heads'
 import { gatherRows, hostTidy, layerNorm, linear, paddingBias } from './ops'
-import { disposeWeights, fuseAttentionWeights, type ModelWeights } from './params'
+import { disposeWeights, packAttentionWeights, type ModelWeights } from './params'
 import { relativePositionMatrix, relativeRowsDescending } from './relative-position'
 import { RelativeDeviceTables, RelativeTableCache, uploadLayerTables, type LayerTableTensors, type LengthTables } from './relative-tables'
 import { attentionStrategyFor, type AttentionStrategy } from './strategy'
@@ -186,9 +186,9 @@ export class DebertaModel {
     this.ownsWeights = parts.ownsWeights ?? true
     this.strategy = parts.strategy ?? attentionStrategyFor()
     if (this.strategy === 'batched' && this.ownsWeights) {
-      // all heads' Q/K/V in one matrix each (borrowed weights keep their layout; attention handles both)
+      // all heads' Q, K and V in one matrix (borrowed weights keep their layout; attention handles every layout)
       this.weights.layers.forEach((layer, l) => {
-        this.weights.layers[l] = { ...layer, attention: fuseAttentionWeights(layer.attention, true) }
+        this.weights.layers[l] = { ...layer, attention: packAttentionWeights(layer.attention, true) }
       })
     }
     const relative = parts.config.relativeAttention && parts.config.modelType !== 'bert' && parts.weights.relative.length > 0

@@ -12,6 +12,7 @@
 //
 // Shapes: T tokens, W = 2T − 1 relative distances, N rows, E width
 import * as tf from '@tensorflow/tfjs-core'
+import { tensorflowKernels } from './native-kernels'
 import { FLOAT32_MIN, type Activation } from './config'
 
 export interface Linear {
@@ -44,8 +45,19 @@ export function hostTidy<T>(fn: () => T): T {
 // ---------------------------------------------------------------------------------------------
 // Dense primitives
 
-/** y = x·Wᵀ + b with the pre-transposed weight: [N, in] → [N, out]. */
+/**
+ * y = x·Wᵀ + b with the pre-transposed weight: [N, in] → [N, out]. Inference only: on tensorflow it runs TF's
+ * MatMul and BiasAdd kernels directly (src/core/native-kernels.ts), which record no gradient.
+ */
 export function linear(x: tf.Tensor2D, p: Linear): tf.Tensor2D {
+  const native = tensorflowKernels()
+  if (native) {
+    const y = native.matMul(x, p.wT)
+    if (!p.b) return y
+    const out = native.biasAdd(y, p.b)
+    y.dispose()
+    return out
+  }
   return p.b ? (tf.fused.matMul({ a: x, b: p.wT, bias: p.b }) as tf.Tensor2D) : tf.matMul(x, p.wT)
 }
 

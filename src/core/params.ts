@@ -12,11 +12,15 @@ export interface AttentionWeights {
    * How query / key / value are stored (chosen per backend, src/core/strategy.ts):
    *   'heads': one Linear per head, x [T, H] → [T, D] (weights [H, D]); NH entries each
    *   'fused': one Linear for all heads, x [T, H] → [T, NH·D] (head-major columns, HF layout); one entry each
+   *   'packed': query, key and value in one Linear (`queryKeyValue`), x [T, H] → [T, 3·NH·D]; the three
+   *             lists are empty (one matmul for self-attention on the native backend: fewer, larger products)
    */
-  layout: 'heads' | 'fused'
+  layout: 'heads' | 'fused' | 'packed'
   query: Linear[]
   key: Linear[]
   value: Linear[]
+  /** 'packed' only: weight [H, 3·NH·D], columns query | key | value (each head-major); bias [3·NH·D] */
+  queryKeyValue?: Linear
   /** [NH·D, H] */
   output: Linear
   outputNorm: Norm
@@ -163,6 +167,7 @@ export function weightTensors(w: ModelWeights): tf.Tensor[] {
   for (const layer of w.layers) {
     const a = layer.attention
     for (const p of [...a.query, ...a.key, ...a.value, a.output]) all.push(...linearTensors(p))
+    all.push(...linearTensors(a.queryKeyValue ?? null))
     all.push(...normTensors(a.outputNorm), ...linearTensors(layer.intermediate), ...linearTensors(layer.output), ...normTensors(layer.outputNorm))
   }
   if (w.conv) all.push(...w.conv.taps, w.conv.bias, ...normTensors(w.conv.norm))
@@ -171,18 +176,19 @@ export function weightTensors(w: ModelWeights): tf.Tensor[] {
 }
 
 /**
- * The 'fused' form of per-head query/key/value weights: each [H, NH·D] = the head slices side by side.
- * Disposes the per-head tensors when `disposeHeads` (the caller owns them).
+ * The 'packed' form: query | key | value side by side in one Linear [H, 3·NH·D] (a missing bias, e.g. v1's key,
+ * becomes zeros). Disposes the caller's per-head or fused tensors when `disposeParts`.
  */
-export function fuseAttentionWeights(a: AttentionWeights, disposeHeads: boolean): AttentionWeights {
-  if (a.layout === 'fused') return a
-  const fuse = (heads: Linear[]): Linear => ({
-    wT: heads.length === 1 ? tf.clone(heads[0].wT) : (tf.concat(heads.map((p) => p.wT), 1) as tf.Tensor2D), // [H, NH·D]
-    b: heads[0].b ? (heads.length === 1 ? tf.clone(heads[0].b) : (tf.concat(heads.map((p) => p.b!), 0) as tf.Tensor1D)) : null, // [NH·D]
-  })
-  const fused: AttentionWeights = { ...a, layout: 'fused', query: [fuse(a.query)], key: [fuse(a.key)], value: [fuse(a.value)] }
-  if (disposeHeads) tf.dispose([...a.query, ...a.key, ...a.value].flatMap(linearTensors))
-  return fused
+export function packAttentionWeights(a: AttentionWeights, disposeParts: boolean): AttentionWeights {
+  if (a.layout === 'packed') return a
+  const parts = [...a.query, ...a.key, ...a.value] // heads of q, then k, then v: columns in that order
+  const anyBias = parts.some((p) => p.b !== null)
+  const queryKeyValue: Linear = {
+    wT: tf.concat(parts.map((p) => p.wT), 1) as tf.Tensor2D, // [H, 3·NH·D]
+    b: anyBias ? tf.tidy(() => tf.concat(parts.map((p) => p.b ?? tf.zeros([p.wT.shape[1]])), 0) as tf.Tensor1D) : null,
+  }
+  if (disposeParts) tf.dispose(parts.flatMap(linearTensors))
+  return { ...a, layout: 'packed', query: [], key: [], value: [], queryKeyValue }
 }
 
 export function disposeWeights(w: ModelWeights): void {

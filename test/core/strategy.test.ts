@@ -63,7 +63,7 @@ for (const backend of BACKENDS) {
         const a = run(c.config, 'per-head', c.options, c.emd)
         const b = run(c.config, 'batched', c.options, c.emd)
         expect([a.leaked, b.leaked]).toEqual([0, 0])
-        expect([a.layout, b.layout]).toEqual(['heads', 'fused'])
+        expect([a.layout, b.layout]).toEqual(['heads', 'packed'])
         const tol = 2e-5
         a.result.hiddenStates!.forEach((h, k) => expectClose(`hidden_states.${k}`, b.result.hiddenStates![k].data, h.data, tol))
         a.result.attentions!.forEach((p, k) => expectClose(`attentions.${k}`, b.result.attentions![k].data, p.data, tol))

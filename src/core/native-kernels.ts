@@ -1,0 +1,81 @@
+// TensorFlow's own kernels, called directly on the tensorflow backend (tfjs-node), where tfjs's generic kernels
+// choose slower ones. Measured here (2 cores, AVX-512, TF 2.21 oneDNN; .scratch-style micro-benchmarks, medians):
+// a 2-D [512, 768]·[768, 3072] product takes 15.6 ms as tfjs's BatchMatMulV2 (what tf.matMul runs on tfjs-node,
+// also for 2-D operands) and 8.3 ms as TF's MatMul; tfjs's fused matMul is a matMul plus a broadcasting Add,
+// where TF's BiasAdd is one native call. Elsewhere (wasm, cpu) this module answers null and callers use tfjs.
+//
+// No import of tfjs-node: the backend object tfjs-node registered is duck-typed (executeSingleOutput + binding
+// constants, public API of its NodeJSKernelBackend). If that shape is absent the lab runs tfjs's kernels.
+import * as tf from '@tensorflow/tfjs-core'
+
+interface OpAttr {
+  name: string
+  type: number
+  value: unknown
+}
+
+interface NodeBinding {
+  TF_ATTR_BOOL: number
+  TF_ATTR_TYPE: number
+  TF_FLOAT: number
+}
+
+interface NodeKernelBackend {
+  binding: NodeBinding
+  executeSingleOutput(name: string, attrs: OpAttr[], inputs: tf.TensorInfo[]): tf.Tensor
+}
+
+export interface TensorflowKernels {
+  /** TF MatMul: a·b of 2-D float32 tensors, either operand transposed inside the kernel */
+  matMul(a: tf.Tensor2D, b: tf.Tensor2D, transposeA?: boolean, transposeB?: boolean): tf.Tensor2D
+  /** TF BiasAdd: x + bias along the last axis (bias 1-D, float32) */
+  biasAdd<R extends tf.Tensor>(x: R, bias: tf.Tensor1D): R
+}
+
+let cached: { backend: unknown; kernels: TensorflowKernels | null } | undefined
+
+/** The direct kernels when the current backend is tfjs-node's, else null. */
+export function tensorflowKernels(): TensorflowKernels | null {
+  if (tf.getBackend() !== 'tensorflow') return null
+  const backend = tf.backend() as unknown
+  if (cached && cached.backend === backend) return cached.kernels
+  const kernels = isNodeKernelBackend(backend) ? makeKernels(backend) : null
+  cached = { backend, kernels }
+  return kernels
+}
+
+function isNodeKernelBackend(b: unknown): b is NodeKernelBackend {
+  const candidate = b as Partial<NodeKernelBackend> | null
+  const binding = candidate?.binding as Partial<NodeBinding> | undefined
+  return (
+    typeof candidate?.executeSingleOutput === 'function' &&
+    typeof binding?.TF_ATTR_BOOL === 'number' &&
+    typeof binding.TF_ATTR_TYPE === 'number' &&
+    typeof binding.TF_FLOAT === 'number'
+  )
+}
+
+function makeKernels(backend: NodeKernelBackend): TensorflowKernels {
+  const { TF_ATTR_BOOL, TF_ATTR_TYPE, TF_FLOAT } = backend.binding
+  const floatType: OpAttr = { name: 'T', type: TF_ATTR_TYPE, value: TF_FLOAT }
+  const float32 = (t: tf.Tensor, op: string): void => {
+    if (t.dtype !== 'float32') throw new Error(`${op}: float32 expected, got ${t.dtype}`)
+  }
+  return {
+    matMul(a, b, transposeA = false, transposeB = false) {
+      float32(a, 'MatMul')
+      float32(b, 'MatMul')
+      const attrs: OpAttr[] = [
+        floatType,
+        { name: 'transpose_a', type: TF_ATTR_BOOL, value: transposeA },
+        { name: 'transpose_b', type: TF_ATTR_BOOL, value: transposeB },
+      ]
+      return backend.executeSingleOutput('MatMul', attrs, [a, b]) as tf.Tensor2D
+    },
+    biasAdd(x, bias) {
+      float32(x, 'BiasAdd')
+      float32(bias, 'BiasAdd')
+      return backend.executeSingleOutput('BiasAdd', [floatType], [x, bias]) as typeof x
+    },
+  }
+}
