@@ -197,7 +197,12 @@ function batchedAttention(w: AttentionWeights, queryIn: tf.Tensor2D, kvIn: tf.Te
   let c2p: tf.Tensor3D | undefined
   let p2c: tf.Tensor3D | undefined
   let p2p: tf.Tensor3D | undefined
-  if (compute.c2p && tables?.keyByDistance) {
+  if (tables?.blocked) {
+    if (B !== 1) throw new Error('the blocked relative tables are for one sequence')
+    const terms = blockedRelativeTerms(query, key, invScale, tables.blocked, compute, abT)
+    c2p = terms.c2p
+    p2c = terms.p2c
+  } else if (compute.c2p && tables?.keyByDistance) {
     const W = tables.keyByDistance.shape[1]
     const byDistance = bySequence(abT(byHead(query), tables.keyByDistance) as tf.Tensor3D, W) // [NH, B·T, W] → [B·NH, T, W]
     c2p = relShiftBatched(byDistance) // [B·NH, T, T]
@@ -224,6 +229,45 @@ function batchedAttention(w: AttentionWeights, queryIn: tf.Tensor2D, kvIn: tf.Te
       ? tf.reshape(tf.transpose(context, [1, 0, 2]), [T, NH * D])
       : tf.reshape(tf.transpose(tf.reshape(context, [B, NH, T, D]), [0, 2, 1, 3]), [N, NH * D])
   ) as tf.Tensor2D // [N, A]
+}
+
+/**
+ * c2p and p2c of one sequence from windows of `block` rows (tables.blocked): query rows i ∈ window I need only
+ * the V = T + b − 1 distances I·b − T + 1 … I·b + b − 1, so each window is one product [b, D]·[D, V] and a
+ * rel-shift of [b, V] (instead of [T, D]·[D, 2T − 1] and a rel-shift of [T, 2T − 1]). p2c is the same over
+ * key rows j (window J), then transposed. Rows past T (the last window's padding) are computed and dropped.
+ * query is already scaled; key is not. Returns [NH, T, T] each.
+ */
+function blockedRelativeTerms(
+  query: tf.Tensor3D,
+  key: tf.Tensor3D,
+  invScale: number,
+  blocked: NonNullable<LayerTableTensors['blocked']>,
+  compute: AttentionPass['compute'],
+  abT: Products['abT'],
+): { c2p?: tf.Tensor3D; p2c?: tf.Tensor3D } {
+  const [NH, T, D] = query.shape
+  const b = blocked.block
+  const windows = Math.ceil(T / b)
+  const padded = windows * b
+  const inWindows = (x: tf.Tensor3D): tf.Tensor3D => {
+    const full = padded === T ? x : tf.pad(x, [[0, 0], [0, padded - T], [0, 0]])
+    return tf.reshape(full, [NH * windows, b, D]) as tf.Tensor3D // [NH·nb, b, D]
+  }
+  // [NH·nb, b, V] → [NH, padded, T]: row r of window w keeps columns (b − 1 − r) … (b − 1 − r) + T − 1
+  const shifted = (x: tf.Tensor3D): tf.Tensor3D => tf.reshape(relShiftBlocks(x, T), [NH, padded, T]) as tf.Tensor3D
+  const out: { c2p?: tf.Tensor3D; p2c?: tf.Tensor3D } = {}
+  if (compute.c2p && blocked.keyWindows) {
+    const rows = shifted(abT(inWindows(query), blocked.keyWindows) as tf.Tensor3D) // [NH, padded(i), T(j)]
+    out.c2p = padded === T ? rows : (tf.slice(rows, [0, 0, 0], [NH, T, T]) as tf.Tensor3D)
+  }
+  if (compute.p2c && blocked.queryWindows) {
+    const keyScaled = tf.mul(key, invScale) as tf.Tensor3D
+    const rows = shifted(abT(inWindows(keyScaled), blocked.queryWindows) as tf.Tensor3D) // [NH, padded(j), T(i)]
+    const kept = padded === T ? rows : (tf.slice(rows, [0, 0, 0], [NH, T, T]) as tf.Tensor3D)
+    out.p2c = tf.transpose(kept, [0, 2, 1]) as tf.Tensor3D // [NH, T(i), T(j)]
+  }
+  return out
 }
 
 /** Queries from queryIn, keys and values from kvIn, all heads side by side: [N, NH·D] each. */
@@ -254,16 +298,24 @@ function projectAll(
 }
 
 /**
- * Batched Transformer-XL rel-shift with differentiable ops: x [X, T, 2T−1], column m ↔ δ = (T−1) − m;
- * out[x, i, j] = x[x, i, T−1−i+j]. (The 3-D form of src/core/ops.ts relShiftRowsOps.)
+ * Batched Transformer-XL rel-shift with differentiable ops: x [X, T, W] (W ≥ 2T − 1; columns past 2T − 1 are
+ * never read), column m ↔ δ = (T−1) − m; out[x, i, j] = x[x, i, T−1−i+j]. (The 3-D form of src/core/ops.ts
+ * relShiftRowsOps.)
  */
 export function relShiftBatched(x: tf.Tensor3D): tf.Tensor3D {
-  const [X, T, W] = x.shape
-  if (T === 1) return x
-  const flat = tf.reshape(x, [X, T * W]) // [X, T·W]
-  // flat[T−1 + i·(W−1) + j] = x[i, T−1−i+j]
-  const skewed = tf.reshape(tf.slice(flat, [0, T - 1], [X, T * (W - 1)]), [X, T, W - 1]) // [X, T, 2T−2]
-  return tf.slice(skewed, [0, 0, 0], [X, T, T]) as tf.Tensor3D // [X, T, T]
+  return relShiftBlocks(x, x.shape[1])
+}
+
+/**
+ * The rel-shift of row blocks: x [X, b, V] (V ≥ cols + b − 1), out[x, r, j] = x[x, r, (b − 1 − r) + j] for
+ * j < cols, by reshape and slice: flat[(b − 1) + r·(V − 1) + j] = x[r, b − 1 − r + j].
+ */
+export function relShiftBlocks(x: tf.Tensor3D, cols: number): tf.Tensor3D {
+  const [X, b, V] = x.shape
+  if (b === 1) return V === cols ? x : (tf.slice(x, [0, 0, 0], [X, 1, cols]) as tf.Tensor3D)
+  const flat = tf.reshape(x, [X, b * V]) // [X, b·V]
+  const skewed = tf.reshape(tf.slice(flat, [0, b - 1], [X, b * (V - 1)]), [X, b, V - 1]) as tf.Tensor3D // [X, b, V − 1]
+  return V - 1 === cols ? skewed : (tf.slice(skewed, [0, 0, 0], [X, b, cols]) as tf.Tensor3D) // [X, b, cols]
 }
 
 /** sumTerms with a choice of terms per head: a term kept by some heads only is multiplied by a 0/1 mask per head. */

@@ -24,7 +24,7 @@ import { lmHeadLogits } from './heads'
 import { gatherRows, hostTidy, layerNorm, linear, paddingBias } from './ops'
 import { disposeWeights, packAttentionWeights, type ModelWeights } from './params'
 import { relativePositionMatrix, relativeRowsDescending } from './relative-position'
-import { RelativeDeviceTables, RelativeTableCache, uploadLayerTables, type LayerTableTensors, type LengthTables } from './relative-tables'
+import { RelativeDeviceTables, RelativeTableCache, relativeBlockSize, uploadLayerTables, type LayerTableTensors, type LengthTables } from './relative-tables'
 import { attentionStrategyFor, type AttentionStrategy } from './strategy'
 
 /** A dense row-major float32 array with its shape. */
@@ -540,7 +540,7 @@ export class DebertaModel {
     if (!this.tables) return () => null
     if (this.deviceTables) {
       const device = this.deviceTables
-      const indices = device.indices(hostTables?.rowsDesc ?? relativeRowsDescending(this.config, length))
+      const indices = device.indices(this.config, length, hostTables?.rowsDesc ?? relativeRowsDescending(this.config, length), relativeBlockSize(length))
       return (layer) => device.layer(layer, indices, p2pVectors ? p2pVectors[layer] : null, invScale, length)
     }
     return (layer) => uploadLayerTables(this.config, hostTables!, layer, p2pVectors ? p2pVectors[layer] : null, invScale)

@@ -1,8 +1,11 @@
 // TensorFlow's own kernels, called directly on the tensorflow backend (tfjs-node), where tfjs's generic kernels
-// choose slower ones. Measured here (2 cores, AVX-512, TF 2.21 oneDNN; .scratch-style micro-benchmarks, medians):
+// choose slower ones or add calls. Measured here (2 cores, AVX-512, TF 2.21 oneDNN; micro-benchmarks, medians):
 // a 2-D [512, 768]·[768, 3072] product takes 15.6 ms as tfjs's BatchMatMulV2 (what tf.matMul runs on tfjs-node,
 // also for 2-D operands) and 8.3 ms as TF's MatMul; tfjs's fused matMul is a matMul plus a broadcasting Add,
-// where TF's BiasAdd is one native call. Elsewhere (wasm, cpu) this module answers null and callers use tfjs.
+// where TF's BiasAdd is one native call; tfjs's LayerNorm (moments, with three Casts) takes 0.72 ms at
+// [128, 768] and 2.0 ms at [512, 768], the same arithmetic in nine TF calls 0.47 / 1.56 ms (one thread),
+// bit-identical. Elsewhere (wasm, cpu), and while a gradient tape records (training: these calls have no
+// gradients), this module answers null and callers use tfjs.
 //
 // No import of tfjs-node: the backend object tfjs-node registered is duck-typed (executeSingleOutput + binding
 // constants, public API of its NodeJSKernelBackend). If that shape is absent the lab runs tfjs's kernels.
@@ -18,6 +21,7 @@ interface NodeBinding {
   TF_ATTR_BOOL: number
   TF_ATTR_TYPE: number
   TF_FLOAT: number
+  TF_INT32: number
 }
 
 interface NodeKernelBackend {
@@ -30,13 +34,15 @@ export interface TensorflowKernels {
   matMul(a: tf.Tensor2D, b: tf.Tensor2D, transposeA?: boolean, transposeB?: boolean): tf.Tensor2D
   /** TF BiasAdd: x + bias along the last axis (bias 1-D, float32) */
   biasAdd<R extends tf.Tensor>(x: R, bias: tf.Tensor1D): R
+  /** torch.nn.LayerNorm over the last axis of x [N, H]: (x − mean) · rsqrt(var + eps) · γ + β, biased variance */
+  layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D
 }
 
 let cached: { backend: unknown; kernels: TensorflowKernels | null } | undefined
 
 /** The direct kernels when the current backend is tfjs-node's, else null. */
 export function tensorflowKernels(): TensorflowKernels | null {
-  if (tf.getBackend() !== 'tensorflow') return null
+  if (tf.getBackend() !== 'tensorflow' || tf.engine().isTapeOn()) return null
   const backend = tf.backend() as unknown
   if (cached && cached.backend === backend) return cached.kernels
   const kernels = isNodeKernelBackend(backend) ? makeKernels(backend) : null
@@ -51,17 +57,31 @@ function isNodeKernelBackend(b: unknown): b is NodeKernelBackend {
     typeof candidate?.executeSingleOutput === 'function' &&
     typeof binding?.TF_ATTR_BOOL === 'number' &&
     typeof binding.TF_ATTR_TYPE === 'number' &&
-    typeof binding.TF_FLOAT === 'number'
+    typeof binding.TF_FLOAT === 'number' &&
+    typeof binding.TF_INT32 === 'number'
   )
 }
 
 function makeKernels(backend: NodeKernelBackend): TensorflowKernels {
-  const { TF_ATTR_BOOL, TF_ATTR_TYPE, TF_FLOAT } = backend.binding
+  const { TF_ATTR_BOOL, TF_ATTR_TYPE, TF_FLOAT, TF_INT32 } = backend.binding
   const floatType: OpAttr = { name: 'T', type: TF_ATTR_TYPE, value: TF_FLOAT }
+  const meanAttrs: OpAttr[] = [floatType, { name: 'Tidx', type: TF_ATTR_TYPE, value: TF_INT32 }, { name: 'keep_dims', type: TF_ATTR_BOOL, value: true }]
   const float32 = (t: tf.Tensor, op: string): void => {
     if (t.dtype !== 'float32') throw new Error(`${op}: float32 expected, got ${t.dtype}`)
   }
+  const run = (op: string, inputs: tf.TensorInfo[], attrs: OpAttr[] = [floatType]): tf.Tensor => backend.executeSingleOutput(op, attrs, inputs)
   return {
+    layerNorm(x, gamma, beta, eps) {
+      float32(x, 'LayerNorm')
+      return tf.tidy(() => {
+        const lastAxis = tf.tensor1d([x.rank - 1], 'int32')
+        const mean = run('Mean', [x, lastAxis], meanAttrs) // [N, 1]
+        const centered = run('Sub', [x, mean])
+        const variance = run('Mean', [run('Square', [centered]), lastAxis], meanAttrs) // [N, 1]
+        const inv = run('Rsqrt', [run('AddV2', [variance, tf.scalar(eps)])])
+        return run('AddV2', [run('Mul', [run('Mul', [centered, inv]), gamma]), beta]) as tf.Tensor2D
+      })
+    },
     matMul(a, b, transposeA = false, transposeB = false) {
       float32(a, 'MatMul')
       float32(b, 'MatMul')

@@ -46,8 +46,8 @@ export function hostTidy<T>(fn: () => T): T {
 // Dense primitives
 
 /**
- * y = x·Wᵀ + b with the pre-transposed weight: [N, in] → [N, out]. Inference only: on tensorflow it runs TF's
- * MatMul and BiasAdd kernels directly (src/core/native-kernels.ts), which record no gradient.
+ * y = x·Wᵀ + b with the pre-transposed weight: [N, in] → [N, out]. On tensorflow, outside gradient tapes, it
+ * runs TF's MatMul and BiasAdd kernels directly (src/core/native-kernels.ts).
  */
 export function linear(x: tf.Tensor2D, p: Linear): tf.Tensor2D {
   const native = tensorflowKernels()
@@ -63,6 +63,8 @@ export function linear(x: tf.Tensor2D, p: Linear): tf.Tensor2D {
 
 /** torch.nn.LayerNorm over the last axis: (x − mean) / sqrt(var + eps) · γ + β (biased variance). */
 export function layerNorm(x: tf.Tensor2D, p: Norm, eps: number): tf.Tensor2D {
+  const native = tensorflowKernels()
+  if (native) return native.layerNorm(x, p.gamma, p.beta, eps)
   return tf.tidy(() => {
     const { mean, variance } = tf.moments(x, -1, true)
     const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)))

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import type { DebertaConfig } from './config'
 import { hostTidy, layerNorm, linear, type Linear, type Norm } from './ops'
 import type { RelativeProjection } from './params'
-import { relativeRowsDescending } from './relative-position'
+import { relativeEmbeddingRow, relativeRowsDescending } from './relative-position'
 
 /**
  * Projects the relative embeddings of one layer (at load). rel [R, H] (host), norm = the encoder's
@@ -154,12 +154,76 @@ export interface LayerTableTensors {
   queryAsc?: tf.Tensor2D[] | null // per head [W, D]
   /** per head [T, T], already multiplied by the score scale */
   p2p?: tf.Tensor2D[] | null
-  /** Kr of each distance, descending δ = (T−1) − m: [NH, W, D] */
+  /** Kr of each distance, descending δ = (T−1) − m: [NH, W', D] (W' ≥ W; rows past W are padding) */
   keyByDistance?: tf.Tensor3D | null
-  /** Qr of each distance, ascending δ = m − (T−1): [NH, W, D] */
+  /** Qr of each distance, ascending δ = m − (T−1): [NH, W', D] */
   queryByDistance?: tf.Tensor3D | null
   /** [NH, T, T], already multiplied by the score scale */
   p2pAll?: tf.Tensor3D | null
+  /**
+   * Blocked form (one sequence, T ≥ RELATIVE_BLOCK_MIN_LENGTH): the rows of nb = ⌈T / block⌉ windows of
+   * V = T + block − 1 distances each (rounded up, see TABLE_WIDTH_MULTIPLE), [NH·nb, V, D] (head-major, then window). c2p's window I holds Kr of
+   * δ = I·block + block − 1 − m (descending), p2c's window J holds Qr of δ = m − J·block − block + 1
+   * (ascending); see src/core/attention.ts blockedRelativeTerms.
+   */
+  blocked?: { block: number; keyWindows: tf.Tensor3D | null; queryWindows: tf.Tensor3D | null } | null
+}
+
+/** Shortest sequence for which the blocked form is used (below it the 2T − 1 distances are few). */
+export const RELATIVE_BLOCK_MIN_LENGTH = 192
+
+/**
+ * Rows per window of the blocked c2p / p2c (DEBERTA_LAB_RELATIVE_BLOCK=N forces N, 0 turns blocking off).
+ * A window of b query rows needs T + b − 1 distances instead of 2T − 1: products and rel-shift copies shrink
+ * by (T + b) / 2T, while the gathered rows grow with ⌈T / b⌉·(T + b). Measured on tensorflow (README "Speed").
+ */
+export function relativeBlockSize(length: number): number {
+  const forced = typeof process !== 'undefined' ? process.env.DEBERTA_LAB_RELATIVE_BLOCK : undefined
+  if (forced !== undefined && forced !== '') {
+    const n = Number(forced)
+    return Number.isInteger(n) && n > 0 && n < length ? n : 0
+  }
+  if (length < RELATIVE_BLOCK_MIN_LENGTH) return 0
+  return 128
+}
+
+/**
+ * Widths of the device tables are rounded up to a multiple of this: TF's batched product with a transposed
+ * operand runs ~2× slower at odd widths ([48, 128, 64]·[48, 639, 64]ᵀ 10.3 ms vs 5.1 ms at 640, one thread).
+ * The extra rows repeat a valid row; the rel-shift never reads them.
+ */
+export const TABLE_WIDTH_MULTIPLE = 16
+
+function paddedWidth(n: number): number {
+  return Math.ceil(n / TABLE_WIDTH_MULTIPLE) * TABLE_WIDTH_MULTIPLE
+}
+
+/** rows followed by copies of its last entry up to `width` */
+function padRows(rows: Int32Array, width: number): Int32Array {
+  if (rows.length >= width) return rows
+  const out = new Int32Array(width).fill(rows[rows.length - 1])
+  out.set(rows)
+  return out
+}
+
+/**
+ * Window row indices of the blocked form: c2p (descending δ per window) and p2c (ascending), [nb·V] each,
+ * V = T + block − 1 rounded up to TABLE_WIDTH_MULTIPLE.
+ */
+export function relativeWindowRows(config: DebertaConfig, length: number, block: number): { key: Int32Array; query: Int32Array; width: number } {
+  const windows = Math.ceil(length / block)
+  const used = length + block - 1
+  const width = paddedWidth(used)
+  const key = new Int32Array(windows * width)
+  const query = new Int32Array(windows * width)
+  for (let w = 0; w < windows; w++) {
+    for (let m = 0; m < width; m++) {
+      const k = Math.min(m, used - 1) // padding repeats the last distance of the window
+      key[w * width + m] = relativeEmbeddingRow(config, w * block + block - 1 - k)
+      query[w * width + m] = relativeEmbeddingRow(config, k - w * block - block + 1)
+    }
+  }
+  return { key, query, width }
 }
 
 /**
@@ -185,25 +249,46 @@ export class RelativeDeviceTables {
     this.layers = projections.map((p) => ({ key: upload(p.key), query: upload(p.query) }))
   }
 
-  /** Row indices of one length: descending δ (c2p) and ascending δ (p2c), [W] each. Call inside a scope. */
-  indices(desc: Int32Array): { desc: tf.Tensor1D; asc: tf.Tensor1D } {
-    return { desc: tf.tensor1d(desc, 'int32'), asc: tf.tensor1d(Int32Array.from(desc).reverse(), 'int32') }
+  /**
+   * Row indices of one length (call inside a scope): descending δ (c2p) and ascending δ (p2c), [W] each; or,
+   * when `block` > 0 (one sequence), the window rows of the blocked form.
+   */
+  indices(config: DebertaConfig, length: number, desc: Int32Array, block = 0): DeviceTableIndices {
+    if (block > 0) {
+      const rows = relativeWindowRows(config, length, block)
+      return { block, desc: tf.tensor1d(rows.key, 'int32'), asc: tf.tensor1d(rows.query, 'int32') }
+    }
+    const width = paddedWidth(desc.length)
+    return { block: 0, desc: tf.tensor1d(padRows(desc, width), 'int32'), asc: tf.tensor1d(padRows(Int32Array.from(desc).reverse(), width), 'int32') }
   }
 
   /** One layer's tables for a forward (tensors of the caller's scope). */
-  layer(layer: number, indices: { desc: tf.Tensor1D; asc: tf.Tensor1D }, p2pVectors: Float32Array[] | null, invScale: number, length: number): LayerTableTensors {
-    const byDistance = (rows: tf.Tensor3D | null, index: tf.Tensor1D): tf.Tensor3D | null => (rows ? (tf.gather(rows, index, 1) as tf.Tensor3D) : null) // [NH, W, D]
+  layer(layer: number, indices: DeviceTableIndices, p2pVectors: Float32Array[] | null, invScale: number, length: number): LayerTableTensors {
+    const gathered = (rows: tf.Tensor3D | null, index: tf.Tensor1D): tf.Tensor3D | null => (rows ? (tf.gather(rows, index, 1) as tf.Tensor3D) : null) // [NH, W or nb·V, D]
     const { key, query } = this.layers[layer]
-    return {
-      keyByDistance: byDistance(key, indices.desc),
-      queryByDistance: byDistance(query, indices.asc),
-      p2pAll: p2pVectors ? (tf.stack(p2pVectors.map((v) => p2pMatrix(v, length, invScale))) as tf.Tensor3D) : null,
+    const p2pAll = p2pVectors ? (tf.stack(p2pVectors.map((v) => p2pMatrix(v, length, invScale))) as tf.Tensor3D) : null
+    if (indices.block > 0) {
+      const windows = Math.ceil(length / indices.block)
+      const asWindows = (t: tf.Tensor3D | null): tf.Tensor3D | null =>
+        t ? (tf.reshape(t, [t.shape[0] * windows, t.shape[1] / windows, t.shape[2]]) as tf.Tensor3D) : null // [NH·nb, V, D]
+      return {
+        blocked: { block: indices.block, keyWindows: asWindows(gathered(key, indices.desc)), queryWindows: asWindows(gathered(query, indices.asc)) },
+        p2pAll,
+      }
     }
+    return { keyByDistance: gathered(key, indices.desc), queryByDistance: gathered(query, indices.asc), p2pAll }
   }
 
   dispose(): void {
     for (const l of this.layers) tf.dispose([l.key, l.query].filter((t): t is tf.Tensor3D => t !== null))
   }
+}
+
+export interface DeviceTableIndices {
+  /** rows per window of the blocked form, or 0 */
+  block: number
+  desc: tf.Tensor1D
+  asc: tf.Tensor1D
 }
 
 /** p2p[i, j] = v[(T−1) − (i − j)] / s as a [T, T] tensor. */

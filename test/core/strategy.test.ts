@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DEBERTA_V1_BASE, DEBERTA_V3_TINY, bertBaselineConfig, type DebertaConfig } from '../../src/core/config'
 import type { ForwardOptions, ForwardResult } from '../../src/core/model'
+import { RELATIVE_BLOCK_MIN_LENGTH, relativeBlockSize } from '../../src/core/relative-tables'
 import { attentionStrategyFor } from '../../src/core/strategy'
 import { createSyntheticModel } from '../../src/core/synthetic'
 import { expectClose, expectLabError, seededIds, TEST_BACKENDS, useBackend } from './helpers'
@@ -80,6 +81,57 @@ for (const backend of BACKENDS) {
     }
   })
 }
+
+// The blocked form of c2p / p2c (windows of b query or key rows, src/core/relative-tables.ts) is used from
+// T = 192 on; here it is forced on T = 19 with window sizes that divide nothing (4, 5), one row, and T − 1.
+for (const backend of BACKENDS) {
+  describe(`per-head = batched with blocked relative terms on ${backend}`, () => {
+    const saved = process.env.DEBERTA_LAB_RELATIVE_BLOCK
+    afterEach(() => {
+      if (saved === undefined) delete process.env.DEBERTA_LAB_RELATIVE_BLOCK
+      else process.env.DEBERTA_LAB_RELATIVE_BLOCK = saved
+    })
+    for (const c of CASES.filter((k) => k.config.modelType !== 'bert')) {
+      it(c.name, async () => {
+        await useBackend(backend)
+        delete process.env.DEBERTA_LAB_RELATIVE_BLOCK
+        const a = run(c.config, 'per-head', c.options, c.emd)
+        for (const block of [1, 4, 5, 18]) {
+          process.env.DEBERTA_LAB_RELATIVE_BLOCK = String(block)
+          const b = run(c.config, 'batched', c.options, c.emd)
+          expect(b.leaked).toBe(0)
+          const tol = 2e-5
+          a.result.components!.forEach((comp, l) => {
+            for (const term of ['c2p', 'p2c', 'p2p', 'probs'] as const) {
+              if (comp[term]) expectClose(`block ${block} layer ${l} ${term}`, b.result.components![l][term]!.data, comp[term]!.data, tol)
+            }
+          })
+          a.result.hiddenStates!.forEach((h, k) => expectClose(`block ${block} hidden_states.${k}`, b.result.hiddenStates![k].data, h.data, tol))
+          if (c.emd) expectClose(`block ${block} EMD logits`, b.result.mlm!.emdLogits!.data, a.result.mlm!.emdLogits!.data, 1e-4)
+        }
+      })
+    }
+  })
+}
+
+describe('relative block size', () => {
+  const saved = process.env.DEBERTA_LAB_RELATIVE_BLOCK
+  afterEach(() => {
+    if (saved === undefined) delete process.env.DEBERTA_LAB_RELATIVE_BLOCK
+    else process.env.DEBERTA_LAB_RELATIVE_BLOCK = saved
+  })
+  it('off below RELATIVE_BLOCK_MIN_LENGTH, on from it; DEBERTA_LAB_RELATIVE_BLOCK forces a size or 0', () => {
+    delete process.env.DEBERTA_LAB_RELATIVE_BLOCK
+    expect(relativeBlockSize(RELATIVE_BLOCK_MIN_LENGTH - 1)).toBe(0)
+    expect(relativeBlockSize(RELATIVE_BLOCK_MIN_LENGTH)).toBeGreaterThan(0)
+    expect(relativeBlockSize(512)).toBeLessThan(512)
+    process.env.DEBERTA_LAB_RELATIVE_BLOCK = '0'
+    expect(relativeBlockSize(512)).toBe(0)
+    process.env.DEBERTA_LAB_RELATIVE_BLOCK = '7'
+    expect(relativeBlockSize(19)).toBe(7)
+    expect(relativeBlockSize(5)).toBe(0)
+  })
+})
 
 describe('attention strategy choice', () => {
   const saved = process.env.DEBERTA_LAB_ATTENTION

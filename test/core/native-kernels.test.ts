@@ -1,0 +1,90 @@
+// TF's own kernels on the tensorflow backend (src/core/native-kernels.ts): the same numbers as tfjs's kernels,
+// absent on the other backends and while a gradient tape records (training keeps tfjs's differentiable ops).
+import * as tf from '@tensorflow/tfjs-core'
+import { describe, expect, it } from 'vitest'
+import { tensorflowKernels } from '../../src/core/native-kernels'
+import { layerNorm, linear } from '../../src/core/ops'
+import { fillNormalSeeded } from '../../src/core/synthetic'
+import { expectClose, TEST_BACKENDS, useBackend } from './helpers'
+
+function randn(shape: number[], seed: number): tf.Tensor {
+  return tf.tensor(fillNormalSeeded(new Float32Array(shape.reduce((a, b) => a * b, 1)), seed), shape)
+}
+
+/** tfjs's own LayerNorm, written out (the reference for the native one) */
+function tfjsLayerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, -1, true)
+    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta) as tf.Tensor2D
+  })
+}
+
+describe.runIf(TEST_BACKENDS.includes('tensorflow'))('TF kernels on tensorflow', () => {
+  it('MatMul (every transpose), BiasAdd and LayerNorm equal tfjs kernels; linear and layerNorm use them', async () => {
+    await useBackend('tensorflow')
+    const k = tensorflowKernels()
+    expect(k).not.toBeNull()
+    const a = randn([7, 5], 1) as tf.Tensor2D
+    const b = randn([5, 3], 2) as tf.Tensor2D
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      const x = ta ? (tf.transpose(a) as tf.Tensor2D) : a
+      const y = tb ? (tf.transpose(b) as tf.Tensor2D) : b
+      expectClose(`MatMul ${ta} ${tb}`, k!.matMul(x, y, ta, tb).dataSync(), tf.matMul(x, y, ta, tb).dataSync(), 1e-5)
+    }
+    const bias = randn([3], 3) as tf.Tensor1D
+    expectClose('BiasAdd', k!.biasAdd(tf.matMul(a, b), bias).dataSync(), tf.add(tf.matMul(a, b), bias).dataSync(), 1e-6)
+    expectClose('linear', linear(a, { wT: b, b: bias }).dataSync(), tf.add(tf.matMul(a, b), bias).dataSync(), 1e-5)
+
+    const h = tf.add(tf.mul(randn([6, 32], 4), 3), 0.5) as tf.Tensor2D
+    const gamma = randn([32], 5) as tf.Tensor1D
+    const beta = randn([32], 6) as tf.Tensor1D
+    const expected = tfjsLayerNorm(h, gamma, beta, 1e-7).dataSync()
+    expectClose('LayerNorm', k!.layerNorm(h, gamma, beta, 1e-7).dataSync(), expected, 1e-6)
+    expectClose('layerNorm', layerNorm(h, { gamma, beta }, 1e-7).dataSync(), expected, 1e-6)
+    // a large eps is not lost on the way
+    expectClose('LayerNorm eps 10', k!.layerNorm(h, gamma, beta, 10).dataSync(), tfjsLayerNorm(h, gamma, beta, 10).dataSync(), 1e-6)
+  })
+
+  it('no leaked tensors; a non-float32 operand is refused', async () => {
+    await useBackend('tensorflow')
+    const k = tensorflowKernels()!
+    const x = randn([4, 8], 7) as tf.Tensor2D
+    const g = tf.ones([8]) as tf.Tensor1D
+    const z = tf.zeros([8]) as tf.Tensor1D
+    const before = tf.memory().numTensors
+    k.layerNorm(x, g, z, 1e-5).dispose()
+    k.matMul(x, x, false, true).dispose()
+    expect(tf.memory().numTensors).toBe(before)
+    expect(() => k.matMul(tf.ones([2, 2], 'int32') as tf.Tensor2D, tf.ones([2, 2], 'int32') as tf.Tensor2D)).toThrow(/float32/)
+  })
+
+  it('absent while a gradient tape records, so training gets gradients through linear and layerNorm', async () => {
+    await useBackend('tensorflow')
+    let seen: unknown = 'unset'
+    const w = randn([5, 3], 8) as tf.Tensor2D
+    const x = randn([4, 5], 9) as tf.Tensor2D
+    const gamma = tf.ones([3]) as tf.Tensor1D
+    const beta = tf.zeros([3]) as tf.Tensor1D
+    const grad = tf.grad((wT: tf.Tensor) => {
+      seen = tensorflowKernels()
+      return tf.sum(tf.square(layerNorm(linear(x, { wT: wT as tf.Tensor2D, b: null }), { gamma, beta }, 1e-5)))
+    })(w)
+    expect(seen).toBeNull()
+    expect(tf.max(tf.abs(grad)).dataSync()[0]).toBeGreaterThan(0)
+    expect(tensorflowKernels()).not.toBeNull()
+  })
+})
+
+describe('TF kernels elsewhere', () => {
+  for (const backend of TEST_BACKENDS.filter((b) => b !== 'tensorflow')) {
+    it(`none on ${backend}`, async () => {
+      await useBackend(backend)
+      expect(tensorflowKernels()).toBeNull()
+    })
+  }
+})
