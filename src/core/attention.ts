@@ -193,42 +193,87 @@ function batchedAttention(w: AttentionWeights, queryIn: tf.Tensor2D, kvIn: tf.Te
     value = toHeads(all.value)
   }
   const query = tf.mul(queryHeads, invScale) as tf.Tensor3D // [B·NH, T, D], scaled
-  const c2c = abT(query, key) as tf.Tensor3D // [B·NH, T, T]
-  let c2p: tf.Tensor3D | undefined
-  let p2c: tf.Tensor3D | undefined
-  let p2p: tf.Tensor3D | undefined
-  if (tables?.blocked) {
-    if (B !== 1) throw new Error('the blocked relative tables are for one sequence')
-    const terms = blockedRelativeTerms(query, key, invScale, tables.blocked, compute, abT)
-    c2p = terms.c2p
-    p2c = terms.p2c
-  } else if (compute.c2p && tables?.keyByDistance) {
-    const W = tables.keyByDistance.shape[1]
-    const byDistance = bySequence(abT(byHead(query), tables.keyByDistance) as tf.Tensor3D, W) // [NH, B·T, W] → [B·NH, T, W]
-    c2p = relShiftBatched(byDistance) // [B·NH, T, T]
-  }
-  if (compute.p2c && tables?.queryByDistance) {
-    const W = tables.queryByDistance.shape[1]
-    const keyScaled = tf.mul(key, invScale) as tf.Tensor3D
-    const byDistance = bySequence(abT(byHead(keyScaled), tables.queryByDistance) as tf.Tensor3D, W) // [B·NH, T(j), W]
-    p2c = tf.transpose(relShiftBatched(byDistance), [0, 2, 1]) as tf.Tensor3D // [B·NH, T(j), T(i)] → [B·NH, T(i), T(j)]
-  }
-  if (compute.p2p && tables?.p2pAll) p2p = tables.p2pAll // [NH, T, T], scaled (B = 1)
 
-  const scores = pass.headInclude ? sumTermsByHead(c2c, { c2p, p2c, p2p }, pass.headInclude, B) : sumTerms(c2c, { c2p, p2c, p2p }, include) // [B·NH, T, T]
-  let masked = scores
-  if (pass.maskBias) {
-    masked = B === 1 ? tf.add(scores, pass.maskBias) : tf.reshape(tf.add(tf.reshape(scores, [B, NH, T, T]), pass.maskBias), [B * NH, T, T])
+  // One group of `count` heads from `first` (all heads unless one sequence is split into head groups).
+  const groupContext = (first: number, count: number): tf.Tensor3D => {
+    const whole = count === NH
+    const heads = (t: tf.Tensor3D): tf.Tensor3D => (whole ? t : (tf.slice(t, [first, 0, 0], [count, -1, -1]) as tf.Tensor3D))
+    const q = heads(query)
+    const k = heads(key)
+    const c2c = abT(q, k) as tf.Tensor3D // [B·count, T, T]
+    let c2p: tf.Tensor3D | undefined
+    let p2c: tf.Tensor3D | undefined
+    let p2p: tf.Tensor3D | undefined
+    if (tables?.blocked) {
+      if (B !== 1) throw new Error('the blocked relative tables are for one sequence')
+      const windows = (t: tf.Tensor3D | null): tf.Tensor3D | null => {
+        if (!t || whole) return t
+        const perHead = t.shape[0] / NH
+        return tf.slice(t, [first * perHead, 0, 0], [count * perHead, -1, -1]) as tf.Tensor3D
+      }
+      const blocked = { block: tables.blocked.block, keyWindows: windows(tables.blocked.keyWindows), queryWindows: windows(tables.blocked.queryWindows) }
+      const terms = blockedRelativeTerms(q, k, invScale, blocked, compute, abT)
+      c2p = terms.c2p
+      p2c = terms.p2c
+    } else if (compute.c2p && tables?.keyByDistance) {
+      const W = tables.keyByDistance.shape[1]
+      const byDistance = bySequence(abT(byHead(q), heads(tables.keyByDistance)) as tf.Tensor3D, W) // [NH, B·T, W] → [B·NH, T, W]
+      c2p = relShiftBatched(byDistance) // [B·NH, T, T]
+    }
+    if (!tables?.blocked && compute.p2c && tables?.queryByDistance) {
+      const W = tables.queryByDistance.shape[1]
+      const keyScaled = tf.mul(k, invScale) as tf.Tensor3D
+      const byDistance = bySequence(abT(byHead(keyScaled), heads(tables.queryByDistance)) as tf.Tensor3D, W) // [B·NH, T(j), W]
+      p2c = tf.transpose(relShiftBatched(byDistance), [0, 2, 1]) as tf.Tensor3D // [B·NH, T(j), T(i)] → [B·NH, T(i), T(j)]
+    }
+    if (compute.p2p && tables?.p2pAll) p2p = heads(tables.p2pAll) // [count, T, T], scaled (B = 1)
+
+    const headInclude = pass.headInclude?.slice(first, first + count)
+    const scores = headInclude ? sumTermsByHead(c2c, { c2p, p2c, p2p }, headInclude, B) : sumTerms(c2c, { c2p, p2c, p2p }, include) // [B·count, T, T]
+    let masked = scores
+    if (pass.maskBias) {
+      masked = B === 1 ? tf.add(scores, pass.maskBias) : tf.reshape(tf.add(tf.reshape(scores, [B, NH, T, T]), pass.maskBias), [B * NH, T, T])
+    }
+    const probs = tf.softmax(masked) as tf.Tensor3D // [B·count, T, T]
+    if (pass.observer) pass.observer(first, { c2c, c2p, p2c, p2p, scores, probs })
+    else if (pass.onProbs) pass.onProbs(first, probs)
+    return ab(probs, heads(value)) as tf.Tensor3D // [B·count, T, D]
   }
-  const probs = tf.softmax(masked) as tf.Tensor3D // [B·NH, T, T]
-  if (pass.observer) pass.observer(0, { c2c, c2p, p2c, p2p, scores, probs })
-  else if (pass.onProbs) pass.onProbs(0, probs)
-  const context = ab(probs, value) as tf.Tensor3D // [B·NH, T, D]
+  const groups = B === 1 ? headGroups(NH, T) : [NH]
+  let context: tf.Tensor3D // [B·NH, T, D]
+  if (groups.length === 1) {
+    context = groupContext(0, NH)
+  } else {
+    let first = 0
+    const parts = groups.map((count) => {
+      const part = tf.tidy(() => groupContext(first, count))
+      first += count
+      return part
+    })
+    context = tf.concat(parts, 0) as tf.Tensor3D
+  }
   return (
     B === 1
       ? tf.reshape(tf.transpose(context, [1, 0, 2]), [T, NH * D])
       : tf.reshape(tf.transpose(tf.reshape(context, [B, NH, T, D]), [0, 2, 1, 3]), [N, NH * D])
   ) as tf.Tensor2D // [N, A]
+}
+
+/**
+ * Bytes of one [heads, T, T] score tensor up to which a head group grows. The score-sized tensors of a layer
+ * (terms, their sum, probabilities, rel-shift copies) are memory-bound passes; at T = 512 all 12 heads are
+ * 12 MiB each, past this machine's 2 MiB L2 per core. DEBERTA_LAB_HEAD_GROUP=N forces N heads per group.
+ */
+export const HEAD_GROUP_BYTES = 2 * 1024 * 1024
+
+/** Head counts of the groups one sequence's attention is computed in (one group: all heads at once). */
+export function headGroups(heads: number, length: number): number[] {
+  const forced = typeof process !== 'undefined' ? process.env.DEBERTA_LAB_HEAD_GROUP : undefined
+  const n = forced ? Number(forced) : Math.floor(HEAD_GROUP_BYTES / (4 * length * length))
+  const size = Number.isInteger(n) && n > 0 ? Math.min(n, heads) : 1
+  const groups: number[] = []
+  for (let first = 0; first < heads; first += size) groups.push(Math.min(size, heads - first))
+  return groups
 }
 
 /**

@@ -7,6 +7,7 @@ import { DEBERTA_V1_BASE, DEBERTA_V3_TINY, bertBaselineConfig, type DebertaConfi
 import type { ForwardOptions, ForwardResult } from '../../src/core/model'
 import { RELATIVE_BLOCK_MIN_LENGTH, relativeBlockSize } from '../../src/core/relative-tables'
 import { attentionStrategyFor } from '../../src/core/strategy'
+import { headGroups } from '../../src/core/attention'
 import { createSyntheticModel } from '../../src/core/synthetic'
 import { expectClose, expectLabError, seededIds, TEST_BACKENDS, useBackend } from './helpers'
 
@@ -83,31 +84,44 @@ for (const backend of BACKENDS) {
 }
 
 // The blocked form of c2p / p2c (windows of b query or key rows, src/core/relative-tables.ts) is used from
-// T = 192 on; here it is forced on T = 19 with window sizes that divide nothing (4, 5), one row, and T − 1.
+// T = 192 on, head groups from T = 256 (12 heads); here both are forced on T = 19 with window sizes that
+// divide nothing (4, 5), one row and T − 1, and groups of 1, 3 (4 heads: 3 + 1) and all heads.
+const FORCED: Array<[block: number, group: number]> = [
+  [1, 1],
+  [4, 3],
+  [5, 4],
+  [18, 1],
+  [0, 3],
+]
 for (const backend of BACKENDS) {
-  describe(`per-head = batched with blocked relative terms on ${backend}`, () => {
-    const saved = process.env.DEBERTA_LAB_RELATIVE_BLOCK
+  describe(`per-head = batched with blocked relative terms and head groups on ${backend}`, () => {
+    const saved = [process.env.DEBERTA_LAB_RELATIVE_BLOCK, process.env.DEBERTA_LAB_HEAD_GROUP]
     afterEach(() => {
-      if (saved === undefined) delete process.env.DEBERTA_LAB_RELATIVE_BLOCK
-      else process.env.DEBERTA_LAB_RELATIVE_BLOCK = saved
+      if (saved[0] === undefined) delete process.env.DEBERTA_LAB_RELATIVE_BLOCK
+      else process.env.DEBERTA_LAB_RELATIVE_BLOCK = saved[0]
+      if (saved[1] === undefined) delete process.env.DEBERTA_LAB_HEAD_GROUP
+      else process.env.DEBERTA_LAB_HEAD_GROUP = saved[1]
     })
-    for (const c of CASES.filter((k) => k.config.modelType !== 'bert')) {
+    for (const c of CASES) {
       it(c.name, async () => {
         await useBackend(backend)
         delete process.env.DEBERTA_LAB_RELATIVE_BLOCK
+        delete process.env.DEBERTA_LAB_HEAD_GROUP
         const a = run(c.config, 'per-head', c.options, c.emd)
-        for (const block of [1, 4, 5, 18]) {
+        for (const [block, group] of FORCED) {
           process.env.DEBERTA_LAB_RELATIVE_BLOCK = String(block)
+          process.env.DEBERTA_LAB_HEAD_GROUP = String(group)
           const b = run(c.config, 'batched', c.options, c.emd)
           expect(b.leaked).toBe(0)
           const tol = 2e-5
           a.result.components!.forEach((comp, l) => {
-            for (const term of ['c2p', 'p2c', 'p2p', 'probs'] as const) {
-              if (comp[term]) expectClose(`block ${block} layer ${l} ${term}`, b.result.components![l][term]!.data, comp[term]!.data, tol)
+            for (const term of ['c2c', 'c2p', 'p2c', 'p2p', 'scores', 'probs'] as const) {
+              if (comp[term]) expectClose(`block ${block} group ${group} layer ${l} ${term}`, b.result.components![l][term]!.data, comp[term]!.data, tol)
             }
           })
-          a.result.hiddenStates!.forEach((h, k) => expectClose(`block ${block} hidden_states.${k}`, b.result.hiddenStates![k].data, h.data, tol))
-          if (c.emd) expectClose(`block ${block} EMD logits`, b.result.mlm!.emdLogits!.data, a.result.mlm!.emdLogits!.data, 1e-4)
+          a.result.attentions!.forEach((p, k) => expectClose(`block ${block} group ${group} attentions.${k}`, b.result.attentions![k].data, p.data, tol))
+          a.result.hiddenStates!.forEach((h, k) => expectClose(`block ${block} group ${group} hidden_states.${k}`, b.result.hiddenStates![k].data, h.data, tol))
+          if (c.emd) expectClose(`block ${block} group ${group} EMD logits`, b.result.mlm!.emdLogits!.data, a.result.mlm!.emdLogits!.data, 1e-4)
         }
       })
     }
@@ -130,6 +144,23 @@ describe('relative block size', () => {
     process.env.DEBERTA_LAB_RELATIVE_BLOCK = '7'
     expect(relativeBlockSize(19)).toBe(7)
     expect(relativeBlockSize(5)).toBe(0)
+  })
+})
+
+describe('head groups', () => {
+  const saved = process.env.DEBERTA_LAB_HEAD_GROUP
+  afterEach(() => {
+    if (saved === undefined) delete process.env.DEBERTA_LAB_HEAD_GROUP
+    else process.env.DEBERTA_LAB_HEAD_GROUP = saved
+  })
+  it('all heads at once while a [NH, T, T] tensor fits HEAD_GROUP_BYTES, then groups that cover every head once', () => {
+    delete process.env.DEBERTA_LAB_HEAD_GROUP
+    expect(headGroups(12, 128)).toEqual([12])
+    expect(headGroups(12, 512)).toEqual([2, 2, 2, 2, 2, 2])
+    expect(headGroups(12, 256)).toEqual([8, 4])
+    expect(headGroups(16, 4096)).toEqual(Array(16).fill(1))
+    process.env.DEBERTA_LAB_HEAD_GROUP = '5'
+    expect(headGroups(12, 8)).toEqual([5, 5, 2])
   })
 })
 
