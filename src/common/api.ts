@@ -232,6 +232,8 @@ export interface StoreSaveStatus {
 export interface AppStatus {
   appVersion: string
   backend: string
+  /** the backend as people read it, e.g. "wasm (threaded SIMD, 2 threads)" or "tensorflow" */
+  backendDetail: string
   /** backends a benchmark can run on here (the selected one and the slower ones) */
   backends: BackendId[]
   /** Why faster backends were skipped */

@@ -33,7 +33,7 @@ import {
 } from '../common/api'
 import { LabError, toErrorData } from '../common/errors'
 import { APP_VERSION } from '../common/version'
-import { ComputePool } from './compute-pool'
+import { ComputePool, type BackendReady } from './compute-pool'
 import { EventHub } from './events'
 import { createHostMethods, type LabHostMethods } from './host-methods'
 import { createHubService } from './hub'
@@ -127,8 +127,8 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     place: (jobId) => pool.place(jobId),
   })
   // Start the worker now so the first computation does not pay for backend start-up (or on first use).
-  let started: Promise<{ backend: string; notes: string[] }> | undefined
-  const backendReady = (): Promise<{ backend: string; notes: string[] }> => {
+  let started: Promise<BackendReady> | undefined
+  const backendReady = (): Promise<BackendReady> => {
     if (!started) {
       started = pool.start()
       started.catch((error: unknown) => {
@@ -256,6 +256,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
       return {
         appVersion: APP_VERSION,
         backend: info.backend,
+        backendDetail: info.detail ?? info.backend,
         backends: availableBackends(info.backend),
         backendNotes: info.notes,
         storePath: sessions.path,

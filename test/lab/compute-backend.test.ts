@@ -28,6 +28,10 @@ describe('the compute worker\'s backend', () => {
     const expected = BACKEND_PROBES.find((p) => p.state === 'loaded')!.name
     const status = await lab.getStatus()
     expect(status.backend).toBe(expected)
+    // what the status bar shows: the backend, and for wasm its build and threads
+    expect(status.backendDetail.startsWith(expected)).toBe(true)
+    if (expected === 'wasm') expect(status.backendDetail).toMatch(/\d+ threads?/)
+    else expect(status.backendDetail).toBe(expected)
     if (tensorflow.state === 'loaded') expect(status.backendNotes).toEqual([])
     else expect(status.backendNotes[0]).toMatch(/^tensorflow: /)
     console.log(`compute worker backend: ${status.backend}${status.backendNotes.length ? ` (${status.backendNotes.join('; ')})` : ''}`)
