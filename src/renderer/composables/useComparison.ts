@@ -56,6 +56,7 @@ export interface ComparisonChooser {
   error: Ref<ErrorData | null>
   choose(ref: ModelRef): Promise<boolean>
   clear(): void
+  dismissError(): void
 }
 
 export function useComparison<R>(parts: ComparisonParts<R>) {
@@ -174,7 +175,11 @@ export function useComparison<R>(parts: ComparisonParts<R>) {
   )
   let pendingFor = ''
 
-  return { run, model, info, label, paired, notes, choosing, error, choose, clear, runB }
+  const dismissError = (): void => {
+    error.value = null
+  }
+
+  return { run, model, info, label, paired, notes, choosing, error, choose, clear, runB, dismissError }
 }
 
 function sameRef(a: ModelRef | null, b: ModelRef | null): boolean {

@@ -3,7 +3,13 @@
 // to the spans both tokenizations agree on (common/alignment.ts), and B − A when the shapes match.
 import type { AttentionResult, AttentionTerm, ModelInfo } from '../../common/api'
 import { alignTokens, differenceMatrix, poolMatrix, poolingFor, type Pooling, type TokenAlignment } from '../../common/alignment'
-import type { MatrixValues } from '../charts/heatmap'
+
+/** A row-major matrix as the heat maps read it (a result's Float32Array or pooled Float64Array values). */
+export interface MatrixValues {
+  rows: number
+  cols: number
+  data: ArrayLike<number>
+}
 
 /** A term, the summed scores, or the probabilities (the views of the Attention workspace). */
 export type ComparedView = AttentionTerm | 'scores' | 'probabilities'
