@@ -62,7 +62,8 @@ export interface ComparisonChooser {
 export function useComparison<R>(parts: ComparisonParts<R>) {
   const lab = useLab()
   const run = useWorkspaceRun<R>()
-  const saved = parts.view.compare
+  // read through the view each time: reopening a session replaces view.compare with the saved object
+  const saved = (): CompareView => parts.view.compare
   /** B's description (loads and checks a checkpoint); set when B is chosen or first run */
   const info = shallowRef<ModelInfo | null>(null)
   const choosing = ref(false)
@@ -70,10 +71,10 @@ export function useComparison<R>(parts: ComparisonParts<R>) {
   /** what B's request had to change, for the result on screen */
   const notes = ref<string[]>([])
 
-  const model = computed<ModelRef | null>(() => (isModelRef(saved.model) ? saved.model : null))
+  const model = computed<ModelRef | null>(() => (isModelRef(saved().model) ? saved().model : null))
   const label = computed(() => run.lastResult.value && (run.lastResult.value as { model?: ModelInfo }).model?.label || info.value?.label || (model.value ? refLabel(model.value) : ''))
   /** B's result belongs to the A result on screen */
-  const paired = computed(() => !!run.lastResult.value && !!parts.a.lastRun.value && saved.pairedJobId === parts.a.lastRun.value.jobId)
+  const paired = computed(() => !!run.lastResult.value && !!parts.a.lastRun.value && saved().pairedJobId === parts.a.lastRun.value.jobId)
 
   async function describe(ref: ModelRef): Promise<ModelInfo> {
     const described = await lab.api.describeModel(ref)
@@ -99,7 +100,7 @@ export function useComparison<R>(parts: ComparisonParts<R>) {
     const result = await run.compute(planned.start, ref, planned.request)
     if (!result || !sameRef(model.value, ref)) return
     notes.value = planned.notes
-    Object.assign(saved, { runId: (result as { runId?: string }).runId ?? '', jobId: run.lastRun.value?.jobId ?? '', pairedJobId: aRun.jobId })
+    Object.assign(saved(), { runId: (result as { runId?: string }).runId ?? '', jobId: run.lastRun.value?.jobId ?? '', pairedJobId: aRun.jobId })
   }
 
   /** Chooses B (described first, so a folder that cannot be loaded is refused with the reason). */
@@ -108,7 +109,7 @@ export function useComparison<R>(parts: ComparisonParts<R>) {
     error.value = null
     try {
       const described = await lab.api.describeModel(ref)
-      Object.assign(saved, { model: { ...ref }, runId: '', jobId: '', pairedJobId: '' })
+      Object.assign(saved(), { model: { ...ref }, runId: '', jobId: '', pairedJobId: '' })
       info.value = described
       run.lastResult.value = null
       run.lastRun.value = null
@@ -125,7 +126,7 @@ export function useComparison<R>(parts: ComparisonParts<R>) {
   /** Back to the single view. */
   function clear(): void {
     if (run.job.state.running) void run.job.cancel()
-    Object.assign(saved, compareViewDefaults().compare)
+    Object.assign(saved(), compareViewDefaults().compare)
     info.value = null
     notes.value = []
     error.value = null
@@ -135,7 +136,7 @@ export function useComparison<R>(parts: ComparisonParts<R>) {
 
   // A reopened session: fetch B's stored result by its run id (nothing is recomputed).
   watch(
-    () => saved.runId,
+    () => saved().runId,
     (runId) => {
       if (runId === (run.lastRun.value?.runId ?? '')) return
       if (!runId) {
@@ -147,10 +148,10 @@ export function useComparison<R>(parts: ComparisonParts<R>) {
       lab.api.getRunResult(runId).then(
         (value) => {
           run.loadingStored.value = false
-          if (saved.runId !== runId || !parts.isResult(value)) return
+          if (saved().runId !== runId || !parts.isResult(value)) return
           run.lastResult.value = value
           run.lastModel.value = model.value
-          run.lastRun.value = { jobId: saved.jobId, runId }
+          run.lastRun.value = { jobId: saved().jobId, runId }
         },
         () => {
           run.loadingStored.value = false
@@ -164,10 +165,10 @@ export function useComparison<R>(parts: ComparisonParts<R>) {
   watch(
     () => [parts.a.lastRun.value?.jobId ?? '', !!parts.a.lastResult.value, model.value ? JSON.stringify(model.value) : ''] as const,
     ([jobId, hasResult, modelKey], previous) => {
-      if (!modelKey || !hasResult || !jobId || jobId === saved.pairedJobId) return
+      if (!modelKey || !hasResult || !jobId || jobId === saved().pairedJobId) return
       if (previous && previous[0] === jobId && previous[2] === modelKey) return
       // a stored result of B paired with this A is on its way (a reopened session)
-      if (saved.runId && saved.pairedJobId === jobId) return
+      if (saved().runId && saved().pairedJobId === jobId) return
       if (run.job.state.running && pendingFor === jobId) return
       pendingFor = jobId
       void runB()
