@@ -117,7 +117,8 @@ describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
     expectMatrix(chartDiff.data.values!, expected.difference!)
     await expect.poll(() => page.getByTestId('attention-compare-label').textContent()).toMatch(/B: synthetic bert/)
     const alignment = page.getByTestId('attention-compare-alignment')
-    await expect.poll(() => alignment.locator('tr', { hasText: 'sees' }).first().textContent()).toMatch(/sees\s*sees\s*▁see s/)
+    const column = (row: number) => alignment.locator('tr').nth(row).locator('td').nth(4).textContent()
+    expect([await column(0), await column(1), await column(2)]).toEqual(['sees', 'sees', '▁see s'])
 
     // exports: PNG (non-blank) and CSV with both models and both runs
     const runs = await callApi<Array<{ id: string; config: { jobId?: string } }>>(page, lab.token, 'listRuns', sessionId)
@@ -137,11 +138,12 @@ describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
     expect(lines.find((l) => l.startsWith('# model_b: '))).toMatch(/synthetic bert/)
     expect(lines).toContain(`# run_a: ${runA}`)
     expect(lines).toContain(`# run_b: ${runB}`)
-    expect(lines.find((l) => l.startsWith('# level: '))).toMatch(/words \(12 aligned spans; summed over the key sub-tokens/)
+    expect(lines.find((l) => l.startsWith('# level: '))).toBe('# level: 12 aligned spans, Σ over key sub-tokens, mean over query sub-tokens')
     expect(lines.find((l) => !l.startsWith('#'))).toBe('row,row_label,col,col_label,value')
 
     await page.getByTestId('attention-compare-section').scrollIntoViewIfNeeded()
     await page.getByTestId('attention-compare-section').screenshot({ path: join(SCREENSHOT_DIR, 'compare.png') })
+    expect((await page.getByTestId('attention-compare-section').boundingBox())!.height).toBeLessThan(1000) // one screen: A | B | B − A in a row
 
     // a view B does not have: no difference, and why
     await page.getByTestId('attention-view-c2p').check()

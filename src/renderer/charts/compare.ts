@@ -8,11 +8,13 @@ import { provenanceLines, type Provenance } from './data'
 import type { ChartOption } from './types'
 
 const LINE_PX = 13
+const TITLE_LINE_PX = 17
 
 /** The option with `provenance` as subtitle lines under its title (at the bottom of the chart) and as data. */
 function withProvenance(option: ChartOption, title: string, provenance: Provenance, at: 'top' | 'bottom'): ChartOption & { provenance: Provenance } {
-  const lines = provenanceLines(provenance, 90)
-  const extra = LINE_PX * lines.length + 8
+  const lines = provenanceLines(provenance, 72)
+  // the subtitle's lines, the title's lines beyond the first, the title's padding (5 px each side) and its gap to the subtitle (10 px), with room to spare
+  const extra = LINE_PX * lines.length + 24 + TITLE_LINE_PX * (title.split('\n').length - 1)
   const grid = { ...(option.grid as Record<string, number>) }
   if (at === 'bottom') grid.bottom = (grid.bottom ?? 8) + extra
   else grid.top = (grid.top ?? 8) + extra
@@ -23,7 +25,7 @@ function withProvenance(option: ChartOption, title: string, provenance: Provenan
       subtext: lines.join('\n'),
       left: 'center',
       ...(at === 'bottom' ? { bottom: 0 } : { top: 0 }),
-      textStyle: { fontSize: 13 },
+      textStyle: { fontSize: 13, lineHeight: TITLE_LINE_PX },
       subtextStyle: { fontSize: 10, lineHeight: LINE_PX },
     },
     grid,

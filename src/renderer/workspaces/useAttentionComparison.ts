@@ -26,6 +26,12 @@ export const POOLING_TEXT = {
   mean: 'averaged over the query and key sub-tokens of a span',
 } as const
 
+/** The same, in the provenance (one short line). */
+const POOLING_SHORT = { 'sum-keys': 'Σ over key sub-tokens, mean over query sub-tokens', mean: 'mean over query and key sub-tokens' } as const
+
+/** A model label short enough for a chart title. */
+const short = (label: string): string => (label.length > 44 ? `${label.slice(0, 43)}…` : label)
+
 export function useAttentionComparison(ws: AttentionComparisonParts) {
   const { api } = useLab()
   const comparison = useComparison<AttentionResult>({
@@ -56,17 +62,18 @@ export function useAttentionComparison(ws: AttentionComparisonParts) {
       const off = Array.isArray(request?.disabledTerms) ? (request.disabledTerms as string[]) : []
       return (off.length ? `without ${off.join(', ')}` : 'all terms') + (request?.p2p ? ', p2p on' : '')
     }
-    const sha = (label: string, model: AttentionResult['model']): string => (model.weightsSha256 ? `${label} (weights sha256 ${model.weightsSha256.slice(0, 12)}…)` : label)
     return {
-      model_a: sha(a.model.label, a.model),
-      model_b: sha(b.model.label, b.model),
-      text: text.length > 120 ? `${text.slice(0, 117)}…` : text,
+      model_a: a.model.label,
+      ...(a.model.weightsSha256 ? { weights_a: `sha256 ${a.model.weightsSha256.slice(0, 16)}…` } : {}),
+      model_b: b.model.label,
+      ...(b.model.weightsSha256 ? { weights_b: `sha256 ${b.model.weightsSha256.slice(0, 16)}…` } : {}),
+      text: text.length > 80 ? `${text.slice(0, 77)}…` : text,
       view: ws.selections.term,
       layer_head_a: `${a.layer} / ${a.head}`,
       layer_head_b: `${b.layer} / ${b.head}`,
       terms_a: terms(ws.lastRequest.value),
       terms_b: terms(comparison.run.lastRequest.value),
-      level: d.level === 'token' ? `tokens (${a.tokens.tokens.length})` : `words (${d.alignment.units.length} aligned spans; ${POOLING_TEXT[d.pooling!]})`,
+      level: d.level === 'token' ? `tokens (${a.tokens.tokens.length})` : `${d.alignment.units.length} aligned spans, ${POOLING_SHORT[d.pooling!]}`,
       run_a: a.runId ?? ws.lastRun.value?.runId ?? 'not recorded',
       run_b: b.runId ?? comparison.run.lastRun.value?.runId ?? 'not recorded',
       app: `DeBERTa Lab ${APP_VERSION}`,
@@ -87,9 +94,9 @@ export function useAttentionComparison(ws: AttentionComparisonParts) {
     const heatmap = (matrix: NonNullable<typeof d.a.matrix>, labels: string[], title: string, signed: boolean, fixed?: [number, number]) =>
       buildComparisonHeatmapOption(matrix, { rows: labels, cols: labels }, { title, provenance: p, valueName, signed, fromZero: !signed, range: fixed, rowAxisName: `query ${axis}`, colAxisName: `key ${axis}` })
     return {
-      a: d.a.matrix ? heatmap(d.a.matrix, d.a.labels, `A · ${a.model.label} · ${view} · layer ${a.layer} · ${a.head === 'mean' ? 'mean' : `head ${a.head}`}`, !probabilities, range) : null,
-      b: d.b.matrix ? heatmap(d.b.matrix, d.b.labels, `B · ${b.model.label} · ${view} · layer ${b.layer} · ${b.head === 'mean' ? 'mean' : `head ${b.head}`}`, !probabilities, range) : null,
-      difference: d.difference ? heatmap(d.difference, d.a.labels, `B − A · ${view}${d.level === 'word' ? ' · word level' : ''}`, true) : null,
+      a: d.a.matrix ? heatmap(d.a.matrix, d.a.labels, `A: ${short(a.model.label)}\n${view} · layer ${a.layer} · ${a.head === 'mean' ? 'mean over heads' : `head ${a.head}`}`, !probabilities, range) : null,
+      b: d.b.matrix ? heatmap(d.b.matrix, d.b.labels, `B: ${short(b.model.label)}\n${view} · layer ${b.layer} · ${b.head === 'mean' ? 'mean over heads' : `head ${b.head}`}`, !probabilities, range) : null,
+      difference: d.difference ? heatmap(d.difference, d.a.labels, `B − A\n${view}${d.level === 'word' ? ' · word level' : ' · token level'}`, true) : null,
     }
   })
 

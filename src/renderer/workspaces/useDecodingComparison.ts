@@ -43,7 +43,7 @@ export function useDecodingComparison(ws: DecodingComparisonParts) {
       const provenance: Provenance = {
         model_a: a.model.label,
         model_b: b.model.label,
-        text: text.length > 120 ? `${text.slice(0, 117)}…` : text,
+        text: text.length > 80 ? `${text.slice(0, 77)}…` : text,
         top_k: String(ws.lastRequest.value?.topK ?? ''),
         slot: `${slot.label} at character ${slot.start} (A token ${slot.a?.position ?? '—'}, B token ${slot.b?.position ?? '—'})`,
         run_a: runA,
