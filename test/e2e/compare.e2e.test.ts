@@ -66,6 +66,21 @@ function expectMatrix(values: Array<Array<number | null>>, matrix: { rows: numbe
   )
 }
 
+/** Waits until chart `chartId` draws `matrix` (a chart that is re-created starts its version again). */
+async function waitForMatrix(chartId: string, matrix: { rows: number; cols: number; data: ArrayLike<number> }): Promise<void> {
+  await expect
+    .poll(async () => {
+      const state = await waitForChart(chartId)
+      try {
+        expectMatrix(state.data.values!, matrix)
+        return true
+      } catch {
+        return false
+      }
+    }, { timeout: 60_000 })
+    .toBe(true)
+}
+
 async function currentSessionId(): Promise<string> {
   const current = page.locator('[data-testid="session-item"][aria-current="true"]')
   await current.waitFor({ timeout: 30_000 })
@@ -105,7 +120,7 @@ describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
     expect(withoutJob({ ...sentB, model: undefined })).toEqual(withoutJob({ ...sentA, model: undefined }))
     const a = await callApi<AttentionResult>(page, lab.token, 'runAttention', withoutJob(sentA))
     const b = await callApi<AttentionResult>(page, lab.token, 'runAttention', withoutJob(sentB))
-    const expected = compareAttention(TEXT, a, b, 'probabilities')
+    let expected = compareAttention(TEXT, a, b, 'probabilities')
     expect(expected.level).toBe('word')
 
     const chartA = await waitForChart('attention-compare-a')
@@ -151,13 +166,26 @@ describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
     await page.getByTestId('attention-view-probabilities').check()
     await waitForChart('attention-compare-diff')
 
+    // every run of A is followed by B's on the same inputs: another layer re-runs both
+    const [sentA1, sentB1] = await capture('runAttention', 2, async () => {
+      await page.getByTestId('attention-layer').selectOption('1')
+    })
+    expect([sentA1.layer, sentB1.layer, (sentA1.model as { kind: string }).kind, (sentB1.model as { arch: string }).arch]).toEqual([1, 1, 'bundled', 'bert'])
+    const b1 = await callApi<AttentionResult>(page, lab.token, 'runAttention', withoutJob(sentB1))
+    const a1 = await callApi<AttentionResult>(page, lab.token, 'runAttention', withoutJob(sentA1))
+    expected = compareAttention(TEXT, a1, b1, 'probabilities')
+    await waitForMatrix('attention-compare-b', expected.b.matrix!)
+    await waitForMatrix('attention-compare-diff', expected.difference!)
+    expect(await page.getByTestId('chart-attention-compare-b').locator('.chart-box').getAttribute('aria-label')).toBe('Model B: 12 × 12')
+    const runB1 = (await callApi<Array<{ id: string; config: { jobId?: string } }>>(page, lab.token, 'listRuns', sessionId)).find((r) => r.config.jobId === sentB1.jobId)!.id
+
     // saved in the session: reload, and the same charts come back from the stored runs (nothing recomputed)
     await expect
       .poll(async () => {
         const saved = (await callApi<SessionSnapshot>(page, lab.token, 'openSession', sessionId)).workspaces?.attention?.view as { compare?: { runId?: string; model?: { arch?: string } } } | undefined
         return [saved?.compare?.runId, saved?.compare?.model?.arch]
       }, { timeout: 20_000 })
-      .toEqual([runB, 'bert'])
+      .toEqual([runB1, 'bert'])
     await expect.poll(() => page.getByTestId('status-save').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved')
     let recomputed = 0
     page.on('request', (r) => {
