@@ -234,6 +234,8 @@ describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
         drawn.data.series![0].points.forEach((p, k) => expect(Math.abs(p.y - predictions[k].probability)).toBeLessThanOrEqual(TOLERANCE))
       }
     }
+    // a taller window, so that the slot (four charts and the table) is not under the status bar
+    await page.setViewportSize({ width: 1400, height: 1600 })
     await page.getByTestId('decoding-compare-slot-0').scrollIntoViewIfNeeded()
     await page.getByTestId('decoding-compare-slot-0').screenshot({ path: join(SCREENSHOT_DIR, 'compare-decoding.png') })
   })
