@@ -73,6 +73,8 @@ export function useComparison<R>(parts: ComparisonParts<R>) {
 
   const model = computed<ModelRef | null>(() => (isModelRef(saved().model) ? saved().model : null))
   const label = computed(() => run.lastResult.value && (run.lastResult.value as { model?: ModelInfo }).model?.label || info.value?.label || (model.value ? refLabel(model.value) : ''))
+  /** A has a result of its own run on screen, so B can run beside it */
+  const ready = computed(() => !!model.value && !!parts.a.lastResult.value && !!parts.a.lastRun.value && !!parts.a.lastRequest.value)
   /** B's result belongs to the A result on screen */
   const paired = computed(() => !!run.lastResult.value && !!parts.a.lastRun.value && saved().pairedJobId === parts.a.lastRun.value.jobId)
 
@@ -180,7 +182,7 @@ export function useComparison<R>(parts: ComparisonParts<R>) {
     error.value = null
   }
 
-  return { run, model, info, label, paired, notes, choosing, error, choose, clear, runB, dismissError }
+  return { run, model, info, label, ready, paired, notes, choosing, error, choose, clear, runB, dismissError }
 }
 
 function sameRef(a: ModelRef | null, b: ModelRef | null): boolean {
