@@ -12,6 +12,8 @@ import { relativeTerms, scoreScale } from '../model-text'
 import { resultProvenance } from '../provenance'
 import { ATTENTION_INPUT_FIELDS, attentionInputs, changedKeys, compareInputs } from '../result-inputs'
 import { instrumentViewDefaults, useAttentionInstruments } from './useAttentionInstruments'
+import { compareViewDefaults } from '../composables/useComparison'
+import { useAttentionComparison } from './useAttentionComparison'
 
 export type AttentionView = AttentionTerm | 'scores' | 'probabilities'
 export const ATTENTION_VIEWS: readonly AttentionView[] = [...ATTENTION_TERMS, 'scores', 'probabilities']
@@ -23,7 +25,7 @@ const defaults = () => ({
   inputs: { text: ATTENTION_DEFAULT_TEXT, layer: 0, head: '0', disabledTerms: [] as AttentionTerm[], ablationScope: 'all' as AblationScope, p2p: false },
   selections: { term: 'probabilities' as AttentionView },
   /** shownKey: the layer/head/ablation of the result on screen, so restoring a session does not re-run */
-  view: { autoRun: true, shownKey: '', ...instrumentViewDefaults() },
+  view: { autoRun: true, shownKey: '', ...instrumentViewDefaults(), ...compareViewDefaults() },
 })
 
 export function isAttentionResult(value: unknown): value is AttentionResult {
@@ -124,5 +126,7 @@ export function useAttentionWorkspace() {
 
   const instruments = useAttentionInstruments({ inputs, view, lastResult: run.lastResult, compute })
 
-  return { ...run, inputs, selections, view, compute, tokens, available, mainOption, shareOption, scale, bertLike, headDim, resultInputs, changed, provenance, instruments }
+  const compare = useAttentionComparison({ view, selections, lastResult: run.lastResult, lastRun: run.lastRun, lastRequest: run.lastRequest, isResult: isAttentionResult })
+
+  return { ...run, inputs, selections, view, compute, tokens, available, mainOption, shareOption, scale, bertLike, headDim, resultInputs, changed, provenance, instruments, compare }
 }

@@ -8,6 +8,8 @@ import { SERIES_COLORS } from '../charts/common'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
 import { DECODING_INPUT_FIELDS, changedKeys, compareInputs } from '../result-inputs'
+import { compareViewDefaults } from '../composables/useComparison'
+import { useDecodingComparison } from './useDecodingComparison'
 
 export interface DecodingPreset {
   text: string
@@ -53,7 +55,7 @@ export function presetsFor(model: ModelRef, info: ModelInfo | null): readonly De
 const defaults = () => ({
   inputs: { text: DECODING_PRESETS[0].text, topK: 10 },
   selections: {},
-  view: {},
+  view: { ...compareViewDefaults() },
 })
 
 export function isDecodingResult(value: unknown): value is DecodingResult {
@@ -109,5 +111,7 @@ export function useDecodingWorkspace() {
     }),
   )
 
-  return { ...run, inputs, selections, view, compute, resultInputs, changed, maskToken, hasMask, noMlmHead, modelLacksHead, charts, presets }
+  const compare = useDecodingComparison({ view, lastResult: run.lastResult, lastRun: run.lastRun, lastRequest: run.lastRequest, isResult: isDecodingResult })
+
+  return { ...run, inputs, selections, view, compute, resultInputs, changed, maskToken, hasMask, noMlmHead, modelLacksHead, charts, presets, compare }
 }

@@ -1,0 +1,68 @@
+// Charts of a two-model comparison: a heat map (A, B, or B − A) or a top-k bar chart that carries its
+// provenance (both models, the text, the runs) as a subtitle, so PNG and SVG show it, and as the option's
+// `provenance`, which the CSV and JSON exports write as "# key: value" lines.
+import type { TokenPrediction } from '../../common/api'
+import { buildHeatmapOption, type HeatmapOptions, type MatrixValues } from './heatmap'
+import { buildTopKBarOption, type TopKOptions } from './topk'
+import { provenanceLines, type Provenance } from './data'
+import type { ChartOption } from './types'
+
+const LINE_PX = 13
+const TITLE_LINE_PX = 17
+
+/** The option with `provenance` as subtitle lines under its title (at the bottom of the chart) and as data. */
+function withProvenance(option: ChartOption, title: string, provenance: Provenance, at: 'top' | 'bottom'): ChartOption & { provenance: Provenance } {
+  const lines = provenanceLines(provenance, 72)
+  // the subtitle's lines, the title's lines beyond the first, the title's padding (5 px each side) and its gap to the subtitle (10 px), with room to spare
+  const extra = LINE_PX * lines.length + 24 + TITLE_LINE_PX * (title.split('\n').length - 1)
+  const grid = { ...(option.grid as Record<string, number>) }
+  if (at === 'bottom') grid.bottom = (grid.bottom ?? 8) + extra
+  else grid.top = (grid.top ?? 8) + extra
+  return {
+    ...option,
+    title: {
+      text: title,
+      subtext: lines.join('\n'),
+      left: 'center',
+      ...(at === 'bottom' ? { bottom: 0 } : { top: 0 }),
+      textStyle: { fontSize: 13, lineHeight: TITLE_LINE_PX },
+      subtextStyle: { fontSize: 10, lineHeight: LINE_PX },
+    },
+    grid,
+    provenance: { ...provenance },
+  }
+}
+
+export function buildComparisonHeatmapOption(matrix: MatrixValues, labels: { rows: string[]; cols: string[] }, opts: HeatmapOptions & { title: string; provenance: Provenance }): ChartOption {
+  const { provenance, title, ...heatmap } = opts
+  return withProvenance(buildHeatmapOption(matrix, labels.rows, labels.cols, heatmap), title, provenance, 'bottom')
+}
+
+export function buildComparisonTopKOption(predictions: TokenPrediction[], opts: TopKOptions & { title: string; provenance: Provenance }): ChartOption {
+  const { provenance, title, ...topk } = opts
+  // the series keeps the title as its name (the CSV's series column)
+  const option = buildTopKBarOption(predictions, { ...topk, title })
+  return withProvenance(option, title, provenance, 'top')
+}
+
+/** The range both charts of a pair share, so equal colours mean equal values in A and B. */
+export function sharedRange(values: Array<ArrayLike<number> | null>, kind: 'probability' | 'signed' | 'plain'): [number, number] | undefined {
+  let low = Infinity
+  let high = -Infinity
+  for (const list of values) {
+    if (!list) continue
+    for (let k = 0; k < list.length; k++) {
+      const v = list[k]
+      if (!Number.isFinite(v)) continue
+      if (v < low) low = v
+      if (v > high) high = v
+    }
+  }
+  if (low > high) return undefined
+  if (kind === 'probability') return [0, high]
+  if (kind === 'signed') {
+    const m = Math.max(Math.abs(low), Math.abs(high))
+    return [-m, m]
+  }
+  return [low, high]
+}

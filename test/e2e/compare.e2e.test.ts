@@ -1,0 +1,242 @@
+// "Compare with…" end to end, in a real Chromium against browser mode: the bundled toy DeBERTa (A, a word-level
+// tokenizer) beside a synthetic BERT (B, SentencePiece). Attention: A | B | B − A at word level, each chart's
+// numbers equal to the lab's answers to the same two requests aligned and pooled as documented; PNG and CSV
+// exports name both models and both runs; a reload brings the comparison back from the session without
+// recomputing; removing B returns to the single view. Decoding: both models' top-k per [MASK], equal to the API.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Page, Request } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AttentionResult, DecodingResult } from '../../src/common/api'
+import type { SessionSnapshot } from '../../src/common/sessions'
+import { compareAttention } from '../../src/renderer/workspaces/attention-comparison'
+import { compareDecoding } from '../../src/renderer/workspaces/decoding-comparison'
+import { callApi, e2eSkipped, openLabInBrowser, SCREENSHOT_DIR, type OpenedLab } from './harness'
+
+const TOLERANCE = 1e-9
+const TEXT = 'the small dog sees the small ball near the house'
+
+let opened: OpenedLab
+let page: Page
+
+interface ChartState {
+  version: number
+  rendered: boolean
+  data: { kind: string; rowLabels?: string[]; colLabels?: string[]; values?: Array<Array<number | null>>; series?: Array<{ points: Array<{ x: string; y: number }> }> }
+}
+
+async function waitForChart(chartId: string, afterVersion = 0): Promise<ChartState> {
+  await page.waitForFunction(
+    ([id, after]) => {
+      const entry = (globalThis as unknown as { __debertaLabCharts?: Record<string, ChartState> }).__debertaLabCharts?.[id as string]
+      return !!entry && entry.rendered && entry.version > (after as number)
+    },
+    [chartId, afterVersion] as const,
+    { timeout: 60_000 },
+  )
+  return page.evaluate((id) => {
+    const entry = (globalThis as unknown as { __debertaLabCharts: Record<string, ChartState> }).__debertaLabCharts[id]
+    return { version: entry.version, rendered: entry.rendered, data: entry.data }
+  }, chartId)
+}
+
+/** The request bodies of `method` sent while `action` runs, until `count` were sent. */
+async function capture(method: string, count: number, action: () => Promise<void>): Promise<Array<Record<string, unknown>>> {
+  const sent: Array<Record<string, unknown>> = []
+  const listener = (r: Request): void => {
+    if (r.url().endsWith(`/api/${method}`)) sent.push((r.postDataJSON() as { args: [Record<string, unknown>] }).args[0])
+  }
+  page.on('request', listener)
+  await action()
+  await expect.poll(() => sent.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(count)
+  page.off('request', listener)
+  return sent
+}
+
+const withoutJob = ({ jobId: _jobId, sessionId: _sessionId, ...rest }: Record<string, unknown>): Record<string, unknown> => rest
+
+function expectMatrix(values: Array<Array<number | null>>, matrix: { rows: number; cols: number; data: ArrayLike<number> }): void {
+  expect(values.length).toBe(matrix.rows)
+  values.forEach((row, i) =>
+    row.forEach((value, j) => {
+      const expected = matrix.data[i * matrix.cols + j]
+      if (Number.isNaN(expected)) expect(value).toBeNull()
+      else expect(Math.abs((value as number) - expected), `cell ${i}, ${j}`).toBeLessThanOrEqual(TOLERANCE)
+    }),
+  )
+}
+
+/** Waits until chart `chartId` draws `matrix` (a chart that is re-created starts its version again). */
+async function waitForMatrix(chartId: string, matrix: { rows: number; cols: number; data: ArrayLike<number> }): Promise<void> {
+  await expect
+    .poll(async () => {
+      const state = await waitForChart(chartId)
+      try {
+        expectMatrix(state.data.values!, matrix)
+        return true
+      } catch {
+        return false
+      }
+    }, { timeout: 60_000 })
+    .toBe(true)
+}
+
+async function currentSessionId(): Promise<string> {
+  const current = page.locator('[data-testid="session-item"][aria-current="true"]')
+  await current.waitFor({ timeout: 30_000 })
+  return (await current.getAttribute('data-session-id'))!
+}
+
+describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
+  beforeAll(async () => {
+    opened = await openLabInBrowser({ width: 1400, height: 1000 })
+    page = opened.page
+    await page.getByTestId('app').waitFor()
+    await currentSessionId()
+    await page.waitForFunction(() => {
+      const doc = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document
+      const text = doc.querySelector('[data-testid="status-model"]')?.textContent ?? ''
+      return text.includes('toy DeBERTa') && !text.includes('loading')
+    }, undefined, { timeout: 30_000 })
+  })
+  afterAll(async () => {
+    await opened?.close()
+  })
+
+  it('attention: A | B | B − A at word level equal the API, export names both models, a reload restores it, Remove returns to one model', async () => {
+    const { lab } = opened
+    const sessionId = await currentSessionId()
+    await page.getByTestId('tab-attention').click()
+    await page.getByTestId('attention-text').fill(TEXT)
+    const [sentA] = await capture('runAttention', 1, () => page.getByTestId('attention-run').click())
+    await waitForChart('attention-main')
+
+    // B: a synthetic BERT (its SentencePiece tokenizer cuts "sees" into ▁see + s)
+    await page.getByTestId('attention-compare-open').click()
+    await page.getByTestId('attention-compare-kind-synthetic').check()
+    await page.getByTestId('attention-compare-arch').selectOption('bert')
+    const [sentB] = await capture('runAttention', 1, () => page.getByTestId('attention-compare-apply').click())
+    expect(sentB.model).toMatchObject({ kind: 'synthetic', arch: 'bert' })
+    expect(withoutJob({ ...sentB, model: undefined })).toEqual(withoutJob({ ...sentA, model: undefined }))
+    const a = await callApi<AttentionResult>(page, lab.token, 'runAttention', withoutJob(sentA))
+    const b = await callApi<AttentionResult>(page, lab.token, 'runAttention', withoutJob(sentB))
+    let expected = compareAttention(TEXT, a, b, 'probabilities')
+    expect(expected.level).toBe('word')
+
+    const chartA = await waitForChart('attention-compare-a')
+    const chartB = await waitForChart('attention-compare-b')
+    const chartDiff = await waitForChart('attention-compare-diff')
+    expect(chartA.data.rowLabels).toEqual(['[CLS]', ...TEXT.split(' '), '[SEP]'])
+    expectMatrix(chartA.data.values!, expected.a.matrix!)
+    expectMatrix(chartB.data.values!, expected.b.matrix!)
+    expectMatrix(chartDiff.data.values!, expected.difference!)
+    await expect.poll(() => page.getByTestId('attention-compare-label').textContent()).toMatch(/B: synthetic bert/)
+    const alignment = page.getByTestId('attention-compare-alignment')
+    const column = (row: number) => alignment.locator('tr').nth(row).locator('td').nth(4).textContent()
+    expect([await column(0), await column(1), await column(2)]).toEqual(['sees', 'sees', '▁see s'])
+
+    // exports: PNG (non-blank) and CSV with both models and both runs
+    const runs = await callApi<Array<{ id: string; config: { jobId?: string } }>>(page, lab.token, 'listRuns', sessionId)
+    const runA = runs.find((r) => r.config.jobId === sentA.jobId)!.id
+    const runB = runs.find((r) => r.config.jobId === sentB.jobId)!.id
+    await page.getByTestId('chart-attention-compare-diff').scrollIntoViewIfNeeded()
+    const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('chart-attention-compare-diff-export-png').click()])
+    const pngBytes = readFileSync((await png.path())!)
+    expect(pngBytes.subarray(1, 4).toString('ascii')).toBe('PNG')
+    expect(pngBytes.length).toBeGreaterThan(20_000)
+    const subtitle = await page.evaluate(() => (globalThis as unknown as { __debertaLabCharts: Record<string, { option: { title: { subtext: string } } }> }).__debertaLabCharts['attention-compare-diff'].option.title.subtext)
+    expect(subtitle).toContain('model_a: toy DeBERTa')
+    expect(subtitle).toContain('model_b: synthetic bert')
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('chart-attention-compare-diff-export-csv').click()])
+    const lines = readFileSync((await csv.path())!, 'utf8').split('\n')
+    expect(lines.find((l) => l.startsWith('# model_a: '))).toMatch(/toy DeBERTa/)
+    expect(lines.find((l) => l.startsWith('# model_b: '))).toMatch(/synthetic bert/)
+    expect(lines).toContain(`# run_a: ${runA}`)
+    expect(lines).toContain(`# run_b: ${runB}`)
+    expect(lines.find((l) => l.startsWith('# level: '))).toBe('# level: 12 aligned spans, Σ over key sub-tokens, mean over query sub-tokens')
+    expect(lines.find((l) => !l.startsWith('#'))).toBe('row,row_label,col,col_label,value')
+
+    await page.getByTestId('attention-compare-section').scrollIntoViewIfNeeded()
+    await page.getByTestId('attention-compare-section').screenshot({ path: join(SCREENSHOT_DIR, 'compare.png') })
+    expect((await page.getByTestId('attention-compare-section').boundingBox())!.height).toBeLessThan(1000) // one screen: A | B | B − A in a row
+
+    // a view B does not have: no difference, and why
+    await page.getByTestId('attention-view-c2p').check()
+    await expect.poll(() => page.getByTestId('attention-compare-no-diff').textContent()).toMatch(/B \(synthetic bert.*\) has no c2p term/)
+    await page.getByTestId('attention-view-probabilities').check()
+    await waitForChart('attention-compare-diff')
+
+    // every run of A is followed by B's on the same inputs: another layer re-runs both
+    const [sentA1, sentB1] = await capture('runAttention', 2, async () => {
+      await page.getByTestId('attention-layer').selectOption('1')
+    })
+    expect([sentA1.layer, sentB1.layer, (sentA1.model as { kind: string }).kind, (sentB1.model as { arch: string }).arch]).toEqual([1, 1, 'bundled', 'bert'])
+    const b1 = await callApi<AttentionResult>(page, lab.token, 'runAttention', withoutJob(sentB1))
+    const a1 = await callApi<AttentionResult>(page, lab.token, 'runAttention', withoutJob(sentA1))
+    expected = compareAttention(TEXT, a1, b1, 'probabilities')
+    await waitForMatrix('attention-compare-b', expected.b.matrix!)
+    await waitForMatrix('attention-compare-diff', expected.difference!)
+    expect(await page.getByTestId('chart-attention-compare-b').locator('.chart-box').getAttribute('aria-label')).toBe('Model B: 12 × 12')
+    const runB1 = (await callApi<Array<{ id: string; config: { jobId?: string } }>>(page, lab.token, 'listRuns', sessionId)).find((r) => r.config.jobId === sentB1.jobId)!.id
+
+    // saved in the session: reload, and the same charts come back from the stored runs (nothing recomputed)
+    await expect
+      .poll(async () => {
+        const saved = (await callApi<SessionSnapshot>(page, lab.token, 'openSession', sessionId)).workspaces?.attention?.view as { compare?: { runId?: string; model?: { arch?: string } } } | undefined
+        return [saved?.compare?.runId, saved?.compare?.model?.arch]
+      }, { timeout: 20_000 })
+      .toEqual([runB1, 'bert'])
+    await expect.poll(() => page.getByTestId('status-save').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved')
+    let recomputed = 0
+    page.on('request', (r) => {
+      if (r.url().endsWith('/api/runAttention')) recomputed++
+    })
+    await page.reload()
+    await page.getByTestId('app').waitFor()
+    expect(await currentSessionId()).toBe(sessionId)
+    await page.getByTestId('tab-attention').click()
+    expectMatrix((await waitForChart('attention-compare-a')).data.values!, expected.a.matrix!)
+    expectMatrix((await waitForChart('attention-compare-b')).data.values!, expected.b.matrix!)
+    expectMatrix((await waitForChart('attention-compare-diff')).data.values!, expected.difference!)
+    expect(recomputed).toBe(0)
+
+    // Remove B: the single view again, and the session forgets B
+    await page.getByTestId('attention-compare-remove').click()
+    await expect.poll(() => page.getByTestId('chart-attention-compare-a').count()).toBe(0)
+    await expect.poll(() => page.getByTestId('attention-compare-open').isVisible()).toBe(true)
+    await expect
+      .poll(async () => ((await callApi<SessionSnapshot>(page, lab.token, 'openSession', sessionId)).workspaces?.attention?.view as { compare?: { model?: unknown } }).compare?.model, { timeout: 20_000 })
+      .toBeNull()
+  })
+
+  it('decoding: each [MASK] shows both models’ top-k, equal to the API', async () => {
+    const { lab } = opened
+    await page.getByTestId('tab-decoding').click()
+    const [sentA] = await capture('runDecoding', 1, () => page.getByTestId('decoding-run').click())
+    await waitForChart('decoding-plain-0')
+    await page.getByTestId('decoding-compare-open').click()
+    await page.getByTestId('decoding-compare-kind-synthetic').check()
+    await page.getByTestId('decoding-compare-arch').selectOption('deberta-v3')
+    const [sentB] = await capture('runDecoding', 1, () => page.getByTestId('decoding-compare-apply').click())
+    const a = await callApi<DecodingResult>(page, lab.token, 'runDecoding', withoutJob(sentA))
+    const b = await callApi<DecodingResult>(page, lab.token, 'runDecoding', withoutJob(sentB))
+    const slots = compareDecoding(String(sentA.text), a, b)
+    expect(slots.length).toBe(a.maskPositions.length)
+    for (const [index, slot] of slots.entries()) {
+      for (const [chart, predictions] of [
+        [`decoding-compare-plain-a-${index}`, slot.a!.plain],
+        [`decoding-compare-plain-b-${index}`, slot.b!.plain],
+        [`decoding-compare-emd-a-${index}`, slot.a!.emd],
+        [`decoding-compare-emd-b-${index}`, slot.b!.emd],
+      ] as const) {
+        const drawn = await waitForChart(chart)
+        expect(drawn.data.series![0].points.map((p) => p.x)).toEqual(predictions.map((p) => p.token))
+        drawn.data.series![0].points.forEach((p, k) => expect(Math.abs(p.y - predictions[k].probability)).toBeLessThanOrEqual(TOLERANCE))
+      }
+    }
+    // a taller window, so that the slot (four charts and the table) is not under the status bar
+    await page.setViewportSize({ width: 1400, height: 1600 })
+    await page.getByTestId('decoding-compare-slot-0').scrollIntoViewIfNeeded()
+    await page.getByTestId('decoding-compare-slot-0').screenshot({ path: join(SCREENSHOT_DIR, 'compare-decoding.png') })
+  })
+})
