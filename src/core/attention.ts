@@ -262,9 +262,11 @@ function batchedAttention(w: AttentionWeights, queryIn: tf.Tensor2D, kvIn: tf.Te
 /**
  * Bytes of one [heads, T, T] score tensor up to which a head group grows. The score-sized tensors of a layer
  * (terms, their sum, probabilities, rel-shift copies) are memory-bound passes; at T = 512 all 12 heads are
- * 12 MiB each, past this machine's 2 MiB L2 per core. DEBERTA_LAB_HEAD_GROUP=N forces N heads per group.
+ * 12 MiB each, past this machine's 2 × 2 MiB of L2. Measured (base, T = 512, attention block, tensorflow):
+ * one thread 70.5 ms with all 12 heads, 58.7 with groups of 4, 56.5 with 2; two threads (busy machine) 48–50,
+ * 43–45 and 48–58 ms. Each group costs ~20 more native calls. DEBERTA_LAB_HEAD_GROUP=N forces N heads.
  */
-export const HEAD_GROUP_BYTES = 2 * 1024 * 1024
+export const HEAD_GROUP_BYTES = 4 * 1024 * 1024
 
 /** Head counts of the groups one sequence's attention is computed in (one group: all heads at once). */
 export function headGroups(heads: number, length: number): number[] {

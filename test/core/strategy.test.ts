@@ -84,7 +84,7 @@ for (const backend of BACKENDS) {
 }
 
 // The blocked form of c2p / p2c (windows of b query or key rows, src/core/relative-tables.ts) is used from
-// T = 192 on, head groups from T = 256 (12 heads); here both are forced on T = 19 with window sizes that
+// T = 192 on, head groups past T = 512 (12 heads); here both are forced on T = 19 with window sizes that
 // divide nothing (4, 5), one row and T − 1, and groups of 1, 3 (4 heads: 3 + 1) and all heads.
 const FORCED: Array<[block: number, group: number]> = [
   [1, 1],
@@ -156,8 +156,9 @@ describe('head groups', () => {
   it('all heads at once while a [NH, T, T] tensor fits HEAD_GROUP_BYTES, then groups that cover every head once', () => {
     delete process.env.DEBERTA_LAB_HEAD_GROUP
     expect(headGroups(12, 128)).toEqual([12])
-    expect(headGroups(12, 512)).toEqual([2, 2, 2, 2, 2, 2])
-    expect(headGroups(12, 256)).toEqual([8, 4])
+    expect(headGroups(12, 256)).toEqual([12])
+    expect(headGroups(12, 512)).toEqual([4, 4, 4])
+    expect(headGroups(16, 1024)).toEqual(Array(16).fill(1))
     expect(headGroups(16, 4096)).toEqual(Array(16).fill(1))
     process.env.DEBERTA_LAB_HEAD_GROUP = '5'
     expect(headGroups(12, 8)).toEqual([5, 5, 2])
