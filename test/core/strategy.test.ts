@@ -84,7 +84,7 @@ for (const backend of BACKENDS) {
 }
 
 // The blocked form of c2p / p2c (windows of b query or key rows, src/core/relative-tables.ts) is used from
-// T = 192 on, head groups past T = 512 (12 heads); here both are forced on T = 19 with window sizes that
+// T = 192 on, head groups from T = 296 (12 heads); here both are forced on T = 19 with window sizes that
 // divide nothing (4, 5), one row and T − 1, and groups of 1, 3 (4 heads: 3 + 1) and all heads.
 const FORCED: Array<[block: number, group: number]> = [
   [1, 1],
