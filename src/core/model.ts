@@ -73,6 +73,12 @@ export interface ForwardOptions {
   disabledTerms?: AttentionTerm[]
   /** where disabledTerms apply: every layer and head (default), one layer, or one head of one layer */
   ablationScope?: { layer: number; head?: number }
+  /**
+   * Heads removed (Michel et al. 2019): each listed head's context vectors are zeroed before its layer's output
+   * projection, so it adds nothing to the layer's output (and to the EMD passes when it is in the last layer).
+   * Its scores and probabilities are still computed and reported as they are. Independent of disabledTerms.
+   */
+  removedHeads?: Array<{ layer: number; head: number }>
   mlm?: MlmRequest
   /** called after each layer of each sequence; throwing from it aborts the pass cleanly (cancel) */
   onProgress?: (done: number, total: number) => void
@@ -336,6 +342,13 @@ export class DebertaModel {
         throw invalid(`ablationScope.head ${String(scope.head)} is outside [0, ${NH})`, { head: scope.head })
       }
     }
+    const removed = new Map<number, boolean[]>()
+    for (const r of options.removedHeads ?? []) {
+      if (!Number.isInteger(r?.layer) || r.layer < 0 || r.layer >= L) throw invalid(`removedHeads: layer ${String(r?.layer)} is outside [0, ${L})`, { layer: r?.layer })
+      if (!Number.isInteger(r.head) || r.head < 0 || r.head >= NH) throw invalid(`removedHeads: head ${String(r.head)} is outside [0, ${NH})`, { head: r.head })
+      if (!removed.has(r.layer)) removed.set(r.layer, Array<boolean>(NH).fill(true))
+      removed.get(r.layer)![r.head] = false
+    }
     // every computed term, for the layers and heads the ablation does not reach
     const includeAll: Record<AttentionTerm, boolean> = { c2c: true, c2p: compute.c2p, p2c: compute.p2c, p2p: compute.p2p }
     const includeOf = (layer: number): Pick<AttentionPass, 'include' | 'headInclude'> => {
@@ -406,6 +419,8 @@ export class DebertaModel {
             compute,
             ...includeOf(layer),
           }
+          const kept = removed.get(layer)
+          if (kept) pass.headKept = kept
           if (!withRecording) return pass
           const comp = components.get(layer)
           if (comp || streamed) {
