@@ -8,6 +8,7 @@ import { SERIES_COLORS } from '../charts/common'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
 import { DECODING_INPUT_FIELDS, changedKeys, compareInputs } from '../result-inputs'
+import { ablationViewDefaults, useDecodingAblation } from './useDecodingAblation'
 
 export interface DecodingPreset {
   text: string
@@ -53,7 +54,7 @@ export function presetsFor(model: ModelRef, info: ModelInfo | null): readonly De
 const defaults = () => ({
   inputs: { text: DECODING_PRESETS[0].text, topK: 10 },
   selections: {},
-  view: {},
+  view: { ...ablationViewDefaults() },
 })
 
 export function isDecodingResult(value: unknown): value is DecodingResult {
@@ -109,5 +110,7 @@ export function useDecodingWorkspace() {
     }),
   )
 
-  return { ...run, inputs, selections, view, compute, resultInputs, changed, maskToken, hasMask, noMlmHead, modelLacksHead, charts, presets }
+  const ablation = useDecodingAblation({ inputs, view, shape: () => (run.info.value ? { layers: run.info.value.layers, heads: run.info.value.heads } : null) })
+
+  return { ...run, inputs, selections, view, compute, resultInputs, changed, maskToken, hasMask, noMlmHead, modelLacksHead, charts, presets, ablation }
 }
