@@ -57,7 +57,7 @@ export function buildAblationSlotsOption(result: AblationResult, opts: { provena
       { type: 'bar', name: 'EMD', data: result.slots.map((s) => s.emd.delta), itemStyle: { color: SERIES_COLORS[1] } },
     ],
   }
-  titled(option, `${ablationLabel(result.ablation)}: change of each [MASK]'s top-1 log-probability`, opts.provenance, 48)
+  titled(option, "Change of each [MASK]'s top-1 log-probability", opts.provenance, 48)
   return option
 }
 
@@ -83,7 +83,7 @@ export function buildLayerChangeOption(result: AblationResult, opts: { provenanc
       { type: 'bar', name: 'masked slots', data: result.layerChangeMasked.slice(), itemStyle: { color: SERIES_COLORS[2] } },
     ],
   }
-  titled(option, `${ablationLabel(result.ablation)}: relative change of the hidden states`, opts.provenance, 56)
+  titled(option, 'Relative change of the hidden states, layer by layer', opts.provenance, 56)
   return option
 }
 
@@ -117,7 +117,7 @@ export function buildImportanceOption(result: HeadImportanceResult, opts: { prov
     { signed: true, valueName: 'mean Δ log p (nats)', rowAxisName: 'layer', colAxisName: 'head', raster: false },
   ) as ChartOption & { provenance?: Provenance }
   const decoder = result.decoder === 'emd' ? 'EMD' : 'plain MLM head'
-  const { top } = titled(option, `Head importance (${decoder}): mean Δ log p of the [MASK] top-1 when the head is removed`, opts.provenance, 8)
+  const { top } = titled(option, `Head importance (${decoder}): mean Δ log p of the [MASK] top-1 with the head removed`, opts.provenance, 8)
   option.grid = { left: 8, right: 100, top: top + 40, bottom: 8 }
   const series = (option.series as Array<Record<string, unknown>>)[0]
   series.table = importanceTable(result)

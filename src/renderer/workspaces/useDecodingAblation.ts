@@ -4,7 +4,7 @@
 // session (workspace "decoding") and keep the run ids in the workspace's saved view (`view.ablate`,
 // `view.importance`), so opening a session brings them back without recomputing.
 import { computed, watch } from 'vue'
-import type { Ablation, AblationResult, AttentionTerm, HeadImportanceResult, MlmDecoder } from '../../common/api'
+import type { Ablation, AblationResult, AttentionTerm, HeadImportanceResult, MlmDecoder, ModelInfo } from '../../common/api'
 import { useLab } from '../lab-context'
 import { ablationLabel, buildAblationSlotsOption, buildImportanceOption, buildLayerChangeOption, importanceTable, type ImportanceSortKey } from '../charts/ablation'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
@@ -25,8 +25,8 @@ export type AblationView = ReturnType<typeof ablationViewDefaults>
 export interface DecodingWorkspaceParts {
   inputs: { text: string; topK: number }
   view: AblationView
-  /** the current model's layer and head counts (null before it is described) */
-  shape: () => { layers: number; heads: number } | null
+  /** the current model (null before it is described) */
+  info: () => ModelInfo | null
 }
 
 /** The ablation the controls describe (layer and head clamped to the model). */
@@ -57,9 +57,13 @@ export function useDecodingAblation(ws: DecodingWorkspaceParts) {
   restoreFromRunId(lab, () => ws.view.ablate, ablateRun, isAblationResult)
   restoreFromRunId(lab, () => ws.view.importance, importanceRun, isHeadImportanceResult)
 
-  const ablation = computed(() => ablationFromControls(ws.view.ablation, ws.shape()))
+  const shape = (): { layers: number; heads: number } | null => {
+    const info = ws.info()
+    return info ? { layers: info.layers, heads: info.heads } : null
+  }
+  const ablation = computed(() => ablationFromControls(ws.view.ablation, shape()))
   // keep the controls inside the model's range when the model changes
-  watch(ws.shape, (shape) => {
+  watch(shape, (shape) => {
     if (!shape) return
     const a = ablation.value
     if (a.layer !== undefined) ws.view.ablation.layer = a.layer
@@ -94,5 +98,13 @@ export function useDecodingAblation(ws: DecodingWorkspaceParts) {
   })
   const importanceRows = computed(() => (importanceRun.lastResult.value ? importanceTable(importanceRun.lastResult.value, ws.view.importance.sort).rows : []))
 
-  return { ablateRun, importanceRun, ablation, runAblation, runImportance, slotsOption, layerOption, importanceOption, importanceRows }
+  /** the model a shown result was computed with, when it is not the current one (results restored from a session included) */
+  const otherModel = (result: { model: ModelInfo } | null): string | null => {
+    const info = ws.info()
+    return result && info && result.model.key !== info.key ? result.model.label : null
+  }
+  const ablateStale = computed(() => otherModel(ablateRun.lastResult.value))
+  const importanceStale = computed(() => otherModel(importanceRun.lastResult.value))
+
+  return { ablateStale, importanceStale, ablateRun, importanceRun, ablation, runAblation, runImportance, slotsOption, layerOption, importanceOption, importanceRows }
 }

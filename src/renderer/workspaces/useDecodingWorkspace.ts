@@ -110,7 +110,7 @@ export function useDecodingWorkspace() {
     }),
   )
 
-  const ablation = useDecodingAblation({ inputs, view, shape: () => (run.info.value ? { layers: run.info.value.layers, heads: run.info.value.heads } : null) })
+  const ablation = useDecodingAblation({ inputs, view, info: () => run.info.value })
 
   return { ...run, inputs, selections, view, compute, resultInputs, changed, maskToken, hasMask, noMlmHead, modelLacksHead, charts, presets, ablation }
 }
