@@ -492,7 +492,10 @@ export interface HeadImportanceResult {
   importance: number[]
   /** per head and slot: deltas[(layer · heads + head) · slots + s] */
   deltas: number[]
-  /** forwards run (1 + layers · heads) and the wall time of the job's compute */
+  /**
+   * forwards run (1 + layers · heads; each ablated one starts at the removed head's layer from the unablated
+   * forward's input of that layer) and the wall time of the job's compute
+   */
   forwards: number
   milliseconds: number
 }

@@ -178,3 +178,37 @@ describe('head removal (Michel et al. 2019): the head\'s context vectors are zer
     })
   }
 })
+
+describe('resumeFrom: a forward started at layer l from hidden_states[l] equals the whole forward', () => {
+  for (const strategy of ['per-head', 'batched'] as const) {
+    it(`${strategy}: every start layer, with a head of that layer removed, padding and two sequences; refused with recordings`, async () => {
+      await useBackend(TEST_BACKENDS[0])
+      const config: DebertaConfig = { ...V3, numHiddenLayers: 3 }
+      const model = createSyntheticModel(config, { seed: 4, strategy })
+      try {
+        const ids = seededIds(2, 11, config.vocabSize, 3)
+        ids[0][4] = 4
+        ids[1][7] = 4
+        const attentionMask = [Array(11).fill(1), [...Array(9).fill(1), 0, 0]]
+        const mlm = { plain: true, emd: true }
+        const full = model.forward({ inputIds: ids, attentionMask }, { hiddenStates: true, mlm })
+        for (let layer = 0; layer < 3; layer++) {
+          const removedHeads = [{ layer, head: 1 }]
+          const whole = model.forward({ inputIds: ids, attentionMask }, { removedHeads, mlm })
+          const before = tf.memory().numTensors
+          const resumed = model.forward({ inputIds: ids, attentionMask }, { removedHeads, mlm, resumeFrom: { layer, hidden: full.hiddenStates![layer] } })
+          expect(tf.memory().numTensors).toBe(before)
+          expectClose(`layer ${layer}: last hidden state`, resumed.lastHiddenState.data, whole.lastHiddenState.data, 0)
+          expectClose(`layer ${layer}: plain logits`, resumed.mlm!.plainLogits!.data, whole.mlm!.plainLogits!.data, 0)
+          expectClose(`layer ${layer}: EMD logits`, resumed.mlm!.emdLogits!.data, whole.mlm!.emdLogits!.data, 0)
+        }
+        const resumeFrom = { layer: 1, hidden: full.hiddenStates![1] }
+        expectLabError(() => model.forward({ inputIds: ids }, { resumeFrom, hiddenStates: true }), 'INPUT_INVALID')
+        expectLabError(() => model.forward({ inputIds: ids }, { resumeFrom: { layer: 3, hidden: full.hiddenStates![1] } }), 'INPUT_INVALID')
+        expectLabError(() => model.forward({ inputIds: [ids[0]] }, { resumeFrom }), 'INPUT_INVALID')
+      } finally {
+        model.dispose()
+      }
+    })
+  }
+})

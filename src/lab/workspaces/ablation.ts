@@ -18,7 +18,7 @@ import type {
   TokenPrediction,
 } from '../../common/api'
 import { LabError } from '../../common/errors'
-import type { DebertaModel, FloatArray, ForwardOptions } from '../../core/model'
+import type { DebertaModel, FloatArray, ForwardOptions, ForwardResult } from '../../core/model'
 import type { Tokenizer } from '../../core/tokenizer'
 import type { JobContext, JobHandler } from '../jobs'
 import { encodeText, forwardProgress, loadWorkspaceModel, tokenized } from './common'
@@ -213,14 +213,17 @@ export const headImportance: JobHandler<HeadImportanceRequest, HeadImportanceRes
   const field = request.decoder === 'emd' ? 'emdLogits' : 'plainLogits'
   const mlm = { positions: masked.maskPositions.map((p) => [0, p] as [number, number]), plain: request.decoder === 'plain', emd: request.decoder === 'emd' }
   const stopIfCancelled = (): void => context.checkCancelled()
-  const logProbs = (removedHeads: ForwardOptions['removedHeads']): Float64Array[] => {
-    const logits = model.forward({ inputIds: [masked.ids] }, { mlm, removedHeads, onProgress: stopIfCancelled }).mlm?.[field]
+  const logProbs = (result: ForwardResult): Float64Array[] => {
+    const logits = result.mlm?.[field]
     if (!logits) throw new LabError('INTERNAL', 'the forward pass returned no MLM logits')
     const V = logits.shape[1]
     return masked.maskPositions.map((_, s) => logSoftmaxRow(logits.data, s * V, V))
   }
   const rules = rankingRules(tokenizer)
-  const base = logProbs(undefined)
+  // the unablated forward keeps every layer's input: removing a head of layer l leaves layers 0 … l − 1 as they
+  // are, so each ablated forward starts at layer l from that input (the same numbers as a whole forward, tested)
+  const full = model.forward({ inputIds: [masked.ids] }, { mlm, hiddenStates: true, onProgress: stopIfCancelled })
+  const base = logProbs(full)
   // the token measured at each slot: the unablated top-1 among the ranked ids (the Decoding workspace's ranking)
   const references = base.map((row) => {
     const [best] = topKSoftmax(row, 0, row.length, 1, rules.candidates, rules.exclude)
@@ -235,7 +238,7 @@ export const headImportance: JobHandler<HeadImportanceRequest, HeadImportanceRes
       context.progress(done / total, `head ${layer}.${head} (${done} of ${total} heads done)`)
       await context.yieldToEvents()
       context.checkCancelled()
-      const rows = logProbs([{ layer, head }])
+      const rows = logProbs(model.forward({ inputIds: [masked.ids] }, { mlm, removedHeads: [{ layer, head }], resumeFrom: { layer, hidden: full.hiddenStates![layer] }, onProgress: stopIfCancelled }))
       let sum = 0
       rows.forEach((row, s) => {
         const delta = row[references[s].id] - references[s].logProb
