@@ -418,6 +418,90 @@ export interface DecodingResult {
   predictions: Array<{ position: number; plain: TokenPrediction[]; emd: TokenPrediction[] }>
 }
 
+// ---------------------------------------------------------------------------------------------
+// Ablate and measure (Decoding workspace): remove a term or a whole head and measure what changes in the masked-LM
+// predictions and in the hidden states (src/lab/workspaces/ablation.ts).
+
+/**
+ * What is removed. 'term': the term is dropped from the attention score before the softmax (the scale is kept) in
+ * every layer and head, or only in `layer`, or only in head `head` of `layer`. 'head': head `head` of `layer` is
+ * removed as in Michel et al. 2019 — its context vectors are zeroed before the layer's output projection, so it
+ * adds nothing to the layer's output (nor to the EMD passes, which re-run the last layer).
+ */
+export type Ablation = { kind: 'term'; term: AttentionTerm; layer?: number; head?: number } | { kind: 'head'; layer: number; head: number }
+export const MLM_DECODERS = ['plain', 'emd'] as const
+/** plain: the MLM head on the last hidden states; emd: through the Enhanced Mask Decoder */
+export type MlmDecoder = (typeof MLM_DECODERS)[number]
+
+export interface AblationRequest extends JobOptions {
+  model: ModelRef
+  text: string
+  ablation: Ablation
+  topK: number
+}
+/** One masked slot through one decoder, before and after the ablation. */
+export interface AblationSlot {
+  /** the token measured: the unablated model's top-1 at this slot (the text holds [MASK], not a true token) */
+  reference: { id: number; token: string }
+  /** natural log of its probability (softmax over the whole vocabulary) before and after; delta = after − before */
+  logProbBefore: number
+  logProbAfter: number
+  delta: number
+  /** its rank after the ablation among the ranked ids (1 = still the top prediction) */
+  rankAfter: number
+  /** KL(before ‖ after) of the two distributions over the whole vocabulary, nats */
+  kl: number
+  before: TokenPrediction[]
+  after: TokenPrediction[]
+  /** top-k tokens after that were not in the top-k before, and those that left it */
+  entered: TokenPrediction[]
+  left: TokenPrediction[]
+}
+export interface AblationResult {
+  runId?: string
+  model: ModelInfo
+  tokens: TokenizedText
+  ablation: Ablation
+  topK: number
+  maskPositions: number[]
+  slots: Array<{ position: number; plain: AblationSlot; emd: AblationSlot }>
+  /**
+   * Per hidden state k = 0 … L (0: the embeddings, k: layer k − 1's output), ‖h′ₖ − hₖ‖ / ‖hₖ‖ (Frobenius norms
+   * over every token): 0 up to the ablated layer, then how far the change has spread.
+   */
+  layerChange: number[]
+  /** the same over the masked positions' rows only */
+  layerChangeMasked: number[]
+}
+
+/** Head importance: every head removed in turn (one forward each), the masked tokens' log-probability change. */
+export interface HeadImportanceRequest extends JobOptions {
+  model: ModelRef
+  text: string
+  decoder: MlmDecoder
+}
+export interface HeadImportanceResult {
+  runId?: string
+  model: ModelInfo
+  tokens: TokenizedText
+  decoder: MlmDecoder
+  layers: number
+  heads: number
+  maskPositions: number[]
+  /** per slot: the unablated model's top-1 (the token measured) and its log-probability */
+  references: Array<{ id: number; token: string; logProb: number }>
+  /** per head (index layer · heads + head): mean over the slots of log p′(reference) − log p(reference) */
+  importance: number[]
+  /** per head and slot: deltas[(layer · heads + head) · slots + s] */
+  deltas: number[]
+  /**
+   * forwards run (1 + layers · heads; each ablated one starts at the removed head's layer from the unablated
+   * forward's input of that layer) and the wall time of the job's compute
+   */
+  forwards: number
+  milliseconds: number
+}
+
 export type BenchmarkPart = 'matmul' | 'attention' | 'layer' | 'model'
 export interface BenchmarkRequest extends JobOptions {
   preset: 'xsmall' | 'small' | 'base' | 'large' | 'tiny'
@@ -585,6 +669,10 @@ export interface LabApi {
   /** Attention probability and each term's mean score by relative distance δ, per head of one layer */
   runDistanceProfile(request: DistanceProfileRequest): Promise<DistanceProfileResult>
   runDecoding(request: DecodingRequest): Promise<DecodingResult>
+  /** Removes a term or a head and measures the masked-LM predictions and the hidden states before and after */
+  runAblation(request: AblationRequest): Promise<AblationResult>
+  /** Removes every head in turn (one forward each): the change of the masked tokens' log-probability */
+  runHeadImportance(request: HeadImportanceRequest): Promise<HeadImportanceResult>
   runBenchmark(request: BenchmarkRequest): Promise<BenchmarkResult>
   /** Trains the variants of one of the paper's ablations (tiny models, generated data) with several seeds */
   runExperiment(request: ExperimentRequest): Promise<ExperimentResult>
@@ -680,6 +768,8 @@ export const LAB_METHODS = {
   runModelView: { kind: 'job', workspace: 'attention' },
   runDistanceProfile: { kind: 'job', workspace: 'attention' },
   runDecoding: { kind: 'job', workspace: 'decoding' },
+  runAblation: { kind: 'job', workspace: 'decoding' },
+  runHeadImportance: { kind: 'job', workspace: 'decoding' },
   runBenchmark: { kind: 'job', workspace: 'benchmarks' },
   runExperiment: { kind: 'job', workspace: 'experiments' },
   getPublishedResults: { kind: 'call' },

@@ -83,6 +83,12 @@ export interface AttentionPass {
   include: Record<AttentionTerm, boolean>
   /** per head, overriding `include` (an ablation scoped to one head of the layer); length NH */
   headInclude?: Array<Record<AttentionTerm, boolean>>
+  /**
+   * Head ablation (Michel et al. 2019, "Are Sixteen Heads Really Better than One?"): per head, false zeroes its
+   * context vectors before the output projection, so the head adds nothing to the layer's output. Its scores and
+   * probabilities are still computed and reported. Length NH; absent = every head kept.
+   */
+  headKept?: boolean[]
   /** batched form: number of sequences in the rows of the inputs (default 1) */
   batch?: number
   /** the products (default NATIVE_PRODUCTS; training passes ones whose gradients avoid transposed matmuls) */
@@ -124,7 +130,12 @@ function perHeadAttention(w: AttentionWeights, queryIn: tf.Tensor2D, kvIn: tf.Te
   }
   const contexts: tf.Tensor2D[] = []
   for (let h = 0; h < heads; h++) {
-    contexts.push(tf.tidy(() => headAttention(h, query(h), key(h), value(h), pass)))
+    contexts.push(
+      tf.tidy(() => {
+        const context = headAttention(h, query(h), key(h), value(h), pass) // [T, D]
+        return pass.headKept?.[h] === false ? (tf.zerosLike(context) as tf.Tensor2D) : context
+      }),
+    )
   }
   return heads === 1 ? contexts[0] : tf.concat(contexts, 1) // [T, NH·D]
 }
@@ -251,6 +262,10 @@ function batchedAttention(w: AttentionWeights, queryIn: tf.Tensor2D, kvIn: tf.Te
       return part
     })
     context = tf.concat(parts, 0) as tf.Tensor3D
+  }
+  if (pass.headKept?.some((kept) => !kept)) {
+    const kept = Array.from({ length: B }, () => pass.headKept!.map((k) => (k ? 1 : 0))).flat() // [B·NH]
+    context = tf.mul(context, tf.tensor3d(kept, [B * NH, 1, 1])) as tf.Tensor3D // removed heads' context = 0
   }
   return (
     B === 1

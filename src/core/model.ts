@@ -73,6 +73,19 @@ export interface ForwardOptions {
   disabledTerms?: AttentionTerm[]
   /** where disabledTerms apply: every layer and head (default), one layer, or one head of one layer */
   ablationScope?: { layer: number; head?: number }
+  /**
+   * Heads removed (Michel et al. 2019): each listed head's context vectors are zeroed before its layer's output
+   * projection, so it adds nothing to the layer's output (and to the EMD passes when it is in the last layer).
+   * Its scores and probabilities are still computed and reported as they are. Independent of disabledTerms.
+   */
+  removedHeads?: Array<{ layer: number; head: number }>
+  /**
+   * Starts at layer `layer` from its input `hidden` ([B, T, H], hidden_states[layer] of an earlier forward of the
+   * same ids) instead of embedding the ids: the layers before it are not run. For ablations that leave those layers
+   * unchanged (the head-importance job), the result is the same as a whole forward. Not combined with
+   * hiddenStates, attentions, components or onLayerComponents (the skipped layers would have none).
+   */
+  resumeFrom?: { layer: number; hidden: FloatArray }
   mlm?: MlmRequest
   /** called after each layer of each sequence; throwing from it aborts the pass cleanly (cancel) */
   onProgress?: (done: number, total: number) => void
@@ -336,6 +349,13 @@ export class DebertaModel {
         throw invalid(`ablationScope.head ${String(scope.head)} is outside [0, ${NH})`, { head: scope.head })
       }
     }
+    const removed = new Map<number, boolean[]>()
+    for (const r of options.removedHeads ?? []) {
+      if (!Number.isInteger(r?.layer) || r.layer < 0 || r.layer >= L) throw invalid(`removedHeads: layer ${String(r?.layer)} is outside [0, ${L})`, { layer: r?.layer })
+      if (!Number.isInteger(r.head) || r.head < 0 || r.head >= NH) throw invalid(`removedHeads: head ${String(r.head)} is outside [0, ${NH})`, { head: r.head })
+      if (!removed.has(r.layer)) removed.set(r.layer, Array<boolean>(NH).fill(true))
+      removed.get(r.layer)![r.head] = false
+    }
     // every computed term, for the layers and heads the ablation does not reach
     const includeAll: Record<AttentionTerm, boolean> = { c2c: true, c2p: compute.c2p, p2c: compute.p2c, p2p: compute.p2p }
     const includeOf = (layer: number): Pick<AttentionPass, 'include' | 'headInclude'> => {
@@ -346,6 +366,15 @@ export class DebertaModel {
     }
     const componentLayers = this.componentLayers(options.components)
     const masked = mlm ? this.maskedPositions(mlm, batch.ids) : null
+    const resume = options.resumeFrom
+    if (resume) {
+      if (!Number.isInteger(resume.layer) || resume.layer < 0 || resume.layer >= L) throw invalid(`resumeFrom.layer ${String(resume.layer)} is outside [0, ${L})`, { layer: resume.layer })
+      if (resume.hidden?.data?.length !== B * T * H) throw invalid(`resumeFrom.hidden must hold [${B}, ${T}, ${H}] values`)
+      if (options.hiddenStates || options.attentions || componentLayers.length > 0 || options.onLayerComponents) {
+        throw invalid('resumeFrom cannot be combined with hiddenStates, attentions, components or onLayerComponents')
+      }
+    }
+    const startLayer = resume?.layer ?? 0
     const wantPlain = !!mlm && mlm.plain !== false
     const wantEmdLogits = !!mlm && mlm.emd === true
     const wantEmdStates = !!mlm && mlm.emdStates === true
@@ -392,7 +421,10 @@ export class DebertaModel {
         const padded = mask.some((m) => m === 0)
         const maskColumn = padded ? tf.tensor2d(mask, [T, 1]) : null // [T, 1]
         const maskBias = paddingBias(mask, config.modelType === 'bert') // [T, T] or null
-        const hidden0 = embed(this.weights.embeddings, config, batch.ids[b], batch.types ? batch.types[b] : null, maskColumn) // [T, H]
+        // the embeddings, or the given input of layer startLayer
+        const hidden0 = resume
+          ? tf.tensor2d(resume.hidden.data.subarray(b * T * H, (b + 1) * T * H), [T, H])
+          : embed(this.weights.embeddings, config, batch.ids[b], batch.types ? batch.types[b] : null, maskColumn) // [T, H]
         if (hiddenStates) copyRows(hidden0, hiddenStates[0], b)
 
         const layerTables = this.layerTablesFor(T, tables, p2pVectors, invScale)
@@ -406,6 +438,8 @@ export class DebertaModel {
             compute,
             ...includeOf(layer),
           }
+          const kept = removed.get(layer)
+          if (kept) pass.headKept = kept
           if (!withRecording) return pass
           const comp = components.get(layer)
           if (comp || streamed) {
@@ -433,7 +467,7 @@ export class DebertaModel {
 
         let hidden = hidden0
         let hiddenPrev = hidden0 // input of the last layer (EMD)
-        for (let l = 0; l < L; l++) {
+        for (let l = startLayer; l < L; l++) {
           const input = hidden
           const output = tf.tidy(() => {
             let out = layerForward(this.weights.layers[l], config, input, input, makePass(l, true))

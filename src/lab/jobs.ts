@@ -218,6 +218,13 @@ export function jobLabel(method: JobMethod, request: unknown): string {
       return `attention by distance, layer ${String(r.layer)} (${modelName(r.model)})`
     case 'runDecoding':
       return `decoding, top ${String(r.topK)} (${modelName(r.model)})`
+    case 'runAblation': {
+      const a = (r.ablation ?? {}) as Record<string, unknown>
+      const what = a.kind === 'head' ? `head ${String(a.layer)}.${String(a.head)}` : `${String(a.term)}${a.layer === undefined ? '' : ` in layer ${String(a.layer)}${a.head === undefined ? '' : ` head ${String(a.head)}`}`}`
+      return `ablate ${what} (${modelName(r.model)})`
+    }
+    case 'runHeadImportance':
+      return `head importance, every head removed in turn (${modelName(r.model)})`
     case 'runBenchmark':
       return `benchmark ${String(r.preset)}, T = ${Array.isArray(r.seqs) ? r.seqs.join(', ') : '?'}`
     case 'runExperiment': {

@@ -16,6 +16,8 @@ import {
   type BenchmarkRequest,
   type BenchmarkResult,
   type DecodingRequest,
+  type AblationRequest,
+  type HeadImportanceRequest,
   type ExperimentRequest,
   type ExperimentResult,
   type JobInfo,
@@ -277,6 +279,8 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     runAttention: (request: AttentionRequest) => job('runAttention', request),
     runRelativePositions: (request: RelativePositionsRequest) => job('runRelativePositions', request),
     runDecoding: (request: DecodingRequest) => job('runDecoding', request),
+    runAblation: (request: AblationRequest) => job('runAblation', request),
+    runHeadImportance: (request: HeadImportanceRequest) => job('runHeadImportance', request),
     runModelView: (request: ModelViewRequest) => job('runModelView', request),
     runDistanceProfile: (request: DistanceProfileRequest) => job('runDistanceProfile', request),
     async runBenchmark(request: BenchmarkRequest): Promise<BenchmarkResult> {

@@ -9,6 +9,7 @@ import {
   EXPERIMENT_BUDGETS,
   EXPERIMENT_IDS,
   MAX_EXPERIMENT_SEEDS,
+  MLM_DECODERS,
   isLabApiMethod,
   type LabApi,
   type LabApiMethod,
@@ -116,6 +117,19 @@ export const METHOD_ARGS: { [M in LabApiMethod]: z.ZodType<LabArgs<M>> } = {
     z.strictObject({ ...jobOptions, model: modelRefSchema, text, layer: int(0, 1000), disabledTerms: z.array(z.enum(ATTENTION_TERMS)).max(4).optional(), p2p: z.boolean().optional() }),
   ]),
   runDecoding: z.tuple([z.strictObject({ ...jobOptions, model: modelRefSchema, text, topK: int(1, 100) })]),
+  runAblation: z.tuple([
+    z.strictObject({
+      ...jobOptions,
+      model: modelRefSchema,
+      text,
+      ablation: z.discriminatedUnion('kind', [
+        z.strictObject({ kind: z.literal('term'), term: z.enum(ATTENTION_TERMS), layer: int(0, 1000).optional(), head: int(0, 1000).optional() }),
+        z.strictObject({ kind: z.literal('head'), layer: int(0, 1000), head: int(0, 1000) }),
+      ]),
+      topK: int(1, 100),
+    }),
+  ]),
+  runHeadImportance: z.tuple([z.strictObject({ ...jobOptions, model: modelRefSchema, text, decoder: z.enum(MLM_DECODERS) })]),
   runBenchmark: z.tuple([
     z.strictObject({
       ...jobOptions,

@@ -34,6 +34,7 @@ const CASES: Array<{ name: string; config: DebertaConfig; options: ForwardOption
   { name: 'v3 with the p2p toggle', config: V3, options: { p2p: true }, emd: false },
   { name: 'v3, separate position projections, c2p dropped', config: { ...V3, shareAttKey: false }, options: { disabledTerms: ['c2p'] }, emd: true },
   { name: 'v3, c2p dropped in one head of layer 1 only', config: V3, options: { disabledTerms: ['c2p'], ablationScope: { layer: 1, head: 2 } }, emd: true },
+  { name: 'v3, heads removed: 1.3 (last layer, so in the EMD too) and 0.0 with c2p dropped in 0.2', config: V3, options: { removedHeads: [{ layer: 1, head: 3 }, { layer: 0, head: 0 }], disabledTerms: ['c2p'], ablationScope: { layer: 0, head: 2 } }, emd: true },
   { name: 'v1 (clipped distances, T > k)', config: V1, options: {}, emd: false },
   { name: 'BERT', config: bertBaselineConfig(V3), options: {}, emd: false },
 ]
@@ -216,4 +217,82 @@ describe('ablation scope: a term removed in one layer, or one head of one layer,
       model.dispose()
     }
   })
+})
+
+describe('head removal (Michel et al. 2019): the head\'s context vectors are zeroed before the output projection', () => {
+  for (const strategy of ['per-head', 'batched'] as const) {
+    it(`${strategy}: equals zeroing that head's rows of W_O; earlier layers and every head's attention untouched; later layers change`, async () => {
+      await useBackend(TEST_BACKENDS[0])
+      const config: DebertaConfig = { ...V3, numHiddenLayers: 3 }
+      const model = createSyntheticModel(config, { seed: 9, strategy })
+      try {
+        const ids = seededIds(1, 13, config.vocabSize, 3)
+        ids[0][6] = 4
+        const options: ForwardOptions = { attentions: true, hiddenStates: true, mlm: { plain: true, emd: true } }
+        const before = tf.memory().numTensors
+        const full = model.forward({ inputIds: ids }, options)
+        const removed = model.forward({ inputIds: ids }, { ...options, removedHeads: [{ layer: 1, head: 2 }] })
+        expect(tf.memory().numTensors).toBe(before)
+        const diff = (a: Float32Array, b: Float32Array) => Math.max(...a.map((v, i) => Math.abs(v - b[i])))
+        // embeddings and layer 0's output: identical; every head's probabilities in layers 0 and 1: identical
+        for (const k of [0, 1]) expectClose(`hidden_states.${k}`, removed.hiddenStates![k].data, full.hiddenStates![k].data, 0)
+        for (const l of [0, 1]) expectClose(`attentions.${l}`, removed.attentions![l].data, full.attentions![l].data, 0)
+        // layer 1's output and everything after it change
+        for (const k of [2, 3]) expect(diff(removed.hiddenStates![k].data, full.hiddenStates![k].data)).toBeGreaterThan(1e-4)
+        expect(diff(removed.mlm!.plainLogits!.data, full.mlm!.plainLogits!.data)).toBeGreaterThan(1e-4)
+        // the same model with head 2's rows of layer 1's output projection W_O ([NH·D, H]) set to zero, nothing removed
+        const D = config.attentionHeadSize
+        const layer = model.weights.layers[1]
+        const wT = layer.attention.output.wT
+        const rows = tf.tidy(() => tf.concat([tf.ones([2 * D, 1]), tf.zeros([D, 1]), tf.ones([(config.numAttentionHeads - 3) * D, 1])]))
+        const zeroed = tf.mul(wT, rows) as tf.Tensor2D
+        rows.dispose()
+        model.weights.layers[1] = { ...layer, attention: { ...layer.attention, output: { ...layer.attention.output, wT: zeroed } } }
+        const viaWeights = model.forward({ inputIds: ids }, options)
+        model.weights.layers[1] = layer
+        zeroed.dispose()
+        removed.hiddenStates!.forEach((h, k) => expectClose(`hidden_states.${k} vs zeroed W_O rows`, h.data, viaWeights.hiddenStates![k].data, 1e-5))
+        expectClose('plain logits vs zeroed W_O rows', removed.mlm!.plainLogits!.data, viaWeights.mlm!.plainLogits!.data, 1e-4)
+        expectClose('EMD logits vs zeroed W_O rows', removed.mlm!.emdLogits!.data, viaWeights.mlm!.emdLogits!.data, 1e-4)
+        expectLabError(() => model.forward({ inputIds: ids }, { removedHeads: [{ layer: 3, head: 0 }] }), 'INPUT_INVALID')
+        expectLabError(() => model.forward({ inputIds: ids }, { removedHeads: [{ layer: 0, head: 4 }] }), 'INPUT_INVALID')
+      } finally {
+        model.dispose()
+      }
+    })
+  }
+})
+
+describe('resumeFrom: a forward started at layer l from hidden_states[l] equals the whole forward', () => {
+  for (const strategy of ['per-head', 'batched'] as const) {
+    it(`${strategy}: every start layer, with a head of that layer removed, padding and two sequences; refused with recordings`, async () => {
+      await useBackend(TEST_BACKENDS[0])
+      const config: DebertaConfig = { ...V3, numHiddenLayers: 3 }
+      const model = createSyntheticModel(config, { seed: 4, strategy })
+      try {
+        const ids = seededIds(2, 11, config.vocabSize, 3)
+        ids[0][4] = 4
+        ids[1][7] = 4
+        const attentionMask = [Array(11).fill(1), [...Array(9).fill(1), 0, 0]]
+        const mlm = { plain: true, emd: true }
+        const full = model.forward({ inputIds: ids, attentionMask }, { hiddenStates: true, mlm })
+        for (let layer = 0; layer < 3; layer++) {
+          const removedHeads = [{ layer, head: 1 }]
+          const whole = model.forward({ inputIds: ids, attentionMask }, { removedHeads, mlm })
+          const before = tf.memory().numTensors
+          const resumed = model.forward({ inputIds: ids, attentionMask }, { removedHeads, mlm, resumeFrom: { layer, hidden: full.hiddenStates![layer] } })
+          expect(tf.memory().numTensors).toBe(before)
+          expectClose(`layer ${layer}: last hidden state`, resumed.lastHiddenState.data, whole.lastHiddenState.data, 0)
+          expectClose(`layer ${layer}: plain logits`, resumed.mlm!.plainLogits!.data, whole.mlm!.plainLogits!.data, 0)
+          expectClose(`layer ${layer}: EMD logits`, resumed.mlm!.emdLogits!.data, whole.mlm!.emdLogits!.data, 0)
+        }
+        const resumeFrom = { layer: 1, hidden: full.hiddenStates![1] }
+        expectLabError(() => model.forward({ inputIds: ids }, { resumeFrom, hiddenStates: true }), 'INPUT_INVALID')
+        expectLabError(() => model.forward({ inputIds: ids }, { resumeFrom: { layer: 3, hidden: full.hiddenStates![1] } }), 'INPUT_INVALID')
+        expectLabError(() => model.forward({ inputIds: [ids[0]] }, { resumeFrom }), 'INPUT_INVALID')
+      } finally {
+        model.dispose()
+      }
+    })
+  }
 })

@@ -139,6 +139,10 @@ describe('JobRegistry', () => {
     expect(jobLabel('runAttention', { model: DEFAULT_MODEL, layer: 1, head: 'mean' })).toBe('attention, layer 1, head mean (toy-deberta)')
     expect(jobLabel('describeModel', { kind: 'checkpoint', path: '/models/deberta-v3-base/' })).toBe('model description (deberta-v3-base)')
     expect(jobLabel('runExperiment', { experiment: 'emd', budget: 'smoke', seeds: 1 })).toBe('experiment emd (smoke, 1 seed)')
+    expect(jobLabel('runAblation', { model: DEFAULT_MODEL, ablation: { kind: 'head', layer: 1, head: 2 } })).toBe('ablate head 1.2 (toy-deberta)')
+    expect(jobLabel('runAblation', { model: DEFAULT_MODEL, ablation: { kind: 'term', term: 'c2p', layer: 0, head: 3 } })).toBe('ablate c2p in layer 0 head 3 (toy-deberta)')
+    expect(jobLabel('runAblation', { model: DEFAULT_MODEL, ablation: { kind: 'term', term: 'p2c' } })).toBe('ablate p2c (toy-deberta)')
+    expect(jobLabel('runHeadImportance', { model: DEFAULT_MODEL })).toBe('head importance, every head removed in turn (toy-deberta)')
   })
 })
 

@@ -275,6 +275,19 @@ const CASES: Partial<Record<LabApiMethod, (api: LabApi, ctx: Context) => Promise
     expect(result.predictions[0].plain).toHaveLength(3)
     expect(result.predictions[0].plain[0].probability).toBeGreaterThanOrEqual(result.predictions[0].plain[1].probability)
   },
+  async runAblation(api) {
+    const result = await api.runAblation({ model: TOY, text: SENTENCE, ablation: { kind: 'head', layer: 1, head: 2 }, topK: 3 })
+    expect(result.maskPositions).toEqual([3])
+    expect(result.slots[0].plain.before).toHaveLength(3)
+    expect(result.layerChange).toHaveLength(3)
+    expect(result.layerChange.slice(0, 2)).toEqual([0, 0])
+    expect(result.layerChange[2]).toBeGreaterThan(0)
+  },
+  async runHeadImportance(api) {
+    const result = await api.runHeadImportance({ model: TOY, text: SENTENCE, decoder: 'plain' })
+    expect([result.layers, result.heads, result.forwards]).toEqual([2, 4, 9])
+    expect(result.importance).toHaveLength(8)
+  },
   async runBenchmark(api) {
     const result = await api.runBenchmark({ preset: 'tiny', seqs: [8], parts: ['attention'], variants: ['disentangled'], repeats: 1 })
     expect(result.preset).toBe('tiny')

@@ -2,6 +2,7 @@
 // (src/common/api.ts LAB_METHODS), typed by that method's request and result; a missing one fails to compile.
 import type { JobContext, JobHandler } from '../jobs'
 import type { WorkerMethod, WorkerRequests, WorkerValues } from '../protocol'
+import { ablation, headImportance } from './ablation'
 import { attention } from './attention'
 import { benchmark } from './benchmark'
 import { decoding } from './decoding'
@@ -23,6 +24,8 @@ export const JOB_HANDLERS: { [M in WorkerMethod]: JobHandler<WorkerRequests[M], 
   runModelView: modelView,
   runDistanceProfile: distanceProfile,
   runDecoding: decoding,
+  runAblation: ablation,
+  runHeadImportance: headImportance,
   runBenchmark: benchmark,
   runExperiment: experiment,
   spin,

@@ -55,7 +55,7 @@ export function instrumentProvenance(result: { model: { label: string }; tokens:
  * Keeps an instrument's result in step with the run id in the saved view: after a session is opened, the run's
  * stored result is fetched (nothing is recomputed); an id the session does not hold leaves the instrument empty.
  */
-function restoreFromRunId<R>(lab: Lab, saved: () => { runId: string; jobId: string }, run: ReturnType<typeof useWorkspaceRun<R>>, isResult: (value: unknown) => value is R): void {
+export function restoreFromRunId<R>(lab: Lab, saved: () => { runId: string; jobId: string }, run: ReturnType<typeof useWorkspaceRun<R>>, isResult: (value: unknown) => value is R): void {
   watch(
     () => saved().runId,
     (runId) => {

@@ -10,6 +10,7 @@ import { useWorkspaceRun } from '../composables/useWorkspaceRun'
 import { DECODING_INPUT_FIELDS, changedKeys, compareInputs } from '../result-inputs'
 import { compareViewDefaults } from '../composables/useComparison'
 import { useDecodingComparison } from './useDecodingComparison'
+import { ablationViewDefaults, useDecodingAblation } from './useDecodingAblation'
 
 export interface DecodingPreset {
   text: string
@@ -55,7 +56,7 @@ export function presetsFor(model: ModelRef, info: ModelInfo | null): readonly De
 const defaults = () => ({
   inputs: { text: DECODING_PRESETS[0].text, topK: 10 },
   selections: {},
-  view: { ...compareViewDefaults() },
+  view: { ...compareViewDefaults(), ...ablationViewDefaults() },
 })
 
 export function isDecodingResult(value: unknown): value is DecodingResult {
@@ -112,6 +113,7 @@ export function useDecodingWorkspace() {
   )
 
   const compare = useDecodingComparison({ view, lastResult: run.lastResult, lastRun: run.lastRun, lastRequest: run.lastRequest, isResult: isDecodingResult })
+  const ablation = useDecodingAblation({ inputs, view, info: () => run.info.value })
 
-  return { ...run, inputs, selections, view, compute, resultInputs, changed, maskToken, hasMask, noMlmHead, modelLacksHead, charts, presets, compare }
+  return { ...run, inputs, selections, view, compute, resultInputs, changed, maskToken, hasMask, noMlmHead, modelLacksHead, charts, presets, compare, ablation }
 }
