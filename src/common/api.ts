@@ -6,6 +6,7 @@
 // transports carry them as { ok: false, error: { code, message } }.
 import type { ErrorData, Result } from './errors'
 import type { SessionSnapshot, SessionSummary, WorkspaceId, WorkspaceState, RunRecord, ImportMode } from './sessions'
+import type { CorpusRequest, CorpusResult } from './corpus'
 
 export type { WorkspaceId } from './sessions'
 
@@ -582,6 +583,8 @@ export interface LabApi {
   runModelView(request: ModelViewRequest): Promise<ModelViewResult>
   /** Attention probability and each term's mean score by relative distance δ, per head of one layer */
   runDistanceProfile(request: DistanceProfileRequest): Promise<DistanceProfileResult>
+  /** Corpus statistics: every sentence of a text through the model, every head summarised (a pausable, resumable job) */
+  runCorpus(request: CorpusRequest): Promise<CorpusResult>
   runDecoding(request: DecodingRequest): Promise<DecodingResult>
   runBenchmark(request: BenchmarkRequest): Promise<BenchmarkResult>
   /** Trains the variants of one of the paper's ablations (tiny models, generated data) with several seeds */
@@ -677,6 +680,7 @@ export const LAB_METHODS = {
   runRelativePositions: { kind: 'job', workspace: 'relative' },
   runModelView: { kind: 'job', workspace: 'attention' },
   runDistanceProfile: { kind: 'job', workspace: 'attention' },
+  runCorpus: { kind: 'job', workspace: 'attention' },
   runDecoding: { kind: 'job', workspace: 'decoding' },
   runBenchmark: { kind: 'job', workspace: 'benchmarks' },
   runExperiment: { kind: 'job', workspace: 'experiments' },

@@ -17,6 +17,7 @@ import {
   type LabResult,
 } from '../common/api'
 import { LabError } from '../common/errors'
+import { MAX_CORPUS_BYTES } from '../common/corpus'
 import { IMPORT_MODES, WORKSPACE_IDS, type WorkspaceState } from '../common/sessions'
 import { jsonShapeProblem } from '../store/json'
 
@@ -114,6 +115,17 @@ export const METHOD_ARGS: { [M in LabApiMethod]: z.ZodType<LabArgs<M>> } = {
   ]),
   runDistanceProfile: z.tuple([
     z.strictObject({ ...jobOptions, model: modelRefSchema, text, layer: int(0, 1000), disabledTerms: z.array(z.enum(ATTENTION_TERMS)).max(4).optional(), p2p: z.boolean().optional() }),
+  ]),
+  runCorpus: z.tuple([
+    z.strictObject({
+      ...jobOptions,
+      model: modelRefSchema,
+      // the byte limit is checked on the UTF-8 length by the job (corpusLines); this bounds the string first
+      corpus: z.strictObject({ name: z.string().min(1).max(200), text: z.string().max(MAX_CORPUS_BYTES) }),
+      disabledTerms: z.array(z.enum(ATTENTION_TERMS)).max(4).optional(),
+      p2p: z.boolean().optional(),
+      resumeFrom: id.optional(),
+    }),
   ]),
   runDecoding: z.tuple([z.strictObject({ ...jobOptions, model: modelRefSchema, text, topK: int(1, 100) })]),
   runBenchmark: z.tuple([

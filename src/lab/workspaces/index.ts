@@ -5,6 +5,7 @@ import type { WorkerMethod, WorkerRequests, WorkerValues } from '../protocol'
 import { attention } from './attention'
 import { benchmark } from './benchmark'
 import { decoding } from './decoding'
+import { corpus } from './corpus'
 import { experiment } from './experiment'
 import { benchCases, forwardToFile, prepareExperiment, tokenizeFolder } from './host-jobs'
 import { describeModel, tokenize } from './model'
@@ -22,6 +23,7 @@ export const JOB_HANDLERS: { [M in WorkerMethod]: JobHandler<WorkerRequests[M], 
   runRelativePositions: relativePositions,
   runModelView: modelView,
   runDistanceProfile: distanceProfile,
+  runCorpus: corpus,
   runDecoding: decoding,
   runBenchmark: benchmark,
   runExperiment: experiment,
