@@ -277,6 +277,6 @@ describe('corpus search', () => {
     expect(searchCorpus(result, { ...base, pattern: 'sleep.*|cat' }).hits.map((h) => h.index)).toEqual([1, 2])
     expect(searchCorpus(result, { ...base, pattern: 'do' }).matching).toBe(0)
     expect(() => tokenPattern('(')).toThrow(LabError)
-    expect(() => searchCorpus(result, { ...base, layer: 1 })).toThrow(/does not exist/)
+    expect(() => searchCorpus(result, { ...base, pattern: '', layer: 1 })).toThrow(/does not exist/)
   })
 })
