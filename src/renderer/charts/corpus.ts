@@ -71,7 +71,7 @@ export function buildCorpusHeadsOption(result: CorpusResult, metric: CorpusMetri
     },
     xAxis: { type: 'category', data: heads, splitArea: { show: true } },
     yAxis: { type: 'category', data: layers, inverse: true, splitArea: { show: true } },
-    visualMap: { min: 0, max, calculable: false, orient: 'vertical', right: 4, top: top + 10, inRange: { color: SEQUENTIAL }, text: [formatExact(max), '0'], textStyle: { fontSize: 10 } },
+    visualMap: { min: 0, max, calculable: false, orient: 'vertical', right: 4, top: top + 10, inRange: { color: SEQUENTIAL }, text: [Number(max.toPrecision(4)).toString(), '0'], textStyle: { fontSize: 10 } },
     series: [
       {
         type: 'heatmap',
