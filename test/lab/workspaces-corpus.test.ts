@@ -174,7 +174,14 @@ describe('corpus statistics job', () => {
     // resume, cancel again, resume again: the checkpoint of a resumed run holds everything before it
     const second = checkpointing(context, 7)
     await expect(corpus(second.ctx, { model: TINY_V3, corpus: { name: 'nine.txt', text }, resumeFrom: 'run-1', checkpoint })).rejects.toMatchObject({ code: 'CANCELLED' })
-    const resumed = await corpus(context, { model: TINY_V3, corpus: { name: 'nine.txt', text }, resumeFrom: 'run-2', checkpoint: second.checkpoints.at(-1)! })
+    // cancelled again before it adds a sentence: it still leaves a checkpoint to resume from
+    const third = checkpointing(context)
+    third.ctx.checkCancelled = () => {
+      throw new LabError('CANCELLED', 'cancelled')
+    }
+    await expect(corpus(third.ctx, { model: TINY_V3, corpus: { name: 'nine.txt', text }, resumeFrom: 'run-2', checkpoint: second.checkpoints.at(-1)! })).rejects.toMatchObject({ code: 'CANCELLED' })
+    expect(decodeCheckpoint(third.checkpoints.at(-1)!).done).toBe(7)
+    const resumed = await corpus(context, { model: TINY_V3, corpus: { name: 'nine.txt', text }, resumeFrom: 'run-2', checkpoint: third.checkpoints.at(-1)! })
     expect(resumed.resumedFrom).toEqual({ runId: 'run-2', sentences: 7 })
     expect(numbers(resumed)).toEqual(numbers(whole))
   })

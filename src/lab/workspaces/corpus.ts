@@ -273,8 +273,9 @@ export const corpus: JobHandler<CorpusJobRequest, CorpusResult> = async (context
       if (state.done % 50 === 0) await context.yieldToEvents()
     }
   } catch (error) {
-    // Cancelled (or failed) between sentences: the aggregates hold exactly the finished ones.
-    if (state.done > resumed) context.checkpoint?.(snapshot())
+    // Cancelled (or failed) between sentences: the aggregates hold exactly the finished ones (those of the run it
+    // resumed included, so this run can be resumed in turn even when it added none).
+    if (state.done > 0) context.checkpoint?.(snapshot())
     if (error instanceof LabError && error.code === 'CANCELLED') {
       throw new LabError('CANCELLED', `cancelled after ${state.done} of ${N} sentences (resumable from there)`, { done: state.done, total: N })
     }
