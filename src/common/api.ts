@@ -6,7 +6,7 @@
 // transports carry them as { ok: false, error: { code, message } }.
 import type { ErrorData, Result } from './errors'
 import type { SessionSnapshot, SessionSummary, WorkspaceId, WorkspaceState, RunRecord, ImportMode } from './sessions'
-import type { CorpusRequest, CorpusResult } from './corpus'
+import type { CorpusPairRequest, CorpusPairResult, CorpusRequest, CorpusResult } from './corpus'
 
 export type { WorkspaceId } from './sessions'
 
@@ -585,6 +585,8 @@ export interface LabApi {
   runDistanceProfile(request: DistanceProfileRequest): Promise<DistanceProfileResult>
   /** Corpus statistics: every sentence of a text through the model, every head summarised (a pausable, resumable job) */
   runCorpus(request: CorpusRequest): Promise<CorpusResult>
+  /** One head of a corpus run's model: sentences ranked by attention from tokens matching one pattern to another */
+  runCorpusPairs(request: CorpusPairRequest): Promise<CorpusPairResult>
   runDecoding(request: DecodingRequest): Promise<DecodingResult>
   runBenchmark(request: BenchmarkRequest): Promise<BenchmarkResult>
   /** Trains the variants of one of the paper's ablations (tiny models, generated data) with several seeds */
@@ -681,6 +683,7 @@ export const LAB_METHODS = {
   runModelView: { kind: 'job', workspace: 'attention' },
   runDistanceProfile: { kind: 'job', workspace: 'attention' },
   runCorpus: { kind: 'job', workspace: 'attention' },
+  runCorpusPairs: { kind: 'job', workspace: 'attention' },
   runDecoding: { kind: 'job', workspace: 'decoding' },
   runBenchmark: { kind: 'job', workspace: 'benchmarks' },
   runExperiment: { kind: 'job', workspace: 'experiments' },

@@ -197,3 +197,64 @@ export function searchCorpus(result: Pick<CorpusResult, 'heads' | 'layers' | 'te
   hits.sort((a, b) => (query.descending ? b.value - a.value : a.value - b.value) || a.index - b.index)
   return { hits: hits.slice(0, Math.max(0, query.limit)), matching: hits.length }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Search by token pair: which sentences make one head attend from tokens matching one pattern to tokens
+// matching another ("head 1.2, from verbs to subjects"). The page picks the sentences that hold both (from the
+// corpus result's tokens) and the lab recomputes that head's attention for them (LabApi.runCorpusPairs).
+
+export interface CorpusPairRequest extends JobOptions {
+  model: ModelRef
+  /** the corpus run searched (provenance) */
+  corpus: { name: string; sha256: string; runId?: string }
+  /** the sentences to score, with their index in the corpus */
+  sentences: Array<{ index: number; text: string }>
+  layer: number
+  head: number
+  /** token patterns (see tokenPattern): query tokens attending (from) and key tokens attended (to) */
+  from: string
+  to: string
+  disabledTerms?: AttentionTerm[]
+  p2p?: boolean
+}
+
+export interface CorpusPairHit {
+  index: number
+  text: string
+  /** mean over the query tokens matching `from` of Σ p_ij over the key tokens j matching `to` */
+  score: number
+  /** query tokens matching `from` */
+  queries: number
+  /** the largest single p_ij among those pairs */
+  best: { query: string; key: string; i: number; j: number; p: number }
+}
+
+export interface CorpusPairResult {
+  runId?: string
+  model: ModelInfo
+  corpus: { name: string; sha256: string; runId?: string }
+  layer: number
+  head: number
+  from: string
+  to: string
+  disabledTerms: AttentionTerm[]
+  p2p: boolean
+  /** sentences sent without a token matching both patterns (after truncation) are left out */
+  hits: CorpusPairHit[]
+  scored: number
+}
+
+/** Whether a token matches a pattern, as the search reads it (the word-start marks ▁ Ġ ## ignored). */
+export const tokenMatches = (regex: RegExp, token: string): boolean => regex.test(token) || regex.test(bare(token))
+
+/** The sentences of a corpus result holding a token matching `from` and one matching `to` (the pair search's candidates). */
+export function pairCandidates(result: Pick<CorpusResult, 'sentences'>, from: string, to: string): Array<{ index: number; text: string }> {
+  const a = tokenPattern(from)
+  const b = tokenPattern(to)
+  if (!a || !b) throw new LabError('INPUT_INVALID', 'give a token pattern for the query tokens and one for the key tokens', { field: a ? 'to' : 'from' })
+  const out: Array<{ index: number; text: string }> = []
+  result.sentences.tokens.forEach((tokens, index) => {
+    if (tokens.some((t) => tokenMatches(a, t)) && tokens.some((t) => tokenMatches(b, t))) out.push({ index, text: result.sentences.text[index] })
+  })
+  return out
+}

@@ -225,6 +225,8 @@ export function jobLabel(method: JobMethod, request: unknown): string {
       const corpus = r.corpus as { name?: unknown } | undefined
       return `corpus statistics, ${String(corpus?.name ?? 'a corpus')}${r.resumeFrom ? ' (resumed)' : ''} (${modelName(r.model)})`
     }
+    case 'runCorpusPairs':
+      return `corpus search, layer ${String(r.layer)}, head ${String(r.head)}: ${String(r.from)} → ${String(r.to)} (${modelName(r.model)})`
     case 'runDecoding':
       return `decoding, top ${String(r.topK)} (${modelName(r.model)})`
     case 'runBenchmark':

@@ -31,7 +31,7 @@ import {
   type ModelViewRequest,
   type DistanceProfileRequest,
 } from '../common/api'
-import type { CorpusRequest } from '../common/corpus'
+import type { CorpusPairRequest, CorpusRequest } from '../common/corpus'
 import { LabError, toErrorData } from '../common/errors'
 import { APP_VERSION } from '../common/version'
 import { ComputePool } from './compute-pool'
@@ -307,6 +307,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
       }
       return job('runCorpus', request)
     },
+    runCorpusPairs: (request: CorpusPairRequest) => job('runCorpusPairs', request),
     async runBenchmark(request: BenchmarkRequest): Promise<BenchmarkResult> {
       return job('runBenchmark', request)
     },

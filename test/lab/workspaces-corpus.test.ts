@@ -3,11 +3,12 @@
 // checkpoint = an uninterrupted run; the corpus file's typed errors; the search over per-sentence summaries.
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { AttentionTerm } from '../../src/common/api'
-import { MAX_CORPUS_BYTES, MAX_CORPUS_LINES, corpusLines, searchCorpus, tokenPattern, type CorpusResult } from '../../src/common/corpus'
+import { MAX_CORPUS_BYTES, MAX_CORPUS_LINES, corpusLines, pairCandidates, searchCorpus, tokenPattern, type CorpusResult } from '../../src/common/corpus'
 import { LabError } from '../../src/common/errors'
 import type { DebertaModel } from '../../src/core/model'
 import type { Tokenizer } from '../../src/core/tokenizer/types'
 import { corpus, decodeCheckpoint, encodeCheckpoint, truncateIds, type CorpusState } from '../../src/lab/workspaces/corpus'
+import { corpusPairs } from '../../src/lab/workspaces/corpus-pairs'
 import { testContext, TINY_V3, type TestContext } from './workspaces-helpers'
 
 const SENTENCES = ['the new store opened beside the new mall', 'a dog sleeps', 'the old station near the river was closed for years', 'she reads the book again']
@@ -204,6 +205,44 @@ describe('corpus statistics job', () => {
     expect(result.sentences.tokens[0]).toHaveLength(64)
     expect(result.sentences.tokens[0].at(-1)).toBe('[SEP]')
     expect(result.profile.distances.at(-1)).toBe(63)
+  })
+})
+
+describe('corpus search by token pair', () => {
+  const TOY_TEXT = ['the old farmer sees the red ball near the river', 'the girl hides the box behind the table', 'the cat watches the ball', 'the dog and the girl sees the ball']
+  const VERBS = 'sees|hides|watches'
+  const NOUNS = 'farmer|girl|dog'
+
+  it('scores each sentence holding both patterns like a direct forward (mean over query tokens of Σ p to key tokens)', async () => {
+    const context = await testContext()
+    const result = await corpus(context, { model: TOY, corpus: { name: 't.txt', text: TOY_TEXT.join('\n') } })
+    const candidates = pairCandidates(result, VERBS, NOUNS)
+    // the third sentence has a verb but none of the nouns
+    expect(candidates.map((c) => c.index)).toEqual([0, 1, 3])
+    const found = await corpusPairs(context, { model: TOY, corpus: { name: 't.txt', sha256: result.corpus.sha256 }, sentences: candidates, layer: 1, head: 2, from: VERBS, to: NOUNS })
+    const loaded = await context.getModel(TOY)
+    const tokenizer = loaded.tokenizer as Tokenizer
+    const expected = candidates.map(({ index, text }) => {
+      const encoding = tokenizer.encode(text)
+      const T = encoding.inputIds.length
+      const probs = (loaded.model as DebertaModel).forward({ inputIds: [encoding.inputIds] }, { components: true }).components![1].probs.data
+      const qs = encoding.tokens.flatMap((t, i) => (/^(sees|hides|watches)$/.test(t) ? [i] : []))
+      const ks = encoding.tokens.flatMap((t, j) => (/^(farmer|girl|dog)$/.test(t) ? [j] : []))
+      let total = 0
+      for (const i of qs) for (const j of ks) total += probs[2 * T * T + i * T + j]
+      return { index, score: total / qs.length, queries: qs.length }
+    })
+    expected.sort((a, b) => b.score - a.score)
+    expect(found.hits.map((h) => h.index)).toEqual(expected.map((e) => e.index))
+    found.hits.forEach((hit, k) => {
+      expect(hit.score).toBeCloseTo(expected[k].score, 12)
+      expect(hit.queries).toBe(expected[k].queries)
+      expect(hit.best.p).toBeLessThanOrEqual(hit.score * hit.queries + 1e-12)
+      expect(VERBS.split('|')).toContain(hit.best.query)
+      expect(NOUNS.split('|')).toContain(hit.best.key)
+    })
+    await expect(corpusPairs(context, { model: TOY, corpus: { name: 't', sha256: result.corpus.sha256 }, sentences: candidates, layer: 2, head: 0, from: VERBS, to: NOUNS })).rejects.toMatchObject({ code: 'INPUT_INVALID' })
+    await expect(corpusPairs(context, { model: TOY, corpus: { name: 't', sha256: result.corpus.sha256 }, sentences: candidates, layer: 0, head: 0, from: '(', to: NOUNS })).rejects.toMatchObject({ code: 'INPUT_INVALID' })
   })
 })
 

@@ -279,6 +279,13 @@ const CASES: Partial<Record<LabApiMethod, (api: LabApi, ctx: Context) => Promise
     expect(await codeOf(api.runCorpus({ model: TOY, corpus: { name: 'two.txt', text }, resumeFrom: 'some-run' }))).toBe('INPUT_INVALID')
     expect(await codeOf(api.runCorpus({ model: TOY, corpus: { name: 'x.bin', text: '\u0000' } }))).toBe('INPUT_INVALID')
   },
+  async runCorpusPairs(api) {
+    const sentences = [{ index: 4, text: SENTENCE }]
+    const result = await api.runCorpusPairs({ model: TOY, corpus: { name: 'two.txt', sha256: 'a'.repeat(64) }, sentences, layer: 1, head: 2, from: 'ball', to: 'dog' })
+    expect(result).toMatchObject({ layer: 1, head: 2, scored: 1, hits: [{ index: 4, text: SENTENCE, queries: 1, best: { query: 'ball', key: 'dog' } }] })
+    expect(result.hits[0].score).toBeGreaterThan(0)
+    expect(await codeOf(api.runCorpusPairs({ model: TOY, corpus: { name: 'two.txt', sha256: 'a'.repeat(64) }, sentences, layer: 1, head: 2, from: '(', to: 'dog' }))).toBe('INPUT_INVALID')
+  },
   async runDecoding(api) {
     const result = await api.runDecoding({ model: TOY, text: SENTENCE, topK: 3 })
     expect(result.maskPositions).toEqual([3])

@@ -6,6 +6,7 @@ import { attention } from './attention'
 import { benchmark } from './benchmark'
 import { decoding } from './decoding'
 import { corpus } from './corpus'
+import { corpusPairs } from './corpus-pairs'
 import { experiment } from './experiment'
 import { benchCases, forwardToFile, prepareExperiment, tokenizeFolder } from './host-jobs'
 import { describeModel, tokenize } from './model'
@@ -24,6 +25,7 @@ export const JOB_HANDLERS: { [M in WorkerMethod]: JobHandler<WorkerRequests[M], 
   runModelView: modelView,
   runDistanceProfile: distanceProfile,
   runCorpus: corpus,
+  runCorpusPairs: corpusPairs,
   runDecoding: decoding,
   runBenchmark: benchmark,
   runExperiment: experiment,
