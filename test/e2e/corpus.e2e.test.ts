@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { CorpusResult } from '../../src/common/corpus'
+import type { CorpusPairResult, CorpusResult } from '../../src/common/corpus'
 import type { SessionSnapshot } from '../../src/common/sessions'
 import { Rng } from '../../src/core/train/data'
-import { TOY_VOCAB, shortSentence } from '../../src/core/train/toy-language'
+import { TOY_VOCAB, TOY_WORD_CLASSES, shortSentence } from '../../src/core/train/toy-language'
 import { callApi, e2eSkipped, launchBrowser, startServe, type ServedLab, SCREENSHOT_DIR } from './harness'
 
 const SENTENCES = 3000
@@ -176,6 +176,23 @@ describe.skipIf(e2eSkipped)('corpus statistics in a browser', () => {
     const [opened] = await Promise.all([page.waitForRequest((r) => r.url().endsWith('/api/runAttention')), hits.first().locator('button').click()])
     expect((opened.postDataJSON() as { args: [{ text: string; layer: number; head: number }] }).args[0]).toMatchObject({ text: text.split('\n')[withDog[0].s], layer: 1, head: 2 })
 
+    // by token pair: layer 1, head 2 from verbs to animate nouns (subjects and the like); the ranking is the API's
+    await page.getByTestId('corpus-pair-from').fill(TOY_WORD_CLASSES.verb.join('|'))
+    await page.getByTestId('corpus-pair-to').fill(TOY_WORD_CLASSES.animate.join('|'))
+    const [pairRequest] = await Promise.all([page.waitForRequest((r) => r.url().endsWith('/api/runCorpusPairs')), page.getByTestId('corpus-pair-run').click()])
+    const sentPairs = (pairRequest.postDataJSON() as { args: [Record<string, unknown>] }).args[0]
+    expect(sentPairs).toMatchObject({ layer: 1, head: 2, model: TOY, corpus: { name: 'toy-corpus.txt', sha256: api.corpus.sha256 } })
+    // every sentence of the toy language has a verb and an animate subject: all are candidates
+    expect((sentPairs.sentences as unknown[]).length).toBe(SENTENCES)
+    const { jobId: _j, sessionId: _s, ...pairArgs } = sentPairs
+    const pairs = await callApi<CorpusPairResult>(page, lab.token, 'runCorpusPairs', pairArgs)
+    const pairHits = page.getByTestId('corpus-pair-hits').locator('li')
+    await expect.poll(() => pairHits.count(), { timeout: 60_000 }).toBe(20)
+    for (let k = 0; k < 3; k++) {
+      expect(await pairHits.nth(k).locator('button').textContent()).toBe(pairs.hits[k].text)
+      expect(await pairHits.nth(k).textContent()).toContain(`strongest ${pairs.hits[k].best.query} → ${pairs.hits[k].best.key}`)
+    }
+
     // exports carry the corpus' provenance
     const chart = page.getByTestId('chart-corpus-heads')
     await chart.scrollIntoViewIfNeeded()
@@ -201,11 +218,11 @@ describe.skipIf(e2eSkipped)('corpus statistics in a browser', () => {
     // reopen: the result and the search come back from the session, nothing is recomputed
     await expect
       .poll(async () => ((await callApi<SessionSnapshot>(page, lab.token, 'openSession', sessionId)).workspaces?.attention?.view as { corpus?: { runId?: string; pattern?: string } } | undefined)?.corpus, { timeout: 20_000 })
-      .toMatchObject({ runId: expect.stringMatching(/^[0-9a-f-]{36}$/), pattern: 'dog' })
+      .toMatchObject({ runId: expect.stringMatching(/^[0-9a-f-]{36}$/), pattern: 'dog', pairRunId: expect.stringMatching(/^[0-9a-f-]{36}$/) })
     await expect.poll(() => page.getByTestId('status-save').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved')
     let recomputed = 0
     page.on('request', (r) => {
-      if (r.url().endsWith('/api/runCorpus')) recomputed++
+      if (/\/api\/runCorpus(Pairs)?$/.test(r.url())) recomputed++
     })
     await page.reload()
     await page.getByTestId('app').waitFor()
@@ -213,6 +230,7 @@ describe.skipIf(e2eSkipped)('corpus statistics in a browser', () => {
     expect((await waitForChart('corpus-heads')).data.rows).toEqual(heads.data.rows)
     await expect.poll(() => page.getByTestId('corpus-matching').textContent()).toContain(`${withDog.length} sentences match`)
     expect(await page.getByTestId('corpus-pattern').inputValue()).toBe('dog')
+    await expect.poll(() => page.getByTestId('corpus-pair-hits').locator('li').first().locator('button').textContent()).toBe(pairs.hits[0].text)
     expect(recomputed).toBe(0)
     expect(await page.getByTestId('corpus-resume').count()).toBe(0)
   })

@@ -6,7 +6,7 @@
 // with the corpus and options it recorded — the file need not be opened again.
 import { computed, ref, shallowRef, watch } from 'vue'
 import { ATTENTION_TERMS, type AttentionTerm, type ModelRef } from '../../common/api'
-import { corpusLines, searchCorpus, type CorpusRequest, type CorpusResult, type CorpusSortKey } from '../../common/corpus'
+import { corpusLines, pairCandidates, searchCorpus, type CorpusPairResult, type CorpusRequest, type CorpusResult, type CorpusSortKey } from '../../common/corpus'
 import { LabError, toErrorData, type ErrorData } from '../../common/errors'
 import type { RunRecord } from '../../common/sessions'
 import { APP_VERSION } from '../../common/version'
@@ -28,6 +28,11 @@ export const corpusViewDefaults = () => ({
   descending: true,
   pattern: '',
   limit: 20,
+  /** the search by token pair: its patterns and the run on screen */
+  from: '',
+  to: '',
+  pairRunId: '',
+  pairJobId: '',
 })
 export type CorpusView = ReturnType<typeof corpusViewDefaults>
 
@@ -35,6 +40,11 @@ export interface CorpusWorkspaceParts {
   inputs: { text: string; layer: number; head: string; disabledTerms: string[]; p2p: boolean }
   view: { corpus: CorpusView }
   compute(): Promise<unknown>
+}
+
+export function isCorpusPairResult(value: unknown): value is CorpusPairResult {
+  const r = value as CorpusPairResult | null
+  return !!r && Array.isArray(r.hits) && typeof r.from === 'string' && typeof r.to === 'string' && Number.isInteger(r.layer)
 }
 
 export function isCorpusResult(value: unknown): value is CorpusResult {
@@ -69,27 +79,34 @@ export function useCorpusInstrument(ws: CorpusWorkspaceParts) {
   const stopped = shallowRef<RunRecord | null>(null)
   const saved = (): CorpusView => ws.view.corpus
 
-  // the run named in the saved view: its stored result, nothing recomputed
-  watch(
-    () => saved().runId,
-    (runId) => {
-      if (runId === (run.lastRun.value?.runId ?? '')) return
-      if (!runId) {
-        run.lastResult.value = null
-        run.lastRun.value = null
-        return
-      }
-      lab.api.getRunResult(runId).then(
-        (value) => {
-          if (saved().runId !== runId || !isCorpusResult(value)) return
-          run.lastResult.value = value
-          run.lastRun.value = { jobId: saved().jobId, runId }
-        },
-        () => undefined,
-      )
-    },
-    { immediate: true },
-  )
+  const pairRun = useWorkspaceRun<CorpusPairResult>('Corpus')
+  const pairError = ref<ErrorData | null>(null)
+
+  /** Keeps a result in step with a run id of the saved view: after a session is opened, its stored result (nothing recomputed). */
+  function restore<R>(target: ReturnType<typeof useWorkspaceRun<R>>, ids: () => { runId: string; jobId: string }, isResult: (value: unknown) => value is R): void {
+    watch(
+      () => ids().runId,
+      (runId) => {
+        if (runId === (target.lastRun.value?.runId ?? '')) return
+        if (!runId) {
+          target.lastResult.value = null
+          target.lastRun.value = null
+          return
+        }
+        lab.api.getRunResult(runId).then(
+          (value) => {
+            if (ids().runId !== runId || !isResult(value)) return
+            target.lastResult.value = value
+            target.lastRun.value = { jobId: ids().jobId, runId }
+          },
+          () => undefined,
+        )
+      },
+      { immediate: true },
+    )
+  }
+  restore(run, () => saved(), isCorpusResult)
+  restore(pairRun, () => ({ runId: saved().pairRunId, jobId: saved().pairJobId }), isCorpusPairResult)
 
   async function refreshStopped(): Promise<void> {
     const sessionId = session.state.current?.id
@@ -199,18 +216,51 @@ export function useCorpusInstrument(ws: CorpusWorkspaceParts) {
     Object.assign(saved(), { layer, head: headIndex })
   }
 
-  /** Opens a sentence of the corpus in the workspace's charts above, at the searched head. */
-  async function openSentence(index: number): Promise<void> {
+  /**
+   * Ranks the sentences holding both token patterns by how much the picked head attends from the first to the
+   * second; the lab recomputes that head with the corpus run's model and terms.
+   */
+  async function findPairs(): Promise<void> {
+    const r = result.value
+    pairError.value = null
+    if (!r) return
+    let sentences: Array<{ index: number; text: string }>
+    try {
+      sentences = pairCandidates(r, saved().from, saved().to)
+    } catch (error) {
+      pairError.value = toErrorData(error)
+      return
+    }
+    const request = {
+      corpus: { name: r.corpus.name, sha256: r.corpus.sha256, ...(r.runId ? { runId: r.runId } : {}) },
+      sentences,
+      ...head.value,
+      from: saved().from,
+      to: saved().to,
+      disabledTerms: r.disabledTerms,
+      p2p: r.p2p,
+    }
+    const found = await pairRun.compute((common) => lab.api.runCorpusPairs({ ...common, ...request }), r.model.ref)
+    if (found) Object.assign(saved(), { pairRunId: found.runId ?? '', pairJobId: pairRun.lastRun.value?.jobId ?? '' })
+  }
+
+  /** Opens a sentence of the corpus in the workspace's charts above, at a head (default: the searched one). */
+  async function openSentence(index: number, at = head.value): Promise<void> {
     const r = result.value
     if (!r) return
     ws.inputs.text = r.sentences.text[index]
-    ws.inputs.layer = head.value.layer
-    ws.inputs.head = String(head.value.head)
+    ws.inputs.layer = at.layer
+    ws.inputs.head = String(at.head)
     await ws.compute()
   }
 
   /** the saved view's corpus settings (metric, head, search), bound by the components */
   const settings = computed(() => saved())
 
-  return { settings, run, file, fileError, stopped, openFile, runCorpus, resume, result, head, metrics, provenance, headsOption, profileOption, topPairs, search, selectHead, openSentence, refreshStopped }
+  const clearErrors = (): void => {
+    fileError.value = null
+    pairError.value = null
+  }
+
+  return { clearErrors, pairRun, pairError, findPairs, settings, run, file, fileError, stopped, openFile, runCorpus, resume, result, head, metrics, provenance, headsOption, profileOption, topPairs, search, selectHead, openSentence, refreshStopped }
 }
