@@ -123,6 +123,11 @@ describe.skipIf(e2eSkipped)('corpus statistics in a browser', () => {
     // resume; once the resumed run has stored a checkpoint of its own, pause it and stop the lab (an app restart)
     await page.getByTestId('corpus-resume').click()
     await expect.poll(progress, { timeout: 30_000, interval: 100 }).toBeGreaterThan(firstStop)
+    // a reload while it runs: the section follows the running job again (progress, Pause)
+    await page.reload()
+    await page.getByTestId('app').waitFor()
+    await page.getByTestId('tab-attention').click()
+    await expect.poll(progress, { timeout: 30_000, interval: 100 }).toBeGreaterThan(firstStop)
     const resumedRun = (await callApi<Array<{ id: string; name: string; status: string }>>(page, lab.token, 'listRuns', sessionId)).filter((r) => r.name === 'runCorpus').at(-1)!
     expect(resumedRun.status).toBe('running')
     await expect.poll(() => checkpointed(sessionId, resumedRun.id), { timeout: 30_000, interval: 200 }).toBe(true)

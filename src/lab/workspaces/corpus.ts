@@ -238,6 +238,7 @@ export const corpus: JobHandler<CorpusJobRequest, CorpusResult> = async (context
 
   const started = Date.now()
   let lastCheckpoint = started
+  let checkpointMs = 0
   const rate = (): number => ((state.done - resumed) * 1000) / Math.max(1, Date.now() - started)
   try {
     for (let s = state.done; s < N; s++) {
@@ -266,9 +267,12 @@ export const corpus: JobHandler<CorpusJobRequest, CorpusResult> = async (context
       state.sentenceTokens.push(truncateIds(encoding.tokens, maxTokens))
       state.done = s + 1
       context.progress(state.done / N, corpusProgressMessage(state.done, N, rate()))
-      if (Date.now() - lastCheckpoint >= CHECKPOINT_MS && state.done < N) {
+      // at most every CHECKPOINT_MS, and never more than ~5% of the time in checkpoints (large models and corpora)
+      if (Date.now() - lastCheckpoint >= Math.max(CHECKPOINT_MS, 20 * checkpointMs) && state.done < N) {
+        const begun = Date.now()
         context.checkpoint?.(snapshot())
         lastCheckpoint = Date.now()
+        checkpointMs = lastCheckpoint - begun
       }
       if (state.done % 50 === 0) await context.yieldToEvents()
     }

@@ -5,7 +5,7 @@
 // back; a corpus run that was cancelled, failed or interrupted (app closed) can be resumed from its checkpoint
 // with the corpus and options it recorded — the file need not be opened again.
 import { computed, ref, shallowRef, watch } from 'vue'
-import { ATTENTION_TERMS, type AttentionTerm, type ModelRef } from '../../common/api'
+import { ATTENTION_TERMS, type AttentionTerm, type JobInfo, type ModelRef } from '../../common/api'
 import { corpusLines, pairCandidates, searchCorpus, type CorpusPairResult, type CorpusRequest, type CorpusResult, type CorpusSortKey } from '../../common/corpus'
 import { LabError, toErrorData, type ErrorData } from '../../common/errors'
 import type { RunRecord } from '../../common/sessions'
@@ -13,6 +13,7 @@ import { APP_VERSION } from '../../common/version'
 import { base64ToBytes } from '../base64'
 import { buildCorpusHeadsOption, buildCorpusProfileOption, type CorpusMetric } from '../charts/corpus'
 import type { Provenance } from '../charts/data'
+import { isActive } from '../composables/useJob'
 import { useSession } from '../composables/useSession'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
 import { useLab } from '../lab-context'
@@ -121,7 +122,32 @@ export function useCorpusInstrument(ws: CorpusWorkspaceParts) {
       stopped.value = null
     }
   }
-  watch(() => session.state.current?.id, () => void refreshStopped(), { immediate: true })
+  /**
+   * Follows this session's corpus run when the lab is computing one this page did not start (after a reload, or
+   * from another window): progress, Pause and Cancel here, and its result shown when it ends.
+   */
+  async function reattach(): Promise<void> {
+    const sessionId = session.state.current?.id
+    if (!sessionId || run.job.state.running) return
+    let found: JobInfo | undefined
+    try {
+      found = (await lab.api.listJobs()).find((j) => j.method === 'runCorpus' && j.sessionId === sessionId && isActive(j))
+    } catch {
+      return
+    }
+    if (!found || run.job.state.running || session.state.current?.id !== sessionId) return
+    const ended = await run.job.attach(found)
+    if (ended?.state === 'done' && ended.runId && session.state.current?.id === sessionId) Object.assign(saved(), { runId: ended.runId, jobId: ended.jobId })
+    await refreshStopped()
+  }
+  watch(
+    () => session.state.current?.id,
+    () => {
+      void refreshStopped()
+      void reattach()
+    },
+    { immediate: true },
+  )
 
   async function openFile(): Promise<void> {
     fileError.value = null
