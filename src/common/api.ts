@@ -6,6 +6,7 @@
 // transports carry them as { ok: false, error: { code, message } }.
 import type { ErrorData, Result } from './errors'
 import type { SessionSnapshot, SessionSummary, WorkspaceId, WorkspaceState, RunRecord, ImportMode } from './sessions'
+import type { CorpusPairRequest, CorpusPairResult, CorpusRequest, CorpusResult } from './corpus'
 
 export type { WorkspaceId } from './sessions'
 
@@ -668,6 +669,10 @@ export interface LabApi {
   runModelView(request: ModelViewRequest): Promise<ModelViewResult>
   /** Attention probability and each term's mean score by relative distance δ, per head of one layer */
   runDistanceProfile(request: DistanceProfileRequest): Promise<DistanceProfileResult>
+  /** Corpus statistics: every sentence of a text through the model, every head summarised (a pausable, resumable job) */
+  runCorpus(request: CorpusRequest): Promise<CorpusResult>
+  /** One head of a corpus run's model: sentences ranked by attention from tokens matching one pattern to another */
+  runCorpusPairs(request: CorpusPairRequest): Promise<CorpusPairResult>
   runDecoding(request: DecodingRequest): Promise<DecodingResult>
   /** Removes a term or a head and measures the masked-LM predictions and the hidden states before and after */
   runAblation(request: AblationRequest): Promise<AblationResult>
@@ -767,6 +772,8 @@ export const LAB_METHODS = {
   runRelativePositions: { kind: 'job', workspace: 'relative' },
   runModelView: { kind: 'job', workspace: 'attention' },
   runDistanceProfile: { kind: 'job', workspace: 'attention' },
+  runCorpus: { kind: 'job', workspace: 'attention' },
+  runCorpusPairs: { kind: 'job', workspace: 'attention' },
   runDecoding: { kind: 'job', workspace: 'decoding' },
   runAblation: { kind: 'job', workspace: 'decoding' },
   runHeadImportance: { kind: 'job', workspace: 'decoding' },

@@ -29,6 +29,8 @@ export interface ComputePoolOptions {
   /** Worker script; defaults to worker.js beside the built bundle, else worker.ts run through tsx */
   workerPath?: string
   onProgress?: (jobId: string, fraction: number, message: string, training?: TrainingProgress) => void
+  /** A resumable job sent a checkpoint (before its result or error, in order) */
+  onCheckpoint?: (jobId: string, data: Uint8Array) => void
   /** A job was handed to its worker (called again when a job id runs a second step, see LabService) */
   onStart?: (jobId: string) => void
   /** The jobs running or queued on a lane changed */
@@ -262,6 +264,10 @@ class WorkerLane {
   private handle(message: FromWorker): void {
     if (message.type === 'progress') {
       this.options.onProgress?.(message.jobId, message.fraction, message.message, message.training)
+      return
+    }
+    if (message.type === 'checkpoint') {
+      if (this.current?.jobId === message.jobId) this.options.onCheckpoint?.(message.jobId, message.data)
       return
     }
     if (message.type !== 'result' && message.type !== 'error') return

@@ -27,6 +27,11 @@ export interface JobContext {
   /** Yields to the worker's message loop so a cancel message can arrive; call in long loops. */
   yieldToEvents(): Promise<void>
   readonly backend: string
+  /**
+   * Hands the service a checkpoint of a resumable job (a corpus run): it is stored on the job's run, replacing
+   * the previous one, so the job can be continued after a cancel or a crash. Absent where nothing records it.
+   */
+  checkpoint?(data: Uint8Array): void
 }
 
 export type JobHandler<Req, Res> = (context: JobContext, request: Req) => Promise<Res>
@@ -216,6 +221,12 @@ export function jobLabel(method: JobMethod, request: unknown): string {
       return `model view, every layer × head (${modelName(r.model)})`
     case 'runDistanceProfile':
       return `attention by distance, layer ${String(r.layer)} (${modelName(r.model)})`
+    case 'runCorpus': {
+      const corpus = r.corpus as { name?: unknown } | undefined
+      return `corpus statistics, ${String(corpus?.name ?? 'a corpus')}${r.resumeFrom ? ' (resumed)' : ''} (${modelName(r.model)})`
+    }
+    case 'runCorpusPairs':
+      return `corpus search, layer ${String(r.layer)}, head ${String(r.head)}: ${String(r.from)} → ${String(r.to)} (${modelName(r.model)})`
     case 'runDecoding':
       return `decoding, top ${String(r.topK)} (${modelName(r.model)})`
     case 'runAblation': {

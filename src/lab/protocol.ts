@@ -2,6 +2,7 @@
 import type { JobKind, LabArgs, LabResult, LabWorkerMethod, TrainingProgress } from '../common/api'
 import type { ErrorData } from '../common/errors'
 import type { ExperimentJobRequest, ExperimentJobValue } from './workspaces/experiment'
+import type { CorpusJobRequest } from './workspaces/corpus'
 import type {
   BenchCasesJob,
   BenchCasesValue,
@@ -27,7 +28,9 @@ export interface SpinValue {
 }
 
 /** What each worker method is asked: the LabApi method's request (registry kinds compute and job), and spin's. */
-export type WorkerRequests = Omit<{ [M in LabWorkerMethod]: LabArgs<M>[0] }, 'runExperiment'> & {
+export type WorkerRequests = Omit<{ [M in LabWorkerMethod]: LabArgs<M>[0] }, 'runExperiment' | 'runCorpus'> & {
+  /** the app's request, with the checkpoint's bytes when it resumes an earlier run */
+  runCorpus: CorpusJobRequest
   /** the app's request, or the command line's with a config file's experiment */
   runExperiment: ExperimentJobRequest
   spin: SpinRequest
@@ -58,14 +61,14 @@ export type WorkerMethod = keyof WorkerRequests
  */
 export function jobKind(method: WorkerMethod, request?: unknown): JobKind {
   if (method === 'spin') return (request as SpinRequest | undefined)?.lane === 'interactive' ? 'interactive' : 'long'
-  return method === 'runExperiment' || method === 'runBenchmark' || method === 'benchCases' ? 'long' : 'interactive'
+  return method === 'runExperiment' || method === 'runBenchmark' || method === 'benchCases' || method === 'runCorpus' ? 'long' : 'interactive'
 }
 
 /** Job slots: the shared flags hold a cancel flag per slot, then a pause flag per slot. */
 export const JOB_SLOTS = 64
 export const pauseIndex = (slot: number): number => JOB_SLOTS + slot
 /** Jobs that may be paused: they check their flags between training steps, never inside a timed region. */
-export const PAUSABLE_METHODS: ReadonlySet<WorkerMethod> = new Set(['runExperiment', 'spin'])
+export const PAUSABLE_METHODS: ReadonlySet<WorkerMethod> = new Set(['runExperiment', 'runCorpus', 'spin'])
 
 export interface WorkerInit {
   /**
@@ -85,5 +88,7 @@ export type FromWorker =
   | { type: 'init-failed'; error: ErrorData }
   | { type: 'progress'; jobId: string; fraction: number; message: string; training?: TrainingProgress }
   | { type: 'result'; jobId: string; value: unknown }
+  /** a resumable job's checkpoint (JobContext.checkpoint), stored on its run */
+  | { type: 'checkpoint'; jobId: string; data: Uint8Array }
   /** `stack`: the worker-side stack trace of an unexpected (INTERNAL) error, for the lab's log */
   | { type: 'error'; jobId: string; error: ErrorData; stack?: string }

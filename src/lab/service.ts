@@ -33,6 +33,7 @@ import {
   type ModelViewRequest,
   type DistanceProfileRequest,
 } from '../common/api'
+import type { CorpusPairRequest, CorpusRequest } from '../common/corpus'
 import { LabError, toErrorData } from '../common/errors'
 import { APP_VERSION } from '../common/version'
 import { ComputePool, type BackendReady } from './compute-pool'
@@ -108,6 +109,9 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
   if (!options.onFirstUse) getSessions()
   /** Jobs cancelled before they reached a worker queue: they stop before their next step. */
   const cancelRequested = new Set<string>()
+  /** Resumable jobs (corpus runs): the run their checkpoints go to, and the checkpoint a resumed one starts from. */
+  const checkpointRuns = new Map<string, RunHandle>()
+  const resumeCheckpoints = new Map<string, Uint8Array>()
   const pool: ComputePool = new ComputePool({
     resourcesDir: options.resourcesDir,
     backend: options.backend,
@@ -119,6 +123,15 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
       events.emit(training ? { type: 'progress', jobId, fraction, message, training } : { type: 'progress', jobId, fraction, message })
     },
     onStart: (jobId) => jobs.started(jobId),
+    onCheckpoint: (jobId, data) => {
+      const run = checkpointRuns.get(jobId)
+      if (!run) return
+      try {
+        getSessions().saveCheckpoint(run, data)
+      } catch (error) {
+        logFailure('a corpus checkpoint was not stored', error, { jobId, run: run.runId })
+      }
+    },
     onLaneChange: (kind) => jobs.laneChanged(kind),
   })
   const jobs = new JobRegistry({
@@ -195,6 +208,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
       // a benchmark may run on another backend than the lab's (request.backend): the run records the one it used
       const runBackend = (request as { backend?: string }).backend ?? backend
       run = sessions ? sessions.startRun(request.sessionId!, workspace!, method, request, runBackend, weightsSha256) : undefined
+      if (run) checkpointRuns.set(jobId, run)
       const raw = await runStep(method, request, jobId)
       let value = toResult ? toResult(raw) : raw
       if (run) {
@@ -214,11 +228,17 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
       jobs.finish(jobId, status, { error: data })
       events.emit({ type: 'job-end', jobId, status, error: data })
       throw error
+    } finally {
+      checkpointRuns.delete(jobId)
+      resumeCheckpoints.delete(jobId)
     }
   }
 
   function runStep<M extends WorkerMethod>(method: M, request: WorkerRequests[M], jobId: string): Promise<WorkerValues[M]> {
     if (cancelRequested.delete(jobId)) return Promise.reject(new LabError('CANCELLED', 'cancelled before it started'))
+    const checkpoint = method === 'runCorpus' ? resumeCheckpoints.get(jobId) : undefined
+    // the checkpoint goes to the worker only (the run records the request, which names the run it resumes)
+    if (checkpoint) return pool.run(method, { ...request, checkpoint }, jobId)
     return pool.run(method, request, jobId)
   }
 
@@ -283,6 +303,16 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     runHeadImportance: (request: HeadImportanceRequest) => job('runHeadImportance', request),
     runModelView: (request: ModelViewRequest) => job('runModelView', request),
     runDistanceProfile: (request: DistanceProfileRequest) => job('runDistanceProfile', request),
+    async runCorpus(request: CorpusRequest) {
+      if (request.resumeFrom) {
+        if (!request.sessionId) throw new LabError('INPUT_INVALID', 'resuming a corpus run needs the session it was recorded in', { field: 'sessionId' })
+        const jobId = request.jobId ?? randomUUID()
+        resumeCheckpoints.set(jobId, getSessions().corpusCheckpoint(request.resumeFrom, request.sessionId))
+        return job('runCorpus', { ...request, jobId })
+      }
+      return job('runCorpus', request)
+    },
+    runCorpusPairs: (request: CorpusPairRequest) => job('runCorpusPairs', request),
     async runBenchmark(request: BenchmarkRequest): Promise<BenchmarkResult> {
       return job('runBenchmark', request)
     },

@@ -58,6 +58,10 @@ function saveStatusOf(store: ExperimentStore, status: AutosaveStatus): StoreSave
   return status.saved ? { saved: true, pending: status.pending } : { saved: false, reason: status.reason, pending: status.pending }
 }
 
+/** The artifact holding a resumable run's last checkpoint (src/lab/workspaces/corpus.ts encodes it). */
+export const CHECKPOINT_ARTIFACT = 'checkpoint.bin'
+const CHECKPOINT_MIME = 'application/vnd.deberta-lab.checkpoint'
+
 /** Days a deleted session can still be restored before the lab purges it at start. */
 export const DELETED_SESSION_RETENTION_DAYS = 30
 
@@ -227,6 +231,27 @@ export class LabSessions {
   /** Stores trained weights (safetensors blobs) as 'weights' artifacts linked to the run. */
   saveWeights(handle: RunHandle, weights: ReadonlyArray<{ name: string; data: Uint8Array }>): void {
     for (const w of weights) this.store.putArtifact({ sessionId: handle.sessionId, runId: handle.runId, name: w.name, kind: 'weights', data: w.data })
+  }
+
+  /** Stores a resumable job's checkpoint on its run (replacing the previous one; the old bytes are collected). */
+  saveCheckpoint(handle: RunHandle, data: Uint8Array): void {
+    this.store.putArtifact({ sessionId: handle.sessionId, runId: handle.runId, name: CHECKPOINT_ARTIFACT, kind: 'json', mime: CHECKPOINT_MIME, data })
+  }
+
+  /**
+   * The last checkpoint of a corpus run of this session that did not finish (cancelled, failed or interrupted):
+   * RUN_NOT_FOUND for another session's run, INPUT_INVALID for a finished run or one without a checkpoint.
+   */
+  corpusCheckpoint(runId: string, sessionId: string): Uint8Array {
+    const run = this.store.getRun(runId)
+    if (run.sessionId !== sessionId) throw new LabError('RUN_NOT_FOUND', `no run ${runId} in this session`, { runId })
+    if (run.name !== 'runCorpus') throw new LabError('INPUT_INVALID', `run ${runId} is not a corpus run`, { field: 'resumeFrom' })
+    if (run.status === 'done' || run.status === 'running' || run.status === 'queued') {
+      throw new LabError('INPUT_INVALID', `run ${runId} is ${run.status}: only a cancelled, failed or interrupted corpus run is resumed`, { field: 'resumeFrom' })
+    }
+    const link = this.store.listArtifacts(sessionId).find((a) => a.runId === runId && a.name === CHECKPOINT_ARTIFACT)
+    if (!link) throw new LabError('INPUT_INVALID', `run ${runId} stopped before its first checkpoint: start it again`, { field: 'resumeFrom' })
+    return this.store.getArtifactData(link.sha256)
   }
 
   finishRun(handle: RunHandle, status: 'done' | 'failed' | 'cancelled', result?: unknown, error?: string): string {

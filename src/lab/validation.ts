@@ -18,6 +18,7 @@ import {
   type LabResult,
 } from '../common/api'
 import { LabError } from '../common/errors'
+import { MAX_CORPUS_BYTES, MAX_CORPUS_LINES } from '../common/corpus'
 import { IMPORT_MODES, WORKSPACE_IDS, type WorkspaceState } from '../common/sessions'
 import { jsonShapeProblem } from '../store/json'
 
@@ -115,6 +116,31 @@ export const METHOD_ARGS: { [M in LabApiMethod]: z.ZodType<LabArgs<M>> } = {
   ]),
   runDistanceProfile: z.tuple([
     z.strictObject({ ...jobOptions, model: modelRefSchema, text, layer: int(0, 1000), disabledTerms: z.array(z.enum(ATTENTION_TERMS)).max(4).optional(), p2p: z.boolean().optional() }),
+  ]),
+  runCorpus: z.tuple([
+    z.strictObject({
+      ...jobOptions,
+      model: modelRefSchema,
+      // the byte limit is checked on the UTF-8 length by the job (corpusLines); this bounds the string first
+      corpus: z.strictObject({ name: z.string().min(1).max(200), text: z.string().max(MAX_CORPUS_BYTES) }),
+      disabledTerms: z.array(z.enum(ATTENTION_TERMS)).max(4).optional(),
+      p2p: z.boolean().optional(),
+      resumeFrom: id.optional(),
+    }),
+  ]),
+  runCorpusPairs: z.tuple([
+    z.strictObject({
+      ...jobOptions,
+      model: modelRefSchema,
+      corpus: z.strictObject({ name: z.string().min(1).max(200), sha256: z.string().regex(/^[0-9a-f]{64}$/), runId: id.optional() }),
+      sentences: z.array(z.strictObject({ index: int(0, MAX_CORPUS_LINES), text: z.string().max(MAX_CORPUS_BYTES) })).max(MAX_CORPUS_LINES),
+      layer: int(0, 1000),
+      head: int(0, 1000),
+      from: z.string().min(1).max(1000),
+      to: z.string().min(1).max(1000),
+      disabledTerms: z.array(z.enum(ATTENTION_TERMS)).max(4).optional(),
+      p2p: z.boolean().optional(),
+    }),
   ]),
   runDecoding: z.tuple([z.strictObject({ ...jobOptions, model: modelRefSchema, text, topK: int(1, 100) })]),
   runAblation: z.tuple([

@@ -68,6 +68,7 @@ async function boot(): Promise<void> {
         if (Atomics.load(flags, slot) !== 0) throw new LabError('CANCELLED', 'cancelled')
       },
       yieldToEvents: () => new Promise((resolve) => setImmediate(resolve)),
+      checkpoint: (data) => send({ type: 'checkpoint', jobId, data }),
     }
     try {
       if (!Object.prototype.hasOwnProperty.call(JOB_HANDLERS, method)) throw new LabError('BAD_REQUEST', `unknown job method ${method}`)

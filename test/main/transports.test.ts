@@ -268,6 +268,24 @@ const CASES: Partial<Record<LabApiMethod, (api: LabApi, ctx: Context) => Promise
     expect(result.probability).toHaveLength(5) // 4 heads and their mean
     expect(result.pairs[T - 1]).toBe(T)
   },
+  async runCorpus(api) {
+    const text = `${SENTENCE}\n\nthe girl hides the box\n`
+    const result = await api.runCorpus({ model: TOY, corpus: { name: 'two.txt', text } })
+    expect(result.corpus).toMatchObject({ name: 'two.txt', sentences: 2, blankLines: 1, sha256: createHash('sha256').update(text).digest('hex') })
+    expect(result.sentences.entropy).toMatchObject({ rows: 2, cols: 8 })
+    expect(result.sentences.entropy.data).toBeInstanceOf(Float32Array)
+    expect(result.topPairs).toHaveLength(8)
+    // resuming needs the session of the run; a binary file is refused, typed
+    expect(await codeOf(api.runCorpus({ model: TOY, corpus: { name: 'two.txt', text }, resumeFrom: 'some-run' }))).toBe('INPUT_INVALID')
+    expect(await codeOf(api.runCorpus({ model: TOY, corpus: { name: 'x.bin', text: '\u0000' } }))).toBe('INPUT_INVALID')
+  },
+  async runCorpusPairs(api) {
+    const sentences = [{ index: 4, text: SENTENCE }]
+    const result = await api.runCorpusPairs({ model: TOY, corpus: { name: 'two.txt', sha256: 'a'.repeat(64) }, sentences, layer: 1, head: 2, from: 'ball', to: 'dog' })
+    expect(result).toMatchObject({ layer: 1, head: 2, scored: 1, hits: [{ index: 4, text: SENTENCE, queries: 1, best: { query: 'ball', key: 'dog' } }] })
+    expect(result.hits[0].score).toBeGreaterThan(0)
+    expect(await codeOf(api.runCorpusPairs({ model: TOY, corpus: { name: 'two.txt', sha256: 'a'.repeat(64) }, sentences, layer: 1, head: 2, from: '(', to: 'dog' }))).toBe('INPUT_INVALID')
+  },
   async runDecoding(api) {
     const result = await api.runDecoding({ model: TOY, text: SENTENCE, topK: 3 })
     expect(result.maskPositions).toEqual([3])

@@ -6,6 +6,8 @@ import { ablation, headImportance } from './ablation'
 import { attention } from './attention'
 import { benchmark } from './benchmark'
 import { decoding } from './decoding'
+import { corpus } from './corpus'
+import { corpusPairs } from './corpus-pairs'
 import { experiment } from './experiment'
 import { benchCases, forwardToFile, prepareExperiment, tokenizeFolder } from './host-jobs'
 import { describeModel, tokenize } from './model'
@@ -23,6 +25,8 @@ export const JOB_HANDLERS: { [M in WorkerMethod]: JobHandler<WorkerRequests[M], 
   runRelativePositions: relativePositions,
   runModelView: modelView,
   runDistanceProfile: distanceProfile,
+  runCorpus: corpus,
+  runCorpusPairs: corpusPairs,
   runDecoding: decoding,
   runAblation: ablation,
   runHeadImportance: headImportance,

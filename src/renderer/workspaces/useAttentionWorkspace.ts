@@ -14,6 +14,7 @@ import { ATTENTION_INPUT_FIELDS, attentionInputs, changedKeys, compareInputs } f
 import { instrumentViewDefaults, useAttentionInstruments } from './useAttentionInstruments'
 import { compareViewDefaults } from '../composables/useComparison'
 import { useAttentionComparison } from './useAttentionComparison'
+import { corpusViewDefaults } from './useCorpusInstrument'
 
 export type AttentionView = AttentionTerm | 'scores' | 'probabilities'
 export const ATTENTION_VIEWS: readonly AttentionView[] = [...ATTENTION_TERMS, 'scores', 'probabilities']
@@ -25,7 +26,7 @@ const defaults = () => ({
   inputs: { text: ATTENTION_DEFAULT_TEXT, layer: 0, head: '0', disabledTerms: [] as AttentionTerm[], ablationScope: 'all' as AblationScope, p2p: false },
   selections: { term: 'probabilities' as AttentionView },
   /** shownKey: the layer/head/ablation of the result on screen, so restoring a session does not re-run */
-  view: { autoRun: true, shownKey: '', ...instrumentViewDefaults(), ...compareViewDefaults() },
+  view: { autoRun: true, shownKey: '', ...instrumentViewDefaults(), ...compareViewDefaults(), corpus: corpusViewDefaults() },
 })
 
 export function isAttentionResult(value: unknown): value is AttentionResult {
