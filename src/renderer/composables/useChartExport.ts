@@ -12,8 +12,9 @@ import { useLab } from '../lab-context'
 import { dataUrlToBase64, textToBase64 } from '../base64'
 import { useSession } from './useSession'
 import { appProvenance, csvWithProvenance, exportJson, type ExportProvenance } from '../provenance'
+import { buildPythonScript, type PythonExport } from '../reproduce/python-script'
 
-export type ExportFormat = 'png' | 'svg' | 'csv' | 'json'
+export type ExportFormat = 'png' | 'svg' | 'csv' | 'json' | 'py'
 
 /** A file name from the chart id: letters, digits, dashes. */
 export function exportFileName(chartId: string, format: ExportFormat, date = new Date()): string {
@@ -25,7 +26,7 @@ function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback
 }
 
-export function useChartExport(props: { chartId: string; workspace: WorkspaceId; provenance?: ExportProvenance | null }, chart: ShallowRef<EChartsType | null>, option: () => ChartOption | null, theme: () => string) {
+export function useChartExport(props: { chartId: string; workspace: WorkspaceId; provenance?: ExportProvenance | null; python?: PythonExport | null }, chart: ShallowRef<EChartsType | null>, option: () => ChartOption | null, theme: () => string) {
   const lab = useLab()
   const session = useSession(lab)
   const status = ref('')
@@ -34,6 +35,10 @@ export function useChartExport(props: { chartId: string; workspace: WorkspaceId;
   function render(format: ExportFormat): { base64: string; mime: string } {
     const current = option()
     if (!current) throw new Error('nothing to export yet')
+    if (format === 'py') {
+      if (!props.python) throw new Error('this chart has no Python reproduction')
+      return { base64: textToBase64(buildPythonScript(props.python)), mime: 'text/x-python' }
+    }
     if (format === 'png') {
       if (!chart.value) throw new Error('the chart is not on screen')
       const url = chart.value.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: cssVar('--chart-bg', '#ffffff') })

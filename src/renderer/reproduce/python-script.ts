@@ -3,6 +3,7 @@
 // with the lab's numbers embedded in it (prints the max abs difference, exits 1 above the tolerance).
 // The recomputation (engine.py) is the same in every script; a script differs only in its LAB block: the model
 // (where to find it, the SHA-256 of its weights), the text and ids, the view (which numbers) and the numbers.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- the node tsconfig (tests) reaches this file by import only, so the ?raw declaration comes with it
 /// <reference path="./python-raw.d.ts" />
 import engine from './engine.py?raw'
 import type { AblationScope, AttentionTerm, ModelInfo, ModelRef } from '../../common/api'

@@ -11,6 +11,7 @@ import { buildModelViewOption } from '../charts/model-view'
 import type { Provenance } from '../charts/data'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
 import type { LastRun } from '../workspace-state'
+import { useInstrumentPython } from '../reproduce/useChartPython'
 
 /** The instruments' part of the Attention workspace's saved view (defaults; see useAttentionWorkspace). */
 export const instrumentViewDefaults = () => ({
@@ -142,5 +143,7 @@ export function useAttentionInstruments(ws: AttentionWorkspaceParts) {
     })
   })
 
-  return { modelRun, distanceRun, runModelView, runDistance, openHead, modelViewOption, distanceOption, distanceHead, ablation }
+  const python = useInstrumentPython({ result: modelRun.lastResult, saved: () => ws.view.modelView }, { result: distanceRun.lastResult, saved: () => ws.view.distance })
+
+  return { modelRun, distanceRun, runModelView, runDistance, openHead, modelViewOption, distanceOption, distanceHead, ablation, python }
 }
