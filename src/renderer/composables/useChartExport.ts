@@ -70,7 +70,7 @@ export function useChartExport(props: { chartId: string; workspace: WorkspaceId;
     try {
       const { base64, mime } = render(format)
       const saved = await lab.host.saveFile({ suggestedName: exportFileName(props.chartId, format), mime, base64 })
-      const parts = [saved.saved ? (saved.path ? `saved to ${saved.path}` : `${format.toUpperCase()} saved`) : 'not saved']
+      const parts = [saved.saved ? (saved.path ? `saved to ${saved.path}` : `${format === 'py' ? 'Python script' : format.toUpperCase()} saved`) : 'not saved']
       const current = session.state.current
       if ((format === 'png' || format === 'svg') && current) {
         const { sha256 } = await lab.api.saveChartSnapshot({ sessionId: current.id, workspace: props.workspace, chartId: props.chartId, format, base64 })
