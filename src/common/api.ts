@@ -309,6 +309,12 @@ export interface AttentionResult {
    * without relative positions (BERT) and in results stored before it existed.
    */
   relativeIds?: number[]
+  /**
+   * The rel-embedding table row (of `tableRows`) c2p (key Kr) and p2c (query Qr) read at (i, j): rows[δ + T − 1], and how
+   * δ reaches it: kinds[δ + T − 1] is 'exact' (δ's own row), 'log-bucket' (v3: shared with other distances) or
+   * 'clipped' (clamped to the table's end). Absent for models without relative positions and in older results.
+   */
+  relativeRows?: { rows: number[]; kinds: Array<'exact' | 'log-bucket' | 'clipped'>; tableRows: number }
 }
 
 /** Every layer × head at once (BertViz's model view), summarised per head in the compute worker. */

@@ -98,7 +98,7 @@ export function useAttentionWorkspace() {
       fromZero: probabilities,
       valueName: probabilities ? 'probability' : selections.term === 'scores' ? 'score (sum of enabled terms)' : `${selections.term} score`,
       title: `${selections.term} · layer ${r.layer} · ${headText}`,
-      cellDetail: attentionCellDetail({ ...r, disabledTerms: disabledOf(run.lastRequest.value) }),
+      cellDetail: attentionCellDetail({ ...r, disabledTerms: disabledOf(run.lastRequest.value) }, { name: selections.term, matrix }),
     })
   })
   /** The model whose texts are shown: the result's when one is on screen, else the chosen one. */
