@@ -20,6 +20,7 @@ import {
   problemPython,
   relativeCurvePython,
   relativeMatrixPython,
+  rowsPython,
   sharesPython,
 } from '../../src/renderer/reproduce/views'
 import { FIXTURES, v1TokenizerJson } from './fake-hub'
@@ -117,6 +118,8 @@ describe.skipIf(!python.path)(`Python reproduction scripts against transformers$
     expectReproduced(attentionPython(ablatedResult, ablated, 'probabilities')!, 'v3-ablated-probabilities', true)
     expectReproduced(attentionPython(ablatedResult, ablated, 'p2p')!, 'v3-p2p')
     expectReproduced(sharesPython(ablatedResult, ablated)!, 'v3-ablated-shares')
+    expectReproduced(rowsPython(ablatedResult, ablated, [1, 4, 6], 'mean')!, 'v3-rows-mean', true)
+    expectReproduced(rowsPython(result, request, [0, 2], 'sum')!, 'v3-rows-sum')
   }, 600_000)
 
   it('v3: model view, distance profile, relative positions, decoding with the EMD, problem demo', async () => {

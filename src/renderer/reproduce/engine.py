@@ -360,11 +360,18 @@ def recompute(lab, tokenizer, ids, view):
     disabled = set(view.get("disabledTerms", []))
     scope = view.get("scope")
     p2p = view.get("p2p", False)
-    if kind in ("attention", "shares", "model-view", "distance-profile"):
+    if kind in ("attention", "rows", "shares", "model-view", "distance-profile"):
         states, layers = lab.forward(ids, disabled, scope, p2p)
     if kind == "attention":
         parts = layers[view["layer"]]
         return {"matrix": pick_head(parts[view["matrix"]], view["head"]).flatten().tolist()}
+    if kind == "rows":
+        parts = layers[view["layer"]]
+        out = {}
+        for name in view["names"]:
+            matrix = pick_head(parts["probs" if name == "probabilities" else name], view["head"])[view["rows"]]  # [rows, T]
+            out[name] = (matrix.sum(0) if view["mode"] == "sum" else matrix.mean(0)).tolist()
+        return out
     if kind == "shares":
         return {"shares": shares(layers, view["terms"], disabled, scope)}
     if kind == "model-view":

@@ -12,6 +12,7 @@ import { APP_VERSION } from '../../common/version'
 /** Which numbers a script recomputes (engine.py `recompute`): the keys of `expected` follow from it. */
 export type PythonView =
   | { kind: 'attention'; layer: number; head: number | 'mean'; matrix: AttentionTerm | 'scores' | 'probs'; disabledTerms: AttentionTerm[]; scope: PythonScope; p2p: boolean }
+  | { kind: 'rows'; layer: number; head: number | 'mean'; rows: number[]; mode: 'sum' | 'mean'; names: string[]; disabledTerms: AttentionTerm[]; scope: PythonScope; p2p: boolean }
   | { kind: 'shares'; terms: AttentionTerm[]; disabledTerms: AttentionTerm[]; scope: PythonScope; p2p: boolean }
   | { kind: 'model-view'; terms: AttentionTerm[]; disabledTerms: AttentionTerm[]; p2p: boolean }
   | { kind: 'distance-profile'; layer: number; terms: AttentionTerm[]; disabledTerms: AttentionTerm[]; p2p: boolean }

@@ -13,6 +13,7 @@ import type {
 } from '../../common/api'
 import { ATTENTION_TERMS } from '../../common/api'
 import { pythonScope, pythonSupported, type PythonExport } from './python-script'
+import { combinedRows, type RowsMode } from '../charts/attention-rows'
 
 const TOLERANCE = 1e-4
 const PROBABILITY_TOLERANCE = 1e-5
@@ -45,6 +46,34 @@ export function attentionPython(result: AttentionResult, request: Request, shown
     },
     expected: { matrix: matrix.data },
     tolerance: shown === 'probabilities' ? PROBABILITY_TOLERANCE : TOLERANCE,
+  }
+}
+
+/** Several query rows of the head on screen, summed or averaged: every term, the scores and the probabilities. */
+export function rowsPython(result: AttentionResult, request: Request, rows: number[], mode: RowsMode): PythonExport | null {
+  const text = textOf(request)
+  if (!text || !pythonSupported(result.model.ref) || rows.length === 0) return null
+  const lines = combinedRows(result, rows, mode)
+  const expected: Record<string, number[]> = {}
+  for (const { name, values } of lines) expected[name] = values
+  return {
+    chartId: 'attention-rows',
+    model: result.model,
+    text,
+    inputIds: result.tokens.inputIds,
+    view: {
+      kind: 'rows',
+      layer: result.layer,
+      head: result.head,
+      rows,
+      mode,
+      names: lines.map((l) => l.name),
+      disabledTerms: termsOf(request?.disabledTerms),
+      scope: pythonScope(request?.ablationScope as AblationScope | undefined, result.layer, result.head),
+      p2p: !!result.terms.p2p,
+    },
+    expected,
+    tolerance: TOLERANCE,
   }
 }
 

@@ -12,6 +12,7 @@ import { relativeTerms, scoreScale } from '../model-text'
 import { resultProvenance } from '../provenance'
 import { ATTENTION_INPUT_FIELDS, attentionInputs, changedKeys, compareInputs } from '../result-inputs'
 import { instrumentViewDefaults, useAttentionInstruments } from './useAttentionInstruments'
+import type { RowsMode } from '../charts/attention-rows'
 
 export type AttentionView = AttentionTerm | 'scores' | 'probabilities'
 export const ATTENTION_VIEWS: readonly AttentionView[] = [...ATTENTION_TERMS, 'scores', 'probabilities']
@@ -21,7 +22,8 @@ const RERUN_DELAY_MS = 250
 
 const defaults = () => ({
   inputs: { text: ATTENTION_DEFAULT_TEXT, layer: 0, head: '0', disabledTerms: [] as AttentionTerm[], ablationScope: 'all' as AblationScope, p2p: false },
-  selections: { term: 'probabilities' as AttentionView },
+  /** rows / rowsMode: the query tokens whose rows are combined (AttentionWorkspaceRows) */
+  selections: { term: 'probabilities' as AttentionView, rows: [] as number[], rowsMode: 'mean' as RowsMode },
   /** shownKey: the layer/head/ablation of the result on screen, so restoring a session does not re-run */
   view: { autoRun: true, shownKey: '', ...instrumentViewDefaults() },
 })
