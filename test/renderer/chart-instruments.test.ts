@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { DistanceProfileResult, ModelViewResult } from '../../src/common/api'
 import { chartDataToCsv, extractChartData } from '../../src/renderer/charts/data'
 import { buildDistanceProfileOption, bucketRuns, mergedRuns } from '../../src/renderer/charts/distance-profile'
-import { buildModelViewOption, headShares, mixColor, modelViewTooltip } from '../../src/renderer/charts/model-view'
+import { buildModelViewOption, headShares, mixColor, modelViewTooltip, THUMBNAIL_BACKGROUND, thumbnailPixels } from '../../src/renderer/charts/model-view'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests reach into ECharts option objects by path
 type AnyRecord = Record<string, any>
@@ -61,6 +61,21 @@ describe('buildModelViewOption', () => {
     expect(tip).toContain('layer 1 · head 1')
     expect(tip).toContain('c2p: 30.0 %')
     expect(tip).toContain(`mean attended distance ${(4.5).toFixed(2)}`)
+  })
+
+  it('fades each thumbnail into the chart background of the theme: white in light, the dark background in dark', () => {
+    const result = modelViewResult()
+    // head (0, 0): values 0, 1/16, …, 15/16; pixel 0 has p = 0, pixel 15 the largest p
+    const colour = mixColor(headShares(result, 0, 0), result.terms)
+    const light = thumbnailPixels(result, 0, 0, THUMBNAIL_BACKGROUND.light)
+    const dark = thumbnailPixels(result, 0, 0, THUMBNAIL_BACKGROUND.dark)
+    expect(Array.from(light.subarray(0, 4))).toEqual([255, 255, 255, 255])
+    expect(Array.from(dark.subarray(0, 4))).toEqual([0x15, 0x18, 0x1e, 255])
+    expect(Array.from(light.subarray(60, 63))).toEqual(colour)
+    expect(Array.from(dark.subarray(60, 63))).toEqual(colour)
+    // in between: sqrt(p / max) of the way from the background to the colour
+    const s = Math.sqrt(4 / 15)
+    expect(dark[16]).toBe(Math.round(0x15 + (colour[0] - 0x15) * s))
   })
 
   it('refuses a result whose arrays do not match its layers × heads', () => {

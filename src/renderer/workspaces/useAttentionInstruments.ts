@@ -10,6 +10,7 @@ import { buildDistanceProfileOption } from '../charts/distance-profile'
 import { buildModelViewOption } from '../charts/model-view'
 import type { Provenance } from '../charts/data'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
+import { useTheme } from '../composables/useTheme'
 import type { LastRun } from '../workspace-state'
 import { useInstrumentPython } from '../reproduce/useChartPython'
 
@@ -84,6 +85,7 @@ function restoreFromRunId<R>(lab: Lab, saved: () => { runId: string; jobId: stri
 
 export function useAttentionInstruments(ws: AttentionWorkspaceParts) {
   const lab = useLab()
+  const { theme } = useTheme()
   const modelRun = useWorkspaceRun<ModelViewResult>()
   const distanceRun = useWorkspaceRun<DistanceProfileResult>()
   restoreFromRunId(lab, () => ws.view.modelView, modelRun, isModelViewResult)
@@ -125,7 +127,7 @@ export function useAttentionInstruments(ws: AttentionWorkspaceParts) {
     const result = modelRun.lastResult.value
     if (!result) return null
     const selected = ws.inputs.head === 'mean' ? null : { layer: ws.inputs.layer, head: Number(ws.inputs.head) }
-    return buildModelViewOption(result, { selected, provenance: instrumentProvenance(result, ws.view.modelView.text, { terms: ws.view.modelView.ablation }, modelRun.lastRun.value) })
+    return buildModelViewOption(result, { selected, theme: theme.value, provenance: instrumentProvenance(result, ws.view.modelView.text, { terms: ws.view.modelView.ablation }, modelRun.lastRun.value) })
   })
 
   const distanceHead = computed<number | 'mean'>(() => {
