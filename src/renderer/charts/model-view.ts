@@ -7,7 +7,8 @@
 import type { CustomSeriesRenderItem } from 'echarts'
 import type { ModelViewResult } from '../../common/api'
 import type { ChartOption } from './types'
-import { provenanceLines, type Provenance, type TableData } from './data'
+import type { TableData } from './data'
+import { provenanceLines, type ProvenanceEntries } from '../provenance'
 import { TERM_COLORS, escapeHtml, formatShort } from './common'
 
 export interface ModelViewSelection {
@@ -141,7 +142,7 @@ export function modelViewRenderItem(result: ModelViewResult, selected: ModelView
 }
 
 /** theme: the thumbnails fade into the chart background of that theme (light: white, dark: the dark --chart-bg). */
-export function buildModelViewOption(result: ModelViewResult, opts: { selected?: ModelViewSelection | null; provenance?: Provenance; title?: string; theme?: 'light' | 'dark' } = {}): ChartOption {
+export function buildModelViewOption(result: ModelViewResult, opts: { selected?: ModelViewSelection | null; provenance?: ProvenanceEntries; title?: string; theme?: 'light' | 'dark' } = {}): ChartOption {
   const expected = result.layers * result.heads
   if (result.entropy.length !== expected || result.distance.length !== expected || result.shares.length !== expected * result.terms.length) {
     throw new Error(`model view holds ${result.entropy.length} heads, expected ${result.layers} × ${result.heads}`)
@@ -154,7 +155,7 @@ export function buildModelViewOption(result: ModelViewResult, opts: { selected?:
   const lines = provenance ? provenanceLines(provenance) : []
   /** below the title and the provenance lines */
   const top = 34 + 13 * lines.length
-  const option: ChartOption & { provenance?: Provenance } = {
+  const option: ChartOption & { provenance?: ProvenanceEntries } = {
     animation: false,
     title: {
       text: opts.title ?? `Every head: pattern tinted by term shares (${result.terms.join(' / ')})`,
@@ -185,6 +186,5 @@ export function buildModelViewOption(result: ModelViewResult, opts: { selected?:
       } as never,
     ],
   }
-  if (provenance) option.provenance = provenance
   return option
 }

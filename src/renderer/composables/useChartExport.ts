@@ -11,7 +11,7 @@ import type { ChartOption } from '../charts/types'
 import { useLab } from '../lab-context'
 import { dataUrlToBase64, textToBase64 } from '../base64'
 import { useSession } from './useSession'
-import { appProvenance, csvWithProvenance, exportJson, type ExportProvenance } from '../provenance'
+import { appProvenance, csvWithProvenance, exportJson, type ChartProvenance } from '../provenance'
 import { buildPythonScript, type PythonExport } from '../reproduce/python-script'
 
 export type ExportFormat = 'png' | 'svg' | 'csv' | 'json' | 'py'
@@ -26,7 +26,7 @@ function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback
 }
 
-export function useChartExport(props: { chartId: string; workspace: WorkspaceId; provenance?: ExportProvenance | null; python?: PythonExport | null }, chart: ShallowRef<EChartsType | null>, option: () => ChartOption | null, theme: () => string) {
+export function useChartExport(props: { chartId: string; workspace: WorkspaceId; provenance?: ChartProvenance | null; python?: PythonExport | null }, chart: ShallowRef<EChartsType | null>, option: () => ChartOption | null, theme: () => string) {
   const lab = useLab()
   const session = useSession(lab)
   const status = ref('')
@@ -56,8 +56,6 @@ export function useChartExport(props: { chartId: string; workspace: WorkspaceId;
       }
     }
     const data = extractChartData(current)
-    // a chart that names its own provenance (the instruments') writes it into its CSV itself
-    if (format === 'csv' && data.provenance && !props.provenance) return { base64: textToBase64(chartDataToCsv(data)), mime: 'text/csv' }
     const provenance = props.provenance ?? appProvenance()
     if (format === 'csv') return { base64: textToBase64(csvWithProvenance(chartDataToCsv(data), provenance)), mime: 'text/csv' }
     const json = exportJson({ chartId: props.chartId, workspace: props.workspace, exportedAt: new Date().toISOString(), provenance, data })
