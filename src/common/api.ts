@@ -626,6 +626,11 @@ export interface LabApi {
   listModels(): Promise<ModelListing>
   /** Downloads the files the lab needs from the Hub into the Hugging Face cache (a job: progress, cancelJob) */
   downloadModel(request: DownloadModelRequest): Promise<DownloadModelResult>
+  /**
+   * A chart's Python reproduction for a model transformers cannot load by name (synthetic): a zip of
+   * <name>/reproduce.py and <name>/model/ (config.json, model.safetensors, tokenizer files), base64
+   */
+  exportPythonBundle(request: { model: ModelRef; script: string; name: string }): Promise<{ fileName: string; base64: string }>
   /** Lists a folder inside the user's home (default: home), for the browser-mode folder picker */
   listDirectory(request: { path?: string; hidden?: boolean }): Promise<DirectoryListing>
 
@@ -706,6 +711,7 @@ export const LAB_METHODS = {
   listModels: { kind: 'call' },
   downloadModel: { kind: 'call' },
   listDirectory: { kind: 'call' },
+  exportPythonBundle: { kind: 'compute' },
 } as const satisfies { [M in LabApiMethod]: LabMethodSpec }
 
 /** Method names of LabApi that are plain request/response calls (everything but onEvent), in registry order. */

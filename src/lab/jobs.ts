@@ -27,6 +27,8 @@ export interface JobContext {
   /** Yields to the worker's message loop so a cancel message can arrive; call in long loops. */
   yieldToEvents(): Promise<void>
   readonly backend: string
+  /** the app's resources folder (bundled models, the synthetic models' tokenizer) */
+  readonly resourcesDir?: string
 }
 
 export type JobHandler<Req, Res> = (context: JobContext, request: Req) => Promise<Res>
@@ -218,6 +220,8 @@ export function jobLabel(method: JobMethod, request: unknown): string {
       return `attention by distance, layer ${String(r.layer)} (${modelName(r.model)})`
     case 'runDecoding':
       return `decoding, top ${String(r.topK)} (${modelName(r.model)})`
+    case 'exportPythonBundle':
+      return `Python reproduction with the weights (${modelName(r.model)})`
     case 'runBenchmark':
       return `benchmark ${String(r.preset)}, T = ${Array.isArray(r.seqs) ? r.seqs.join(', ') : '?'}`
     case 'runExperiment': {

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { unzipSync } from 'fflate'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ModelRef } from '../../src/common/api'
 import { createLabService, type LabService } from '../../src/lab/service'
@@ -134,6 +135,29 @@ describe.skipIf(!python.path)(`Python reproduction scripts against transformers$
     expectReproduced(decodingPython(decoding, { text: V3_TEXT }, 'decoding-emd-0')!, 'v3-decoding', true)
     const problem = await lab.runProblemDemo({ model: v3, text: V3_TEXT })
     expectReproduced(problemPython(problem, { text: V3_TEXT }, 'problem-deberta-term')!, 'v3-problem')
+  }, 600_000)
+
+  it('synthetic v3, v1 and BERT: the script travels in a zip with the weights as a Hugging Face folder', async () => {
+    const base = { kind: 'synthetic', layers: 2, hidden: 32, heads: 4, intermediate: 64, positionBuckets: 8, maxRelativePositions: 16, maxPositions: 64, seed: 21 } as const
+    const text = 'the small dog sees the small ball near the old house and the red ball'
+    for (const arch of ['deberta-v3', 'deberta-v1', 'bert'] as const) {
+      const model: ModelRef = { ...base, arch, positionBuckets: arch === 'deberta-v3' ? 8 : 0 }
+      const request = { text, layer: 1, head: 3 as const }
+      const result = await lab.runAttention({ model, ...request })
+      const source = attentionPython(result, request, 'probabilities')!
+      const bundle = await lab.exportPythonBundle({ model, script: buildPythonScript(source), name: `synthetic-${arch}` })
+      const files = unzipSync(Buffer.from(bundle.base64, 'base64'))
+      for (const [name, bytes] of Object.entries(files)) {
+        fs.mkdirSync(path.dirname(path.join(tmp, name)), { recursive: true })
+        fs.writeFileSync(path.join(tmp, name), bytes)
+      }
+      const script = path.join(tmp, `synthetic-${arch}`, 'reproduce.py')
+      const ran = spawnSync(python.path!, [script], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, HF_HUB_OFFLINE: '1' } })
+      const out = `${ran.stdout}\n${ran.stderr}`
+      console.info(`python synthetic ${arch}: ${/max abs diff over the view: .*/.exec(out)?.[0]}`)
+      expect(out).toContain('OK: transformers reproduces')
+      expect(ran.status, out).toBe(0)
+    }
   }, 600_000)
 
   it('v1: terms, shares, model view, relative positions and decoding with the official EMD', async () => {

@@ -2,7 +2,7 @@
 // as they are), and which numbers each chart's export carries. Running the scripts: test/lab/python-reproduce.test.ts.
 import { describe, expect, it } from 'vitest'
 import type { AttentionResult, DecodingResult, DistanceProfileResult, Matrix, ModelInfo, ModelViewResult } from '../../src/common/api'
-import { buildPythonScript, pythonModelSource, pythonScope, pythonSupported, type PythonExport } from '../../src/renderer/reproduce/python-script'
+import { buildPythonScript, pythonModelSource, pythonNeedsWeights, pythonScope, pythonSupported, type PythonExport } from '../../src/renderer/reproduce/python-script'
 import { ablationTerms, attentionPython, decodingPython, distanceProfilePython, modelViewPython, sharesPython } from '../../src/renderer/reproduce/views'
 
 const matrix = (rows: number, cols: number, f: (k: number) => number): Matrix => ({ rows, cols, data: Float32Array.from({ length: rows * cols }, (_, k) => f(k)) })
@@ -50,14 +50,17 @@ describe('buildPythonScript', () => {
     for (const line of script.split('\n').slice(0, 12)) expect(line === '' || line.startsWith('#') || line.startsWith('LAB = ')).toBe(true)
   })
 
-  it('writes probabilities with the attention tolerance and leaves charts of synthetic models without a script', () => {
+  it('writes probabilities with the attention tolerance; a synthetic model’s script reads the folder shipped with it', () => {
     const result = attentionResult()
     expect(attentionPython(result, { text: 'a' }, 'probabilities')!.tolerance).toBe(1e-5)
     expect(attentionPython(result, { text: 'a' }, 'probabilities')!.view).toMatchObject({ matrix: 'probs', scope: null })
     expect(attentionPython(result, { text: 'a' }, 'p2p')).toBeNull() // not computed
     expect(attentionPython(result, null, 'c2c')).toBeNull() // no request text: nothing to reproduce
     const synthetic = { ...result, model: model({ kind: 'synthetic', arch: 'deberta-v3', layers: 2, hidden: 32, heads: 4, intermediate: 64, positionBuckets: 8, maxRelativePositions: 64, maxPositions: 128, seed: 3 }) }
-    expect(attentionPython(synthetic, { text: 'a' }, 'c2c')).toBeNull()
+    const syntheticScript = attentionPython(synthetic, { text: 'a' }, 'c2c')!
+    expect(pythonNeedsWeights(syntheticScript.model.ref)).toBe(true)
+    expect(labOf(buildPythonScript(syntheticScript)).model).toMatchObject({ source: { kind: 'path', path: 'model' } })
+    expect(pythonNeedsWeights(result.model.ref)).toBe(false)
     expect(sharesPython(result, { text: 'a', disabledTerms: ['p2c', 'nonsense'] })!.view).toEqual({ kind: 'shares', terms: ['c2c', 'c2p', 'p2c'], disabledTerms: ['p2c'], scope: null, p2p: false })
   })
 })
@@ -74,6 +77,7 @@ describe('pythonModelSource', () => {
     expect(pythonModelSource({ kind: 'bundled', name: 'toy-deberta' })).toMatchObject({ kind: 'path', path: 'toy-deberta' })
     const synthetic = pythonModelSource({ kind: 'synthetic', arch: 'deberta-v1', layers: 1, hidden: 8, heads: 2, intermediate: 8, positionBuckets: 0, maxRelativePositions: 4, maxPositions: 16, seed: 9 })
     expect(synthetic.note).toContain('exists only inside the lab')
+    expect(synthetic).toMatchObject({ kind: 'path', path: 'model' })
     expect(pythonSupported({ kind: 'bundled', name: 'toy-deberta' })).toBe(true)
   })
 

@@ -12,7 +12,7 @@ import { useLab } from '../lab-context'
 import { dataUrlToBase64, textToBase64 } from '../base64'
 import { useSession } from './useSession'
 import { appProvenance, csvWithProvenance, exportJson, type ChartProvenance } from '../provenance'
-import { buildPythonScript, type PythonExport } from '../reproduce/python-script'
+import { buildPythonScript, pythonNeedsWeights, type PythonExport } from '../reproduce/python-script'
 
 export type ExportFormat = 'png' | 'svg' | 'csv' | 'json' | 'py'
 
@@ -32,13 +32,19 @@ export function useChartExport(props: { chartId: string; workspace: WorkspaceId;
   const status = ref('')
   const busy = ref(false)
 
+  /** The script, or for a synthetic model a zip of the script and the model's weights as a folder (made by the lab). */
+  async function python(): Promise<{ base64: string; mime: string; suggestedName?: string }> {
+    if (!props.python) throw new Error('this chart has no Python reproduction')
+    const script = buildPythonScript(props.python)
+    if (!pythonNeedsWeights(props.python.model.ref)) return { base64: textToBase64(script), mime: 'text/x-python' }
+    const name = exportFileName(props.chartId, 'py').replace(/\.py$/, '')
+    const bundle = await lab.api.exportPythonBundle({ model: props.python.model.ref, script, name })
+    return { base64: bundle.base64, mime: 'application/zip', suggestedName: bundle.fileName }
+  }
+
   function render(format: ExportFormat): { base64: string; mime: string } {
     const current = option()
     if (!current) throw new Error('nothing to export yet')
-    if (format === 'py') {
-      if (!props.python) throw new Error('this chart has no Python reproduction')
-      return { base64: textToBase64(buildPythonScript(props.python)), mime: 'text/x-python' }
-    }
     if (format === 'png') {
       if (!chart.value) throw new Error('the chart is not on screen')
       const url = chart.value.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: cssVar('--chart-bg', '#ffffff') })
@@ -66,8 +72,8 @@ export function useChartExport(props: { chartId: string; workspace: WorkspaceId;
     busy.value = true
     status.value = ''
     try {
-      const { base64, mime } = render(format)
-      const saved = await lab.host.saveFile({ suggestedName: exportFileName(props.chartId, format), mime, base64 })
+      const { base64, mime, suggestedName } = format === 'py' ? await python() : { ...render(format), suggestedName: undefined }
+      const saved = await lab.host.saveFile({ suggestedName: suggestedName ?? exportFileName(props.chartId, format), mime, base64 })
       const parts = [saved.saved ? (saved.path ? `saved to ${saved.path}` : `${format === 'py' ? 'Python script' : format.toUpperCase()} saved`) : 'not saved']
       const current = session.state.current
       if ((format === 'png' || format === 'svg') && current) {

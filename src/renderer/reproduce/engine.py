@@ -87,7 +87,14 @@ class Lab:
         classes = {"deberta-v2": transformers.DebertaV2Model, "deberta": transformers.DebertaModel, "bert": transformers.BertModel}
         if self.kind not in classes:
             sys.exit(f"model_type {self.kind!r} is not DeBERTa v1/v2/v3 or BERT")
-        self.model = classes[self.kind].from_pretrained(folder).eval()
+        # the lab's BERT models may have no token-type table (type_vocab_size 0), which BertEmbeddings always reads:
+        # give it one row of zeros, which adds nothing
+        no_types = self.kind == "bert" and config.type_vocab_size == 0
+        if no_types:
+            config.type_vocab_size = 1
+        self.model = classes[self.kind].from_pretrained(folder, config=config).eval()
+        if no_types:
+            self.model.embeddings.token_type_embeddings.weight.zero_()
         self.config = self.model.config
         path = weights_file(folder)
         expected = LAB["model"].get("weightsSha256")

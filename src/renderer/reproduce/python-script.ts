@@ -64,14 +64,19 @@ export function pythonModelSource(ref: ModelRef): PythonModelSource {
     kind: 'path',
     path: 'model',
     note:
-      `a synthetic model (${ref.arch}, seed ${ref.seed}) exists only inside the lab: its weights are drawn from the seed by the lab's own ` +
-      'generator, which transformers does not have. Recompute it from a Hugging Face folder (config.json + model.safetensors + tokenizer) of the same weights.',
+      `the folder "model" beside this script: a synthetic model (${ref.arch}, seed ${ref.seed}) exists only inside the lab (its weights are drawn ` +
+      'from the seed by its own generator), so the lab exported it with the script as a Hugging Face folder (config.json, model.safetensors, tokenizer).',
   }
 }
 
-/** A script can be written for every model the lab loads; synthetic ones need their weights as a folder. */
+/** Whether the script travels with the model's weights (a zip made by the lab: LabApi.exportPythonBundle). */
+export function pythonNeedsWeights(ref: ModelRef): boolean {
+  return ref.kind === 'synthetic'
+}
+
+/** A script can be written for every model the lab loads (synthetic ones with their weights). */
 export function pythonSupported(ref: ModelRef): boolean {
-  return ref.kind !== 'synthetic'
+  return ref.kind === 'synthetic' || ref.kind === 'checkpoint' || ref.kind === 'bundled'
 }
 
 /** Numbers as JSON: float32 values written with the digits that read back to the same float32. */
