@@ -18,6 +18,7 @@ import {
   decodingPython,
   distanceProfilePython,
   modelViewPython,
+  pairComparisonPython,
   problemPython,
   relativeCurvePython,
   relativeMatrixPython,
@@ -128,9 +129,13 @@ describe.skipIf(!python.path)(`Python reproduction scripts against transformers$
     expectReproduced(modelViewPython(model, V3_TEXT, 'without p2c')!, 'v3-model-view')
     const distance = await lab.runDistanceProfile({ model: v3, text: V3_TEXT, layer: 0 })
     expectReproduced(distanceProfilePython(distance, V3_TEXT, 'all terms')!, 'v3-distance')
-    const relative = await lab.runRelativePositions({ model: v3, text: V3_TEXT })
-    expectReproduced(relativeMatrixPython(relative, { text: V3_TEXT })!, 'v3-relative', true)
-    expectReproduced(relativeCurvePython(relative, { text: V3_TEXT })!, 'v3-curve')
+    const compareText = 'A small dog saw it. The new store opened beside the [MASK] mall and the small dog'
+    const relativeRequest = { text: V3_TEXT, compareText, clipK: 5 }
+    const relative = await lab.runRelativePositions({ model: v3, ...relativeRequest })
+    expect(relative.comparison!.pairs.length).toBeGreaterThan(2)
+    expectReproduced(relativeMatrixPython(relative, relativeRequest)!, 'v3-relative', true)
+    expectReproduced(relativeCurvePython(relative, relativeRequest)!, 'v3-curve')
+    expectReproduced(pairComparisonPython(relative, relativeRequest)!, 'v3-pairs', true)
     const decoding = await lab.runDecoding({ model: v3, text: V3_TEXT, topK: 5 })
     expectReproduced(decodingPython(decoding, { text: V3_TEXT }, 'decoding-emd-0')!, 'v3-decoding', true)
     const problem = await lab.runProblemDemo({ model: v3, text: V3_TEXT })

@@ -410,7 +410,24 @@ def recompute(lab, tokenizer, ids, view):
         else:
             span = lab.model.encoder.layer[0].attention.self.max_relative_positions
             rel = distances
-        return {"buckets": (torch.clamp(rel + span, 0, 2 * span - 1) - span).tolist()}
+        out = {"buckets": (torch.clamp(rel + span, 0, 2 * span - 1) - span).tolist()}
+        if view.get("clipK"):
+            k = view["clipK"]  # the paper's clipping control: clamp(δ, −k, k − 1)
+            out["clipping"] = torch.clamp(distances, -k, k - 1).tolist()
+        return out
+    if kind == "pair-comparison":
+        ids_b = tokenizer.encode(view["compareText"])
+        if ids_b != view["compareIds"]:
+            sys.exit(f"token ids of the second sentence differ from the lab's:\n  transformers {ids_b}\n  lab          {view['compareIds']}")
+        _s, layers_a = lab.forward(ids)
+        _s, layers_b = lab.forward(ids_b)
+        out = {"c2pA": [], "c2pB": [], "p2cA": [], "p2cB": []}
+        for pair in view["pairs"]:
+            (i, j), (k, l) = pair["a"], pair["b"]
+            for term in ("c2p", "p2c"):
+                out[term + "A"].append(layers_a[0][term][0, i, j].item() if term in layers_a[0] else 0.0)
+                out[term + "B"].append(layers_b[0][term][0, k, l].item() if term in layers_b[0] else 0.0)
+        return out
     if kind == "decoding":
         states, _layers = lab.forward(ids)
         final = {"plain": states[-1], "emd": lab.emd(ids, states)}
@@ -429,6 +446,17 @@ def recompute(lab, tokenizer, ids, view):
         out = {"content": words.flatten().tolist(), "position": positions.flatten().tolist(), "sum": (words + positions).flatten().tolist()}
         for term in view["terms"]:
             out[term] = layers[0][term][0].flatten().tolist()
+        # the lab's BERT baseline from the same tables: LayerNorm(word + position), layer 0's Q/K, softmax(QKᵀ/√d), head 0
+        h = lab.model.embeddings.LayerNorm(words + positions)
+        att = lab.model.encoder.layer[0].attention.self
+        D = lab.config.hidden_size // lab.config.num_attention_heads
+        if lab.kind == "deberta-v2":
+            q, k = att.query_proj(h), att.key_proj(h)
+            D = att.attention_head_size
+        else:
+            w = att.in_proj.weight.chunk(att.num_attention_heads * 3, dim=0)
+            q, k = h @ w[0].t() + att.q_bias[:D], h @ w[1].t()
+        out["bertAttention"] = torch.softmax(q[:, :D] @ k[:, :D].t() / math.sqrt(D), dim=-1).flatten().tolist()
         return out
     sys.exit(f"unknown view kind {kind!r}")
 

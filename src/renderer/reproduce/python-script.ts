@@ -17,7 +17,8 @@ export type PythonView =
   | { kind: 'model-view'; terms: AttentionTerm[]; disabledTerms: AttentionTerm[]; p2p: boolean }
   | { kind: 'distance-profile'; layer: number; terms: AttentionTerm[]; disabledTerms: AttentionTerm[]; p2p: boolean }
   | { kind: 'relative-positions' }
-  | { kind: 'relative-curve'; distances: number[] }
+  | { kind: 'relative-curve'; distances: number[]; clipK?: number }
+  | { kind: 'pair-comparison'; compareText: string; compareIds: number[]; pairs: Array<{ a: [number, number]; b: [number, number] }> }
   | { kind: 'decoding'; positions: number[]; topK: number }
   | { kind: 'problem-demo'; terms: AttentionTerm[] }
 

@@ -2,7 +2,7 @@
 // until a result is on screen (and for models a script cannot load, see pythonSupported).
 import { computed, type Ref } from 'vue'
 import type { AttentionResult, AttentionTerm, DecodingResult, DistanceProfileResult, ModelViewResult, ProblemDemoResult, RelativePositionsResult } from '../../common/api'
-import { attentionPython, decodingPython, distanceProfilePython, modelViewPython, problemPython, relativeCurvePython, relativeMatrixPython, sharesPython } from './views'
+import { attentionPython, decodingPython, distanceProfilePython, modelViewPython, pairComparisonPython, problemPython, relativeCurvePython, relativeMatrixPython, sharesPython } from './views'
 
 type Request = Ref<Record<string, unknown> | null>
 interface RunParts<R> {
@@ -32,6 +32,7 @@ export function useRelativePython(ws: RunParts<RelativePositionsResult>) {
   return {
     matrix: computed(() => (ws.lastResult.value ? relativeMatrixPython(ws.lastResult.value, ws.lastRequest.value) : null)),
     curve: computed(() => (ws.lastResult.value ? relativeCurvePython(ws.lastResult.value, ws.lastRequest.value) : null)),
+    comparison: computed(() => (ws.lastResult.value ? pairComparisonPython(ws.lastResult.value, ws.lastRequest.value) : null)),
   }
 }
 

@@ -161,9 +161,27 @@ export function relativeCurvePython(result: RelativePositionsResult, request: Re
     model: result.model,
     text,
     inputIds: result.tokens.inputIds,
-    view: { kind: 'relative-curve', distances: result.curve.distances },
-    expected: { buckets: result.curve.buckets },
+    view: { kind: 'relative-curve', distances: result.curve.distances, ...(result.clipping ? { clipK: result.clipping.k } : {}) },
+    expected: { buckets: result.curve.buckets, ...(result.clipping ? { clipping: result.clipping.ids } : {}) },
     tolerance: 0,
+  }
+}
+
+/** c2p and p2c (layer 0, head 0) of the same word pairs in two sentences. */
+export function pairComparisonPython(result: RelativePositionsResult, request: Request): PythonExport | null {
+  const text = textOf(request)
+  const compareText = typeof request?.compareText === 'string' ? request.compareText : null
+  const comparison = result.comparison
+  if (!text || !compareText || !comparison || comparison.pairs.length === 0 || !pythonSupported(result.model.ref)) return null
+  const pick = (key: 'c2pA' | 'c2pB' | 'p2cA' | 'p2cB') => comparison.pairs.map((p) => p[key])
+  return {
+    chartId: 'relative-comparison',
+    model: result.model,
+    text,
+    inputIds: result.tokens.inputIds,
+    view: { kind: 'pair-comparison', compareText, compareIds: comparison.tokensB.inputIds, pairs: comparison.pairs.map(({ a, b }) => ({ a, b })) },
+    expected: { c2pA: pick('c2pA'), c2pB: pick('c2pB'), p2cA: pick('p2cA'), p2cB: pick('p2cB') },
+    tolerance: TOLERANCE,
   }
 }
 
@@ -190,12 +208,15 @@ export function decodingPython(result: DecodingResult, request: Request, chartId
   }
 }
 
-/** Problem demo: the embedding rows (content, position, their sum) and DeBERTa's terms of layer 0, head 0. */
+/**
+ * Problem demo: the embedding rows (content, position, their sum), DeBERTa's terms of layer 0, head 0, and the
+ * BERT baseline's layer-0 head-0 probabilities from the same tables.
+ */
 export function problemPython(result: ProblemDemoResult, request: Request, chartId: string): PythonExport | null {
   const text = textOf(request)
   if (!text || !pythonSupported(result.model.ref)) return null
   const terms = ATTENTION_TERMS.filter((t) => !!result.debertaTerms[t])
-  const expected: Record<string, ArrayLike<number>> = { content: result.content.data, position: result.position.data, sum: result.sum.data }
+  const expected: Record<string, ArrayLike<number>> = { content: result.content.data, position: result.position.data, sum: result.sum.data, bertAttention: result.bertAttention.data }
   for (const term of terms) expected[term] = result.debertaTerms[term]!.data
   return {
     chartId,
