@@ -36,6 +36,10 @@ except ImportError as error:  # pragma: no cover - environment problem, said pla
     sys.exit(f"this script needs PyTorch and transformers (pip install torch transformers safetensors sentencepiece): {error}")
 
 torch.set_grad_enabled(False)
+# The base models do not use the checkpoint's MLM head (lm_predictions.*): this script reads it itself (Lab.lm_head),
+# so transformers' load report about those keys and its progress bars are left out.
+transformers.logging.set_verbosity_error()
+transformers.logging.disable_progress_bar()
 TERMS = ["c2c", "c2p", "p2c", "p2p"]
 
 
