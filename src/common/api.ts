@@ -312,6 +312,12 @@ export interface AttentionResult {
    * without relative positions (BERT) and in results stored before it existed.
    */
   relativeIds?: number[]
+  /**
+   * The rel-embedding table row (of `tableRows`) c2p (key Kr) and p2c (query Qr) read at (i, j): rows[δ + T − 1], and how
+   * δ reaches it: kinds[δ + T − 1] is 'exact' (δ's own row), 'log-bucket' (v3: shared with other distances) or
+   * 'clipped' (clamped to the table's end). Absent for models without relative positions and in older results.
+   */
+  relativeRows?: { rows: number[]; kinds: Array<'exact' | 'log-bucket' | 'clipped'>; tableRows: number }
 }
 
 /** Every layer × head at once (BertViz's model view), summarised per head in the compute worker. */
@@ -715,6 +721,11 @@ export interface LabApi {
   listModels(): Promise<ModelListing>
   /** Downloads the files the lab needs from the Hub into the Hugging Face cache (a job: progress, cancelJob) */
   downloadModel(request: DownloadModelRequest): Promise<DownloadModelResult>
+  /**
+   * A chart's Python reproduction for a model transformers cannot load by name (synthetic): a zip of
+   * <name>/reproduce.py and <name>/model/ (config.json, model.safetensors, tokenizer files), base64
+   */
+  exportPythonBundle(request: { model: ModelRef; script: string; name: string }): Promise<{ fileName: string; base64: string }>
   /** Lists a folder inside the user's home (default: home), for the browser-mode folder picker */
   listDirectory(request: { path?: string; hidden?: boolean }): Promise<DirectoryListing>
 
@@ -799,6 +810,7 @@ export const LAB_METHODS = {
   listModels: { kind: 'call' },
   downloadModel: { kind: 'call' },
   listDirectory: { kind: 'call' },
+  exportPythonBundle: { kind: 'compute' },
 } as const satisfies { [M in LabApiMethod]: LabMethodSpec }
 
 /** Method names of LabApi that are plain request/response calls (everything but onEvent), in registry order. */

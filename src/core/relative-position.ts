@@ -102,3 +102,18 @@ export function relativeRowsDescending(config: DebertaConfig, length: number): I
   for (let m = 0; m < width; m++) rows[m] = relativeEmbeddingRow(config, length - 1 - m)
   return rows
 }
+
+/** How a distance reaches its rel-embedding row: its own row, a log bucket shared with other distances, or clipped to the table's end. */
+export type RelativeReadKind = 'exact' | 'log-bucket' | 'clipped'
+
+/**
+ * exact: the row is δ's own (|δ| ≤ position_buckets / 2 for v3, −span ≤ δ < span for v1); log-bucket: v3 beyond
+ * that, where make_log_bucket_position merges distances; clipped: the bucket (or δ) lies outside [−span, span) and
+ * the c2p / p2c clamp reads the first or last row (see relativeEmbeddingRow).
+ */
+export function relativeReadKind(config: DebertaConfig, delta: number): RelativeReadKind {
+  const span = attentionSpan(config)
+  const rel = relativePositionOf(config, delta)
+  if (rel + span < 0 || rel + span > 2 * span - 1) return 'clipped'
+  return rel === delta && !(config.modelType === 'deberta-v2' && config.positionBuckets > 0 && Math.abs(delta) > Math.floor(config.positionBuckets / 2)) ? 'exact' : 'log-bucket'
+}

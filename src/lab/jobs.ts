@@ -32,6 +32,8 @@ export interface JobContext {
    * the previous one, so the job can be continued after a cancel or a crash. Absent where nothing records it.
    */
   checkpoint?(data: Uint8Array): void
+  /** the app's resources folder (bundled models, the synthetic models' tokenizer) */
+  readonly resourcesDir?: string
 }
 
 export type JobHandler<Req, Res> = (context: JobContext, request: Req) => Promise<Res>
@@ -236,6 +238,8 @@ export function jobLabel(method: JobMethod, request: unknown): string {
     }
     case 'runHeadImportance':
       return `head importance, every head removed in turn (${modelName(r.model)})`
+    case 'exportPythonBundle':
+      return `Python reproduction with the weights (${modelName(r.model)})`
     case 'runBenchmark':
       return `benchmark ${String(r.preset)}, T = ${Array.isArray(r.seqs) ? r.seqs.join(', ') : '?'}`
     case 'runExperiment': {

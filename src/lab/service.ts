@@ -243,7 +243,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
   }
 
   /** A computation that records no run (model description, tokenizing), listed as a job all the same. */
-  async function tracked<M extends 'describeModel' | 'tokenize'>(method: M, request: WorkerRequests[M]): Promise<WorkerValues[M]> {
+  async function tracked<M extends 'describeModel' | 'tokenize' | 'exportPythonBundle'>(method: M, request: WorkerRequests[M]): Promise<WorkerValues[M]> {
     const jobId = randomUUID()
     jobs.add(jobId, method, request)
     try {
@@ -295,6 +295,7 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
       return info
     },
     tokenize: (request) => tracked('tokenize', request),
+    exportPythonBundle: (request) => tracked('exportPythonBundle', request),
     runProblemDemo: (request: ProblemDemoRequest) => job('runProblemDemo', request),
     runAttention: (request: AttentionRequest) => job('runAttention', request),
     runRelativePositions: (request: RelativePositionsRequest) => job('runRelativePositions', request),

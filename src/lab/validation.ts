@@ -198,6 +198,7 @@ export const METHOD_ARGS: { [M in LabApiMethod]: z.ZodType<LabArgs<M>> } = {
   listModels: z.tuple([]),
   downloadModel: z.tuple([z.strictObject({ jobId: id.optional(), repoId: z.string().min(1).max(200), revision: z.string().min(1).max(200).optional() })]),
   listDirectory: z.tuple([z.strictObject({ path: z.string().min(1).max(4096).optional(), hidden: z.boolean().optional() })]),
+  exportPythonBundle: z.tuple([z.strictObject({ model: modelRefSchema, script: z.string().max(256 * 1024 * 1024), name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,79}$/) })]),
 }
 
 /** Parses the arguments of a call or throws LabError BAD_REQUEST naming the method and the problem. */

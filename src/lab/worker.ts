@@ -52,6 +52,7 @@ async function boot(): Promise<void> {
     const context: JobContext = {
       jobId,
       backend,
+      resourcesDir: init.resourcesDir,
       getModel: (ref: ModelRef): Promise<LoadedLabModel> => models.get(ref, () => context.checkCancelled()),
       progress(fraction, text, training) {
         const now = Date.now()

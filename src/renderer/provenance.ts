@@ -1,8 +1,36 @@
-// Where an exported chart's numbers come from, written into its CSV and JSON: the app and its version, the
-// model (name, reference and the SHA-256 of its weights when the lab hashed them) and the inputs of the run.
+// Where an exported chart's numbers come from, written into its CSV and JSON (and, for the charts that draw it,
+// into the PNG/SVG subtitle): the app and its version, the model (name, reference and the SHA-256 of its weights
+// when the lab hashed them) and the inputs of the run. A chart carries it one way only: BaseChart's `provenance`
+// prop, which the exports read; option builders that draw a subtitle are handed the same object.
 import type { ModelInfo, ModelRef } from '../common/api'
 import { APP_NAME, APP_VERSION } from '../common/version'
 import type { ChartData } from './charts/data'
+
+/**
+ * Plain "key: value" provenance (the Attention instruments': model, text, tokens, layer, head, terms, run, app):
+ * one "# key: value" CSV line and one subtitle item per entry, in order.
+ */
+export type ProvenanceEntries = Record<string, string>
+
+/** A chart's provenance: a model result's (ExportProvenance) or plain entries. */
+export type ChartProvenance = ExportProvenance | ProvenanceEntries
+
+export function isExportProvenance(provenance: ChartProvenance): provenance is ExportProvenance {
+  const inputs = (provenance as { inputs?: unknown }).inputs
+  return typeof inputs === 'object' && inputs !== null && typeof (provenance as { appVersion?: unknown }).appVersion === 'string'
+}
+
+/** Entries as "key: value" lines of at most `width` characters (a chart's subtitle in PNG and SVG). */
+export function provenanceLines(provenance: ProvenanceEntries, width = 110): string[] {
+  const lines: string[] = []
+  for (const [key, value] of Object.entries(provenance)) {
+    const item = `${key}: ${value}`
+    const last = lines.length - 1
+    if (last >= 0 && lines[last].length + 3 + item.length <= width) lines[last] += ` · ${item}`
+    else lines.push(item)
+  }
+  return lines
+}
 
 export interface ExportProvenance {
   app: string
@@ -39,7 +67,8 @@ function flat(value: unknown): string {
 }
 
 /** "# key: value" lines that open a CSV export (pandas: read_csv(..., comment='#')). */
-export function provenanceCsvLines(provenance: ExportProvenance): string[] {
+export function provenanceCsvLines(provenance: ChartProvenance): string[] {
+  if (!isExportProvenance(provenance)) return Object.entries(provenance).map(([key, value]) => `# ${key}: ${flat(value)}`)
   const lines = [`# ${provenance.app} ${provenance.appVersion}`]
   if (provenance.model) {
     lines.push(`# model: ${flat(provenance.model.name)}`, `# model_ref: ${flat(provenance.model.ref)}`)
@@ -51,11 +80,11 @@ export function provenanceCsvLines(provenance: ExportProvenance): string[] {
   return lines
 }
 
-export function csvWithProvenance(csv: string, provenance: ExportProvenance | null): string {
+export function csvWithProvenance(csv: string, provenance: ChartProvenance | null): string {
   return provenance ? `${provenanceCsvLines(provenance).join('\n')}\n${csv}` : csv
 }
 
 /** The JSON export: chart, workspace, time, provenance and the drawn data. */
-export function exportJson(parts: { chartId: string; workspace: string; exportedAt: string; provenance: ExportProvenance | null; data: ChartData }): string {
+export function exportJson(parts: { chartId: string; workspace: string; exportedAt: string; provenance: ChartProvenance | null; data: ChartData }): string {
   return JSON.stringify({ chartId: parts.chartId, workspace: parts.workspace, exportedAt: parts.exportedAt, provenance: parts.provenance, data: parts.data }, null, 1)
 }

@@ -7,6 +7,7 @@ import {
   makeLogBucketPositions,
   relativeEmbeddingRow,
   relativePositionMatrix,
+  relativeReadKind,
   relativeRowsDescending,
 } from '../../src/core/relative-position'
 import { parseHfConfig } from '../../src/core/config'
@@ -72,6 +73,19 @@ describe('relativeEmbeddingRow', () => {
     expect(relativeEmbeddingRow(c, 8)).toBe(15)
     expect(relativeEmbeddingRow(c, -8)).toBe(0)
     expect(relativeEmbeddingRow(c, -9)).toBe(0)
+  })
+
+  it('relativeReadKind: exact rows, log buckets beyond position_buckets / 2 (v3), clipped outside the table', () => {
+    // deberta-v3-base: 256 buckets, max position 512: exact for |δ| ≤ 128
+    expect([0, 128, -128].map((d) => relativeReadKind(DEBERTA_V3_BASE, d))).toEqual(['exact', 'exact', 'exact'])
+    expect([129, -129, 511].map((d) => relativeReadKind(DEBERTA_V3_BASE, d))).toEqual(['log-bucket', 'log-bucket', 'log-bucket'])
+    // HF does not clamp |δ| ≥ max_position: the bucket passes 255 and c2p / p2c clamp it to the last row
+    expect(relativeReadKind(DEBERTA_V3_BASE, 100000)).toBe('clipped')
+    const fixture = parseHfConfig(JSON.parse(fs.readFileSync(path.join(V3_DIR, 'config.json'), 'utf8')))
+    expect(relativeEmbeddingRow(fixture, 300)).toBe(31) // bucket 18 (golden b16_m128) → clamped
+    expect([8, 9, 127, 300].map((d) => relativeReadKind(fixture, d))).toEqual(['exact', 'log-bucket', 'log-bucket', 'clipped'])
+    const c = { ...DEBERTA_V1_BASE, maxRelativePositions: 8 }
+    expect([-8, 0, 7, 8, -9].map((d) => relativeReadKind(c, d))).toEqual(['exact', 'exact', 'exact', 'clipped', 'clipped'])
   })
 
   it('relativeRowsDescending lists δ = T−1 … −(T−1)', () => {

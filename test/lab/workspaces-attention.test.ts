@@ -91,6 +91,23 @@ describe('attention job', () => {
     expect((await attention(context, { model: TINY_BERT, text: TEXT, layer: 0, head: 0 })).relativeIds).toBeUndefined()
   })
 
+  it('carries the rel-embedding row c2p and p2c read for every δ, and whether it is exact, a log bucket or clipped', async () => {
+    const v1 = await attention(context, { model: TINY_V1, text: TEXT, layer: 0, head: 0 })
+    const T = v1.tokens.tokens.length
+    expect(T).toBeGreaterThan(8)
+    const deltas = Array.from({ length: 2 * T - 1 }, (_, k) => k - (T - 1))
+    // v1, k = 6: a table of 2k rows, row k + clamp(δ, −k, k − 1); distances outside [−6, 5] are clipped
+    expect(v1.relativeRows!.tableRows).toBe(12)
+    expect(v1.relativeRows!.rows).toEqual(deltas.map((d) => Math.min(Math.max(d, -6), 5) + 6))
+    expect(v1.relativeRows!.kinds).toEqual(deltas.map((d) => (d >= -6 && d <= 5 ? 'exact' : 'clipped')))
+    // v3, 8 position buckets: 16 rows, row = 8 + relative id; |δ| ≤ 4 exact, beyond log buckets
+    const v3 = await attention(context, { model: TINY_V3, text: TEXT, layer: 0, head: 0 })
+    expect(v3.relativeRows!.tableRows).toBe(16)
+    expect(v3.relativeRows!.rows).toEqual(v3.relativeIds!.map((id) => id + 8))
+    expect(v3.relativeRows!.kinds).toEqual(deltas.map((d) => (Math.abs(d) <= 4 ? 'exact' : 'log-bucket')))
+    expect((await attention(context, { model: TINY_BERT, text: TEXT, layer: 0, head: 0 })).relativeRows).toBeUndefined()
+  })
+
   it('splits the layers into passes that fit the memory budget', () => {
     expect(layerChunks(5, 100, 250)).toEqual([[0, 1], [2, 3], [4]])
     expect(layerChunks(3, 10, 1000)).toEqual([[0, 1, 2]])

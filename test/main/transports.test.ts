@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { unzipSync } from 'fflate'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { IPC_EVENT_CHANNEL, LAB_API_METHODS, type BundledModelRef, type LabApi, type LabApiMethod, type LabEvent, type LabBridge } from '../../src/common/api'
 import { LabError } from '../../src/common/errors'
@@ -398,6 +399,14 @@ const CASES: Partial<Record<LabApiMethod, (api: LabApi, ctx: Context) => Promise
     const listing = await api.listDirectory({ path: join(dir, 'models') })
     expect(listing.entries).toContainEqual(expect.objectContaining({ name: 'my-model', kind: 'directory', model: true }))
     expect(await codeOf(api.listDirectory({ path: '/etc' }))).not.toBe('OK')
+  },
+  async exportPythonBundle(api) {
+    const model = { kind: 'synthetic', arch: 'deberta-v3', layers: 1, hidden: 16, heads: 2, intermediate: 32, positionBuckets: 8, maxRelativePositions: 32, maxPositions: 64, seed: 5 } as const
+    const bundle = await api.exportPythonBundle({ model, script: 'print(1)\n', name: 'attention-main' })
+    expect(bundle.fileName).toBe('attention-main.zip')
+    const names = Object.keys(unzipSync(Buffer.from(bundle.base64, 'base64'))).sort()
+    expect(names).toEqual(['attention-main/model/added_tokens.json', 'attention-main/model/config.json', 'attention-main/model/model.safetensors', 'attention-main/model/special_tokens_map.json', 'attention-main/model/spm.model', 'attention-main/model/tokenizer_config.json', 'attention-main/reproduce.py'])
+    expect(await codeOf(api.exportPythonBundle({ model: TOY, script: '', name: 'x' }))).toBe('INPUT_INVALID')
   },
 }
 

@@ -1,6 +1,7 @@
 // Ablate and measure charts: every number drawn or exported is the result's own, provenance goes into the
 // subtitle (PNG/SVG) and the CSV, the importance table sorts, and the controls map to the right ablation.
 import { describe, expect, it } from 'vitest'
+import { csvWithProvenance } from '../../src/renderer/provenance'
 import type { AblationResult, AblationSlot, HeadImportanceResult } from '../../src/common/api'
 import { ablationLabel, buildAblationSlotsOption, buildImportanceOption, buildLayerChangeOption, importanceTable } from '../../src/renderer/charts/ablation'
 import { chartDataToCsv, extractChartData } from '../../src/renderer/charts/data'
@@ -68,7 +69,9 @@ describe('ablation charts', () => {
       [2, 'plain', '▁dog', -0.5, -1.75, -1.25, 2, 0.25, '▁man', '▁dog'],
       [2, 'emd', '▁dog', -0.5, -1.25, -0.75, 2, 0.25, '▁man', '▁dog'],
     ])
-    const csv = chartDataToCsv(data).split('\n')
+    // the drawn data holds no provenance; BaseChart's prop (the same entries) goes in front of the CSV
+    expect('provenance' in data).toBe(false)
+    const csv = csvWithProvenance(chartDataToCsv(data), provenance).split('\n')
     expect(csv.slice(0, 4)).toEqual(['# model: toy', '# text: a [MASK]', '# run: run-1', '# app: DeBERTa Lab test'])
     expect(csv[5]).toBe('2,plain,▁dog,-0.5,-1.75,-1.25,2,0.25,▁man,▁dog')
   })

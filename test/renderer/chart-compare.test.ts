@@ -1,3 +1,4 @@
+import { csvWithProvenance } from '../../src/renderer/provenance'
 import { describe, expect, it } from 'vitest'
 import type { AttentionResult, DecodingResult, ModelInfo } from '../../src/common/api'
 import { buildComparisonHeatmapOption, buildComparisonTopKOption, sharedRange } from '../../src/renderer/charts/compare'
@@ -39,20 +40,21 @@ describe('comparison charts', () => {
     expect(option.title.subtext).toContain('model_a: toy-deberta (bundled)')
     expect(option.title.subtext).toContain('model_b: synthetic bert')
     expect(option.visualMap.min).toBe(-1)
-    const csv = chartDataToCsv(data).split('\n')
+    expect('provenance' in data).toBe(false)
+    const csv = csvWithProvenance(chartDataToCsv(data), PROVENANCE).split('\n')
     expect(csv.slice(0, 2)).toEqual(['# model_a: toy-deberta (bundled)', '# model_b: synthetic bert 4L/128H/4A seed 42'])
     expect(csv).toContain('row,row_label,col,col_label,value')
   })
 
   it('a top-k chart keeps its bars and names both models', () => {
     const option = buildComparisonTopKOption([{ id: 5, token: 'dog', probability: 0.5 }, { id: 6, token: 'cat', probability: 0.25 }], { title: 'B · plain', provenance: PROVENANCE }) as AnyRecord
-    const data = extractChartData(option) as SeriesData & { provenance?: Record<string, string> }
+    const data = extractChartData(option) as SeriesData
     expect(data.series[0].points).toEqual([
       { x: 'dog', y: 0.5 },
       { x: 'cat', y: 0.25 },
     ])
     expect(option.grid.top).toBeGreaterThan(32)
-    expect(data.provenance).toEqual(PROVENANCE)
+    expect(option.title.subtext).toContain('model_b: synthetic bert')
   })
 
   it('A and B share one colour range', () => {

@@ -1,6 +1,7 @@
 // Corpus statistics charts: the drawn data and the CSV are the result's numbers (the e2e test checks them against
 // the lab's answer), with the corpus' provenance; reading a file as a corpus refuses binary bytes.
 import { describe, expect, it } from 'vitest'
+import { csvWithProvenance } from '../../src/renderer/provenance'
 import type { CorpusResult } from '../../src/common/corpus'
 import { LabError } from '../../src/common/errors'
 import { buildCorpusHeadsOption, buildCorpusProfileOption, corpusHeadValue } from '../../src/renderer/charts/corpus'
@@ -51,7 +52,8 @@ describe('corpus charts', () => {
     const data = extractChartData(buildCorpusHeadsOption(result, 'entropy', { provenance: PROVENANCE })) as TableData
     expect(data.columns).toEqual(['layer', 'head', 'entropy', 'distance', 'share_c2c', 'share_c2p', 'share_p2c', 'top_pair_query', 'top_pair_key', 'top_pair_total', 'top_pair_count', 'top_pair_mean'])
     expect(data.rows[5]).toEqual([1, 1, result.entropy[5], result.distance[5], ...result.shares.slice(15, 18), result.topPairs[5][0].query, result.topPairs[5][0].key, result.topPairs[5][0].total, result.topPairs[5][0].count, result.topPairs[5][0].mean])
-    const csv = chartDataToCsv(data)
+    expect('provenance' in data).toBe(false)
+    const csv = csvWithProvenance(chartDataToCsv(data), PROVENANCE)
     expect(csv.split('\n').slice(0, 4)).toEqual(['# model: toy-deberta', '# corpus: three.txt', '# sentences: 3', '# corpus_sha256: abc123'])
     expect(csv.split('\n')[5].startsWith('0,0,')).toBe(true)
   })

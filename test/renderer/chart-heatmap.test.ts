@@ -194,6 +194,21 @@ describe('attention cell read-out', () => {
     expect(detail).toContain('δ(i, j) = i − j = 2 · c2p reads bucket 2 · p2c reads bucket -2 (of δ(j, i) = -2)')
   })
 
+  it('gives the probability and the cell’s share of its row, and the rel-embedding row with how δ reaches it', () => {
+    const rows = { rows: [0, 1, 2, 3, 3], kinds: ['clipped', 'exact', 'exact', 'exact', 'log-bucket'] as Array<'exact' | 'log-bucket' | 'clipped'>, tableRows: 4 }
+    const probabilities: MatrixValues = { rows: T, cols: T, data: [0.5, 0.25, 0.25, 0.1, 0.8, 0.1, 0, 0, 1] }
+    const shown = { name: 'c2p', matrix: { rows: T, cols: T, data: [1, -3, 0, 2, 2, 4, 0, 0, 0] } }
+    const read = attentionCellDetail({ ...result, probabilities, relativeRows: rows }, shown)
+    // (0, 1): δ = −1 → index 1; |−3| / (1 + 3 + 0)
+    expect(read(0, 1)).toContain('probability 0.25 — 25.0 % of row 0’s attention')
+    expect(read(0, 1)).toContain('share of row 0: 75.0 % of Σ_j |c2p|')
+    expect(read(0, 1)).toContain('rel-embedding row 1 of 4 (exact): c2p uses its key K<sub>r</sub>, p2c its query Q<sub>r</sub>')
+    expect(read(2, 0)).toContain('rel-embedding row 3 of 4 (logarithmic bucket)')
+    expect(read(0, 2)).toContain('rel-embedding row 0 of 4 (clipped to the table’s end)')
+    expect(read(2, 2)).toContain('share of row 2: 0.00 %') // an all-zero row
+    expect(attentionCellDetail({ ...result, probabilities }, { name: 'probabilities', matrix: probabilities })(1, 1)).not.toContain('share of row')
+  })
+
   it('marks ablated terms and says when the result has no relative ids', () => {
     const detail = attentionCellDetail({ terms: { c2c: m(0) }, scores: m(300), disabledTerms: ['c2c'] })(0, 1)
     expect(detail).toContain('c2c 1 (ablated: not in the sum)')

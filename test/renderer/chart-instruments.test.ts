@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { DistanceProfileResult, ModelViewResult } from '../../src/common/api'
 import { chartDataToCsv, extractChartData } from '../../src/renderer/charts/data'
+import { csvWithProvenance, exportJson, isExportProvenance, provenanceCsvLines, resultProvenance } from '../../src/renderer/provenance'
 import { buildDistanceProfileOption, bucketRuns, mergedRuns } from '../../src/renderer/charts/distance-profile'
-import { buildModelViewOption, headShares, mixColor, modelViewTooltip } from '../../src/renderer/charts/model-view'
+import { buildModelViewOption, headShares, mixColor, modelViewTooltip, THUMBNAIL_BACKGROUND, thumbnailPixels } from '../../src/renderer/charts/model-view'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests reach into ECharts option objects by path
 type AnyRecord = Record<string, any>
@@ -44,8 +45,9 @@ describe('buildModelViewOption', () => {
     expect(data.columns).toEqual(['layer', 'head', 'share_c2c', 'share_c2p', 'share_p2c', 'entropy_nats', 'mean_distance'])
     expect(data.rows).toHaveLength(6)
     expect(data.rows[5]).toEqual([1, 2, 0.5, 0.9, 0.2, result.entropy[5], result.distance[5]])
-    expect(data.provenance).toEqual({ model: 'toy', text: 'a b' })
-    const csv = chartDataToCsv(data).split('\n')
+    // the provenance is not in the drawn data: the chart's one provenance (BaseChart's prop) goes in front of the CSV
+    expect('provenance' in data).toBe(false)
+    const csv = csvWithProvenance(chartDataToCsv(data), { model: 'toy', text: 'a b' }).split('\n')
     expect(csv.slice(0, 3)).toEqual(['# model: toy', '# text: a b', 'layer,head,share_c2c,share_c2p,share_p2c,entropy_nats,mean_distance'])
     expect(csv[8]).toBe(`1,2,0.5,0.9,0.2,${result.entropy[5]},${result.distance[5]}`)
     expect(option.title.subtext).toBe('model: toy · text: a b')
@@ -61,6 +63,21 @@ describe('buildModelViewOption', () => {
     expect(tip).toContain('layer 1 · head 1')
     expect(tip).toContain('c2p: 30.0 %')
     expect(tip).toContain(`mean attended distance ${(4.5).toFixed(2)}`)
+  })
+
+  it('fades each thumbnail into the chart background of the theme: white in light, the dark background in dark', () => {
+    const result = modelViewResult()
+    // head (0, 0): values 0, 1/16, …, 15/16; pixel 0 has p = 0, pixel 15 the largest p
+    const colour = mixColor(headShares(result, 0, 0), result.terms)
+    const light = thumbnailPixels(result, 0, 0, THUMBNAIL_BACKGROUND.light)
+    const dark = thumbnailPixels(result, 0, 0, THUMBNAIL_BACKGROUND.dark)
+    expect(Array.from(light.subarray(0, 4))).toEqual([255, 255, 255, 255])
+    expect(Array.from(dark.subarray(0, 4))).toEqual([0x15, 0x18, 0x1e, 255])
+    expect(Array.from(light.subarray(60, 63))).toEqual(colour)
+    expect(Array.from(dark.subarray(60, 63))).toEqual(colour)
+    // in between: sqrt(p / max) of the way from the background to the colour
+    const s = Math.sqrt(4 / 15)
+    expect(dark[16]).toBe(Math.round(0x15 + (colour[0] - 0x15) * s))
   })
 
   it('refuses a result whose arrays do not match its layers × heads', () => {
@@ -133,7 +150,20 @@ describe('buildDistanceProfileOption', () => {
     expect(data.rows[10]).toEqual([4, 3, 3, result.probability[2][10], result.scores.c2c![2][10], result.scores.c2p![2][10], result.scores.p2c![2][10]])
     const one = extractChartData(buildDistanceProfileOption(result, 0))
     if (one.kind === 'table') expect(one.rows[0]).toEqual([-6, 1, -4, result.probability[0][0], 6, -0, -6, result.probability[2][0]])
-    expect(chartDataToCsv(data).startsWith('# layer: 1\ndelta,pairs')).toBe(true)
+    expect(csvWithProvenance(chartDataToCsv(data), { layer: '1' }).startsWith('# layer: 1\ndelta,pairs')).toBe(true)
+    expect(chartDataToCsv(data).startsWith('delta,pairs')).toBe(true)
     expect(() => buildDistanceProfileOption(result, 2)).toThrow(/head 2/)
+  })
+})
+
+describe('one provenance per chart', () => {
+  it('writes plain entries and a model result’s provenance through the same CSV and JSON functions', () => {
+    const entries = { model: 'toy', text: 'a\nb', run: 'r1', app: 'DeBERTa Lab 0.1.0' }
+    expect(isExportProvenance(entries)).toBe(false)
+    expect(provenanceCsvLines(entries)).toEqual(['# model: toy', '# text: a b', '# run: r1', '# app: DeBERTa Lab 0.1.0'])
+    const result = resultProvenance({ model: { label: 'toy', ref: { kind: 'bundled', name: 'toy-deberta' } } as never, runId: 'r2' }, { text: 't' })!
+    expect(isExportProvenance(result)).toBe(true)
+    expect(provenanceCsvLines(result)[0]).toMatch(/^# DeBERTa Lab /)
+    expect(JSON.parse(exportJson({ chartId: 'c', workspace: 'attention', exportedAt: 't', provenance: entries, data: { kind: 'series', series: [] } })).provenance).toEqual(entries)
   })
 })

@@ -7,6 +7,8 @@ import type { LayerComponents } from '../../core/model'
 import type { JobHandler } from '../jobs'
 import { encodeText, forwardProgress, headMatrix, loadWorkspaceModel, meanOverHeads, tokenized } from './common'
 import { relativeId } from './relative-positions'
+import { relativeEmbeddingRow, relativeReadKind } from '../../core/relative-position'
+import { relativeEmbeddingRows } from '../../core/config'
 
 /** Host memory the recorded components of one forward pass may take; more layers take more passes. */
 export const COMPONENT_BUDGET_BYTES = 192 * 1024 * 1024
@@ -98,6 +100,10 @@ export const attention: JobHandler<AttentionRequest, AttentionResult> = async (c
   for (const term of terms) shown[term] = pick(main[term]!)
   context.progress(1, 'done')
   const relativeIds = model.config.relativeAttention ? Array.from({ length: 2 * T - 1 }, (_, k) => relativeId(model.config, k - (T - 1))) : undefined
+  const deltas = Array.from({ length: 2 * T - 1 }, (_, k) => k - (T - 1))
+  const relativeRows = model.config.relativeAttention
+    ? { rows: deltas.map((d) => relativeEmbeddingRow(model.config, d)), kinds: deltas.map((d) => relativeReadKind(model.config, d)), tableRows: relativeEmbeddingRows(model.config) }
+    : undefined
   return {
     model: info,
     tokens: tokenized(encoding, tokenizer, request.text),
@@ -108,5 +114,6 @@ export const attention: JobHandler<AttentionRequest, AttentionResult> = async (c
     probabilities: pick(main.probs),
     shares: { layers: L, heads: NH, terms, values: shares },
     ...(relativeIds ? { relativeIds } : {}),
+    ...(relativeRows ? { relativeRows } : {}),
   }
 }

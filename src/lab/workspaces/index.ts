@@ -16,6 +16,7 @@ import { modelView } from './model-view'
 import { problemDemo } from './problem-demo'
 import { relativePositions } from './relative-positions'
 import { spin } from './spin'
+import { pythonBundle } from './python-bundle'
 
 export const JOB_HANDLERS: { [M in WorkerMethod]: JobHandler<WorkerRequests[M], WorkerValues[M]> } = {
   describeModel,
@@ -37,6 +38,7 @@ export const JOB_HANDLERS: { [M in WorkerMethod]: JobHandler<WorkerRequests[M], 
   forwardToFile,
   benchCases,
   prepareExperiment,
+  exportPythonBundle: pythonBundle,
 }
 
 /** Runs the handler of `method` on its request. */

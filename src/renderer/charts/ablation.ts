@@ -1,9 +1,10 @@
 // Ablate and measure: the masked slots' log-probability change (plain head and EMD), the hidden-state change per
 // layer, and the head-importance map. Each chart carries its numbers as a table (`table` on the first series:
-// CSV, JSON, the e2e registry) and its provenance as a subtitle (PNG, SVG) and as `provenance` (CSV, JSON).
+// CSV, JSON, the e2e registry) and its provenance as a subtitle (PNG, SVG); CSV and JSON take it from BaseChart's prop.
 import type { Ablation, AblationResult, AblationSlot, HeadImportanceResult } from '../../common/api'
 import type { ChartOption } from './types'
-import { provenanceLines, type Provenance, type TableData } from './data'
+import type { TableData } from './data'
+import { provenanceLines, type ProvenanceEntries as Provenance } from '../provenance'
 import { SERIES_COLORS, axisTooltip, displayToken, formatShort } from './common'
 import { buildHeatmapOption } from './heatmap'
 
@@ -34,10 +35,9 @@ export function ablationSlotsTable(result: AblationResult): TableData {
   return { kind: 'table', columns: ['position', 'decoder', 'reference', 'logp_before', 'logp_after', 'delta_logp', 'rank_after', 'kl_nats', 'entered_topk', 'left_topk'], rows }
 }
 
-function titled(option: ChartOption & { provenance?: Provenance }, title: string, provenance: Provenance | undefined, bottom: number): { top: number } {
+function titled(option: ChartOption, title: string, provenance: Provenance | undefined, bottom: number): { top: number } {
   const lines = provenance ? provenanceLines(provenance) : []
   option.title = { text: title, subtext: lines.join('\n') || undefined, left: 'center', textStyle: { fontSize: 13 }, subtextStyle: { fontSize: 10, lineHeight: 13 } }
-  if (provenance) option.provenance = provenance
   const top = 34 + 13 * lines.length
   option.grid = { left: 56, right: 16, top: top + 24, bottom }
   return { top }
@@ -46,7 +46,7 @@ function titled(option: ChartOption & { provenance?: Provenance }, title: string
 /** Δ log p of each slot's reference token, plain head and EMD side by side. */
 export function buildAblationSlotsOption(result: AblationResult, opts: { provenance?: Provenance } = {}): ChartOption {
   const categories = result.slots.map((s) => `pos ${s.position}: ${displayToken(s.plain.reference.token)} / ${displayToken(s.emd.reference.token)}`)
-  const option: ChartOption & { provenance?: Provenance } = {
+  const option: ChartOption = {
     animation: false,
     tooltip: { trigger: 'axis', confine: true, formatter: axisTooltip(categories) as never },
     legend: { bottom: 0 },
@@ -72,7 +72,7 @@ export function layerChangeTable(result: AblationResult): TableData {
 
 export function buildLayerChangeOption(result: AblationResult, opts: { provenance?: Provenance } = {}): ChartOption {
   const categories = result.layerChange.map((_, k) => (k === 0 ? 'embeddings' : `layer ${k - 1}`))
-  const option: ChartOption & { provenance?: Provenance } = {
+  const option: ChartOption = {
     animation: false,
     tooltip: { trigger: 'axis', confine: true, formatter: axisTooltip(categories) as never },
     legend: { bottom: 0 },
@@ -115,7 +115,7 @@ export function buildImportanceOption(result: HeadImportanceResult, opts: { prov
     Array.from({ length: result.layers }, (_, l) => `layer ${l}`),
     Array.from({ length: result.heads }, (_, h) => `head ${h}`),
     { signed: true, valueName: 'mean Δ log p (nats)', rowAxisName: 'layer', colAxisName: 'head', raster: false },
-  ) as ChartOption & { provenance?: Provenance }
+  ) as ChartOption
   const decoder = result.decoder === 'emd' ? 'EMD' : 'plain MLM head'
   const { top } = titled(option, `Head importance (${decoder}): mean Δ log p of the [MASK] top-1 with the head removed`, opts.provenance, 8)
   option.grid = { left: 8, right: 100, top: top + 40, bottom: 8 }

@@ -1,17 +1,17 @@
 // Charts of a two-model comparison: a heat map (A, B, or B − A) or a top-k bar chart that carries its
-// provenance (both models, the text, the runs) as a subtitle, so PNG and SVG show it, and as the option's
-// `provenance`, which the CSV and JSON exports write as "# key: value" lines.
+// provenance (both models, the text, the runs) as a subtitle, so PNG and SVG show it; CSV and JSON take the same
+// entries from BaseChart's `provenance` prop.
 import type { TokenPrediction } from '../../common/api'
 import { buildHeatmapOption, type HeatmapOptions, type MatrixValues } from './heatmap'
 import { buildTopKBarOption, type TopKOptions } from './topk'
-import { provenanceLines, type Provenance } from './data'
+import { provenanceLines, type ProvenanceEntries as Provenance } from '../provenance'
 import type { ChartOption } from './types'
 
 const LINE_PX = 13
 const TITLE_LINE_PX = 17
 
-/** The option with `provenance` as subtitle lines under its title (at the bottom of the chart) and as data. */
-function withProvenance(option: ChartOption, title: string, provenance: Provenance, at: 'top' | 'bottom'): ChartOption & { provenance: Provenance } {
+/** The option with `provenance` as subtitle lines under its title (PNG, SVG); CSV and JSON take it from BaseChart's prop. */
+function withProvenance(option: ChartOption, title: string, provenance: Provenance, at: 'top' | 'bottom'): ChartOption {
   const lines = provenanceLines(provenance, 72)
   // the subtitle's lines, the title's lines beyond the first, the title's padding (5 px each side) and its gap to the subtitle (10 px), with room to spare
   const extra = LINE_PX * lines.length + 24 + TITLE_LINE_PX * (title.split('\n').length - 1)
@@ -29,7 +29,6 @@ function withProvenance(option: ChartOption, title: string, provenance: Provenan
       subtextStyle: { fontSize: 10, lineHeight: LINE_PX },
     },
     grid,
-    provenance: { ...provenance },
   }
 }
 

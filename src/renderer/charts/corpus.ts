@@ -5,7 +5,8 @@
 import type { AttentionTerm } from '../../common/api'
 import type { CorpusResult } from '../../common/corpus'
 import { SEQUENTIAL, SERIES_COLORS, formatExact } from './common'
-import { provenanceLines, type Provenance, type TableData } from './data'
+import type { TableData } from './data'
+import { provenanceLines, type ProvenanceEntries as Provenance } from '../provenance'
 import type { ChartOption, LineSeriesOption } from './types'
 
 export type CorpusMetric = 'entropy' | 'distance' | AttentionTerm
@@ -54,7 +55,7 @@ export function buildCorpusHeadsOption(result: CorpusResult, metric: CorpusMetri
   const heads = Array.from({ length: result.heads }, (_, k) => `head ${k}`)
   const layers = Array.from({ length: result.layers }, (_, k) => `layer ${k}`)
   const selected = opts.selected
-  const option: ChartOption & { provenance?: Provenance } = {
+  const option: ChartOption = {
     animation: false,
     title,
     grid: { left: 70, right: 90, top: top + 10, bottom: 30 },
@@ -85,7 +86,6 @@ export function buildCorpusHeadsOption(result: CorpusResult, metric: CorpusMetri
       } as never,
     ],
   }
-  if (opts.provenance) option.provenance = opts.provenance
   return option
 }
 
@@ -111,7 +111,7 @@ export function buildCorpusProfileOption(result: CorpusResult, layer: number, he
     { type: 'line', name: `layer ${layer}, head ${head}`, showSymbol: distances.length < 64, color: SERIES_COLORS[2], data: table.rows.map((r) => [r[0] as number, r[2] as number]) },
     { type: 'line', name: 'mean over heads', showSymbol: false, color: '#999999', lineStyle: { type: 'dashed' }, data: table.rows.map((r) => [r[0] as number, r[3] as number]) },
   ]
-  const option: ChartOption & { provenance?: Provenance } = {
+  const option: ChartOption = {
     animation: false,
     title,
     legend: { top },
@@ -121,6 +121,5 @@ export function buildCorpusProfileOption(result: CorpusResult, layer: number, he
     yAxis: { type: 'value', min: 0, name: 'mean probability', nameLocation: 'middle', nameGap: 48 },
     series: [{ ...series[0], table } as never, series[1]],
   }
-  if (opts.provenance) option.provenance = opts.provenance
   return option
 }

@@ -24,21 +24,8 @@ export interface TableData {
   columns: string[]
   rows: Array<Array<string | number | null>>
 }
-/** Where a chart's numbers come from (model, text, run, …): an option's `provenance`, written into CSV and JSON. */
-export type Provenance = Record<string, string>
-export type ChartData = (HeatmapData | SeriesData | TableData) & { provenance?: Provenance }
-
-/** Provenance as "key: value" lines of at most `width` characters (a chart's subtitle in PNG and SVG). */
-export function provenanceLines(provenance: Provenance, width = 110): string[] {
-  const lines: string[] = []
-  for (const [key, value] of Object.entries(provenance)) {
-    const item = `${key}: ${value}`
-    const last = lines.length - 1
-    if (last >= 0 && lines[last].length + 3 + item.length <= width) lines[last] += ` · ${item}`
-    else lines.push(item)
-  }
-  return lines
-}
+/** The numbers a chart draws. Where they come from is not part of them: see ChartProvenance (../provenance.ts). */
+export type ChartData = HeatmapData | SeriesData | TableData
 
 type AnyRecord = Record<string, unknown>
 const asList = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value])
@@ -68,12 +55,6 @@ function rangeSeries(s: AnyRecord): AnyRecord[] {
 }
 
 export function extractChartData(option: ChartOption): ChartData {
-  const data = extractValues(option)
-  const provenance = (option as { provenance?: Provenance }).provenance
-  return provenance ? { ...data, provenance: { ...provenance } } : data
-}
-
-function extractValues(option: ChartOption): ChartData {
   const series = asList(option.series as AnyRecord | AnyRecord[])
   const table = series[0]?.table as TableData | undefined
   if (table) return { kind: 'table', columns: table.columns.slice(), rows: table.rows.map((row) => row.slice()) }
@@ -115,12 +96,11 @@ export function csvCell(value: string | number | null): string {
 }
 
 /**
- * Long format: heat maps as row,row_label,col,col_label,value; series as series,x,y; tables as they are. A chart
- * with provenance starts with one "# key: value" line per entry (pandas: read_csv(..., comment='#')).
+ * Long format: heat maps as row,row_label,col,col_label,value; series as series,x,y; tables as they are. The
+ * provenance lines go in front (csvWithProvenance, ../provenance.ts).
  */
 export function chartDataToCsv(data: ChartData): string {
   const lines: string[] = []
-  for (const [key, value] of Object.entries(data.provenance ?? {})) lines.push(`# ${key}: ${value.replace(/[\r\n]+/g, ' ')}`)
   if (data.kind === 'table') {
     lines.push(data.columns.map(csvCell).join(','))
     for (const row of data.rows) lines.push(row.map(csvCell).join(','))

@@ -4,7 +4,8 @@
 // distances that read the same relative id — one bucket — is a band of its own, so merges are visible.
 import type { DistanceProfileResult } from '../../common/api'
 import type { ChartOption, LineSeriesOption } from './types'
-import { provenanceLines, type Provenance, type TableData } from './data'
+import type { TableData } from './data'
+import { provenanceLines, type ProvenanceEntries } from '../provenance'
 import { SERIES_COLORS, TERM_COLORS, escapeHtml, formatExact } from './common'
 
 export type ProfileHead = number | 'mean'
@@ -48,7 +49,7 @@ export function distanceProfileTable(result: DistanceProfileResult, head: Profil
   return { kind: 'table', columns, rows }
 }
 
-export function buildDistanceProfileOption(result: DistanceProfileResult, head: ProfileHead, opts: { provenance?: Provenance } = {}): ChartOption {
+export function buildDistanceProfileOption(result: DistanceProfileResult, head: ProfileHead, opts: { provenance?: ProvenanceEntries } = {}): ChartOption {
   if (head !== 'mean' && !(Number.isInteger(head) && head >= 0 && head < result.heads)) throw new Error(`head ${head} is not in this result (${result.heads} heads)`)
   const row = rowOf(result, head)
   const { distances, buckets } = result
@@ -106,7 +107,7 @@ export function buildDistanceProfileOption(result: DistanceProfileResult, head: 
     nameGap: 26,
     axisLabel: { hideOverlap: true, formatter: (v: number) => (Number.isInteger(v) ? String(v) : '') },
   })
-  const option: ChartOption & { provenance?: Provenance } = {
+  const option: ChartOption & { provenance?: ProvenanceEntries } = {
     animation: false,
     title: {
       text: `Layer ${result.layer}, ${label}: attention and term scores by δ`,
@@ -142,6 +143,5 @@ export function buildDistanceProfileOption(result: DistanceProfileResult, head: 
     ],
     series: [{ ...series[0], table: distanceProfileTable(result, head) } as never, ...series.slice(1)],
   }
-  if (provenance) option.provenance = provenance
   return option
 }

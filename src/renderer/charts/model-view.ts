@@ -7,7 +7,8 @@
 import type { CustomSeriesRenderItem } from 'echarts'
 import type { ModelViewResult } from '../../common/api'
 import type { ChartOption } from './types'
-import { provenanceLines, type Provenance, type TableData } from './data'
+import type { TableData } from './data'
+import { provenanceLines, type ProvenanceEntries } from '../provenance'
 import { TERM_COLORS, escapeHtml, formatShort } from './common'
 
 export interface ModelViewSelection {
@@ -56,14 +57,37 @@ export function modelViewTooltip(result: ModelViewResult, layer: number, head: n
   )
 }
 
-const canvases = new WeakMap<ModelViewResult, Array<HTMLCanvasElement | undefined>>()
+/** The chart background a thumbnail fades into: the page's --chart-bg of each theme (styles.css). */
+export const THUMBNAIL_BACKGROUND: Record<'light' | 'dark', [number, number, number]> = { light: [255, 255, 255], dark: [0x15, 0x18, 0x1e] }
 
-/** The pooled pattern of one head as a size × size image tinted by its term mix (built once per result and head). */
-export function thumbnailCanvas(result: ModelViewResult, layer: number, head: number): HTMLCanvasElement {
-  let list = canvases.get(result)
-  if (!list) canvases.set(result, (list = []))
-  const index = layer * result.heads + head
-  const cached = list[index]
+/**
+ * RGBA pixels of one head's pooled pattern: from the background (p = 0) to the head's term colour (its largest
+ * p), with strength sqrt(p / max) so that faint spread-out attention stays visible next to a sharp diagonal.
+ */
+export function thumbnailPixels(result: ModelViewResult, layer: number, head: number, background: [number, number, number]): Uint8ClampedArray {
+  const size = result.thumbnails.size
+  const values = result.thumbnails.values
+  const offset = (layer * result.heads + head) * size * size
+  let max = 0
+  for (let k = 0; k < size * size; k++) max = Math.max(max, values[offset + k])
+  const colour = mixColor(headShares(result, layer, head), result.terms)
+  const pixels = new Uint8ClampedArray(4 * size * size)
+  for (let k = 0; k < size * size; k++) {
+    const s = max > 0 ? Math.sqrt(values[offset + k] / max) : 0
+    for (let c = 0; c < 3; c++) pixels[4 * k + c] = Math.round(background[c] + (colour[c] - background[c]) * s)
+    pixels[4 * k + 3] = 255
+  }
+  return pixels
+}
+
+const canvases = new WeakMap<ModelViewResult, Map<string, HTMLCanvasElement>>()
+
+/** The pooled pattern of one head as a size × size image (built once per result, head and background). */
+export function thumbnailCanvas(result: ModelViewResult, layer: number, head: number, background: [number, number, number] = THUMBNAIL_BACKGROUND.light): HTMLCanvasElement {
+  let cache = canvases.get(result)
+  if (!cache) canvases.set(result, (cache = new Map()))
+  const key = `${layer * result.heads + head}:${background.join(',')}`
+  const cached = cache.get(key)
   if (cached) return cached
   const size = result.thumbnails.size
   const canvas = document.createElement('canvas')
@@ -72,26 +96,14 @@ export function thumbnailCanvas(result: ModelViewResult, layer: number, head: nu
   const context = canvas.getContext('2d')
   if (!context) throw new Error('no 2D canvas context')
   const image = context.createImageData(size, size)
-  const values = result.thumbnails.values
-  const offset = index * size * size
-  let max = 0
-  for (let k = 0; k < size * size; k++) max = Math.max(max, values[offset + k])
-  const [r, g, b] = mixColor(headShares(result, layer, head), result.terms)
-  for (let k = 0; k < size * size; k++) {
-    // strength sqrt(p / max): faint spread-out attention stays visible next to a sharp diagonal
-    const s = max > 0 ? Math.sqrt(values[offset + k] / max) : 0
-    image.data[4 * k] = Math.round(255 + (r - 255) * s)
-    image.data[4 * k + 1] = Math.round(255 + (g - 255) * s)
-    image.data[4 * k + 2] = Math.round(255 + (b - 255) * s)
-    image.data[4 * k + 3] = 255
-  }
+  image.data.set(thumbnailPixels(result, layer, head, background))
   context.putImageData(image, 0, 0)
-  list[index] = canvas
+  cache.set(key, canvas)
   return canvas
 }
 
 /** Draws one head in its cell: pattern, share bar, and its numbers when the cell is wide enough. */
-export function modelViewRenderItem(result: ModelViewResult, selected: ModelViewSelection | null): CustomSeriesRenderItem {
+export function modelViewRenderItem(result: ModelViewResult, selected: ModelViewSelection | null, theme: 'light' | 'dark' = 'light'): CustomSeriesRenderItem {
   return (_params, api) => {
     const head = Number(api.value(0))
     const layer = Number(api.value(1))
@@ -115,7 +127,7 @@ export function modelViewRenderItem(result: ModelViewResult, selected: ModelView
     const isSelected = !!selected && selected.layer === layer && selected.head === head
     const index = layer * result.heads + head
     const children: unknown[] = [
-      { type: 'image', style: { image: thumbnailCanvas(result, layer, head), x, y, width: side, height: side } },
+      { type: 'image', style: { image: thumbnailCanvas(result, layer, head, THUMBNAIL_BACKGROUND[theme]), x, y, width: side, height: side } },
       { type: 'rect', shape: { x: x - 1, y: y - 1, width: side + 2, height: side + 2 }, style: { fill: 'none', stroke: isSelected ? '#e15759' : '#9a9a9a', lineWidth: isSelected ? 3 : 0.5 } },
       ...bars,
     ]
@@ -129,7 +141,8 @@ export function modelViewRenderItem(result: ModelViewResult, selected: ModelView
   }
 }
 
-export function buildModelViewOption(result: ModelViewResult, opts: { selected?: ModelViewSelection | null; provenance?: Provenance; title?: string } = {}): ChartOption {
+/** theme: the thumbnails fade into the chart background of that theme (light: white, dark: the dark --chart-bg). */
+export function buildModelViewOption(result: ModelViewResult, opts: { selected?: ModelViewSelection | null; provenance?: ProvenanceEntries; title?: string; theme?: 'light' | 'dark' } = {}): ChartOption {
   const expected = result.layers * result.heads
   if (result.entropy.length !== expected || result.distance.length !== expected || result.shares.length !== expected * result.terms.length) {
     throw new Error(`model view holds ${result.entropy.length} heads, expected ${result.layers} × ${result.heads}`)
@@ -142,7 +155,7 @@ export function buildModelViewOption(result: ModelViewResult, opts: { selected?:
   const lines = provenance ? provenanceLines(provenance) : []
   /** below the title and the provenance lines */
   const top = 34 + 13 * lines.length
-  const option: ChartOption & { provenance?: Provenance } = {
+  const option: ChartOption & { provenance?: ProvenanceEntries } = {
     animation: false,
     title: {
       text: opts.title ?? `Every head: pattern tinted by term shares (${result.terms.join(' / ')})`,
@@ -167,12 +180,11 @@ export function buildModelViewOption(result: ModelViewResult, opts: { selected?:
         type: 'custom',
         name: 'heads',
         data,
-        renderItem: modelViewRenderItem(result, opts.selected ?? null),
+        renderItem: modelViewRenderItem(result, opts.selected ?? null, opts.theme ?? 'light'),
         // the numbers behind the cells: CSV/JSON export and the e2e registry
         table: modelViewTable(result),
       } as never,
     ],
   }
-  if (provenance) option.provenance = provenance
   return option
 }

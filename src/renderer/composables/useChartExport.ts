@@ -11,9 +11,10 @@ import type { ChartOption } from '../charts/types'
 import { useLab } from '../lab-context'
 import { dataUrlToBase64, textToBase64 } from '../base64'
 import { useSession } from './useSession'
-import { appProvenance, csvWithProvenance, exportJson, type ExportProvenance } from '../provenance'
+import { appProvenance, csvWithProvenance, exportJson, type ChartProvenance } from '../provenance'
+import { buildPythonScript, pythonNeedsWeights, type PythonExport } from '../reproduce/python-script'
 
-export type ExportFormat = 'png' | 'svg' | 'csv' | 'json'
+export type ExportFormat = 'png' | 'svg' | 'csv' | 'json' | 'py'
 
 /** A file name from the chart id: letters, digits, dashes. */
 export function exportFileName(chartId: string, format: ExportFormat, date = new Date()): string {
@@ -25,11 +26,21 @@ function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback
 }
 
-export function useChartExport(props: { chartId: string; workspace: WorkspaceId; provenance?: ExportProvenance | null }, chart: ShallowRef<EChartsType | null>, option: () => ChartOption | null, theme: () => string) {
+export function useChartExport(props: { chartId: string; workspace: WorkspaceId; provenance?: ChartProvenance | null; python?: PythonExport | null }, chart: ShallowRef<EChartsType | null>, option: () => ChartOption | null, theme: () => string) {
   const lab = useLab()
   const session = useSession(lab)
   const status = ref('')
   const busy = ref(false)
+
+  /** The script, or for a synthetic model a zip of the script and the model's weights as a folder (made by the lab). */
+  async function python(): Promise<{ base64: string; mime: string; suggestedName?: string }> {
+    if (!props.python) throw new Error('this chart has no Python reproduction')
+    const script = buildPythonScript(props.python)
+    if (!pythonNeedsWeights(props.python.model.ref)) return { base64: textToBase64(script), mime: 'text/x-python' }
+    const name = exportFileName(props.chartId, 'py').replace(/\.py$/, '')
+    const bundle = await lab.api.exportPythonBundle({ model: props.python.model.ref, script, name })
+    return { base64: bundle.base64, mime: 'application/zip', suggestedName: bundle.fileName }
+  }
 
   function render(format: ExportFormat): { base64: string; mime: string } {
     const current = option()
@@ -51,8 +62,6 @@ export function useChartExport(props: { chartId: string; workspace: WorkspaceId;
       }
     }
     const data = extractChartData(current)
-    // a chart that names its own provenance (the instruments') writes it into its CSV itself
-    if (format === 'csv' && data.provenance && !props.provenance) return { base64: textToBase64(chartDataToCsv(data)), mime: 'text/csv' }
     const provenance = props.provenance ?? appProvenance()
     if (format === 'csv') return { base64: textToBase64(csvWithProvenance(chartDataToCsv(data), provenance)), mime: 'text/csv' }
     const json = exportJson({ chartId: props.chartId, workspace: props.workspace, exportedAt: new Date().toISOString(), provenance, data })
@@ -63,9 +72,9 @@ export function useChartExport(props: { chartId: string; workspace: WorkspaceId;
     busy.value = true
     status.value = ''
     try {
-      const { base64, mime } = render(format)
-      const saved = await lab.host.saveFile({ suggestedName: exportFileName(props.chartId, format), mime, base64 })
-      const parts = [saved.saved ? (saved.path ? `saved to ${saved.path}` : `${format.toUpperCase()} saved`) : 'not saved']
+      const { base64, mime, suggestedName } = format === 'py' ? await python() : { ...render(format), suggestedName: undefined }
+      const saved = await lab.host.saveFile({ suggestedName: suggestedName ?? exportFileName(props.chartId, format), mime, base64 })
+      const parts = [saved.saved ? (saved.path ? `saved to ${saved.path}` : `${format === 'py' ? 'Python script' : format.toUpperCase()} saved`) : 'not saved']
       const current = session.state.current
       if ((format === 'png' || format === 'svg') && current) {
         const { sha256 } = await lab.api.saveChartSnapshot({ sessionId: current.id, workspace: props.workspace, chartId: props.chartId, format, base64 })

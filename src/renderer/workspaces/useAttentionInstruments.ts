@@ -8,9 +8,11 @@ import { APP_VERSION } from '../../common/version'
 import { useLab, type Lab } from '../lab-context'
 import { buildDistanceProfileOption } from '../charts/distance-profile'
 import { buildModelViewOption } from '../charts/model-view'
-import type { Provenance } from '../charts/data'
+import type { ProvenanceEntries } from '../provenance'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
+import { useTheme } from '../composables/useTheme'
 import type { LastRun } from '../workspace-state'
+import { useInstrumentPython } from '../reproduce/useChartPython'
 
 /** The instruments' part of the Attention workspace's saved view (defaults; see useAttentionWorkspace). */
 export const instrumentViewDefaults = () => ({
@@ -40,7 +42,7 @@ export function isDistanceProfileResult(value: unknown): value is DistanceProfil
 }
 
 /** What a chart's export names as its source: model, text, run, app. */
-export function instrumentProvenance(result: { model: { label: string }; tokens: { tokens: string[] }; runId?: string }, text: string, extra: Provenance, run: LastRun | null): Provenance {
+export function instrumentProvenance(result: { model: { label: string }; tokens: { tokens: string[] }; runId?: string }, text: string, extra: ProvenanceEntries, run: LastRun | null): ProvenanceEntries {
   return {
     model: result.model.label,
     text: text.length > 120 ? `${text.slice(0, 117)}…` : text,
@@ -83,6 +85,7 @@ export function restoreFromRunId<R>(lab: Lab, saved: () => { runId: string; jobI
 
 export function useAttentionInstruments(ws: AttentionWorkspaceParts) {
   const lab = useLab()
+  const { theme } = useTheme()
   const modelRun = useWorkspaceRun<ModelViewResult>()
   const distanceRun = useWorkspaceRun<DistanceProfileResult>()
   restoreFromRunId(lab, () => ws.view.modelView, modelRun, isModelViewResult)
@@ -120,11 +123,16 @@ export function useAttentionInstruments(ws: AttentionWorkspaceParts) {
     if (!ws.lastResult.value || !ws.view.autoRun) await ws.compute()
   }
 
+  /** what the charts' subtitles show and their exports write */
+  const modelViewProvenance = computed(() => {
+    const result = modelRun.lastResult.value
+    return result ? instrumentProvenance(result, ws.view.modelView.text, { terms: ws.view.modelView.ablation }, modelRun.lastRun.value) : null
+  })
   const modelViewOption = computed(() => {
     const result = modelRun.lastResult.value
     if (!result) return null
     const selected = ws.inputs.head === 'mean' ? null : { layer: ws.inputs.layer, head: Number(ws.inputs.head) }
-    return buildModelViewOption(result, { selected, provenance: instrumentProvenance(result, ws.view.modelView.text, { terms: ws.view.modelView.ablation }, modelRun.lastRun.value) })
+    return buildModelViewOption(result, { selected, theme: theme.value, provenance: modelViewProvenance.value ?? undefined })
   })
 
   const distanceHead = computed<number | 'mean'>(() => {
@@ -134,13 +142,17 @@ export function useAttentionInstruments(ws: AttentionWorkspaceParts) {
     const n = Number(head)
     return Number.isInteger(n) && n >= 0 && n < result.heads ? n : 'mean'
   })
+  const distanceProvenance = computed(() => {
+    const result = distanceRun.lastResult.value
+    return result ? instrumentProvenance(result, ws.view.distance.text, { layer: String(result.layer), head: String(distanceHead.value), terms: ws.view.distance.ablation }, distanceRun.lastRun.value) : null
+  })
   const distanceOption = computed(() => {
     const result = distanceRun.lastResult.value
     if (!result) return null
-    return buildDistanceProfileOption(result, distanceHead.value, {
-      provenance: instrumentProvenance(result, ws.view.distance.text, { layer: String(result.layer), head: String(distanceHead.value), terms: ws.view.distance.ablation }, distanceRun.lastRun.value),
-    })
+    return buildDistanceProfileOption(result, distanceHead.value, { provenance: distanceProvenance.value ?? undefined })
   })
 
-  return { modelRun, distanceRun, runModelView, runDistance, openHead, modelViewOption, distanceOption, distanceHead, ablation }
+  const python = useInstrumentPython({ result: modelRun.lastResult, saved: () => ws.view.modelView }, { result: distanceRun.lastResult, saved: () => ws.view.distance })
+
+  return { modelRun, distanceRun, runModelView, runDistance, openHead, modelViewOption, modelViewProvenance, distanceOption, distanceProvenance, distanceHead, ablation, python }
 }

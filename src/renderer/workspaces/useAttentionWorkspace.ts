@@ -15,6 +15,7 @@ import { instrumentViewDefaults, useAttentionInstruments } from './useAttentionI
 import { compareViewDefaults } from '../composables/useComparison'
 import { useAttentionComparison } from './useAttentionComparison'
 import { corpusViewDefaults } from './useCorpusInstrument'
+import type { RowsMode } from '../charts/attention-rows'
 
 export type AttentionView = AttentionTerm | 'scores' | 'probabilities'
 export const ATTENTION_VIEWS: readonly AttentionView[] = [...ATTENTION_TERMS, 'scores', 'probabilities']
@@ -24,7 +25,8 @@ const RERUN_DELAY_MS = 250
 
 const defaults = () => ({
   inputs: { text: ATTENTION_DEFAULT_TEXT, layer: 0, head: '0', disabledTerms: [] as AttentionTerm[], ablationScope: 'all' as AblationScope, p2p: false },
-  selections: { term: 'probabilities' as AttentionView },
+  /** rows / rowsMode: the query tokens whose rows are combined (AttentionWorkspaceRows) */
+  selections: { term: 'probabilities' as AttentionView, rows: [] as number[], rowsMode: 'mean' as RowsMode },
   /** shownKey: the layer/head/ablation of the result on screen, so restoring a session does not re-run */
   view: { autoRun: true, shownKey: '', ...instrumentViewDefaults(), ...compareViewDefaults(), corpus: corpusViewDefaults() },
 })
@@ -101,7 +103,7 @@ export function useAttentionWorkspace() {
       fromZero: probabilities,
       valueName: probabilities ? 'probability' : selections.term === 'scores' ? 'score (sum of enabled terms)' : `${selections.term} score`,
       title: `${selections.term} · layer ${r.layer} · ${headText}`,
-      cellDetail: attentionCellDetail({ ...r, disabledTerms: disabledOf(run.lastRequest.value) }),
+      cellDetail: attentionCellDetail({ ...r, disabledTerms: disabledOf(run.lastRequest.value) }, { name: selections.term, matrix }),
     })
   })
   /** The model whose texts are shown: the result's when one is on screen, else the chosen one. */

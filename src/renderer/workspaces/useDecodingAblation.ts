@@ -90,12 +90,11 @@ export function useDecodingAblation(ws: DecodingWorkspaceParts) {
   })
   const slotsOption = computed(() => (ablateRun.lastResult.value ? buildAblationSlotsOption(ablateRun.lastResult.value, { provenance: ablateProvenance.value }) : null))
   const layerOption = computed(() => (ablateRun.lastResult.value ? buildLayerChangeOption(ablateRun.lastResult.value, { provenance: ablateProvenance.value }) : null))
-  const importanceOption = computed(() => {
+  const importanceProvenance = computed(() => {
     const r = importanceRun.lastResult.value
-    if (!r) return null
-    const provenance = instrumentProvenance(r, ws.view.importance.text, { decoder: r.decoder, slots: r.maskPositions.join(' '), measured: r.references.map((x) => x.token).join(' ') }, importanceRun.lastRun.value)
-    return buildImportanceOption(r, { provenance })
+    return r ? instrumentProvenance(r, ws.view.importance.text, { decoder: r.decoder, slots: r.maskPositions.join(' '), measured: r.references.map((x) => x.token).join(' ') }, importanceRun.lastRun.value) : undefined
   })
+  const importanceOption = computed(() => (importanceRun.lastResult.value ? buildImportanceOption(importanceRun.lastResult.value, { provenance: importanceProvenance.value }) : null))
   const importanceRows = computed(() => (importanceRun.lastResult.value ? importanceTable(importanceRun.lastResult.value, ws.view.importance.sort).rows : []))
 
   /** the model a shown result was computed with, when it is not the current one (results restored from a session included) */
@@ -106,5 +105,5 @@ export function useDecodingAblation(ws: DecodingWorkspaceParts) {
   const ablateStale = computed(() => otherModel(ablateRun.lastResult.value))
   const importanceStale = computed(() => otherModel(importanceRun.lastResult.value))
 
-  return { ablateStale, importanceStale, ablateRun, importanceRun, ablation, runAblation, runImportance, slotsOption, layerOption, importanceOption, importanceRows }
+  return { ablateStale, importanceStale, ablateRun, importanceRun, ablation, runAblation, runImportance, ablateProvenance, importanceProvenance, slotsOption, layerOption, importanceOption, importanceRows }
 }

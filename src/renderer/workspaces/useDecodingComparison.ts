@@ -6,7 +6,7 @@ import { APP_VERSION } from '../../common/version'
 import { useLab } from '../lab-context'
 import { buildComparisonTopKOption } from '../charts/compare'
 import { SERIES_COLORS } from '../charts/common'
-import type { Provenance } from '../charts/data'
+import type { ProvenanceEntries as Provenance } from '../provenance'
 import { sharedProbabilityMax, topKChartHeight } from '../charts/topk'
 import { useComparison, type CompareView } from '../composables/useComparison'
 import type { LastRun } from '../workspace-state'
@@ -60,7 +60,7 @@ export function useDecodingComparison(ws: DecodingComparisonParts) {
         const title = `${side.toUpperCase()} · ${model} · ${head === 'plain' ? 'plain MLM head' : 'EMD'}`
         return buildComparisonTopKOption(prediction[head], { title, provenance, max, height, color: SERIES_COLORS[side === 'a' ? 0 : 1] })
       }
-      return { index, slot, height, charts: { plainA: chart('a', 'plain'), plainB: chart('b', 'plain'), emdA: chart('a', 'emd'), emdB: chart('b', 'emd') } }
+      return { index, slot, height, provenance, charts: { plainA: chart('a', 'plain'), plainB: chart('b', 'plain'), emdA: chart('a', 'emd'), emdB: chart('b', 'emd') } }
     })
   })
 
