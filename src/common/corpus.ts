@@ -19,8 +19,11 @@ export type CorpusProblem = 'empty' | 'binary' | 'too-large' | 'too-many-lines'
 
 export interface CorpusRequest extends JobOptions {
   model: ModelRef
-  /** the file's name (for provenance) and its whole text; one sentence per line, blank lines skipped */
-  corpus: { name: string; text: string }
+  /**
+   * The file's name (for provenance) and its whole text; one sentence per line, blank lines skipped. The text may
+   * be left out when resuming (resumeFrom): the lab reads the one the resumed run recorded.
+   */
+  corpus: { name: string; text?: string }
   disabledTerms?: AttentionTerm[]
   p2p?: boolean
   /**
@@ -29,6 +32,27 @@ export interface CorpusRequest extends JobOptions {
    */
   resumeFrom?: string
 }
+
+/** The artifact of a recorded corpus run that holds its text (UTF-8, as sent); its sha256 is the text's. */
+export const CORPUS_TEXT_ARTIFACT = 'corpus.txt'
+export const CORPUS_TEXT_MIME = 'text/plain; charset=utf-8'
+
+/**
+ * The corpus as a run's config records it: the text is in the run's CORPUS_TEXT_ARTIFACT, so listing a session's
+ * runs does not carry megabytes of text. Runs recorded before hold `{ name, text }` (CorpusRequest's) instead.
+ */
+export interface RecordedCorpus {
+  name: string
+  /** SHA-256 of the text (UTF-8), the same as the result's corpus.sha256 and the artifact's */
+  sha256: string
+  bytes: number
+  /** non-blank lines (the sentences) */
+  lines: number
+  textArtifact: typeof CORPUS_TEXT_ARTIFACT
+}
+
+/** A corpus run's recorded config: the request with the corpus recorded as RecordedCorpus. */
+export type RecordedCorpusRequest = Omit<CorpusRequest, 'corpus'> & { corpus: RecordedCorpus }
 
 /** One head's most attended (query token → key token) pair: Σ p over its occurrences, their count and mean. */
 export interface CorpusPair {
@@ -100,6 +124,14 @@ export const corpusProgressMessage = (done: number, total: number, rate: number)
 
 const utf8Length = (text: string): number => new TextEncoder().encode(text).length
 
+/** The non-blank lines of a text, trimmed, and how many blank ones were skipped (no checks: see corpusLines). */
+export function splitCorpusLines(text: string): { lines: string[]; blankLines: number } {
+  const all = text.split(/\r\n|\n|\r/)
+  if (all.length > 0 && all[all.length - 1] === '') all.pop()
+  const lines = all.map((line) => line.trim()).filter((line) => line !== '')
+  return { lines, blankLines: all.length - lines.length }
+}
+
 /** The sentences of a corpus text: its non-blank lines, trimmed; refuses empty, binary and too large texts. */
 export function corpusLines(text: string): { lines: string[]; blankLines: number; bytes: number } {
   const bytes = utf8Length(text)
@@ -114,9 +146,7 @@ export function corpusLines(text: string): { lines: string[]; blankLines: number
       offset: control,
     })
   }
-  const all = text.split(/\r\n|\n|\r/)
-  if (all.length > 0 && all[all.length - 1] === '') all.pop()
-  const lines = all.map((line) => line.trim()).filter((line) => line !== '')
+  const { lines, blankLines } = splitCorpusLines(text)
   if (lines.length === 0) throw new LabError('INPUT_INVALID', 'the corpus has no sentences: every line is blank', { reason: 'empty' satisfies CorpusProblem })
   if (lines.length > MAX_CORPUS_LINES) {
     throw new LabError('INPUT_INVALID', `the corpus has ${lines.length} sentences; at most ${MAX_CORPUS_LINES} are computed`, {
@@ -125,7 +155,7 @@ export function corpusLines(text: string): { lines: string[]; blankLines: number
       max: MAX_CORPUS_LINES,
     })
   }
-  return { lines, blankLines: all.length - lines.length, bytes }
+  return { lines, blankLines, bytes }
 }
 
 // ---------------------------------------------------------------------------------------------

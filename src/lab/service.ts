@@ -44,6 +44,7 @@ import { JobRegistry } from './jobs'
 import { loggerForStore, type LogFields, type Logger } from './logger'
 import type { SpinRequest, SpinValue, WorkerMethod, WorkerRequests, WorkerValues } from './protocol'
 import { LabSessions, type RunHandle } from './sessions'
+import type { CorpusJobRequest } from './workspaces/corpus'
 import type { ExperimentJobRequest } from './workspaces/experiment'
 
 export interface LabServiceOptions {
@@ -207,7 +208,12 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     try {
       // a benchmark may run on another backend than the lab's (request.backend): the run records the one it used
       const runBackend = (request as { backend?: string }).backend ?? backend
-      run = sessions ? sessions.startRun(request.sessionId!, workspace!, method, request, runBackend, weightsSha256) : undefined
+      // a corpus run records its text as an artifact of the run, not in its config
+      run = !sessions
+        ? undefined
+        : method === 'runCorpus'
+          ? sessions.startCorpusRun(request.sessionId!, workspace!, request as CorpusJobRequest, runBackend, weightsSha256)
+          : sessions.startRun(request.sessionId!, workspace!, method, request, runBackend, weightsSha256)
       if (run) checkpointRuns.set(jobId, run)
       const raw = await runStep(method, request, jobId)
       let value = toResult ? toResult(raw) : raw
@@ -305,13 +311,19 @@ export async function createLabService(options: LabServiceOptions): Promise<LabS
     runModelView: (request: ModelViewRequest) => job('runModelView', request),
     runDistanceProfile: (request: DistanceProfileRequest) => job('runDistanceProfile', request),
     async runCorpus(request: CorpusRequest) {
+      const { text, name } = request.corpus
       if (request.resumeFrom) {
         if (!request.sessionId) throw new LabError('INPUT_INVALID', 'resuming a corpus run needs the session it was recorded in', { field: 'sessionId' })
         const jobId = request.jobId ?? randomUUID()
-        resumeCheckpoints.set(jobId, getSessions().corpusCheckpoint(request.resumeFrom, request.sessionId))
-        return job('runCorpus', { ...request, jobId })
+        const sessions = getSessions()
+        const checkpoint = sessions.corpusCheckpoint(request.resumeFrom, request.sessionId)
+        // without a text, the resumed run's own (the worker checks it against the checkpoint's SHA-256 either way)
+        const corpus = { name, text: text ?? sessions.corpusText(request.resumeFrom, request.sessionId) }
+        resumeCheckpoints.set(jobId, checkpoint)
+        return job('runCorpus', { ...request, corpus, jobId })
       }
-      return job('runCorpus', request)
+      if (text === undefined) throw new LabError('INPUT_INVALID', 'the corpus has no text: only a resumed run (resumeFrom) may leave it out', { field: 'corpus' })
+      return job('runCorpus', { ...request, corpus: { name, text } })
     },
     runCorpusPairs: (request: CorpusPairRequest) => job('runCorpusPairs', request),
     async runBenchmark(request: BenchmarkRequest): Promise<BenchmarkResult> {

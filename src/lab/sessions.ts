@@ -1,6 +1,8 @@
 // The session side of the lab service: the experiment store, its autosaver, run recording, and
 // session-changed events. Everything here is synchronous SQLite work on the service's thread.
+import { createHash } from 'node:crypto'
 import type { ExperimentResult, ModelRef, StoreSaveStatus } from '../common/api'
+import { CORPUS_TEXT_ARTIFACT, CORPUS_TEXT_MIME, splitCorpusLines, type CorpusRequest, type RecordedCorpusRequest } from '../common/corpus'
 import { float32Matrices } from '../common/result-codec'
 import { LabError } from '../common/errors'
 import type {
@@ -218,6 +220,41 @@ export class LabSessions {
     return { runId: run.id, sessionId }
   }
 
+  /**
+   * Records a corpus run as startRun does, but with its text stored as the run's CORPUS_TEXT_ARTIFACT and the
+   * config holding the corpus without it (RecordedCorpusRequest): a session's run list stays small however large
+   * its corpora. The text is stored even when the job will refuse it (binary, too large), as the failed run's input.
+   */
+  startCorpusRun(
+    sessionId: string,
+    workspace: string,
+    request: CorpusRequest & { corpus: { text: string } },
+    backend: string | undefined,
+    weightsSha256?: string,
+  ): RunHandle {
+    const { text, name } = request.corpus
+    const data = Buffer.from(text, 'utf8')
+    const config: RecordedCorpusRequest = {
+      ...request,
+      corpus: { name, sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length, lines: splitCorpusLines(text).lines.length, textArtifact: CORPUS_TEXT_ARTIFACT },
+    }
+    const handle = this.startRun(sessionId, workspace, 'runCorpus', config, backend, weightsSha256)
+    try {
+      this.store.putArtifact({
+        sessionId,
+        runId: handle.runId,
+        name: CORPUS_TEXT_ARTIFACT,
+        kind: 'json',
+        mime: CORPUS_TEXT_MIME,
+        data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+      })
+    } catch (error) {
+      this.finishRun(handle, 'failed', undefined, `the corpus text was not stored: ${(error as Error).message}`)
+      throw error
+    }
+    return handle
+  }
+
   /** Logs a run's metric values (one transaction; the same key and step again replaces the value). */
   logMetrics(handle: RunHandle, points: readonly MetricPointInput[]): void {
     if (points.length > 0) this.store.logMetrics(handle.runId, points)
@@ -252,6 +289,27 @@ export class LabSessions {
     const link = this.store.listArtifacts(sessionId).find((a) => a.runId === runId && a.name === CHECKPOINT_ARTIFACT)
     if (!link) throw new LabError('INPUT_INVALID', `run ${runId} stopped before its first checkpoint: start it again`, { field: 'resumeFrom' })
     return this.store.getArtifactData(link.sha256)
+  }
+
+  /**
+   * The text a corpus run of this session was computed on: its CORPUS_TEXT_ARTIFACT, checked against the SHA-256
+   * its config records, or, for a run recorded before the text went into an artifact, its config's corpus.text.
+   * RUN_NOT_FOUND for another session's run; INPUT_INVALID when the run holds no text.
+   */
+  corpusText(runId: string, sessionId: string): string {
+    const run = this.store.getRun(runId)
+    if (run.sessionId !== sessionId) throw new LabError('RUN_NOT_FOUND', `no run ${runId} in this session`, { runId })
+    if (run.name !== 'runCorpus') throw new LabError('INPUT_INVALID', `run ${runId} is not a corpus run`, { field: 'resumeFrom' })
+    const recorded = (run.config as { corpus?: { text?: unknown; sha256?: unknown } } | null)?.corpus
+    if (typeof recorded?.text === 'string') return recorded.text
+    const link = this.store.listArtifacts(sessionId).find((a) => a.runId === runId && a.name === CORPUS_TEXT_ARTIFACT)
+    if (!link) throw new LabError('INPUT_INVALID', `run ${runId} holds no corpus text: open the file and run it again`, { field: 'resumeFrom' })
+    if (typeof recorded?.sha256 === 'string' && recorded.sha256 !== link.sha256) {
+      throw new LabError('INPUT_INVALID', `the corpus text stored with run ${runId} is not the one it recorded (SHA-256 ${link.sha256.slice(0, 12)}…, recorded ${recorded.sha256.slice(0, 12)}…)`, {
+        field: 'resumeFrom',
+      })
+    }
+    return new TextDecoder('utf-8').decode(this.store.getArtifactData(link.sha256))
   }
 
   finishRun(handle: RunHandle, status: 'done' | 'failed' | 'cancelled', result?: unknown, error?: string): string {

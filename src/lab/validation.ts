@@ -118,15 +118,21 @@ export const METHOD_ARGS: { [M in LabApiMethod]: z.ZodType<LabArgs<M>> } = {
     z.strictObject({ ...jobOptions, model: modelRefSchema, text, layer: int(0, 1000), disabledTerms: z.array(z.enum(ATTENTION_TERMS)).max(4).optional(), p2p: z.boolean().optional() }),
   ]),
   runCorpus: z.tuple([
-    z.strictObject({
-      ...jobOptions,
-      model: modelRefSchema,
-      // the byte limit is checked on the UTF-8 length by the job (corpusLines); this bounds the string first
-      corpus: z.strictObject({ name: z.string().min(1).max(200), text: z.string().max(MAX_CORPUS_BYTES) }),
-      disabledTerms: z.array(z.enum(ATTENTION_TERMS)).max(4).optional(),
-      p2p: z.boolean().optional(),
-      resumeFrom: id.optional(),
-    }),
+    z
+      .strictObject({
+        ...jobOptions,
+        model: modelRefSchema,
+        // the byte limit is checked on the UTF-8 length by the job (corpusLines); this bounds the string first
+        corpus: z.strictObject({ name: z.string().min(1).max(200), text: z.string().max(MAX_CORPUS_BYTES).optional() }),
+        disabledTerms: z.array(z.enum(ATTENTION_TERMS)).max(4).optional(),
+        p2p: z.boolean().optional(),
+        resumeFrom: id.optional(),
+      })
+      // a resumed run may leave the text out: the lab reads the one its run recorded
+      .refine((request) => request.corpus.text !== undefined || request.resumeFrom !== undefined, {
+        message: 'the corpus text is required unless resumeFrom names the run to resume',
+        path: ['corpus', 'text'],
+      }),
   ]),
   runCorpusPairs: z.tuple([
     z.strictObject({

@@ -28,8 +28,11 @@ export const CHECKPOINT_MS = 2000
 export const PAIR_TABLE_MAX = 32768
 export const PAIR_TABLE_KEEP = 8192
 
-/** What the worker is asked: the LabApi request plus, when resuming, the stored checkpoint's bytes. */
-export type CorpusJobRequest = CorpusRequest & { checkpoint?: Uint8Array }
+/**
+ * What the worker is asked: the LabApi request with the corpus text (the service reads a resumed run's recorded
+ * text when the request leaves it out) plus, when resuming, the stored checkpoint's bytes.
+ */
+export type CorpusJobRequest = Omit<CorpusRequest, 'corpus'> & { corpus: { name: string; text: string }; checkpoint?: Uint8Array }
 
 /** The aggregates after `done` sentences: everything needed to continue. */
 export interface CorpusState {

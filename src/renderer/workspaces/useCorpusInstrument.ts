@@ -3,10 +3,10 @@
 // session; its result (every head over the corpus, every sentence's per-head summaries) is searched here without
 // recomputing. The workspace's saved view keeps the run id (`view.corpus`), so opening a session brings the result
 // back; a corpus run that was cancelled, failed or interrupted (app closed) can be resumed from its checkpoint
-// with the corpus and options it recorded — the file need not be opened again.
+// with the corpus and options it recorded — the file need not be opened again (the lab keeps its text).
 import { computed, ref, shallowRef, watch } from 'vue'
 import { ATTENTION_TERMS, type AttentionTerm, type JobInfo, type ModelRef } from '../../common/api'
-import { corpusLines, pairCandidates, searchCorpus, type CorpusPairResult, type CorpusRequest, type CorpusResult, type CorpusSortKey } from '../../common/corpus'
+import { corpusLines, pairCandidates, searchCorpus, type CorpusPairResult, type CorpusRequest, type CorpusResult, type CorpusSortKey, type RecordedCorpusRequest } from '../../common/corpus'
 import { LabError, toErrorData, type ErrorData } from '../../common/errors'
 import type { RunRecord } from '../../common/sessions'
 import { APP_VERSION } from '../../common/version'
@@ -173,15 +173,18 @@ export function useCorpusInstrument(ws: CorpusWorkspaceParts) {
     return start({ corpus: { name: f.name, text: f.text }, disabledTerms: [...ws.inputs.disabledTerms] as AttentionTerm[], p2p: ws.inputs.p2p })
   }
 
-  /** Continues the stopped run with the corpus, model and terms it recorded. */
+  /**
+   * Continues the stopped run with the corpus, model and terms it recorded. Only the corpus name is sent: the lab
+   * reads the text the run recorded (its config holds no text, RecordedCorpusRequest).
+   */
   function resume(): Promise<void> {
     const record = stopped.value
-    const config = record?.config as CorpusRequest | undefined
-    if (!record || !config?.corpus) {
+    const config = record?.config as RecordedCorpusRequest | undefined
+    if (!record || typeof config?.corpus?.name !== 'string') {
       fileError.value = toErrorData(new LabError('INPUT_INVALID', 'no stopped corpus run to resume'))
       return Promise.resolve()
     }
-    return start({ corpus: config.corpus, disabledTerms: config.disabledTerms ?? [], p2p: config.p2p ?? false, resumeFrom: record.id }, config.model)
+    return start({ corpus: { name: config.corpus.name }, disabledTerms: config.disabledTerms ?? [], p2p: config.p2p ?? false, resumeFrom: record.id }, config.model)
   }
 
   const result = computed(() => run.lastResult.value)
