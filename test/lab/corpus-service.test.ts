@@ -1,12 +1,18 @@
 // Corpus runs through the real lab service (worker thread, store on disk): progress, pause and resume, cancel
 // with the checkpoint stored on the run, resume from it with the numbers of an uninterrupted run, and resume
-// after the lab was closed in the middle of a run (an app restart) from its last periodic checkpoint.
+// after the lab was closed in the middle of a run (an app restart) from its last periodic checkpoint. The run's
+// text is its corpus.txt artifact, not in its config: resume reads it there (or, for a run recorded before, from
+// the config), and it travels with an exported session.
+import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { BundledModelRef, JobInfo } from '../../src/common/api'
-import type { CorpusResult } from '../../src/common/corpus'
+import { CORPUS_TEXT_ARTIFACT, type CorpusResult, type RecordedCorpusRequest } from '../../src/common/corpus'
+import type { ArtifactDescriptor, RunRecord } from '../../src/common/sessions'
+import { parseArgs } from '../../src/lab/validation'
 import { Rng } from '../../src/core/train/data'
 import { TOY_VOCAB, shortSentence } from '../../src/core/train/toy-language'
 import { createLabService, type LabService } from '../../src/lab/service'
@@ -29,6 +35,27 @@ let dir: string
 const open = (): Promise<LabService> => createLabService({ storePath: join(dir, 'lab.sqlite'), resourcesDir: RESOURCES, host: 'browser', cancelGraceMs: 5000 })
 const job = async (lab: LabService, jobId: string): Promise<JobInfo | undefined> => (await lab.listJobs()).find((j) => j.jobId === jobId)
 const checkpointOf = async (lab: LabService, sessionId: string, runId: string) => (await lab.openSession(sessionId)).artifacts.find((a) => a.runId === runId && a.name === CHECKPOINT_ARTIFACT)
+const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex')
+const corpusRunOf = async (lab: LabService, sessionId: string): Promise<RunRecord> => (await lab.listRuns(sessionId)).find((r) => r.name === 'runCorpus')!
+
+interface DlabFile {
+  files: Record<string, Uint8Array>
+  session: { runs: Array<{ id: string; config: unknown }>; artifacts: ArtifactDescriptor[] }
+}
+const readDlab = (base64: string): DlabFile => {
+  const files = unzipSync(new Uint8Array(Buffer.from(base64, 'base64')))
+  return { files, session: JSON.parse(strFromU8(files['session.json'])) as DlabFile['session'] }
+}
+/** The .dlab file again, with session.json replaced (and the manifest's checksum of it) and artifact blobs left out. */
+const writeDlab = ({ files, session }: DlabFile, dropBlobs: string[] = []): string => {
+  const sessionJson = strToU8(JSON.stringify(session))
+  const manifest = JSON.parse(strFromU8(files['manifest.json'])) as { entries: Array<{ path: string; sha256: string; size: number }> }
+  manifest.entries = manifest.entries
+    .filter((e) => !dropBlobs.includes(e.sha256))
+    .map((e) => (e.path === 'session.json' ? { ...e, sha256: createHash('sha256').update(sessionJson).digest('hex'), size: sessionJson.byteLength } : e))
+  const kept = Object.fromEntries(Object.entries(files).filter(([path]) => !dropBlobs.some((sha) => path === `artifacts/${sha}`)))
+  return Buffer.from(zipSync({ ...kept, 'manifest.json': strToU8(JSON.stringify(manifest)), 'session.json': sessionJson })).toString('base64')
+}
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'deberta-lab-corpus-'))
@@ -38,6 +65,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 describe('corpus runs in the lab service', () => {
   const text = toyCorpus(900)
   let uninterrupted: CorpusResult
+  /** the cancelled run of the first test, and its session exported before it was resumed */
+  let cancelled: { sessionId: string; runId: string; done: number; dlab: string } | undefined
 
   it('pauses, resumes, cancels with a stored checkpoint, and resumes from it with the uninterrupted numbers', async () => {
     const lab = await open()
@@ -64,16 +93,76 @@ describe('corpus runs in the lab service', () => {
       const done = Number(/after (\d+) of/.exec(run.error!)![1])
       expect(done).toBeGreaterThan(100)
       expect(await checkpointOf(lab, session.id, run.id)).toBeDefined()
+      // the config records the corpus without its text; the text is the run's artifact
+      expect((run.config as RecordedCorpusRequest).corpus).toEqual({ name: 'toy.txt', sha256: sha256(text), bytes: Buffer.byteLength(text), lines: 900, textArtifact: CORPUS_TEXT_ARTIFACT })
+      expect(run.config).toMatchObject({ jobId: 'c1', sessionId: session.id, model: TOY })
+      expect(JSON.stringify(await lab.listRuns(session.id)).length).toBeLessThan(2000)
+      expect((await lab.openSession(session.id)).artifacts.find((a) => a.runId === run.id && a.name === CORPUS_TEXT_ARTIFACT)).toMatchObject({
+        sha256: sha256(text),
+        size: Buffer.byteLength(text),
+        mime: 'text/plain; charset=utf-8',
+      })
+      const exported = await lab.exportSession(session.id)
+      cancelled = { sessionId: session.id, runId: run.id, done, dlab: exported.base64 }
 
-      const resumed = await lab.runCorpus({ sessionId: session.id, model: TOY, corpus: { name: 'toy.txt', text }, resumeFrom: run.id })
+      // resumed without the text: the lab reads the one the run recorded
+      const resumed = await lab.runCorpus({ sessionId: session.id, model: TOY, corpus: { name: 'toy.txt' }, resumeFrom: run.id })
       expect(resumed.resumedFrom).toEqual({ runId: run.id, sentences: done })
       expect(numbers(resumed)).toEqual(numbers(uninterrupted))
+      const resumedRun = (await lab.listRuns(session.id)).find((r) => r.id === resumed.runId)!
+      expect(resumedRun.config).toMatchObject({ corpus: { name: 'toy.txt', sha256: sha256(text), lines: 900 }, resumeFrom: run.id })
+      expect((resumedRun.config as { corpus: object }).corpus).not.toHaveProperty('text')
       // the recorded result is the same, and a finished run is not resumed
       expect(numbers((await lab.getRunResult(resumed.runId!)) as CorpusResult)).toEqual(numbers(uninterrupted))
       await expect(lab.runCorpus({ sessionId: session.id, model: TOY, corpus: { name: 'toy.txt', text }, resumeFrom: resumed.runId })).rejects.toMatchObject({ code: 'INPUT_INVALID' })
       // another session's run is not found
       const other = await lab.createSession({ name: 'other' })
       await expect(lab.runCorpus({ sessionId: other.id, model: TOY, corpus: { name: 'toy.txt', text }, resumeFrom: run.id })).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' })
+    } finally {
+      await lab.close()
+    }
+  }, 180_000)
+
+  it('keeps the text in the exported session: an imported run resumes from it, and so does one recorded with the text in its config', async () => {
+    expect(cancelled).toBeDefined()
+    const { runId, done, dlab } = cancelled!
+    const file = readDlab(dlab)
+    // the exported file holds the exact text as the run's artifact, and no text in the run's config
+    const link = file.session.artifacts.find((a) => a.runId === runId && a.name === CORPUS_TEXT_ARTIFACT)!
+    expect(strFromU8(file.files[`artifacts/${link.sha256}`])).toBe(text)
+    expect(JSON.stringify(file.session.runs)).not.toContain(text.split('\n')[0])
+    // a run recorded before the text went into an artifact: { name, text } in its config, no corpus.txt
+    const old = structuredClone(file.session)
+    const oldRun = old.runs.find((r) => r.id === runId)!
+    oldRun.config = { ...(oldRun.config as object), corpus: { name: 'toy.txt', text } }
+    old.artifacts = old.artifacts.filter((a) => a.name !== CORPUS_TEXT_ARTIFACT)
+    // and one with neither
+    const none = structuredClone(old)
+    none.runs.find((r) => r.id === runId)!.config = { ...(oldRun.config as object), corpus: { name: 'toy.txt' } }
+
+    const lab = await open()
+    try {
+      for (const [what, base64] of [
+        ['exported', dlab],
+        ['recorded with its text in the config', writeDlab({ files: file.files, session: old }, [link.sha256])],
+      ] as const) {
+        const imported = await lab.importSession({ base64, mode: 'keep-both' })
+        const run = await corpusRunOf(lab, imported.id)
+        expect(run.status, what).toBe('cancelled')
+        const resumed = await lab.runCorpus({ sessionId: imported.id, model: TOY, corpus: { name: 'toy.txt' }, resumeFrom: run.id })
+        expect(resumed.resumedFrom, what).toEqual({ runId: run.id, sentences: done })
+        expect(numbers(resumed), what).toEqual(numbers(uninterrupted))
+      }
+      const withoutText = await lab.importSession({ base64: writeDlab({ files: file.files, session: none }, [link.sha256]), mode: 'keep-both' })
+      const run = await corpusRunOf(lab, withoutText.id)
+      await expect(lab.runCorpus({ sessionId: withoutText.id, model: TOY, corpus: { name: 'toy.txt' }, resumeFrom: run.id })).rejects.toMatchObject({
+        code: 'INPUT_INVALID',
+        message: expect.stringContaining('holds no corpus text'),
+      })
+      // only a resumed run may leave the text out
+      await expect(lab.runCorpus({ sessionId: withoutText.id, model: TOY, corpus: { name: 'toy.txt' } })).rejects.toMatchObject({ code: 'INPUT_INVALID' })
+      expect(() => parseArgs('runCorpus', [{ model: TOY, corpus: { name: 'toy.txt' } }])).toThrow(/corpus\.text/)
+      expect(parseArgs('runCorpus', [{ model: TOY, corpus: { name: 'toy.txt' }, sessionId: 's', resumeFrom: run.id }])[0].corpus).toEqual({ name: 'toy.txt' })
     } finally {
       await lab.close()
     }
@@ -95,7 +184,7 @@ describe('corpus runs in the lab service', () => {
     try {
       const [stopped] = await lab.listRuns(session.id)
       expect(['cancelled', 'interrupted']).toContain(stopped.status)
-      const resumed = await lab.runCorpus({ sessionId: session.id, model: TOY, corpus: { name: 'toy.txt', text }, resumeFrom: run.id })
+      const resumed = await lab.runCorpus({ sessionId: session.id, model: TOY, corpus: { name: 'toy.txt' }, resumeFrom: run.id })
       expect(resumed.resumedFrom!.sentences).toBeGreaterThan(0)
       expect(resumed.resumedFrom!.sentences).toBeLessThan(900)
       expect(numbers(resumed)).toEqual(numbers(uninterrupted))
