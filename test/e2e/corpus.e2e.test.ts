@@ -139,9 +139,15 @@ describe.skipIf(e2eSkipped)('corpus statistics in a browser', () => {
     expect(await openPage()).toBe(sessionId)
     await page.getByTestId('corpus-resume').waitFor({ timeout: 30_000 })
     expect(await page.getByTestId('corpus-stopped').textContent()).toMatch(/toy-corpus\.txt: (cancelled|interrupted)/)
-    // the file is not opened again: the run resumes with the corpus it recorded
-    await page.getByTestId('corpus-resume').click()
+    // the file is not opened again: the run resumes with the corpus it recorded (the page sends only its name,
+    // the lab reads the text from the run's artifact; no run config holds the text)
+    const [resumeCall] = await Promise.all([page.waitForRequest((r) => r.url().endsWith('/api/runCorpus')), page.getByTestId('corpus-resume').click()])
+    expect((resumeCall.postDataJSON() as { args: [{ corpus: object }] }).args[0].corpus).toEqual({ name: 'toy-corpus.txt' })
     const heads = await waitForChart('corpus-heads')
+    const runs = await callApi<Array<{ name: string; config: { corpus: object } }>>(page, lab.token, 'listRuns', sessionId)
+    expect(runs.filter((r) => r.name === 'runCorpus').map((r) => r.config.corpus)).toEqual(
+      Array(3).fill({ name: 'toy-corpus.txt', sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text), lines: 3000, textArtifact: 'corpus.txt' }),
+    )
     const summary = (await page.getByTestId('corpus-summary').textContent()) ?? ''
     expect(summary).toMatch(/toy-corpus\.txt · 3000 sentences · \d+ tokens · SHA-256 [0-9a-f]{12}… · .* sentences\/s · resumed after \d+ sentences/)
     expect(Number(/resumed after (\d+)/.exec(summary)![1])).toBeGreaterThan(firstStop)
