@@ -244,6 +244,7 @@ export class LabSessions {
         sessionId,
         runId: handle.runId,
         name: CORPUS_TEXT_ARTIFACT,
+        // the store's kind for data other than tensors, charts and weights (checkpoint.bin, result.bin); the mime says text
         kind: 'json',
         mime: CORPUS_TEXT_MIME,
         data: new Uint8Array(data.buffer, data.byteOffset, data.length),
