@@ -9,6 +9,7 @@ import type { DebertaModel } from '../../src/core/model'
 import type { Tokenizer } from '../../src/core/tokenizer/types'
 import { corpus, decodeCheckpoint, encodeCheckpoint, truncateIds, type CorpusState } from '../../src/lab/workspaces/corpus'
 import { corpusPairs } from '../../src/lab/workspaces/corpus-pairs'
+import { distanceProfile } from '../../src/lab/workspaces/distance-profile'
 import { testContext, TINY_V3, type TestContext } from './workspaces-helpers'
 
 const SENTENCES = ['the new store opened beside the new mall', 'a dog sleeps', 'the old station near the river was closed for years', 'she reads the book again']
@@ -155,6 +156,11 @@ describe('corpus statistics job', () => {
         }
       }
       expect(result.profile.scoreTerms).toEqual(['c2c', 'c2p', 'p2c'])
+      // the relative ids and shaded regions are those of the sentence profile of the longest sentence
+      const longest = await distanceProfile(context, { model: ref, text: SENTENCES[2], layer: 0 })
+      expect(longest.distances).toEqual(result.profile.distances)
+      expect(result.profile.buckets).toEqual(longest.buckets)
+      expect(result.profile.buckets!.kind).toBe('log-bucket')
       expect(result.profile.scores!.c2c!).toMatchObject({ rows: result.layers * result.heads, cols: result.profile.distances.length })
       expect(result.profile.distances.length).toBe(2 * Math.max(...[...expected.profile.keys()]) + 1)
       // top pairs: the largest totals of the direct table, with their counts and means
