@@ -2,7 +2,7 @@
 // every head summarised over the corpus and per sentence. The request and result types of LabApi.runCorpus, the
 // corpus limits and the pure parts the renderer shares with the lab: reading the file's text into lines, and
 // searching the per-sentence summaries.
-import type { AttentionTerm, JobOptions, Matrix, ModelInfo, ModelRef } from './api'
+import type { AttentionTerm, DistanceProfileResult, JobOptions, Matrix, ModelInfo, ModelRef } from './api'
 import { LabError } from './errors'
 
 /** A corpus file is at most this many bytes of UTF-8 text… */
@@ -54,6 +54,29 @@ export interface RecordedCorpus {
 /** A corpus run's recorded config: the request with the corpus recorded as RecordedCorpus. */
 export type RecordedCorpusRequest = Omit<CorpusRequest, 'corpus'> & { corpus: RecordedCorpus }
 
+/**
+ * Attention by relative distance over a corpus, per head (index layer · heads + head). Every mean is over every
+ * pair (i, j) of every sentence with i − j = distances[k] (pairs[k] of them): a pair weighs the same wherever it
+ * is, so a long sentence weighs by its number of pairs at that δ.
+ */
+export interface CorpusProfile {
+  distances: number[]
+  pairs: number[]
+  /** probability[h][k]: the mean of p_ij */
+  probability: number[][]
+  /**
+   * scores[term]: rows = heads (index h), cols = distances; (h, k) is the term's mean score (already divided by
+   * the scale, as the forward adds it) over the same pairs. Only the terms in the score (the disabled ones are
+   * left out). Float32 like the other matrices: [L · NH, terms, distances] is 12 · 12 · 3 · 1023 values (1.8 MB)
+   * for a base model over 512-token sentences. Absent in runs recorded before the term profiles.
+   */
+  scores?: Partial<Record<AttentionTerm, Matrix>>
+  /** the terms of `scores`, in the order of `terms` */
+  scoreTerms?: AttentionTerm[]
+  /** the relative id each distance reads and where ids merge (v3) or clip (v1), as in the sentence profile */
+  buckets?: DistanceProfileResult['buckets']
+}
+
 /** One head's most attended (query token → key token) pair: Σ p over its occurrences, their count and mean. */
 export interface CorpusPair {
   query: string
@@ -100,7 +123,7 @@ export interface CorpusResult {
    * Attention by relative distance over the corpus: probability[head index][k] is the mean of p_ij over every
    * pair (i, j) of every sentence with i − j = distances[k]; pairs[k] counts those pairs.
    */
-  profile: { distances: number[]; pairs: number[]; probability: number[][] }
+  profile: CorpusProfile
   /** per head, the CORPUS_TOP_PAIRS pairs with the largest Σ p (special tokens included) */
   topPairs: CorpusPair[][]
   /** per head: whether its pair table was pruned while counting (then the totals of rare pairs are lower bounds) */

@@ -2,7 +2,7 @@
 // file is refused (typed), a 3000-sentence text file runs as a job with progress, Pause and Cancel; Resume
 // continues the cancelled run; the lab is stopped in the middle of the resumed run and started again on the same
 // store (an app restart) and Resume finishes it. The charts equal the API's answer for the same corpus computed
-// in one go (resumed = uninterrupted); the search over the sentences equals the same search over that answer;
+// in one go (resumed = uninterrupted), the terms' scores by δ included; the search over the sentences equals the same search over that answer;
 // PNG, SVG and CSV export with the corpus' provenance; a reload restores it from the session without recomputing.
 import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -172,6 +172,21 @@ describe.skipIf(e2eSkipped)('corpus statistics in a browser', () => {
     const profile = await waitForChart('corpus-distance')
     expect(profile.data.columns).toEqual(['delta', 'pairs', 'probability_l1h2', 'probability_mean_over_heads'])
     profile.data.rows.forEach((row, k) => expect(row.slice(0, 3)).toEqual([api.profile.distances[k], api.profile.pairs[k], api.profile.probability[6][k]]))
+    // under it, each term's mean score by δ for that head: the API's numbers (float32 matrices, sent as lists)
+    const termProfile = await waitForChart('corpus-distance-terms')
+    expect(api.profile.scoreTerms).toEqual(['c2c', 'c2p', 'p2c'])
+    expect(termProfile.data.columns).toEqual(['delta', 'pairs', 'relative_id', 'probability_l1h2', 'c2c_l1h2', 'c2p_l1h2', 'p2c_l1h2'])
+    const W = api.profile.distances.length
+    expect(termProfile.data.rows).toHaveLength(W)
+    termProfile.data.rows.forEach((row, k) =>
+      expect(row).toEqual([
+        api.profile.distances[k],
+        api.profile.pairs[k],
+        api.profile.buckets!.ids[k],
+        api.profile.probability[6][k],
+        ...(['c2c', 'c2p', 'p2c'] as const).map((t) => (api.profile.scores![t]!.data as unknown as number[])[6 * W + k]),
+      ]),
+    )
     expect(await page.getByTestId('corpus-pairs').locator('tbody tr').first().locator('td').first().textContent()).toBe(api.topPairs[6][0].query)
 
     // search: sentences with "dog", by the head's mean distance, highest first
@@ -215,6 +230,13 @@ describe.skipIf(e2eSkipped)('corpus statistics in a browser', () => {
     expect(lines.find((line) => !line.startsWith('#'))).toBe('layer,head,entropy,distance,share_c2c,share_c2p,share_p2c,top_pair_query,top_pair_key,top_pair_total,top_pair_count,top_pair_mean')
     const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('chart-corpus-heads-export-png').click()])
     expect(readFileSync((await png.path())!).subarray(1, 4).toString('ascii')).toBe('PNG')
+    await page.getByTestId('chart-corpus-distance-terms').scrollIntoViewIfNeeded()
+    const [termsCsv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('chart-corpus-distance-terms-export-csv').click()])
+    const termLines = readFileSync((await termsCsv.path())!, 'utf8').split('\n')
+    expect(termLines).toContain(`# corpus_sha256: ${api.corpus.sha256}`)
+    expect(termLines).toContain('# sentences: 3000')
+    expect(termLines.find((line) => !line.startsWith('#'))).toBe('delta,pairs,relative_id,probability_l1h2,c2c_l1h2,c2p_l1h2,p2c_l1h2')
+    expect(termLines.filter((line) => line !== '' && !line.startsWith('#'))).toHaveLength(W + 1)
     const [svg] = await Promise.all([page.waitForEvent('download'), page.getByTestId('chart-corpus-distance-export-svg').click()])
     const svgText = readFileSync((await svg.path())!, 'utf8')
     expect(svgText.trimStart()).toMatch(/^<svg[\s>]/)

@@ -9,6 +9,7 @@ import type { DebertaModel } from '../../src/core/model'
 import type { Tokenizer } from '../../src/core/tokenizer/types'
 import { corpus, decodeCheckpoint, encodeCheckpoint, truncateIds, type CorpusState } from '../../src/lab/workspaces/corpus'
 import { corpusPairs } from '../../src/lab/workspaces/corpus-pairs'
+import { distanceProfile } from '../../src/lab/workspaces/distance-profile'
 import { testContext, TINY_V3, type TestContext } from './workspaces-helpers'
 
 const SENTENCES = ['the new store opened beside the new mall', 'a dog sleeps', 'the old station near the river was closed for years', 'she reads the book again']
@@ -19,7 +20,8 @@ interface Direct {
   shares: number[]
   entropy: number[]
   distance: number[]
-  profile: Map<number, { sum: number[]; pairs: number }>
+  /** by δ: Σ p per head, Σ of each term's score per head, and the pairs */
+  profile: Map<number, { sum: number[]; scores: Record<string, number[]>; pairs: number }>
   pairs: Array<Map<string, { total: number; count: number }>>
   sentenceEntropy: number[][]
   tokens: number
@@ -37,7 +39,11 @@ async function direct(context: TestContext, ref: typeof TINY_V3 | typeof TOY, se
   const termSums = Array.from({ length: LH }, () => [0, 0, 0])
   const entropy = new Array<number>(LH).fill(0)
   const distance = new Array<number>(LH).fill(0)
-  const profile = new Map<number, { sum: number[]; pairs: number }>()
+  const profile = new Map<number, { sum: number[]; scores: Record<string, number[]>; pairs: number }>()
+  const at_ = (d: number) => {
+    if (!profile.has(d)) profile.set(d, { sum: new Array<number>(LH).fill(0), scores: Object.fromEntries(terms.map((t) => [t, new Array<number>(LH).fill(0)])), pairs: 0 })
+    return profile.get(d)!
+  }
   const pairs = Array.from({ length: LH }, () => new Map<string, { total: number; count: number }>())
   const sentenceEntropy: number[][] = []
   let tokens = 0
@@ -54,7 +60,13 @@ async function direct(context: TestContext, ref: typeof TINY_V3 | typeof TOY, se
         const at = (array: Float32Array, i: number, j: number): number => array[head * T * T + i * T + j]
         terms.forEach((term, t) => {
           if (disabled.includes(term)) return
-          for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) termSums[h][t] += Math.abs(at(components[l][term]!.data, i, j))
+          for (let i = 0; i < T; i++) {
+            for (let j = 0; j < T; j++) {
+              const score = at(components[l][term]!.data, i, j)
+              termSums[h][t] += Math.abs(score)
+              at_(i - j).scores[term][h] += score
+            }
+          }
         })
         let rowsEntropy = 0
         for (let i = 0; i < T; i++) {
@@ -62,9 +74,7 @@ async function direct(context: TestContext, ref: typeof TINY_V3 | typeof TOY, se
             const p = at(components[l].probs.data, i, j)
             if (p > 0) rowsEntropy -= p * Math.log(p)
             distance[h] += p * Math.abs(i - j)
-            const d = i - j
-            if (!profile.has(d)) profile.set(d, { sum: new Array<number>(LH).fill(0), pairs: 0 })
-            profile.get(d)!.sum[h] += p
+            at_(i - j).sum[h] += p
             const key = `${encoding.tokens[i]}\u0000${encoding.tokens[j]}`
             const pair = pairs[h].get(key) ?? { total: 0, count: 0 }
             pair.total += p
@@ -111,7 +121,8 @@ function checkpointing(context: TestContext, cancelAt?: number) {
 /** The result without what depends on time or on how it was run. */
 const numbers = (r: CorpusResult) => {
   const { milliseconds: _m, sentencesPerSecond: _s, resumedFrom: _r, runId: _id, ...rest } = r
-  return { ...rest, sentences: { ...rest.sentences, entropy: Array.from(rest.sentences.entropy.data), distance: Array.from(rest.sentences.distance.data), shares: Array.from(rest.sentences.shares.data) } }
+  const scores = Object.fromEntries(Object.entries(rest.profile.scores ?? {}).map(([term, m]) => [term, { rows: m.rows, cols: m.cols, data: Array.from(m.data) }]))
+  return { ...rest, profile: { ...rest.profile, scores }, sentences: { ...rest.sentences, entropy: Array.from(rest.sentences.entropy.data), distance: Array.from(rest.sentences.distance.data), shares: Array.from(rest.sentences.shares.data) } }
 }
 
 describe('corpus statistics job', () => {
@@ -138,7 +149,19 @@ describe('corpus statistics job', () => {
         const e = expected.profile.get(d)!
         expect(result.profile.pairs[k]).toBe(e.pairs)
         close(result.profile.probability.map((row) => row[k]), e.sum.map((s) => s / e.pairs))
+        // each term's mean score over the same pairs (float32 in the result)
+        for (const term of ['c2c', 'c2p', 'p2c'] as const) {
+          const m = result.profile.scores![term]!
+          close(Array.from({ length: m.rows }, (_, h) => m.data[h * m.cols + k]), e.scores[term].map((s) => s / e.pairs), 1e-6)
+        }
       }
+      expect(result.profile.scoreTerms).toEqual(['c2c', 'c2p', 'p2c'])
+      // the relative ids and shaded regions are those of the sentence profile of the longest sentence
+      const longest = await distanceProfile(context, { model: ref, text: SENTENCES[2], layer: 0 })
+      expect(longest.distances).toEqual(result.profile.distances)
+      expect(result.profile.buckets).toEqual(longest.buckets)
+      expect(result.profile.buckets!.kind).toBe('log-bucket')
+      expect(result.profile.scores!.c2c!).toMatchObject({ rows: result.layers * result.heads, cols: result.profile.distances.length })
       expect(result.profile.distances.length).toBe(2 * Math.max(...[...expected.profile.keys()]) + 1)
       // top pairs: the largest totals of the direct table, with their counts and means
       for (let h = 0; h < result.layers * result.heads; h++) {
@@ -163,6 +186,14 @@ describe('corpus statistics job', () => {
     close(result.shares, expected.shares)
     close(result.entropy, expected.entropy)
     expect(result.shares.filter((_, k) => k % 3 === 1).every((v) => v === 0)).toBe(true)
+    // the term profiles hold the terms in the score only
+    expect(result.profile.scoreTerms).toEqual(['c2c', 'p2c'])
+    expect(Object.keys(result.profile.scores!).sort()).toEqual(['c2c', 'p2c'])
+    const m = result.profile.scores!.p2c!
+    for (const [k, d] of result.profile.distances.entries()) {
+      const e = expected.profile.get(d)!
+      close(Array.from({ length: m.rows }, (_, h) => m.data[h * m.cols + k]), e.scores.p2c.map((s) => s / e.pairs), 1e-6)
+    }
   })
 
   it('resumes from the checkpoint of a cancelled run with exactly the numbers of an uninterrupted run', async () => {
@@ -185,6 +216,12 @@ describe('corpus statistics job', () => {
     const resumed = await corpus(context, { model: TINY_V3, corpus: { name: 'nine.txt', text }, resumeFrom: 'run-2', checkpoint: third.checkpoints.at(-1)! })
     expect(resumed.resumedFrom).toEqual({ runId: 'run-2', sentences: 7 })
     expect(numbers(resumed)).toEqual(numbers(whole))
+    // the term profiles are part of it, bit for bit
+    for (const term of ['c2c', 'c2p', 'p2c'] as const) {
+      expect(resumed.profile.scores![term]!.data.length).toBe(whole.layers * whole.heads * whole.profile.distances.length)
+      expect(Array.from(resumed.profile.scores![term]!.data)).toEqual(Array.from(whole.profile.scores![term]!.data))
+    }
+    expect(resumed.profile.buckets).toEqual(whole.profile.buckets)
   })
 
   it('refuses a checkpoint of another corpus, model or term set', async () => {
@@ -194,6 +231,12 @@ describe('corpus statistics job', () => {
     await expect(corpus(context, { model: TINY_V3, corpus: { name: 'c.txt', text: TEXT + 'one more\n' }, checkpoint })).rejects.toMatchObject({ code: 'INPUT_INVALID', details: { field: 'resumeFrom' } })
     await expect(corpus(context, { model: TINY_V3, corpus: { name: 'c.txt', text: TEXT }, disabledTerms: ['p2c'], checkpoint })).rejects.toMatchObject({ code: 'INPUT_INVALID' })
     await expect(corpus(context, { model: TINY_V3, corpus: { name: 'c.txt', text: TEXT }, checkpoint: new Uint8Array([1, 2, 3]) })).rejects.toMatchObject({ code: 'INPUT_INVALID' })
+    // a checkpoint without the term sums by distance (an earlier version's) is refused, not continued with zeros
+    const { scoreSum: _scores, ...older } = decodeCheckpoint(checkpoint)
+    await expect(corpus(context, { model: TINY_V3, corpus: { name: 'c.txt', text: TEXT }, checkpoint: encodeCheckpoint(older as CorpusState) })).rejects.toMatchObject({
+      code: 'INPUT_INVALID',
+      message: expect.stringContaining('without the term profiles'),
+    })
   })
 
   it('truncates sentences longer than the model positions, keeping [SEP], and counts them', async () => {

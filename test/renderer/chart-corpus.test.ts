@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { csvWithProvenance } from '../../src/renderer/provenance'
 import type { CorpusResult } from '../../src/common/corpus'
 import { LabError } from '../../src/common/errors'
-import { buildCorpusHeadsOption, buildCorpusProfileOption, corpusHeadValue } from '../../src/renderer/charts/corpus'
+import { buildCorpusHeadsOption, buildCorpusProfileOption, buildCorpusTermProfileOption, corpusHeadValue } from '../../src/renderer/charts/corpus'
 import { chartDataToCsv, extractChartData, type TableData } from '../../src/renderer/charts/data'
 import { readCorpusFile } from '../../src/renderer/workspaces/useCorpusInstrument'
 
@@ -71,6 +71,61 @@ describe('corpus charts', () => {
     expect(data.rows[k].slice(0, 2)).toEqual([-1, result.profile.pairs[k]])
     expect(option.title.subtext).toContain('corpus: three.txt')
     expect(() => buildCorpusProfileOption(result, 2, 0)).toThrow(/not in this result/)
+  })
+
+  /** the result with term profiles: scores[term][h][k] = term index + h / 10 + k / 100 (distinct), log buckets beyond |δ| = 1 */
+  function withTerms(terms: Array<'c2c' | 'c2p' | 'p2c' | 'p2p'>): CorpusResult {
+    const r = corpusResult()
+    const W = r.profile.distances.length
+    const all = ['c2c', 'c2p', 'p2c', 'p2p'] as const
+    r.profile.scoreTerms = terms
+    r.profile.scores = Object.fromEntries(terms.map((term) => [term, { rows: 8, cols: W, data: Float32Array.from({ length: 8 * W }, (_, n) => all.indexOf(term) + Math.floor(n / W) / 10 + (n % W) / 100) }]))
+    r.profile.buckets = { ids: [-2, -2, 0, 1, 2], kind: 'log-bucket', exactLimit: 1, span: 4 }
+    return r
+  }
+
+  it('draws one head\'s term scores by δ; its CSV is one row per δ with pairs, probability and each term\'s mean', () => {
+    const r = withTerms(['c2c', 'c2p', 'p2c', 'p2p'])
+    const option = buildCorpusTermProfileOption(r, 1, 2, { provenance: PROVENANCE }) as AnyRecord
+    const h = 6
+    expect(option.series.map((s: AnyRecord) => s.name)).toEqual(['c2c', 'c2p', 'p2c', 'p2p'])
+    option.series.forEach((series: AnyRecord, t: number) => {
+      const m = r.profile.scores![r.profile.scoreTerms![t]]!
+      expect(series.data).toEqual(r.profile.distances.map((d, k) => [d, m.data[h * 5 + k]]))
+    })
+    // p2c of head 6 at δ = 1 (k = 3): 2 + 0.6 + 0.03
+    expect(option.series[2].data[3][1]).toBeCloseTo(2.63, 6)
+    const data = extractChartData(option) as TableData
+    expect(data.columns).toEqual(['delta', 'pairs', 'relative_id', 'probability_l1h2', 'c2c_l1h2', 'c2p_l1h2', 'p2c_l1h2', 'p2p_l1h2'])
+    expect(data.rows).toHaveLength(5)
+    data.rows.forEach((row, k) => {
+      expect(row.slice(0, 4)).toEqual([r.profile.distances[k], r.profile.pairs[k], r.profile.buckets!.ids[k], r.profile.probability[h][k]])
+      expect(row.slice(4)).toEqual(r.profile.scoreTerms!.map((t) => r.profile.scores![t]!.data[h * 5 + k]))
+    })
+    const csv = csvWithProvenance(chartDataToCsv(data), PROVENANCE).split('\n')
+    expect(csv.slice(0, 4)).toEqual(['# model: toy-deberta', '# corpus: three.txt', '# sentences: 3', '# corpus_sha256: abc123'])
+    expect(csv[4]).toBe('delta,pairs,relative_id,probability_l1h2,c2c_l1h2,c2p_l1h2,p2c_l1h2,p2p_l1h2')
+    expect(csv[5].split(',').slice(0, 3)).toEqual(['-2', '3', '-2'])
+    expect(option.title.subtext).toContain('corpus: three.txt')
+    // shading as the sentence profile: the log-bucket regions beyond |δ| = 1, and the merged bucket δ −2 … −1
+    const areas = option.series[0].markArea.data as AnyRecord[][]
+    expect(areas.map(([from, to]) => [from.name, from.xAxis, to.xAxis])).toEqual([
+      ['log buckets', -2.5, -1.5],
+      ['log buckets', 1.5, 2.5],
+      ['', -2.5, -0.5],
+    ])
+    // the probability chart above carries the same shading
+    expect((buildCorpusProfileOption(r, 1, 2) as AnyRecord).series[0].markArea.data).toEqual(areas)
+    expect(() => buildCorpusTermProfileOption(r, 0, 4)).toThrow(/not in this result/)
+  })
+
+  it('draws the terms in the score only, and nothing for a run recorded without term profiles', () => {
+    const r = withTerms(['c2c', 'p2c'])
+    const data = extractChartData(buildCorpusTermProfileOption(r, 0, 1)!) as TableData
+    expect(data.columns).toEqual(['delta', 'pairs', 'relative_id', 'probability_l0h1', 'c2c_l0h1', 'p2c_l0h1'])
+    expect(data.rows[0].slice(4)).toEqual([r.profile.scores!.c2c!.data[5], r.profile.scores!.p2c!.data[5]])
+    expect(buildCorpusTermProfileOption(result, 0, 0)).toBeNull()
+    expect((buildCorpusProfileOption(result, 0, 0) as AnyRecord).series[0].markArea).toBeUndefined()
   })
 })
 

@@ -7,20 +7,24 @@
 //
 // Weighting (documented in README "Corpus statistics"): term shares pool Σ|term| over every pair (i, j) of every
 // sentence; entropy and mean distance average over every query row of every sentence (a sentence weighs by its
-// length T); the distance profile averages p_ij over every pair with i − j = δ; a token pair's total is Σ p over
+// length T); the distance profile averages p_ij, and each enabled term's score, over every pair (i, j) of every
+// sentence with i − j = δ (a pair weighs the same wherever it is); a token pair's total is Σ p over
 // its occurrences (query token at i, key token at j) and its mean that total over their count.
 //
 // Shapes: N sentences, L layers, NH heads, LH = L · NH heads in all (index layer · NH + head), K terms computed,
-// T tokens of one sentence, W = 2 · maxTokens − 1 distances (index δ + maxTokens − 1)
+// T tokens of one sentence, W = 2 · maxTokens − 1 distances (index δ + maxTokens − 1). The term sums by δ are
+// L · NH · K · W float64 in a checkpoint (12 · 12 · 3 · 1023 · 8 B = 3.5 MB for a base model, 4.7 MB with p2p).
 import { createHash } from 'node:crypto'
-import type { AttentionTerm } from '../../common/api'
+import type { AttentionTerm, Matrix } from '../../common/api'
 import { ATTENTION_TERMS } from '../../common/api'
 import { CORPUS_TOP_PAIRS, MAX_CORPUS_TOKENS, corpusLines, corpusProgressMessage, type CorpusPair, type CorpusRequest, type CorpusResult } from '../../common/corpus'
 import { LabError } from '../../common/errors'
+import { attentionSpan } from '../../core/config'
 import type { LayerComponents } from '../../core/model'
 import type { JobHandler } from '../jobs'
 import { loadWorkspaceModel } from './common'
 import { headStatistics } from './model-view'
+import { curveShape, relativeId } from './relative-positions'
 
 /** A checkpoint is sent at most this often (and once more when the job is cancelled). */
 export const CHECKPOINT_MS = 2000
@@ -50,6 +54,8 @@ export interface CorpusState {
   /** Σ p_ij by δ [LH · W], and the number of pairs at each δ [W] */
   profileSum: Float64Array
   profilePairs: Float64Array
+  /** Σ of each term's score by δ [LH · K · W] (index (h · K + t) · W + δ + maxTokens − 1); zeros for disabled terms */
+  scoreSum: Float64Array
   /** per head: (query id · V + key id, Σ p, count) triples, in first-seen order */
   pairs: Float64Array[]
   pruned: boolean[]
@@ -215,6 +221,10 @@ export const corpus: JobHandler<CorpusJobRequest, CorpusResult> = async (context
     if (state.fingerprint !== fingerprint) {
       throw new LabError('INPUT_INVALID', 'the checkpoint was computed on another corpus, model, term set or token limit: start a new run', { field: 'resumeFrom' })
     }
+    // a checkpoint written before the term profiles has no term sums: its numbers cannot be continued
+    if (!(state.scoreSum instanceof Float64Array)) {
+      throw new LabError('INPUT_INVALID', 'the checkpoint was written by an earlier version without the term profiles by distance: start a new run', { field: 'resumeFrom' })
+    }
     resumed = state.done
   } else {
     state = {
@@ -228,6 +238,7 @@ export const corpus: JobHandler<CorpusJobRequest, CorpusResult> = async (context
       distanceSum: new Float64Array(LH),
       profileSum: new Float64Array(LH * W),
       profilePairs: new Float64Array(W),
+      scoreSum: new Float64Array(0),
       pairs: Array.from({ length: LH }, () => new Float64Array(0)),
       pruned: new Array<boolean>(LH).fill(false),
       sentenceEntropy: new Float64Array(N * LH),
@@ -259,6 +270,7 @@ export const corpus: JobHandler<CorpusJobRequest, CorpusResult> = async (context
             if (state.terms.length === 0) {
               state.terms = ATTENTION_TERMS.filter((t) => components[t] !== undefined)
               state.termSums = new Float64Array(LH * state.terms.length)
+              state.scoreSum = new Float64Array(LH * state.terms.length * W)
               state.sentenceShares = new Float64Array(N * LH * state.terms.length)
             }
             addLayer(state, tables, components, { sentence: s, layer, NH, T, ids, V, W, maxTokens, disabled: disabledSet })
@@ -300,6 +312,12 @@ export const corpus: JobHandler<CorpusJobRequest, CorpusResult> = async (context
     disabled,
     p2p,
     resumedFrom: request.resumeFrom ? { runId: request.resumeFrom, sentences: resumed } : undefined,
+    buckets: (distances) => {
+      const shape = model.isRelative ? curveShape(config) : null
+      return shape
+        ? { ids: distances.map((d) => relativeId(config, d)), kind: shape.kind, exactLimit: shape.exactLimit, span: attentionSpan(config) }
+        : { ids: distances.slice(), kind: 'none', exactLimit: Math.max(0, ...distances), span: 0 }
+    },
     backend: context.backend,
     milliseconds,
   })
@@ -358,6 +376,17 @@ export function addLayer(state: CorpusState, tables: PairTable[], components: La
         table.add(queryKey + ids[j], p)
       }
     }
+    // each enabled term's score by distance
+    for (let t = 0; t < K; t++) {
+      const array = components[state.terms[t]]
+      if (!array || c.disabled.has(state.terms[t])) continue
+      const scores = array.data
+      const at = (h * K + t) * W + maxTokens - 1
+      for (let i = 0; i < T; i++) {
+        const row = offset + i * T
+        for (let j = 0; j < T; j++) state.scoreSum[at + i - j] += scores[row + j]
+      }
+    }
     if (table.size > PAIR_TABLE_MAX) {
       table.prune(PAIR_TABLE_KEEP)
       state.pruned[h] = true
@@ -375,6 +404,8 @@ interface ResultParts {
   disabled: AttentionTerm[]
   p2p: boolean
   resumedFrom?: { runId: string; sentences: number }
+  /** the relative ids of the distances of the result */
+  buckets: (distances: number[]) => NonNullable<CorpusResult['profile']['buckets']>
   backend: string
   milliseconds: number
 }
@@ -392,6 +423,15 @@ export function toCorpusResult(state: CorpusState, tables: PairTable[], parts: R
   for (let h = 0; h < LH; h++) {
     const all = Array.from({ length: K }, (_, t) => state.termSums[h * K + t]).reduce((a, b) => a + b, 0)
     for (let t = 0; t < K; t++) shares.push(all > 0 ? state.termSums[h * K + t] / all : 0)
+  }
+  const distances = ks.map((k) => k - (maxTokens - 1))
+  const scoreTerms = state.terms.filter((term) => !parts.disabled.includes(term))
+  const scores: Partial<Record<AttentionTerm, Matrix>> = {}
+  for (const term of scoreTerms) {
+    const t = state.terms.indexOf(term)
+    const data = new Float32Array(LH * ks.length)
+    for (let h = 0; h < LH; h++) ks.forEach((k, c) => (data[h * ks.length + c] = state.scoreSum[(h * K + t) * W + k] / state.profilePairs[k]))
+    scores[term] = { rows: LH, cols: ks.length, data }
   }
   const pairName = (key: number): [string, string] => [parts.idToToken(Math.floor(key / parts.V)), parts.idToToken(key % parts.V)]
   return {
@@ -416,9 +456,12 @@ export function toCorpusResult(state: CorpusState, tables: PairTable[], parts: R
     entropy: Array.from(state.entropySum, (v) => v / state.tokens),
     distance: Array.from(state.distanceSum, (v) => v / state.tokens),
     profile: {
-      distances: ks.map((k) => k - (maxTokens - 1)),
+      distances,
       pairs: ks.map((k) => state.profilePairs[k]),
       probability: Array.from({ length: LH }, (_, h) => ks.map((k) => state.profileSum[h * W + k] / state.profilePairs[k])),
+      scores,
+      scoreTerms,
+      buckets: parts.buckets(distances),
     },
     topPairs: tables.map((table) =>
       table.top(CORPUS_TOP_PAIRS).map(({ key, total, count }): CorpusPair => {

@@ -1,10 +1,12 @@
 // Corpus statistics charts: every head (layers × heads) coloured by one corpus summary — entropy, mean attended
 // distance or a term's share — whose CSV is the per-head table (all summaries and the top pair), and one head's
-// attention by relative distance over the corpus beside the mean over heads. The provenance names the corpus
-// (file name, sentences, SHA-256 of its text) as well as the model and terms.
+// attention by relative distance over the corpus beside the mean over heads, and under it each term's mean score
+// by δ for that head (the log-bucket or clipped distances shaded as in the sentence profile). The provenance names
+// the corpus (file name, sentences, SHA-256 of its text) as well as the model and terms.
 import type { AttentionTerm } from '../../common/api'
 import type { CorpusResult } from '../../common/corpus'
-import { SEQUENTIAL, SERIES_COLORS, formatExact } from './common'
+import { SEQUENTIAL, SERIES_COLORS, TERM_COLORS, escapeHtml, formatExact } from './common'
+import { bucketShading } from './distance-profile'
 import type { TableData } from './data'
 import { provenanceLines, type ProvenanceEntries as Provenance } from '../provenance'
 import type { ChartOption, LineSeriesOption } from './types'
@@ -108,7 +110,14 @@ export function buildCorpusProfileOption(result: CorpusResult, layer: number, he
   const { lines, title } = titled(`Corpus: layer ${layer}, head ${head} — mean attention probability by δ = i − j`, opts.provenance)
   const top = 34 + 13 * lines.length
   const series: LineSeriesOption[] = [
-    { type: 'line', name: `layer ${layer}, head ${head}`, showSymbol: distances.length < 64, color: SERIES_COLORS[2], data: table.rows.map((r) => [r[0] as number, r[2] as number]) },
+    {
+      type: 'line',
+      name: `layer ${layer}, head ${head}`,
+      showSymbol: distances.length < 64,
+      color: SERIES_COLORS[2],
+      data: table.rows.map((r) => [r[0] as number, r[2] as number]),
+      ...(result.profile.buckets ? { markArea: bucketShading(distances, result.profile.buckets).markArea(true) } : {}),
+    },
     { type: 'line', name: 'mean over heads', showSymbol: false, color: '#999999', lineStyle: { type: 'dashed' }, data: table.rows.map((r) => [r[0] as number, r[3] as number]) },
   ]
   const option: ChartOption = {
@@ -120,6 +129,69 @@ export function buildCorpusProfileOption(result: CorpusResult, layer: number, he
     xAxis: { type: 'value', min: distances[0] - 0.5, max: distances[distances.length - 1] + 0.5, name: 'relative distance δ = i − j (query i, key j)', nameLocation: 'middle', nameGap: 26 },
     yAxis: { type: 'value', min: 0, name: 'mean probability', nameLocation: 'middle', nameGap: 48 },
     series: [{ ...series[0], table } as never, series[1]],
+  }
+  return option
+}
+
+/** Whether the result holds the terms' mean scores by δ (runs recorded before them do not). */
+export const hasCorpusTermProfile = (result: CorpusResult): boolean => !!result.profile.scores && !!result.profile.scoreTerms
+
+/** One row per δ: pairs over the corpus, the relative id it reads, the head's mean probability and each term's mean score. */
+export function corpusTermProfileTable(result: CorpusResult, h: number): TableData {
+  const { distances, pairs, probability, buckets } = result.profile
+  const scores = result.profile.scores ?? {}
+  const terms = result.profile.scoreTerms ?? []
+  const suffix = `l${Math.floor(h / result.heads)}h${h % result.heads}`
+  return {
+    kind: 'table',
+    columns: ['delta', 'pairs', ...(buckets ? ['relative_id'] : []), `probability_${suffix}`, ...terms.map((t) => `${t}_${suffix}`)],
+    rows: distances.map((d, k) => [d, pairs[k], ...(buckets ? [buckets.ids[k]] : []), probability[h][k], ...terms.map((t) => scores[t]!.data[h * scores[t]!.cols + k])]),
+  }
+}
+
+/** One head's terms' mean scores by δ over the corpus (drawn under the probability chart); null for a run without them. */
+export function buildCorpusTermProfileOption(result: CorpusResult, layer: number, head: number, opts: { provenance?: Provenance } = {}): ChartOption | null {
+  if (layer < 0 || layer >= result.layers || head < 0 || head >= result.heads) throw new Error(`head ${layer}.${head} is not in this result`)
+  if (!hasCorpusTermProfile(result) || result.profile.scoreTerms!.length === 0) return null
+  const h = layer * result.heads + head
+  const table = corpusTermProfileTable(result, h)
+  const { distances, pairs, buckets } = result.profile
+  const terms = result.profile.scoreTerms!
+  const first = table.columns.length - terms.length
+  const lo = distances[0]
+  const shading = buckets ? bucketShading(distances, buckets) : null
+  const { lines, title } = titled(`Corpus: layer ${layer}, head ${head} — each term's mean score by δ = i − j`, opts.provenance)
+  const top = 34 + 13 * lines.length
+  const series: LineSeriesOption[] = terms.map((term, t) => ({
+    type: 'line',
+    name: term,
+    showSymbol: distances.length < 64,
+    color: TERM_COLORS[term],
+    data: table.rows.map((r) => [r[0] as number, r[first + t] as number]),
+    ...(t === 0 && shading ? { markArea: shading.markArea(true) } : {}),
+  }))
+  const option: ChartOption = {
+    animation: false,
+    title,
+    legend: { top },
+    grid: { left: 64, right: 16, top: top + 34, bottom: 44 },
+    tooltip: {
+      trigger: 'axis',
+      confine: true,
+      formatter: (params) => {
+        const list = Array.isArray(params) ? params : [params]
+        const d = (list[0]?.value as [number, number] | undefined)?.[0]
+        if (d === undefined) return ''
+        const k = d - lo
+        const run = shading?.runOf.get(d)
+        const idText = buckets && buckets.kind !== 'none' ? `<br>relative id ${buckets.ids[k]}${run ? ` — shared by δ ${run.from} … ${run.to}` : Math.abs(d) <= buckets.exactLimit ? ' (exact)' : ''}` : ''
+        const values = list.map((p) => `${escapeHtml(p.seriesName ?? '')}: ${formatExact((p.value as [number, number])[1])}`)
+        return `<div class="chart-tip"><b>δ = ${d}</b> (${pairs[k]} pairs)${idText}<br>${values.join('<br>')}</div>`
+      },
+    },
+    xAxis: { type: 'value', min: lo - 0.5, max: distances[distances.length - 1] + 0.5, name: 'relative distance δ = i − j (query i, key j)', nameLocation: 'middle', nameGap: 26 },
+    yAxis: { type: 'value', name: 'mean score', nameLocation: 'middle', nameGap: 48 },
+    series: [{ ...series[0], table } as never, ...series.slice(1)],
   }
   return option
 }

@@ -22,8 +22,36 @@ export function bucketRuns(distances: number[], ids: number[]): Array<{ id: numb
 }
 
 /** Runs of two or more distances sharing one id: where the model cannot tell those distances apart. */
-export function mergedRuns(result: DistanceProfileResult): Array<{ id: number; from: number; to: number }> {
+export function mergedRuns(result: Pick<DistanceProfileResult, 'distances' | 'buckets'>): Array<{ id: number; from: number; to: number }> {
   return bucketRuns(result.distances, result.buckets.ids).filter((run) => run.to > run.from)
+}
+
+/**
+ * The shading of a profile by δ: the log-bucket (v3) or clipped (v1) region beyond the exact distances, and inside
+ * it every merged bucket, alternating shades so neighbouring buckets stay apart. `markArea(label)` is the series'
+ * markArea (with the region's name on one grid only); `runOf` gives the merged bucket of a distance.
+ */
+export function bucketShading(distances: number[], buckets: DistanceProfileResult['buckets']) {
+  const lo = distances[0]
+  const hi = distances[distances.length - 1]
+  const outer = buckets.kind === 'log-bucket' ? 'log buckets' : 'clipped'
+  const regions: Array<[number, number]> = []
+  if (buckets.kind !== 'none') {
+    if (lo < -buckets.exactLimit) regions.push([lo - 0.5, -buckets.exactLimit - 0.5])
+    if (hi > buckets.exactLimit) regions.push([buckets.exactLimit + 0.5, hi + 0.5])
+  }
+  const merged = mergedRuns({ distances, buckets })
+  const runOf = new Map<number, { id: number; from: number; to: number }>()
+  for (const run of merged) for (let d = run.from; d <= run.to; d++) runOf.set(d, run)
+  const markArea = (label: boolean) => ({
+    silent: true,
+    label: { position: 'insideTop' as const, fontSize: 10, color: '#c46a10', show: label },
+    data: [
+      ...regions.map(([from, to]) => [{ name: outer, xAxis: from, itemStyle: { color: 'rgba(242,142,43,0.10)' } }, { xAxis: to }]),
+      ...merged.map((run, k) => [{ name: '', xAxis: run.from - 0.5, itemStyle: { color: k % 2 ? 'rgba(120,120,120,0.10)' : 'rgba(120,120,120,0.22)' } }, { xAxis: run.to + 0.5 }]),
+    ] as never,
+  })
+  return { markArea, runOf }
 }
 
 const rowOf = (result: DistanceProfileResult, head: ProfileHead): number => (head === 'mean' ? result.heads : head)
@@ -55,24 +83,7 @@ export function buildDistanceProfileOption(result: DistanceProfileResult, head: 
   const { distances, buckets } = result
   const lo = distances[0]
   const hi = distances[distances.length - 1]
-  const outer = buckets.kind === 'log-bucket' ? 'log buckets' : 'clipped'
-  const regions: Array<[number, number]> = []
-  if (buckets.kind !== 'none') {
-    if (lo < -buckets.exactLimit) regions.push([lo - 0.5, -buckets.exactLimit - 0.5])
-    if (hi > buckets.exactLimit) regions.push([buckets.exactLimit + 0.5, hi + 0.5])
-  }
-  const merged = mergedRuns(result)
-  const runOf = new Map<number, { id: number; from: number; to: number }>()
-  for (const run of merged) for (let d = run.from; d <= run.to; d++) runOf.set(d, run)
-  const regionArea = (gridLabel: boolean) => ({
-    silent: true,
-    label: { position: 'insideTop' as const, fontSize: 10, color: '#c46a10', show: gridLabel },
-    data: [
-      ...regions.map(([from, to]) => [{ name: outer, xAxis: from, itemStyle: { color: 'rgba(242,142,43,0.10)' } }, { xAxis: to }]),
-      // every merged bucket, alternating shades, so neighbouring buckets stay apart
-      ...merged.map((run, k) => [{ name: '', xAxis: run.from - 0.5, itemStyle: { color: k % 2 ? 'rgba(120,120,120,0.10)' : 'rgba(120,120,120,0.22)' } }, { xAxis: run.to + 0.5 }]),
-    ] as never,
-  })
+  const { markArea: regionArea, runOf } = bucketShading(distances, buckets)
   const points = (values: number[]) => distances.map((d, k) => [d, values[k]])
   const label = profileLabel(head)
   const series: LineSeriesOption[] = [

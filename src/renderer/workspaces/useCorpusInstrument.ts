@@ -11,7 +11,7 @@ import { LabError, toErrorData, type ErrorData } from '../../common/errors'
 import type { RunRecord } from '../../common/sessions'
 import { APP_VERSION } from '../../common/version'
 import { base64ToBytes } from '../base64'
-import { buildCorpusHeadsOption, buildCorpusProfileOption, type CorpusMetric } from '../charts/corpus'
+import { buildCorpusHeadsOption, buildCorpusProfileOption, buildCorpusTermProfileOption, type CorpusMetric } from '../charts/corpus'
 import type { ProvenanceEntries as Provenance } from '../provenance'
 import { isActive } from '../composables/useJob'
 import { useSession } from '../composables/useSession'
@@ -224,6 +224,20 @@ export function useCorpusInstrument(ws: CorpusWorkspaceParts) {
     if (!r) return null
     return buildCorpusProfileOption(r, head.value.layer, head.value.head, { provenance: provenance.value ?? undefined })
   })
+  /** each term's mean score by δ for the picked head (null for a run recorded without the term profiles) */
+  const termProfileOption = computed(() => {
+    const r = result.value
+    if (!r) return null
+    return buildCorpusTermProfileOption(r, head.value.layer, head.value.head, { provenance: provenance.value ?? undefined })
+  })
+  /** what the shading of the distance charts means for the run's model */
+  const bucketNote = computed(() => {
+    const b = result.value?.profile.buckets
+    if (!b || b.kind === 'none') return ''
+    return b.kind === 'log-bucket'
+      ? `Exact for |δ| ≤ ${b.exactLimit}; beyond it (shaded) distances share logarithmic buckets — each grey band is one bucket holding several δ.`
+      : `Exact for |δ| ≤ ${b.exactLimit}; beyond it (shaded) every δ is clipped to the same relative row (k = ${b.span}).`
+  })
   const topPairs = computed(() => {
     const r = result.value
     return r ? r.topPairs[head.value.layer * r.heads + head.value.head] : []
@@ -291,5 +305,5 @@ export function useCorpusInstrument(ws: CorpusWorkspaceParts) {
     pairError.value = null
   }
 
-  return { clearErrors, pairRun, pairError, findPairs, settings, run, file, fileError, stopped, openFile, runCorpus, resume, result, head, metrics, provenance, headsOption, profileOption, topPairs, search, selectHead, openSentence, refreshStopped }
+  return { clearErrors, pairRun, pairError, findPairs, settings, run, file, fileError, stopped, openFile, runCorpus, resume, result, head, metrics, provenance, headsOption, profileOption, termProfileOption, bucketNote, topPairs, search, selectHead, openSentence, refreshStopped }
 }
