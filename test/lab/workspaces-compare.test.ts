@@ -15,7 +15,7 @@ import { decoding } from '../../src/lab/workspaces/decoding'
 import { relativeId, relativePositions } from '../../src/lab/workspaces/relative-positions'
 import { attentionRequestForB, compareAttention } from '../../src/renderer/workspaces/attention-comparison'
 import { compareDecoding } from '../../src/renderer/workspaces/decoding-comparison'
-import { alignedCurves, compareRelative, relativeRequestForB } from '../../src/renderer/workspaces/relative-comparison'
+import { alignedCurves, compareRelative, curveLimit, relativeRequestForB } from '../../src/renderer/workspaces/relative-comparison'
 import { v1TokenizerJson } from './fake-hub'
 import { testContext, TINY_BERT, TINY_V1, type TestContext } from './workspaces-helpers'
 
@@ -241,6 +241,11 @@ describe('two models on one text', () => {
       expect(curves.b[k]).toBe(Math.min(Math.max(d, -6), 5))
       expect(curves.b[k]).toBe(relativeId(v1.config, d))
     })
+    // the chart's range: the shorter reach (B's 16), as the text is shorter
+    expect(curveLimit(a, b)).toBe(16)
+    const shown = alignedCurves(a.curve, b.curve, curveLimit(a, b))
+    expect(shown.distances).toEqual(Array.from({ length: 33 }, (_, k) => k - 16))
+    expect(shown.a).toEqual(shown.distances.map((d) => relativeId(v3.config, d)))
   })
 
   it('relative positions, toy model vs synthetic v1 (different tokenizers): spans read at their first token, B − A the shift of the split word', async () => {

@@ -4,7 +4,7 @@
 // model. Results are written by hand (δ and clip(δ) of a few words) so every number is known.
 import { describe, expect, it } from 'vitest'
 import { createApp, effectScope, reactive, shallowRef } from 'vue'
-import type { ModelInfo, ModelRef, RelativePositionsRequest, RelativePositionsResult } from '../../src/common/api'
+import { DEFAULT_SYNTHETIC_MODEL, type ModelInfo, type ModelRef, type RelativePositionsRequest, type RelativePositionsResult, type SyntheticModelRef } from '../../src/common/api'
 import { extractChartData, type HeatmapData, type SeriesData } from '../../src/renderer/charts/data'
 import { compareViewDefaults } from '../../src/renderer/composables/useComparison'
 import { LAB_KEY } from '../../src/renderer/lab-context'
@@ -13,8 +13,8 @@ import type { RelativeComparedMatrix } from '../../src/renderer/workspaces/relat
 import { useRelativeComparison } from '../../src/renderer/workspaces/useRelativeComparison'
 import { createMemoryLab, type MemoryLab } from './memory-lab'
 
-const B: ModelRef = { kind: 'synthetic', arch: 'deberta-v1', layers: 2, hidden: 32, heads: 4, seed: 3 }
-const BERT: ModelRef = { ...B, arch: 'bert' }
+const B: SyntheticModelRef = { ...DEFAULT_SYNTHETIC_MODEL, arch: 'deberta-v1', seed: 3 }
+const BERT: SyntheticModelRef = { ...B, arch: 'bert' }
 const settle = async (): Promise<void> => {
   for (let k = 0; k < 10; k++) await new Promise((resolve) => setTimeout(resolve, 0))
 }
@@ -80,9 +80,10 @@ describe('useRelativeComparison', () => {
     expect((extractChartData(options.difference!) as HeatmapData).values[5][0]).toBe(-1)
     const curve = extractChartData(options.curve) as SeriesData
     expect(curve.series.map((s) => s.name)).toEqual(['A: A toy', 'B: B deberta-v1'])
-    // one range (δ −6 … 6): B's curve (reported over ±4) carries its end ids on
-    expect(curve.series[1].points.map((p) => [p.x, p.y])).toEqual([-6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6].map((x) => [x, Math.min(Math.max(x, -2), 1)]))
-    expect(curve.series[0].points.map((p) => p.y)).toEqual([-3, -3, -3, -3, -2, -1, 0, 1, 2, 2, 2, 2, 2])
+    // one range: the shorter reach (B's ±4) or the text's longest distance (6 tokens: ±5), whichever is further;
+    // B's curve (reported over ±4) carries its end ids on
+    expect(curve.series[1].points.map((p) => [p.x, p.y])).toEqual([-5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5].map((x) => [x, Math.min(Math.max(x, -2), 1)]))
+    expect(curve.series[0].points.map((p) => p.y)).toEqual([-3, -3, -3, -2, -1, 0, 1, 2, 2, 2, 2])
     expect(compare.provenance.value).toMatchObject({ model_a: 'A toy', model_b: 'B deberta-v1', run_a: 'run-job-1', run_b: 'run-b-1', positions_a: 'clipped at k = 3', positions_b: 'clipped at k = 2', matrix: 'relative id used' })
     selections.matrix = 'delta'
     expect(Array.from(compare.data.value!.difference!.data).every((v) => v === 0)).toBe(true)

@@ -67,7 +67,8 @@ export function buildComparisonCurveOption(curves: ComparedCurves, names: { a: s
   const option: ChartOption = {
     animation: false,
     legend: { bottom: 0 },
-    grid: { left: 8, right: 16, top: 8, bottom: 40 },
+    // the legend under the axis name
+    grid: { left: 8, right: 16, top: 8, bottom: 64 },
     tooltip: {
       trigger: 'axis',
       confine: true,

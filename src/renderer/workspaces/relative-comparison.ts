@@ -81,19 +81,29 @@ export function compareRelative(text: string, a: RelativePositionsResult, b: Rel
 }
 
 /**
- * Both curves over every distance from the smaller lowest to the larger highest distance of the two results. A
- * result covers each side up to its model's reach (past the clipping k or the log buckets' max position), beyond
- * which the id no longer changes: its first or last id is carried on.
+ * Both curves over every distance from −limit to limit (default: the larger reach of the two). A result covers
+ * each side up to its model's reach (past the clipping k or the log buckets' max position), beyond which the id no
+ * longer changes: its first or last id is carried on.
  */
-export function alignedCurves(a: RelativePositionsResult['curve'], b: RelativePositionsResult['curve']): AlignedCurves {
+export function alignedCurves(a: RelativePositionsResult['curve'], b: RelativePositionsResult['curve'], limit?: number): AlignedCurves {
   const range = (c: RelativePositionsResult['curve']): [number, number] => [Math.min(...c.distances), Math.max(...c.distances)]
   const reach = { a: range(a), b: range(b) }
-  const low = Math.min(reach.a[0], reach.b[0])
-  const high = Math.max(reach.a[1], reach.b[1])
+  const low = limit !== undefined ? -limit : Math.min(reach.a[0], reach.b[0])
+  const high = limit !== undefined ? limit : Math.max(reach.a[1], reach.b[1])
   const distances = Array.from({ length: high - low + 1 }, (_, k) => low + k)
   const read = (c: RelativePositionsResult['curve'], [lo, hi]: [number, number]): number[] => {
     const byDistance = new Map(c.distances.map((d, k) => [d, c.buckets[k]]))
     return distances.map((d) => byDistance.get(Math.min(Math.max(d, lo), hi))!)
   }
   return { distances, a: read(a, reach.a), b: read(b, reach.b), reach }
+}
+
+/**
+ * The distances a chart of both curves shows: up to the shorter of the two reaches (where the curves differ most
+ * visibly: one model's buckets or clipping against the other's), or to the longest distance in the text when that
+ * is further.
+ */
+export function curveLimit(a: RelativePositionsResult, b: RelativePositionsResult): number {
+  const reach = (c: RelativePositionsResult['curve']): number => Math.max(...c.distances.map(Math.abs))
+  return Math.max(Math.min(reach(a.curve), reach(b.curve)), a.tokens.tokens.length - 1, b.tokens.tokens.length - 1)
 }

@@ -10,7 +10,7 @@ import { buildComparisonCurveOption, buildComparisonHeatmapOption, sharedRange }
 import type { ProvenanceEntries as Provenance } from '../provenance'
 import { useComparison, type CompareView } from '../composables/useComparison'
 import type { LastRun } from '../workspace-state'
-import { alignedCurves, compareRelative, relativeRequestForB, type RelativeComparedMatrix } from './relative-comparison'
+import { alignedCurves, compareRelative, curveLimit, relativeRequestForB, type RelativeComparedMatrix } from './relative-comparison'
 
 export interface RelativeComparisonParts {
   view: { compare: CompareView }
@@ -22,9 +22,12 @@ export interface RelativeComparisonParts {
 }
 
 /** A model label short enough for a chart title. */
-const short = (label: string): string => (label.length > 44 ? `${label.slice(0, 43)}…` : label)
+const short = (label: string): string => (label.length > 30 ? `${label.slice(0, 29)}…` : label)
 
-/** How a model turns δ into an id, in a few words. */
+/** How a model turns δ into an id, in a few words (a chart title's second line). */
+const curveShort = (curve: RelativePositionsResult['curve']): string => (curve.kind === 'log-bucket' ? `log buckets, exact |δ| ≤ ${curve.exactLimit}` : `clipped at k = ${curve.maxPosition}`)
+
+/** How a model turns δ into an id (provenance). */
 export const curveText = (curve: RelativePositionsResult['curve']): string =>
   curve.kind === 'log-bucket' ? `log buckets: exact for |δ| ≤ ${curve.exactLimit}, max position ${curve.maxPosition}` : `clipped at k = ${curve.maxPosition}`
 
@@ -45,7 +48,7 @@ export function useRelativeComparison(ws: RelativeComparisonParts) {
     const b = comparison.run.lastResult.value
     const text = ws.lastRequest.value?.text
     if (!a || !b || !comparison.paired.value || typeof text !== 'string') return null
-    return { ...compareRelative(text, a, b, ws.selections.matrix), curves: alignedCurves(a.curve, b.curve) }
+    return { ...compareRelative(text, a, b, ws.selections.matrix), curves: alignedCurves(a.curve, b.curve, curveLimit(a, b)) }
   })
 
   const provenance = computed((): Provenance | null => {
@@ -80,12 +83,12 @@ export function useRelativeComparison(ws: RelativeComparisonParts) {
     const range = sharedRange([d.a.matrix.data, d.b.matrix.data], 'signed')
     const valueName = delta ? 'δ(i, j) = i − j' : 'relative id'
     const axis = d.level === 'token' ? 'token' : 'span'
-    const shown = delta ? 'δ(i, j)' : 'relative ids used'
+    const shown = delta ? 'δ(i, j)' : 'ids used'
     const heatmap = (matrix: typeof d.a.matrix, labels: string[], title: string, fixed?: [number, number]) =>
       buildComparisonHeatmapOption(matrix, { rows: labels, cols: labels }, { title, provenance: p, valueName, signed: true, integer: true, range: fixed, rowAxisName: `query ${axis} i`, colAxisName: `key ${axis} j` })
     return {
-      a: heatmap(d.a.matrix, d.a.labels, `A: ${short(a.model.label)}\n${shown} · ${curveText(a.curve)}`, range),
-      b: heatmap(d.b.matrix, d.b.labels, `B: ${short(b.model.label)}\n${shown} · ${curveText(b.curve)}`, range),
+      a: heatmap(d.a.matrix, d.a.labels, `A: ${short(a.model.label)}\n${shown} · ${curveShort(a.curve)}`, range),
+      b: heatmap(d.b.matrix, d.b.labels, `B: ${short(b.model.label)}\n${shown} · ${curveShort(b.curve)}`, range),
       difference: d.difference ? heatmap(d.difference, d.a.labels, `B − A\n${shown}${d.level === 'word' ? ' · span level' : ' · token level'}`) : null,
       curve: buildComparisonCurveOption(d.curves, { a: `A: ${short(a.model.label)}`, b: `B: ${short(b.model.label)}` }, { title: 'Distance → relative id, A and B', provenance: p }),
     }
