@@ -9,7 +9,7 @@ import { extractChartData, type HeatmapData, type SeriesData } from '../../src/r
 import { compareViewDefaults } from '../../src/renderer/composables/useComparison'
 import { LAB_KEY } from '../../src/renderer/lab-context'
 import type { LastRun } from '../../src/renderer/workspace-state'
-import type { RelativeComparedMatrix } from '../../src/renderer/workspaces/relative-comparison'
+import { compareRelative, type RelativeComparedMatrix } from '../../src/renderer/workspaces/relative-comparison'
 import { useRelativeComparison } from '../../src/renderer/workspaces/useRelativeComparison'
 import { createMemoryLab, type MemoryLab } from './memory-lab'
 
@@ -132,5 +132,27 @@ describe('useRelativeComparison', () => {
     showA('job-2', 'the cat')
     await settle()
     expect(sent).toHaveLength(1)
+  })
+
+  it('a span with tokens of one model only: both over the spans (NaN where a model has none), no B − A, and why', () => {
+    const a = result('A', 'the dog', 3, 6)
+    const b = result('B', 'the dog', 2, 4)
+    // B reads an extra special token after the text ([SEP] [SEP]): the last span has a token of B only
+    const T = b.tokens.tokens.length + 1
+    const delta = Float32Array.from({ length: T * T }, (_, x) => Math.floor(x / T) - (x % T))
+    const extended: RelativePositionsResult = {
+      ...b,
+      tokens: { tokens: [...b.tokens.tokens, '[SEP]'], inputIds: [...b.tokens.inputIds, 9], offsets: [...b.tokens.offsets, [7, 7]] },
+      delta: { rows: T, cols: T, data: delta },
+      buckets: { rows: T, cols: T, data: delta },
+    }
+    const shown = compareRelative('the dog', a, extended, 'delta')
+    expect(shown.level).toBe('word')
+    expect(shown.a.labels).toEqual(['[CLS]', 'the', 'dog', '[SEP]', '[SEP]'])
+    expect(shown.difference).toBeNull()
+    expect(shown.differenceReason).toBe('“[SEP]” has tokens of B only: the span-level matrices do not match')
+    // A has no token in the first [SEP] span (its [SEP] pairs with B's last): NaN there, its own δ elsewhere
+    expect(Array.from(shown.a.matrix.data).slice(0, 5)).toEqual([0, -1, -2, NaN, -3])
+    expect(Array.from(shown.b.matrix.data).slice(0, 5)).toEqual([0, -1, -2, -3, -4])
   })
 })
