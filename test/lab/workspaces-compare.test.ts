@@ -3,6 +3,8 @@
 // passes read with plain loops. Same tokens: the v3 fixture checkpoint and a synthetic v1 (one SentencePiece
 // tokenizer). Different tokens: the bundled toy model (a word-level tokenizer) and a synthetic BERT
 // (SentencePiece); the v1 fixture checkpoint (its word-level "w4 … w126" tokenizer) and the v3 fixture.
+// Relative positions: the v3 fixture (log buckets) vs a synthetic v1 (clipping at k = 6), the toy model vs a
+// synthetic v1 (different tokenizers), and a BERT (no relative positions), against δ and the ids written by hand.
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,8 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CheckpointModelRef, DecodingResult, ModelRef } from '../../src/common/api'
 import { attention } from '../../src/lab/workspaces/attention'
 import { decoding } from '../../src/lab/workspaces/decoding'
+import { relativeId, relativePositions } from '../../src/lab/workspaces/relative-positions'
 import { attentionRequestForB, compareAttention } from '../../src/renderer/workspaces/attention-comparison'
 import { compareDecoding } from '../../src/renderer/workspaces/decoding-comparison'
+import { alignedCurves, compareRelative, curveLimit, relativeRequestForB } from '../../src/renderer/workspaces/relative-comparison'
 import { v1TokenizerJson } from './fake-hub'
 import { testContext, TINY_BERT, TINY_V1, type TestContext } from './workspaces-helpers'
 
@@ -191,4 +195,96 @@ describe('two models on one text', () => {
     expect(b.predictions[0].plain[0].id).toBe(best)
     expect(width).toBeGreaterThanOrEqual(1000)
   })
+
+  it('relative positions, v3 fixture vs synthetic v1 (same tokens): δ, the ids (log buckets vs clipping at k = 6) and B − A cell by cell', async () => {
+    const text = 'the new store opened beside the new mall and the old store closed near the river'
+    const a = await relativePositions(context, { model: V3, text, clipK: 4 })
+    const b = await relativePositions(context, { model: TINY_V1, ...relativeRequestForB({ text, clipK: 4 }, b1Info()).request } as { model: ModelRef; text: string })
+    const ids = compareRelative(text, a, b, 'buckets')
+    expect(ids.level).toBe('token')
+    expect(ids.differenceReason).toBeNull()
+    const T = a.tokens.tokens.length
+    expect(T).toBeGreaterThan(12)
+    expect(ids.a.labels).toEqual(b.tokens.tokens)
+    const { model: v3 } = await context.getModel(V3)
+    for (let i = 0; i < T; i++) {
+      for (let j = 0; j < T; j++) {
+        const d = i - j
+        // v3 fixture: position_buckets 16, so |δ| ≤ 8 is exact; v1: the paper's clamp(δ, −k, k − 1) with k = 6
+        const idA = Math.abs(d) <= 8 ? d : relativeId(v3.config, d)
+        const idB = Math.min(Math.max(d, -6), 5)
+        expect([ids.a.matrix.data[i * T + j], ids.b.matrix.data[i * T + j], ids.difference!.data[i * T + j]]).toEqual([idA, idB, idB - idA])
+      }
+    }
+    // the log buckets of A and the clipping of B differ beyond |δ| = 5
+    expect(ids.difference!.data[(T - 1) * T]).toBe(5 - relativeId(v3.config, T - 1))
+    expect(ids.difference!.data[(T - 1) * T]).not.toBe(0)
+    // the same tokens give the same δ: B − A of δ is zero everywhere
+    const delta = compareRelative(text, a, b, 'delta')
+    expect(Array.from(delta.difference!.data).every((v) => v === 0)).toBe(true)
+    expect(delta.a.matrix.data[2 * T]).toBe(2)
+  })
+
+  it('relative positions: both curves over one range, each beyond its reach carrying the id its model reads there', async () => {
+    const text = 'the new store opened'
+    const a = await relativePositions(context, { model: V3, text })
+    const b = await relativePositions(context, { model: TINY_V1, text })
+    const curves = alignedCurves(a.curve, b.curve)
+    expect(curves.reach.b).toEqual([-16, 16])
+    expect(curves.reach.a[1]).toBeGreaterThan(16)
+    expect(curves.distances[0]).toBe(Math.min(curves.reach.a[0], curves.reach.b[0]))
+    expect(curves.distances.at(-1)).toBe(Math.max(curves.reach.a[1], curves.reach.b[1]))
+    const { model: v3 } = await context.getModel(V3)
+    const { model: v1 } = await context.getModel(TINY_V1)
+    curves.distances.forEach((d, k) => {
+      expect(curves.a[k]).toBe(relativeId(v3.config, d))
+      expect(curves.b[k]).toBe(Math.min(Math.max(d, -6), 5))
+      expect(curves.b[k]).toBe(relativeId(v1.config, d))
+    })
+    // the chart's range: the shorter reach (B's 16), as the text is shorter
+    expect(curveLimit(a, b)).toBe(16)
+    const shown = alignedCurves(a.curve, b.curve, curveLimit(a, b))
+    expect(shown.distances).toEqual(Array.from({ length: 33 }, (_, k) => k - 16))
+    expect(shown.a).toEqual(shown.distances.map((d) => relativeId(v3.config, d)))
+  })
+
+  it('relative positions, toy model vs synthetic v1 (different tokenizers): spans read at their first token, B − A the shift of the split word', async () => {
+    // "sees" is one token of the toy model and ▁see + s of the SentencePiece tokenizer: the words after it are further apart in B
+    const text = 'the small dog sees the small ball near the house'
+    const a = await relativePositions(context, { model: TOY, text })
+    const b = await relativePositions(context, { model: TINY_V1, text })
+    const shown = compareRelative(text, a, b, 'delta')
+    expect(shown.level).toBe('word')
+    expect(shown.a.labels).toEqual(['[CLS]', ...text.split(' '), '[SEP]'])
+    const U = shown.a.labels.length
+    // A: one token per word, so δ is the word distance; B: the first tokens of the words, one further after "sees"
+    // (word 4, ▁see s) and two after "ball" (word 7, a lone ▁ and ball: the span starts at the ▁)
+    expect(b.tokens.tokens).toEqual(['[CLS]', '▁the', '▁small', '▁dog', '▁see', 's', '▁the', '▁small', '▁', 'ball', '▁near', '▁the', '▁house', '[SEP]'])
+    const first = (u: number): number => (u <= 4 ? u : u <= 7 ? u + 1 : u + 2)
+    for (let u = 0; u < U; u++) {
+      for (let v = 0; v < U; v++) {
+        expect(shown.a.matrix.data[u * U + v]).toBe(u - v)
+        expect(shown.b.matrix.data[u * U + v]).toBe(first(u) - first(v))
+        expect(shown.difference!.data[u * U + v]).toBe(first(u) - first(v) - (u - v))
+      }
+    }
+    expect(b.tokens.tokens[first(5)]).toBe('▁the')
+    // the ids: B (clipping at k = 6) reads [SEP] → [CLS] (δ = 13) as 5, A (log buckets of the toy model) its own id
+    const ids = compareRelative(text, a, b, 'buckets')
+    expect(ids.b.matrix.data[(U - 1) * U]).toBe(5)
+    expect(ids.a.matrix.data[(U - 1) * U]).toBe(a.buckets.data[(U - 1) * U])
+  })
+
+  it('relative positions: a BERT has none; the lab refuses it and the comparison says so instead of running it', async () => {
+    const planned = relativeRequestForB({ text: 'the dog', clipK: 4 }, { posAttType: ['c2c'], label: 'synthetic bert', modelType: 'bert' })
+    expect(planned.request).toEqual({ text: 'the dog', clipK: 4 })
+    expect(planned.unavailable).toMatch(/^B \(synthetic bert\) has no relative positions: BERT adds an absolute position embedding/)
+    await expect(relativePositions(context, { model: BERT, text: 'the dog' })).rejects.toMatchObject({ code: 'CONFIG_UNSUPPORTED' })
+    expect(relativeRequestForB({ text: 'the dog' }, b1Info()).unavailable).toBeUndefined()
+  })
 })
+
+/** What B's request for a DeBERTa v1 reads of its description. */
+function b1Info() {
+  return { posAttType: ['c2c', 'c2p', 'p2c'] as Array<'c2c' | 'c2p' | 'p2c'>, label: 'synthetic deberta-v1', modelType: 'deberta' as const }
+}

@@ -1,7 +1,7 @@
 import { csvWithProvenance } from '../../src/renderer/provenance'
 import { describe, expect, it } from 'vitest'
 import type { AttentionResult, DecodingResult, ModelInfo } from '../../src/common/api'
-import { buildComparisonHeatmapOption, buildComparisonTopKOption, sharedRange } from '../../src/renderer/charts/compare'
+import { buildComparisonCurveOption, buildComparisonHeatmapOption, buildComparisonTopKOption, sharedRange } from '../../src/renderer/charts/compare'
 import { chartDataToCsv, extractChartData, type HeatmapData, type SeriesData } from '../../src/renderer/charts/data'
 import { compareAttention } from '../../src/renderer/workspaces/attention-comparison'
 import { compareDecoding } from '../../src/renderer/workspaces/decoding-comparison'
@@ -110,5 +110,20 @@ describe('compareDecoding', () => {
     ])
     expect(slots[0].shared.plain).toEqual([{ token: 'x', a: 0.5, b: 0.75, difference: 0.25 }])
     expect(slots[0].shared.emd).toEqual([{ token: 'y', a: 0.5, b: 0.75, difference: 0.25 }])
+  })
+
+  it('the distance → id curves of A and B share one chart; its CSV and subtitle name both models and runs', () => {
+    const curves = { distances: [-2, -1, 0, 1, 2], a: [-2, -1, 0, 1, 2], b: [-1, -1, 0, 0, 0] }
+    const option = buildComparisonCurveOption(curves, { a: 'A: toy', b: 'B: v1' }, { title: 'Distance → relative id, A and B', provenance: PROVENANCE }) as AnyRecord
+    const data = extractChartData(option) as SeriesData
+    expect(data.series.map((s) => [s.name, s.points.map((p) => [p.x, p.y])])).toEqual([
+      ['A: toy', [[-2, -2], [-1, -1], [0, 0], [1, 1], [2, 2]]],
+      ['B: v1', [[-2, -1], [-1, -1], [0, 0], [1, 0], [2, 0]]],
+    ])
+    expect(option.series[1].lineStyle.type).toBe('dashed')
+    expect(option.title.subtext).toContain('model_b: synthetic bert 4L/128H/4A seed 42')
+    const csv = csvWithProvenance(chartDataToCsv(data), PROVENANCE).split('\n')
+    expect(csv.slice(0, 5)).toEqual(['# model_a: toy-deberta (bundled)', '# model_b: synthetic bert 4L/128H/4A seed 42', '# text: the dog', '# run_a: r1', '# run_b: r2'])
+    expect(() => buildComparisonCurveOption({ ...curves, b: [0] }, { a: 'A', b: 'B' }, { title: 't', provenance: PROVENANCE })).toThrow(/differ in length/)
   })
 })

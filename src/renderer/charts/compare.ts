@@ -5,7 +5,8 @@ import type { TokenPrediction } from '../../common/api'
 import { buildHeatmapOption, type HeatmapOptions, type MatrixValues } from './heatmap'
 import { buildTopKBarOption, type TopKOptions } from './topk'
 import { provenanceLines, type ProvenanceEntries as Provenance } from '../provenance'
-import type { ChartOption } from './types'
+import type { ChartOption, LineSeriesOption } from './types'
+import { SERIES_COLORS, escapeHtml, formatExact } from './common'
 
 const LINE_PX = 13
 const TITLE_LINE_PX = 17
@@ -42,6 +43,47 @@ export function buildComparisonTopKOption(predictions: TokenPrediction[], opts: 
   // the series keeps the title as its name (the CSV's series column)
   const option = buildTopKBarOption(predictions, { ...topk, title })
   return withProvenance(option, title, provenance, 'top')
+}
+
+/** Two distance → id curves over the same distances (the Relative positions comparison). */
+export interface ComparedCurves {
+  distances: number[]
+  a: number[]
+  b: number[]
+}
+
+/** Both models' distance → relative id curves on one chart (A solid, B dashed), with the provenance as subtitle. */
+export function buildComparisonCurveOption(curves: ComparedCurves, names: { a: string; b: string }, opts: { title: string; provenance: Provenance }): ChartOption {
+  if (curves.a.length !== curves.distances.length || curves.b.length !== curves.distances.length) throw new Error('curve distances and ids differ in length')
+  const line = (name: string, ids: number[], side: 0 | 1): LineSeriesOption => ({
+    type: 'line',
+    name,
+    step: 'middle',
+    showSymbol: false,
+    color: SERIES_COLORS[side],
+    lineStyle: side === 1 ? { type: 'dashed', width: 2 } : { width: 2 },
+    data: curves.distances.map((d, k) => [d, ids[k]]),
+  })
+  const option: ChartOption = {
+    animation: false,
+    legend: { bottom: 0 },
+    // the legend under the axis name
+    grid: { left: 8, right: 16, top: 8, bottom: 64 },
+    tooltip: {
+      trigger: 'axis',
+      confine: true,
+      formatter: (params) => {
+        const list = Array.isArray(params) ? params : [params]
+        const first = list[0]?.value as [number, number] | undefined
+        const lines = list.map((p) => `${escapeHtml(p.seriesName ?? '')}: ${formatExact((p.value as [number, number])[1])}`)
+        return `<div class="chart-tip"><b>δ = ${first ? first[0] : ''}</b><br>${lines.join('<br>')}</div>`
+      },
+    },
+    xAxis: { type: 'value', name: 'relative distance δ = i − j', nameLocation: 'middle', nameGap: 26, min: 'dataMin', max: 'dataMax', axisLabel: { hideOverlap: true } },
+    yAxis: { type: 'value', name: 'relative id', nameLocation: 'middle', nameGap: 36 },
+    series: [line(names.a, curves.a, 0), line(names.b, curves.b, 1)],
+  }
+  return withProvenance(option, opts.title, opts.provenance, 'top')
 }
 
 /** The range both charts of a pair share, so equal colours mean equal values in A and B. */

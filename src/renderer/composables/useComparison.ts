@@ -37,6 +37,8 @@ export interface ComparisonRequest<R> {
   start(common: CommonRequest): Promise<R>
   request: Record<string, unknown>
   notes: string[]
+  /** B cannot run this workspace (e.g. a BERT in Relative positions): why; nothing is run */
+  unavailable?: string
 }
 
 export interface ComparisonParts<R> {
@@ -70,6 +72,8 @@ export function useComparison<R>(parts: ComparisonParts<R>) {
   const error = ref<ErrorData | null>(null)
   /** what B's request had to change, for the result on screen */
   const notes = ref<string[]>([])
+  /** why B cannot run beside the A result on screen (set instead of a result) */
+  const unavailable = ref<string | null>(null)
 
   const model = computed<ModelRef | null>(() => (isModelRef(saved().model) ? saved().model : null))
   const label = computed(() => run.lastResult.value && (run.lastResult.value as { model?: ModelInfo }).model?.label || info.value?.label || (model.value ? refLabel(model.value) : ''))
@@ -99,6 +103,13 @@ export function useComparison<R>(parts: ComparisonParts<R>) {
     }
     error.value = null
     const planned = parts.requestFor(aRequest, described)
+    unavailable.value = planned.unavailable ?? null
+    if (planned.unavailable) {
+      notes.value = planned.notes
+      run.lastResult.value = null
+      run.lastRun.value = null
+      return
+    }
     const result = await run.compute(planned.start, ref, planned.request)
     if (!result || !sameRef(model.value, ref)) return
     notes.value = planned.notes
@@ -113,6 +124,7 @@ export function useComparison<R>(parts: ComparisonParts<R>) {
       const described = await lab.api.describeModel(ref)
       Object.assign(saved(), { model: { ...ref }, runId: '', jobId: '', pairedJobId: '' })
       info.value = described
+      unavailable.value = null
       run.lastResult.value = null
       run.lastRun.value = null
       // the watcher below runs B beside the A result on screen (or beside A's next run)
@@ -131,6 +143,7 @@ export function useComparison<R>(parts: ComparisonParts<R>) {
     Object.assign(saved(), compareViewDefaults().compare)
     info.value = null
     notes.value = []
+    unavailable.value = null
     error.value = null
     run.lastResult.value = null
     run.lastRun.value = null
@@ -182,7 +195,7 @@ export function useComparison<R>(parts: ComparisonParts<R>) {
     error.value = null
   }
 
-  return { run, model, info, label, ready, paired, notes, choosing, error, choose, clear, runB, dismissError }
+  return { run, model, info, label, ready, paired, notes, unavailable, choosing, error, choose, clear, runB, dismissError }
 }
 
 function sameRef(a: ModelRef | null, b: ModelRef | null): boolean {

@@ -8,7 +8,9 @@ import { buildBucketCurveOption } from '../charts/bucket-curve'
 import { buildPairComparisonOption } from '../charts/terms'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
+import { compareViewDefaults } from '../composables/useComparison'
 import { RELATIVE_INPUT_FIELDS, changedKeys, compareInputs } from '../result-inputs'
+import { useRelativeComparison } from './useRelativeComparison'
 
 export type RelativeMatrix = 'delta' | 'buckets'
 export const RELATIVE_DEFAULT_TEXT = 'the small dog sees the small ball near the house'
@@ -17,7 +19,7 @@ export const RELATIVE_DEFAULT_COMPARE = 'quietly the small dog sees the small ba
 const defaults = () => ({
   inputs: { text: RELATIVE_DEFAULT_TEXT, compareText: RELATIVE_DEFAULT_COMPARE, clipK: 4, clipOn: true },
   selections: { matrix: 'buckets' as RelativeMatrix },
-  view: {},
+  view: { ...compareViewDefaults() },
 })
 
 export function isRelativeResult(value: unknown): value is RelativePositionsResult {
@@ -74,5 +76,7 @@ export function useRelativePositionsWorkspace() {
     }
   })
 
-  return { ...run, inputs, selections, view, compute, resultInputs, changed, tokens, matrixOption, curveOption, comparisonOption, comparisonGap }
+  const compare = useRelativeComparison({ view, selections, lastResult: run.lastResult, lastRun: run.lastRun, lastRequest: run.lastRequest, isResult: isRelativeResult })
+
+  return { ...run, inputs, selections, view, compute, resultInputs, changed, tokens, matrixOption, curveOption, comparisonOption, comparisonGap, compare }
 }
