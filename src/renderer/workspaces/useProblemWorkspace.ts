@@ -7,7 +7,9 @@ import { buildHeatmapOption } from '../charts/heatmap'
 import { buildSameWordOption } from '../charts/terms'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
 import { useWorkspaceRun } from '../composables/useWorkspaceRun'
+import { compareViewDefaults } from '../composables/useComparison'
 import { PROBLEM_INPUT_FIELDS, changedKeys, compareInputs } from '../result-inputs'
+import { useProblemComparison } from './useProblemComparison'
 
 export const PROBLEM_DEFAULT_TEXT = TOY_PROBLEM_TEXT
 export type EmbeddingTable = 'content' | 'position' | 'sum'
@@ -15,7 +17,7 @@ export type EmbeddingTable = 'content' | 'position' | 'sum'
 const defaults = () => ({
   inputs: { text: PROBLEM_DEFAULT_TEXT },
   selections: { embedding: 'sum' as EmbeddingTable, term: 'c2p' as AttentionTerm },
-  view: { showNumbers: false },
+  view: { showNumbers: false, ...compareViewDefaults() },
 })
 
 export function isProblemResult(value: unknown): value is ProblemDemoResult {
@@ -62,5 +64,7 @@ export function useProblemWorkspace() {
     return matrix ? buildHeatmapOption(matrix, tokens.value, tokens.value, { signed: true, valueName: `${selections.term} score` }) : null
   })
 
-  return { ...run, inputs, selections, view, compute, resultInputs, changed, tokens, availableTerms, embeddingOption, sameWordOption, bertOption, termOption }
+  const compare = useProblemComparison({ view, selections, lastResult: run.lastResult, lastRun: run.lastRun, lastRequest: run.lastRequest, isResult: isProblemResult })
+
+  return { ...run, inputs, selections, view, compute, resultInputs, changed, tokens, availableTerms, embeddingOption, sameWordOption, bertOption, termOption, compare }
 }
