@@ -3,7 +3,7 @@
 // both tokenized the sentence alike, else over the aligned spans (problem-comparison.ts); the recovery R² and a
 // repeated word's cosines go to an A | B | B − A table. A model the Problem demo refuses (no absolute position table,
 // a sentence longer than it) is said instead of a chart.
-import { computed, type ShallowRef } from 'vue'
+import { computed, watch, type ShallowRef } from 'vue'
 import type { AttentionTerm, ProblemDemoResult } from '../../common/api'
 import { APP_VERSION } from '../../common/version'
 import { useLab } from '../lab-context'
@@ -39,7 +39,12 @@ export function useProblemComparison(ws: ProblemComparisonParts) {
   })
 
   /** The Problem demo refused B (its job failed with a refusal): why, said in place of the charts. */
-  const refused = computed(() => problemRefusal(comparison.run.job.state.error, comparison.label.value))
+  const refused = computed(() => (comparison.model.value ? problemRefusal(comparison.run.job.state.error, comparison.label.value) : null))
+  // another B (or none): the refusal of the previous one no longer applies
+  watch(
+    () => JSON.stringify(comparison.model.value),
+    () => comparison.run.job.clearError(),
+  )
 
   const data = computed(() => {
     const a = ws.lastResult.value
