@@ -71,7 +71,7 @@ export function useProblemComparison(ws: ProblemComparisonParts) {
       level:
         d.level === 'token'
           ? `tokens (${a.tokens.tokens.length})`
-          : `${d.alignment.units.length} aligned spans: rows and term scores averaged over a span's tokens, probabilities summed over key tokens and averaged over query tokens`,
+          : `${d.alignment.units.length} aligned spans (mean over tokens; probabilities: sum over keys)`,
       run_a: a.runId ?? ws.lastRun.value?.runId ?? 'not recorded',
       run_b: b.runId ?? comparison.run.lastRun.value?.runId ?? 'not recorded',
       app: `DeBERTa Lab ${APP_VERSION}`,
@@ -97,6 +97,8 @@ export function useProblemComparison(ws: ProblemComparisonParts) {
         range: opts.range,
         rowAxisName: `${axis} i`,
         colAxisName: opts.embedding ? 'dimension' : `${axis} j`,
+        // a row has tens to hundreds of dimensions in a narrow chart: about as many labelled as there are rows (all of which are)
+        ...(opts.embedding ? { maxLabels: Math.max(d.labels.length, 8) } : {}),
       })
     const table = ws.selections.embedding
     const term = ws.selections.term

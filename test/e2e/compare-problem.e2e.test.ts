@@ -1,0 +1,193 @@
+// "Compare with…" of the Problem demo end to end, in a real Chromium against browser mode: the bundled toy DeBERTa
+// (A: a word-level tokenizer, 32 wide) beside a synthetic BERT (B: SentencePiece, 128 wide). The embedding rows, BERT's
+// layer-0 baseline and DeBERTa's c2c term of A and B at span level, and B − A where the shapes match, equal the lab's
+// answers to the same two requests aligned as documented; the rows of different widths and the c2p term B lacks have
+// no difference, with the reason; the R² table is A | B | B − A; the CSV export names both models and both runs; a
+// reload brings the comparison back from the session without a runProblemDemo request; Remove returns to one model.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Page, Request } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ProblemDemoResult } from '../../src/common/api'
+import type { SessionSnapshot } from '../../src/common/sessions'
+import { compareProblem } from '../../src/renderer/workspaces/problem-comparison'
+import { callApi, e2eSkipped, openLabInBrowser, SCREENSHOT_DIR, type OpenedLab } from './harness'
+
+let opened: OpenedLab
+let page: Page
+
+interface ChartState {
+  version: number
+  rendered: boolean
+  data: { kind: string; rowLabels?: string[]; values?: Array<Array<number | null>>; series?: Array<{ name: string; points: Array<{ x: number; y: number }> }> }
+}
+
+async function waitForChart(chartId: string): Promise<ChartState> {
+  await page.waitForFunction(
+    (id) => {
+      const entry = (globalThis as unknown as { __debertaLabCharts?: Record<string, ChartState> }).__debertaLabCharts?.[id]
+      return !!entry && entry.rendered && entry.version > 0
+    },
+    chartId,
+    { timeout: 60_000 },
+  )
+  return page.evaluate((id) => {
+    const entry = (globalThis as unknown as { __debertaLabCharts: Record<string, ChartState> }).__debertaLabCharts[id]
+    return { version: entry.version, rendered: entry.rendered, data: entry.data }
+  }, chartId)
+}
+
+/** The request bodies of `method` sent while `action` runs, until `count` were sent. */
+async function capture(method: string, count: number, action: () => Promise<void>): Promise<Array<Record<string, unknown>>> {
+  const sent: Array<Record<string, unknown>> = []
+  const listener = (r: Request): void => {
+    if (r.url().endsWith(`/api/${method}`)) sent.push((r.postDataJSON() as { args: [Record<string, unknown>] }).args[0])
+  }
+  page.on('request', listener)
+  await action()
+  await expect.poll(() => sent.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(count)
+  page.off('request', listener)
+  return sent
+}
+
+const withoutJob = ({ jobId: _jobId, sessionId: _sessionId, ...rest }: Record<string, unknown>): Record<string, unknown> => rest
+
+function expectMatrix(values: Array<Array<number | null>>, matrix: { rows: number; cols: number; data: ArrayLike<number> }): void {
+  expect(values.length).toBe(matrix.rows)
+  values.forEach((row, i) =>
+    row.forEach((value, j) => {
+      const expected = matrix.data[i * matrix.cols + j]
+      if (Number.isNaN(expected)) expect(value, `cell ${i}, ${j}`).toBeNull()
+      else expect(Math.abs((value as number) - expected), `cell ${i}, ${j}`).toBeLessThanOrEqual(1e-9)
+    }),
+  )
+}
+
+async function currentSessionId(): Promise<string> {
+  const current = page.locator('[data-testid="session-item"][aria-current="true"]')
+  await current.waitFor({ timeout: 30_000 })
+  return (await current.getAttribute('data-session-id'))!
+}
+
+describe.skipIf(e2eSkipped)('the Problem demo of two models in a browser', () => {
+  beforeAll(async () => {
+    opened = await openLabInBrowser({ width: 1400, height: 1000 })
+    page = opened.page
+    await page.getByTestId('app').waitFor()
+    await currentSessionId()
+    await page.waitForFunction(() => {
+      const doc = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document
+      const text = doc.querySelector('[data-testid="status-model"]')?.textContent ?? ''
+      return text.includes('toy DeBERTa') && !text.includes('loading')
+    }, undefined, { timeout: 30_000 })
+  })
+  afterAll(async () => {
+    await opened?.close()
+  })
+
+  it('A | B | B − A equal the API, R² A | B | B − A, CSV names both models, a reload restores without a request, Remove returns to one model', async () => {
+    const { lab } = opened
+    const sessionId = await currentSessionId()
+    await page.getByTestId('tab-problem').click()
+    const [sentA] = await capture('runProblemDemo', 1, () => page.getByTestId('problem-run').click())
+    await waitForChart('problem-embedding')
+
+    await page.getByTestId('problem-compare-open').click()
+    await page.getByTestId('problem-compare-kind-synthetic').check()
+    await page.getByTestId('problem-compare-arch').selectOption('bert')
+    const [sentB] = await capture('runProblemDemo', 1, () => page.getByTestId('problem-compare-apply').click())
+    expect(sentB.model).toMatchObject({ kind: 'synthetic', arch: 'bert' })
+    expect(withoutJob({ ...sentB, model: undefined })).toEqual(withoutJob({ ...sentA, model: undefined }))
+    const text = String(sentA.text)
+    const a = await callApi<ProblemDemoResult>(page, lab.token, 'runProblemDemo', withoutJob(sentA))
+    const b = await callApi<ProblemDemoResult>(page, lab.token, 'runProblemDemo', withoutJob(sentB))
+    // the workspace shows the sum rows and the c2p term by default
+    const expected = compareProblem(text, a, b, 'sum', 'c2p')
+    expect(expected.level).toBe('word')
+    expect(expected.widths).toEqual({ a: 32, b: 128 })
+
+    const rowsA = await waitForChart('problem-compare-embedding-a')
+    expect(rowsA.data.rowLabels).toEqual(['[CLS]', ...text.split(' '), '[SEP]'])
+    expectMatrix(rowsA.data.values!, expected.embedding.a!)
+    expectMatrix((await waitForChart('problem-compare-embedding-b')).data.values!, expected.embedding.b!)
+    expect(await page.getByTestId('problem-compare-embedding-no-diff').textContent()).toBe("No difference view: A's embedding rows are 32 wide, B's 128: a difference needs the same width.")
+    expectMatrix((await waitForChart('problem-compare-bert-a')).data.values!, expected.bert.a!)
+    expectMatrix((await waitForChart('problem-compare-bert-b')).data.values!, expected.bert.b!)
+    const bertDiff = await waitForChart('problem-compare-bert-diff')
+    expectMatrix(bertDiff.data.values!, expected.bert.difference!)
+    expect(bertDiff.data.values!.some((row) => row.some((v) => v !== 0))).toBe(true)
+    expectMatrix((await waitForChart('problem-compare-term-a')).data.values!, expected.term.a!)
+    expect(await page.getByTestId('problem-compare-term-b-missing').textContent()).toMatch(/^B \(synthetic bert.*\) has no c2p term\.$/)
+    // c2c, which both have: A | B | B − A
+    await page.getByTestId('problem-term-c2c').check()
+    const c2c = compareProblem(text, a, b, 'sum', 'c2c')
+    const termDiff = c2c.term.difference!
+    // (c2p had no B − A chart: this one is drawn for c2c)
+    expectMatrix((await waitForChart('problem-compare-term-diff')).data.values!, termDiff)
+    expectMatrix((await waitForChart('problem-compare-term-b')).data.values!, c2c.term.b!)
+    // the R² table
+    const r2 = page.getByTestId('problem-compare-scalar-r2-content')
+    expect([Number(await r2.getAttribute('data-a')), Number(await r2.getAttribute('data-b'))]).toEqual([a.interference.contentRecoveryR2, b.interference.contentRecoveryR2])
+    expect(Number(await r2.getAttribute('data-difference'))).toBeCloseTo(b.interference.contentRecoveryR2 - a.interference.contentRecoveryR2, 12)
+    const cells = await r2.locator('td').allTextContents()
+    expect(cells.slice(0, 2)).toEqual([a.interference.contentRecoveryR2.toFixed(4), b.interference.contentRecoveryR2.toFixed(4)])
+    const position = page.getByTestId('problem-compare-scalar-r2-position')
+    expect(Number(await position.getAttribute('data-b'))).toBe(b.interference.positionRecoveryR2)
+    // the alignment: "sees" is one token of A and ▁see s of B
+    const alignment = page.getByTestId('problem-compare-alignment')
+    const column = (row: number) => alignment.locator('tr').nth(row).locator('td').nth(4).textContent()
+    expect([await column(0), await column(1), await column(2)]).toEqual(['sees', 'sees', '▁see s'])
+
+    // CSV of a B − A names both models and both runs; no Python export
+    const runs = await callApi<Array<{ id: string; config: { jobId?: string } }>>(page, lab.token, 'listRuns', sessionId)
+    const runA = runs.find((r) => r.config.jobId === sentA.jobId)!.id
+    const runB = runs.find((r) => r.config.jobId === sentB.jobId)!.id
+    await page.getByTestId('chart-problem-compare-bert-diff').scrollIntoViewIfNeeded()
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('chart-problem-compare-bert-diff-export-csv').click()])
+    const lines = readFileSync((await csv.path())!, 'utf8').split('\n')
+    expect(lines.find((l) => l.startsWith('# model_a: '))).toMatch(/toy DeBERTa/)
+    expect(lines.find((l) => l.startsWith('# model_b: '))).toMatch(/synthetic bert/)
+    expect(lines).toContain(`# run_a: ${runA}`)
+    expect(lines).toContain(`# run_b: ${runB}`)
+    expect(lines).toContain(`# text: ${text}`)
+    expect(lines).toContain(`# level: ${expected.alignment.units.length} aligned spans (mean over tokens; probabilities: sum over keys)`)
+    expect(await page.getByTestId('chart-problem-compare-bert-diff-export-py').count()).toBe(0)
+
+    await page.setViewportSize({ width: 1400, height: 2400 })
+    await page.getByTestId('problem-compare-section').scrollIntoViewIfNeeded()
+    await page.getByTestId('problem-compare-section').screenshot({ path: join(SCREENSHOT_DIR, 'compare-problem.png') })
+    await page.setViewportSize({ width: 1400, height: 1000 })
+
+    // saved in the session: reload, and the same charts come back from the stored runs (nothing recomputed)
+    await expect
+      .poll(async () => {
+        const saved = (await callApi<SessionSnapshot>(page, lab.token, 'openSession', sessionId)).workspaces?.problem?.view as { compare?: { runId?: string; model?: { arch?: string } } } | undefined
+        return [saved?.compare?.runId, saved?.compare?.model?.arch]
+      }, { timeout: 20_000 })
+      .toEqual([runB, 'bert'])
+    await expect.poll(() => page.getByTestId('status-save').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved')
+    let recomputed = 0
+    page.on('request', (r) => {
+      if (r.url().endsWith('/api/runProblemDemo')) recomputed++
+    })
+    await page.reload()
+    await page.getByTestId('app').waitFor()
+    expect(await currentSessionId()).toBe(sessionId)
+    await page.getByTestId('tab-problem').click()
+    expectMatrix((await waitForChart('problem-compare-embedding-a')).data.values!, expected.embedding.a!)
+    expectMatrix((await waitForChart('problem-compare-embedding-b')).data.values!, expected.embedding.b!)
+    expectMatrix((await waitForChart('problem-compare-bert-diff')).data.values!, expected.bert.difference!)
+    expectMatrix((await waitForChart('problem-compare-term-diff')).data.values!, termDiff)
+    expect(await page.getByTestId('problem-compare-scalar-r2-content').getAttribute('data-b')).toBe(String(b.interference.contentRecoveryR2))
+    expect(recomputed).toBe(0)
+
+    // Remove B: the single view again, and the session forgets B
+    await page.getByTestId('problem-compare-remove').click()
+    await expect.poll(() => page.getByTestId('problem-compare-open').isVisible()).toBe(true)
+    expect(await page.getByTestId('chart-problem-compare-bert-a').count()).toBe(0)
+    await expect
+      .poll(async () => ((await callApi<SessionSnapshot>(page, lab.token, 'openSession', sessionId)).workspaces?.problem?.view as { compare?: { model?: unknown } }).compare?.model, { timeout: 20_000 })
+      .toBeNull()
+    expect(recomputed).toBe(0)
+  })
+})
