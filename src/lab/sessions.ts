@@ -15,7 +15,7 @@ import type {
   WorkspaceId,
   WorkspaceState,
 } from '../common/sessions'
-import { createAutosaver, openStoreSafely, type AutosaveStatus, type Autosaver, type ExperimentStore } from '../store'
+import { createAutosaver, openStoreSafely, type AutosaveStatus, type Autosaver, type ExperimentStore, type NewArtifact } from '../store'
 import type { EventHub } from './events'
 
 /** Autosave: coalesce bursts, never wait more than this before writing (the issue's one-second promise). */
@@ -204,18 +204,29 @@ export class LabSessions {
    * Records a workspace or benchmark run as started (committed at once, so a crash leaves it 'interrupted'),
    * with the model reference and, for a model loaded from files, the SHA-256 of its weights file.
    */
-  startRun(sessionId: string, workspace: string, method: string, request: object, backend: string | undefined, weightsSha256?: string): RunHandle {
+  startRun(
+    sessionId: string,
+    workspace: string,
+    method: string,
+    request: object,
+    backend: string | undefined,
+    weightsSha256?: string,
+    artifacts: ReadonlyArray<Omit<NewArtifact, 'sessionId' | 'runId'>> = [],
+  ): RunHandle {
     const requested = (request as { model?: ModelRef }).model ?? null
     const model = requested && weightsSha256 ? { ...requested, weightsSha256 } : requested
-    const run = this.store.startRun({
-      sessionId,
-      kind: workspace === 'benchmarks' ? 'benchmark' : workspace === 'experiments' ? 'experiment' : 'workspace',
-      workspace: workspace as WorkspaceId,
-      name: method,
-      config: request,
-      backend: backend ?? null,
-      model,
-    })
+    const run = this.store.startRun(
+      {
+        sessionId,
+        kind: workspace === 'benchmarks' ? 'benchmark' : workspace === 'experiments' ? 'experiment' : 'workspace',
+        workspace: workspace as WorkspaceId,
+        name: method,
+        config: request,
+        backend: backend ?? null,
+        model,
+      },
+      artifacts,
+    )
     this.changed(sessionId)
     return { runId: run.id, sessionId }
   }
@@ -238,22 +249,16 @@ export class LabSessions {
       ...request,
       corpus: { name, sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length, lines: splitCorpusLines(text).lines.length, textArtifact: CORPUS_TEXT_ARTIFACT },
     }
-    const handle = this.startRun(sessionId, workspace, 'runCorpus', config, backend, weightsSha256)
-    try {
-      this.store.putArtifact({
-        sessionId,
-        runId: handle.runId,
+    // the run and its text in one transaction: no run without its text, even after a crash
+    return this.startRun(sessionId, workspace, 'runCorpus', config, backend, weightsSha256, [
+      {
         name: CORPUS_TEXT_ARTIFACT,
         // the store's kind for data other than tensors, charts and weights (checkpoint.bin, result.bin); the mime says text
         kind: 'json',
         mime: CORPUS_TEXT_MIME,
         data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-      })
-    } catch (error) {
-      this.finishRun(handle, 'failed', undefined, `the corpus text was not stored: ${(error as Error).message}`)
-      throw error
-    }
-    return handle
+      },
+    ])
   }
 
   /** Logs a run's metric values (one transaction; the same key and step again replaces the value). */

@@ -292,12 +292,20 @@ export class ExperimentStore {
   // ------------------------------------------------------------------------------------------
   // Runs and metrics
 
-  /** Records a run as running (or queued) and commits before returning: a crash after this leaves a trace. */
-  startRun(input: NewRun): RunRecord {
+  /**
+   * Records a run as running (or queued) and commits before returning: a crash after this leaves a trace.
+   * `artifacts` are linked to the run in the same transaction (all or nothing), e.g. a corpus run's text.
+   */
+  startRun(input: NewRun, artifacts: ReadonlyArray<Omit<NewArtifact, 'sessionId' | 'runId'>> = []): RunRecord {
     const run = prepareRun(input)
+    const prepared = artifacts.map((a) => prepareArtifact({ ...a, sessionId: run.sessionId, runId: run.id }))
     return this.write('recording a run', () => {
       requireActiveSession(this.ctx, run.sessionId)
       insertRun(this.ctx, run)
+      for (const artifact of prepared) {
+        writeBlob(this.ctx, artifact.sha256, artifact.data)
+        writeLink(this.ctx, { ...artifact, createdAt: this.ctx.now() })
+      }
       touchSession(this.ctx, run.sessionId)
       return getRun(this.ctx, run.id)
     })
