@@ -91,7 +91,9 @@ describe('corpus runs in the lab service', () => {
       const [run] = await lab.listRuns(session.id)
       expect(run).toMatchObject({ name: 'runCorpus', status: 'cancelled', error: expect.stringMatching(/^cancelled after \d+ of 900 sentences/) })
       const done = Number(/after (\d+) of/.exec(run.error!)![1])
-      expect(done).toBeGreaterThan(100)
+      // some sentences were finished and some were left (how many depends on the machine's speed)
+      expect(done).toBeGreaterThan(0)
+      expect(done).toBeLessThan(900)
       expect(await checkpointOf(lab, session.id, run.id)).toBeDefined()
       // the config records the corpus without its text; the text is the run's artifact
       expect((run.config as RecordedCorpusRequest).corpus).toEqual({ name: 'toy.txt', sha256: sha256(text), bytes: Buffer.byteLength(text), lines: 900, textArtifact: CORPUS_TEXT_ARTIFACT })
