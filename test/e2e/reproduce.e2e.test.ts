@@ -1,7 +1,7 @@
 // "Python" export end to end, in a real Chromium against browser mode with the bundled toy DeBERTa: the button
 // of the attention heat map and of a Decoding chart downloads a script whose embedded numbers are the API's
 // answer to the same request; with the PyTorch + transformers reference python (DEBERTA_LAB_PYTHON, else the
-// venv of ../shared/perf/setup-venv.sh) the downloaded scripts are run on resources/toy-deberta and must pass —
+// venv .ci/run makes, $TMPDIR/deberta-ref-venv) the downloaded scripts are run on resources/toy-deberta and must pass —
 // without one that part is reported NOT RUN. Screenshot: the heat map with its export buttons.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'

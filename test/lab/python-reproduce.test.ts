@@ -1,7 +1,7 @@
 // The "Python" export run for real: the lab service computes views of the v3 and v1 fixture checkpoints, the
 // renderer's generator writes the scripts, and the PyTorch + transformers reference environment runs them. Each
 // must reproduce the lab's numbers (exit 0), and the same script with one embedded number changed must fail
-// (exit 1). The python is DEBERTA_LAB_PYTHON, else the reference venv of ../shared/perf/setup-venv.sh
+// (exit 1). The python is DEBERTA_LAB_PYTHON, else the reference venv .ci/run makes
 // ($TMPDIR/deberta-ref-venv); without one that imports torch and transformers the suite is NOT RUN, said in
 // the output and in its name.
 import { spawnSync } from 'node:child_process'
