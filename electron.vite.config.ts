@@ -6,6 +6,7 @@ import type { Plugin } from 'vite'
 // One build for every runtime:
 //   out/main/index.js   Electron main process        (src/main)
 //   out/main/worker.js  tfjs compute worker thread   (src/lab/worker.ts)
+//   out/main/split-peer.js  second thread of a split forward (src/core/split-peer.ts)
 //   out/main/import-worker.js  .dlab reading thread  (src/store/dlab/import-worker.ts)
 //   out/main/cli.js     `deberta-lab` CLI + browser-mode server (src/cli)
 //   out/preload/index.cjs  contextBridge (CommonJS: sandboxed preloads cannot be ES modules)
@@ -24,6 +25,7 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           worker: resolve(__dirname, 'src/lab/worker.ts'),
+          'split-peer': resolve(__dirname, 'src/core/split-peer.ts'),
           'import-worker': resolve(__dirname, 'src/store/dlab/import-worker.ts'),
           cli: resolve(__dirname, 'src/cli/index.ts'),
         },

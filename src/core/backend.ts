@@ -5,10 +5,10 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { createRequire } from 'node:module'
 import { LabError } from '../common/errors'
-import { debugOutputRequested, quietTensorflowLogs } from './backend-env'
+import { debugOutputRequested, quietTensorflowLogs, tensorflowThreads } from './backend-env'
 import { installThreadedWasm, wasmBackendStatus, wasmThreadCount, type ThreadedWasmStatus } from './wasm-threads'
 
-export { debugOutputRequested, quietTensorflowLogs } from './backend-env'
+export { debugOutputRequested, quietTensorflowLogs, splitRequested, tensorflowThreads } from './backend-env'
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu']
@@ -55,6 +55,7 @@ export function patchNodeUtilForTfjsNode(util: Record<string, unknown> = require
 async function tryBackend(name: BackendName): Promise<void> {
   if (name === 'tensorflow') {
     quietTensorflowLogs()
+    tensorflowThreads()
     patchNodeUtilForTfjsNode()
     // tfjs-node registers the "tensorflow" backend with the shared tfjs-core on import.
     require('@tensorflow/tfjs-node')

@@ -15,6 +15,7 @@ import { bertBaselineFrom } from './bert'
 import { modelFlopTerms, layerFlopTerms, attentionFlopTerms, referenceMatmulShapes, sumFlops, type AttentionVariant } from './flops'
 import type { DebertaModel } from './model'
 import { hostTidy, linear } from './ops'
+import { splitIfRequested } from './split'
 import { createSyntheticModel, fillNormalSeeded } from './synthetic'
 
 export interface BenchCaseResult {
@@ -141,11 +142,13 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchCaseResu
   const needsModel = parts.includes('model')
   let block: DebertaModel | null = null
   let full: DebertaModel | null = null
+  let splitNote: string | null = null
   let baseline: DebertaModel | null = null
   try {
     if (needsBlock) block = createSyntheticModel({ ...config, numHiddenLayers: 1, vocabSize: BLOCK_BENCH_VOCAB, padTokenId: 0 }, { seed })
     if (needsModel) {
       full = createSyntheticModel(config, { seed, withHead: false })
+      splitNote = await splitIfRequested(full)
       if (variants.includes('standard')) baseline = bertBaselineFrom(full)
     }
     for (const seq of seqs) {
@@ -168,6 +171,8 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchCaseResu
               run = () => void model.forward({ inputIds: ids })
               flops = sumFlops(modelFlopTerms(config, seq, variant))
               note = `full ${config.numHiddenLayers}-layer model, vocab ${config.vocabSize}, synthetic weights`
+              if (model.isSplit) note += '; split over two threads (DEBERTA_LAB_SPLIT)'
+              else if (splitNote && model === full) note += `; ${splitNote}`
             } else {
               const m = block!
               run = () => hostTidy(() => void m.runBlock(part, 0, x, variant).dataSync())

@@ -12,6 +12,8 @@ import type { ConvWeights, LayerWeights } from './params'
 /**
  * One layer. Queries come from queryIn, keys/values from kvIn (equal except in the EMD); the residual of
  * the attention block is the query input (HF DebertaV2Attention: `self.output(self_output, query_states)`).
+ * `reduce` turns a shard's partial dense output into the full one (a split forward, src/core/split.ts: the shard
+ * holds some heads and feed-forward columns, and the rows of the output projections that read them).
  */
 export function layerForward(
   layer: LayerWeights,
@@ -19,14 +21,15 @@ export function layerForward(
   queryIn: tf.Tensor2D,
   kvIn: tf.Tensor2D,
   pass: AttentionPass,
+  reduce: (partial: tf.Tensor2D) => tf.Tensor2D = (partial) => partial,
 ): tf.Tensor2D {
   return tf.tidy(() => {
     const eps = config.layerNormEps
     const dense = (pass.products ?? NATIVE_PRODUCTS).linear
     const context = selfAttention(layer.attention, queryIn, kvIn, pass) // [N, NH·D]
-    const attentionOut = layerNorm(tf.add(dense(context, layer.attention.output), queryIn) as tf.Tensor2D, layer.attention.outputNorm, eps) // [N, H]
+    const attentionOut = layerNorm(tf.add(reduce(dense(context, layer.attention.output)), queryIn) as tf.Tensor2D, layer.attention.outputNorm, eps) // [N, H]
     const intermediate = activation(dense(attentionOut, layer.intermediate), config.hiddenAct) // [N, I]
-    return layerNorm(tf.add(dense(intermediate, layer.output), attentionOut) as tf.Tensor2D, layer.outputNorm, eps) // [N, H]
+    return layerNorm(tf.add(reduce(dense(intermediate, layer.output)), attentionOut) as tf.Tensor2D, layer.outputNorm, eps) // [N, H]
   })
 }
 

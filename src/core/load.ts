@@ -9,6 +9,7 @@ import { parseHfConfigText, type DebertaConfig } from './config'
 import { fileLimits, readRegularTextFile } from './files'
 import { DebertaModel } from './model'
 import { buildWeights } from './names'
+import type { AttentionStrategy } from './strategy'
 
 export type { ModelVariant } from './checkpoint/folder'
 export type ModelFiles = ModelFolder
@@ -19,6 +20,8 @@ export interface LoadOptions {
   limits?: Partial<CheckpointLimits>
   /** called between tensors; throw from it (a CANCELLED LabError) to stop the load */
   checkCancelled?: () => void
+  /** how attention is computed (default: the backend's, src/core/strategy.ts) */
+  strategy?: AttentionStrategy
 }
 
 /** Finds the config and weights files of a folder (one implementation: checkpoint/folder.ts). */
@@ -38,7 +41,7 @@ export function readConfigFile(path: string): DebertaConfig {
 }
 
 /** Builds a model from a config and an open tensor source (the source stays open; the caller closes it). */
-export function modelFromSource(config: DebertaConfig, source: TensorSource, options: Pick<LoadOptions, 'checkCancelled'> = {}): DebertaModel {
+export function modelFromSource(config: DebertaConfig, source: TensorSource, options: Pick<LoadOptions, 'checkCancelled' | 'strategy'> = {}): DebertaModel {
   const built = buildWeights(source, config, options)
   return new DebertaModel({
     config,
@@ -48,6 +51,7 @@ export function modelFromSource(config: DebertaConfig, source: TensorSource, opt
     hasPositionEmbeddings: built.hasPositionEmbeddings,
     source: { kind: 'checkpoint', path: source.path, format: source.format },
     warnings: built.warnings,
+    ...(options.strategy ? { strategy: options.strategy } : {}),
   })
 }
 

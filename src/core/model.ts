@@ -176,6 +176,37 @@ export interface ModelParts {
   warnings?: string[]
 }
 
+/** One sequence's layers as the shards of a split forward run them (src/core/split.ts). */
+export interface ShardRun {
+  length: number
+  /** attention mask of the sequence [T] */
+  mask: number[]
+  startLayer: number
+  options: Pick<ForwardOptions, 'disabledTerms' | 'p2p' | 'ablationScope' | 'removedHeads'>
+}
+
+/** A forward split over threads (src/core/split.ts), as the model calls it. */
+export interface LayerSplit {
+  /** false once it has failed or been closed */
+  readonly usable: boolean
+  /**
+   * Layers run.startLayer … L−1 of one sequence, every layer's heads and feed-forward columns shared between the
+   * threads; `after` sees each full layer output. Returns null if the other thread failed (the split closes
+   * itself; the caller runs the layers on its own).
+   */
+  layers(run: ShardRun, hidden0: tf.Tensor2D, after: (layer: number, output: tf.Tensor2D) => void): { hidden: tf.Tensor2D; hiddenPrev: tf.Tensor2D } | null
+  dispose(): void
+}
+
+/** The per-layer attention settings of one forward's options. */
+interface PassPlan {
+  compute: AttentionPass['compute']
+  invScale: number
+  includeOf: (layer: number) => Pick<AttentionPass, 'include' | 'headInclude'>
+  /** per head of the layer, false = removed; undefined = every head kept */
+  headKept: (layer: number) => boolean[] | undefined
+}
+
 function invalid(message: string, details?: Record<string, unknown>): LabError {
   return new LabError('INPUT_INVALID', message, details)
 }
@@ -192,6 +223,7 @@ export class DebertaModel {
   private readonly deviceTables: RelativeDeviceTables | null
   private readonly ownsWeights: boolean
   private disposed = false
+  private split: LayerSplit | null = null
 
   constructor(parts: ModelParts) {
     this.config = parts.config
@@ -250,9 +282,28 @@ export class DebertaModel {
   dispose(): void {
     if (this.disposed) return
     this.disposed = true
+    this.attachSplit(null)
     if (this.ownsWeights) disposeWeights(this.weights)
     this.tables?.clear()
     this.deviceTables?.dispose()
+  }
+
+  /**
+   * Runs plain forwards (no recorded terms) split over threads from now on (src/core/split.ts), or no more with
+   * null. The model closes the split when it is disposed or replaced.
+   */
+  attachSplit(split: LayerSplit | null): void {
+    if (this.split && this.split !== split) this.split.dispose()
+    this.split = split
+  }
+
+  /** Whether plain forwards currently run split over threads. */
+  get isSplit(): boolean {
+    return this.usableSplit() !== null
+  }
+
+  private usableSplit(): LayerSplit | null {
+    return this.split && this.split.usable ? this.split : null
   }
 
   get isDisposed(): boolean {
@@ -324,46 +375,9 @@ export class DebertaModel {
     const H = config.hiddenSize
     const NH = config.numAttentionHeads
 
-    // options
-    const disabled = new Set<AttentionTerm>()
-    for (const term of options.disabledTerms ?? []) {
-      if (!ATTENTION_TERMS.includes(term)) throw invalid(`disabledTerms: "${String(term)}" is not one of ${ATTENTION_TERMS.join(', ')}`)
-      disabled.add(term)
-    }
+    const plan = this.passPlan(options)
+    const { compute, invScale } = plan
     const relative = this.tables !== null
-    const posTerms = new Set(config.posAttType)
-    const p2pOn = !!options.p2p || posTerms.has('p2p')
-    if (p2pOn && !relative) throw invalid('p2p needs relative attention, which this model does not use')
-    const compute = { c2p: relative && posTerms.has('c2p'), p2c: relative && posTerms.has('p2c'), p2p: relative && p2pOn }
-    const include: Record<AttentionTerm, boolean> = {
-      c2c: !disabled.has('c2c'),
-      c2p: compute.c2p && !disabled.has('c2p'),
-      p2c: compute.p2c && !disabled.has('p2c'),
-      p2p: compute.p2p && !disabled.has('p2p'),
-    }
-    const invScale = scoreScale(config, !!options.p2p)
-    const scope = options.ablationScope
-    if (scope) {
-      if (!Number.isInteger(scope.layer) || scope.layer < 0 || scope.layer >= L) throw invalid(`ablationScope.layer ${String(scope.layer)} is outside [0, ${L})`, { layer: scope.layer })
-      if (scope.head !== undefined && (!Number.isInteger(scope.head) || scope.head < 0 || scope.head >= NH)) {
-        throw invalid(`ablationScope.head ${String(scope.head)} is outside [0, ${NH})`, { head: scope.head })
-      }
-    }
-    const removed = new Map<number, boolean[]>()
-    for (const r of options.removedHeads ?? []) {
-      if (!Number.isInteger(r?.layer) || r.layer < 0 || r.layer >= L) throw invalid(`removedHeads: layer ${String(r?.layer)} is outside [0, ${L})`, { layer: r?.layer })
-      if (!Number.isInteger(r.head) || r.head < 0 || r.head >= NH) throw invalid(`removedHeads: head ${String(r.head)} is outside [0, ${NH})`, { head: r.head })
-      if (!removed.has(r.layer)) removed.set(r.layer, Array<boolean>(NH).fill(true))
-      removed.get(r.layer)![r.head] = false
-    }
-    // every computed term, for the layers and heads the ablation does not reach
-    const includeAll: Record<AttentionTerm, boolean> = { c2c: true, c2p: compute.c2p, p2c: compute.p2c, p2p: compute.p2p }
-    const includeOf = (layer: number): Pick<AttentionPass, 'include' | 'headInclude'> => {
-      if (!scope) return { include }
-      if (layer !== scope.layer) return { include: includeAll }
-      if (scope.head === undefined) return { include }
-      return { include: includeAll, headInclude: Array.from({ length: NH }, (_, h) => (h === scope.head ? include : includeAll)) }
-    }
     const componentLayers = this.componentLayers(options.components)
     const masked = mlm ? this.maskedPositions(mlm, batch.ids) : null
     const resume = options.resumeFrom
@@ -415,6 +429,8 @@ export class DebertaModel {
         : undefined
 
     const total = B * L
+    // a split forward (src/core/split.ts) has no per-head observers: recorded terms run on this thread
+    const recorded = componentLayers.length > 0 || !!options.attentions || !!options.onLayerComponents
     for (let b = 0; b < B; b++) {
       hostTidy(() => {
         const mask = batch.mask[b]
@@ -429,17 +445,7 @@ export class DebertaModel {
 
         const layerTables = this.layerTablesFor(T, tables, p2pVectors, invScale)
         const makePass = (layer: number, withRecording: boolean): AttentionPass => {
-          const pass: AttentionPass = {
-            config,
-            strategy: this.strategy,
-            invScale,
-            maskBias,
-            tables: layerTables(layer),
-            compute,
-            ...includeOf(layer),
-          }
-          const kept = removed.get(layer)
-          if (kept) pass.headKept = kept
+          const pass = this.basePass(plan, layer, maskBias, layerTables)
           if (!withRecording) return pass
           const comp = components.get(layer)
           if (comp || streamed) {
@@ -465,22 +471,16 @@ export class DebertaModel {
           return pass
         }
 
-        let hidden = hidden0
-        let hiddenPrev = hidden0 // input of the last layer (EMD)
-        for (let l = startLayer; l < L; l++) {
-          const input = hidden
-          const output = tf.tidy(() => {
-            let out = layerForward(this.weights.layers[l], config, input, input, makePass(l, true))
-            if (l === 0 && this.weights.conv) out = convForward(this.weights.conv, config, hidden0, out, maskColumn)
-            return out
-          })
-          if (l === L - 1) hiddenPrev = input
-          else if (input !== hidden0) input.dispose()
-          hidden = output
-          if (hiddenStates) copyRows(hidden, hiddenStates[l + 1], b)
+        const after = (l: number, output: tf.Tensor2D): void => {
+          if (hiddenStates) copyRows(output, hiddenStates[l + 1], b)
           if (streamed) options.onLayerComponents!(l, streamed, b)
           options.onProgress?.(b * L + l + 1, total)
         }
+        const split = recorded ? null : this.usableSplit()
+        const run: ShardRun = { length: T, mask, startLayer, options }
+        // the split returns null when its other thread failed (it is then closed): this thread runs the layers
+        const { hidden, hiddenPrev } =
+          (split ? split.layers(run, hidden0, after) : null) ?? this.runLayers(hidden0, startLayer, maskColumn, (l) => makePass(l, true), after)
         if (!hiddenStates) copyRows(hidden, lastHiddenState, b)
 
         // MLM heads
@@ -525,6 +525,120 @@ export class DebertaModel {
       }
     }
     return result
+  }
+
+  /** The per-layer attention settings of a forward's options (validated). */
+  private passPlan(options: Pick<ForwardOptions, 'disabledTerms' | 'p2p' | 'ablationScope' | 'removedHeads'>): PassPlan {
+    const config = this.config
+    const L = config.numHiddenLayers
+    const NH = config.numAttentionHeads
+    const disabled = new Set<AttentionTerm>()
+    for (const term of options.disabledTerms ?? []) {
+      if (!ATTENTION_TERMS.includes(term)) throw invalid(`disabledTerms: "${String(term)}" is not one of ${ATTENTION_TERMS.join(', ')}`)
+      disabled.add(term)
+    }
+    const relative = this.tables !== null
+    const posTerms = new Set(config.posAttType)
+    const p2pOn = !!options.p2p || posTerms.has('p2p')
+    if (p2pOn && !relative) throw invalid('p2p needs relative attention, which this model does not use')
+    const compute = { c2p: relative && posTerms.has('c2p'), p2c: relative && posTerms.has('p2c'), p2p: relative && p2pOn }
+    const include: Record<AttentionTerm, boolean> = {
+      c2c: !disabled.has('c2c'),
+      c2p: compute.c2p && !disabled.has('c2p'),
+      p2c: compute.p2c && !disabled.has('p2c'),
+      p2p: compute.p2p && !disabled.has('p2p'),
+    }
+    const invScale = scoreScale(config, !!options.p2p)
+    const scope = options.ablationScope
+    if (scope) {
+      if (!Number.isInteger(scope.layer) || scope.layer < 0 || scope.layer >= L) throw invalid(`ablationScope.layer ${String(scope.layer)} is outside [0, ${L})`, { layer: scope.layer })
+      if (scope.head !== undefined && (!Number.isInteger(scope.head) || scope.head < 0 || scope.head >= NH)) {
+        throw invalid(`ablationScope.head ${String(scope.head)} is outside [0, ${NH})`, { head: scope.head })
+      }
+    }
+    const removed = new Map<number, boolean[]>()
+    for (const r of options.removedHeads ?? []) {
+      if (!Number.isInteger(r?.layer) || r.layer < 0 || r.layer >= L) throw invalid(`removedHeads: layer ${String(r?.layer)} is outside [0, ${L})`, { layer: r?.layer })
+      if (!Number.isInteger(r.head) || r.head < 0 || r.head >= NH) throw invalid(`removedHeads: head ${String(r.head)} is outside [0, ${NH})`, { head: r.head })
+      if (!removed.has(r.layer)) removed.set(r.layer, Array<boolean>(NH).fill(true))
+      removed.get(r.layer)![r.head] = false
+    }
+    // every computed term, for the layers and heads the ablation does not reach
+    const includeAll: Record<AttentionTerm, boolean> = { c2c: true, c2p: compute.c2p, p2c: compute.p2c, p2p: compute.p2p }
+    const includeOf = (layer: number): Pick<AttentionPass, 'include' | 'headInclude'> => {
+      if (!scope) return { include }
+      if (layer !== scope.layer) return { include: includeAll }
+      if (scope.head === undefined) return { include }
+      return { include: includeAll, headInclude: Array.from({ length: NH }, (_, h) => (h === scope.head ? include : includeAll)) }
+    }
+    return { compute, invScale, includeOf, headKept: (layer) => removed.get(layer) }
+  }
+
+  /**
+   * The attention pass of layer `layer` of one sequence (without recording): the plan's terms and heads, this
+   * length's relative tables, the padding bias.
+   */
+  private basePass(plan: PassPlan, layer: number, maskBias: tf.Tensor | null, layerTables: (layer: number) => LayerTableTensors | null): AttentionPass {
+    const pass: AttentionPass = {
+      config: this.config,
+      strategy: this.strategy,
+      invScale: plan.invScale,
+      maskBias,
+      tables: layerTables(layer),
+      compute: plan.compute,
+      ...plan.includeOf(layer),
+    }
+    const kept = plan.headKept(layer)
+    if (kept) pass.headKept = kept
+    return pass
+  }
+
+  /**
+   * Layers startLayer … L−1 of one sequence from hidden0 (the embeddings, or the input of startLayer); `after`
+   * sees each layer's output. `reduce` sums a partial dense output over the shards of a split forward
+   * (src/core/split.ts). Returns the last output and the last layer's input (tensors of the caller's scope).
+   */
+  private runLayers(
+    hidden0: tf.Tensor2D,
+    startLayer: number,
+    maskColumn: tf.Tensor2D | null,
+    makePass: (layer: number) => AttentionPass,
+    after: (layer: number, output: tf.Tensor2D) => void,
+    reduce?: (partial: tf.Tensor2D) => tf.Tensor2D,
+  ): { hidden: tf.Tensor2D; hiddenPrev: tf.Tensor2D } {
+    const L = this.config.numHiddenLayers
+    let hidden = hidden0
+    let hiddenPrev = hidden0 // input of the last layer (EMD)
+    for (let l = startLayer; l < L; l++) {
+      const input = hidden
+      const output = tf.tidy(() => {
+        let out = layerForward(this.weights.layers[l], this.config, input, input, makePass(l), reduce)
+        if (l === 0 && this.weights.conv) out = convForward(this.weights.conv, this.config, hidden0, out, maskColumn)
+        return out
+      })
+      if (l === L - 1) hiddenPrev = input
+      else if (input !== hidden0) input.dispose()
+      hidden = output
+      after(l, output)
+    }
+    return { hidden, hiddenPrev }
+  }
+
+  /**
+   * This model's share of the layers of one sequence in a split forward: the model is one shard (its heads and
+   * feed-forward columns, src/core/shard.ts) and `reduce` adds the other shards' partial outputs. Call inside a
+   * scope; returns the last layer's output.
+   */
+  shardLayers(run: ShardRun, hidden0: tf.Tensor2D, reduce: (partial: tf.Tensor2D) => tf.Tensor2D, after: (layer: number, output: tf.Tensor2D) => void = () => {}): { hidden: tf.Tensor2D; hiddenPrev: tf.Tensor2D } {
+    this.assertAlive()
+    const T = run.length
+    const plan = this.passPlan(run.options)
+    const padded = run.mask.some((m) => m === 0)
+    const maskColumn = padded ? tf.tensor2d(run.mask, [T, 1]) : null
+    const maskBias = paddingBias(run.mask, this.config.modelType === 'bert')
+    const tables = this.tables && (this.strategy === 'per-head' || plan.compute.p2p) ? this.tables.get(T) : null
+    const layerTables = this.layerTablesFor(T, tables, tables && plan.compute.p2p ? this.p2pVectors(tables) : null, plan.invScale)
+    return this.runLayers(hidden0, run.startLayer, maskColumn, (l) => this.basePass(plan, l, maskBias, layerTables), after, reduce)
   }
 
   // -------------------------------------------------------------------------------------------

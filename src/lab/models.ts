@@ -9,6 +9,7 @@ import { ATTENTION_TERMS } from '../common/api'
 import { LabError } from '../common/errors'
 import { resolveModelFiles, loadPretrained } from '../core/load'
 import type { DebertaModel } from '../core/model'
+import { splitIfRequested } from '../core/split'
 import { createSyntheticModel, syntheticConfig } from '../core/synthetic'
 import { loadTokenizer, type Tokenizer } from '../core/tokenizer'
 import { snapshotLabel } from './hub/cache-layout'
@@ -74,6 +75,12 @@ function describe(ref: ModelRef, key: string, model: DebertaModel, tokenizer: To
   }
 }
 
+/** DEBERTA_LAB_SPLIT=1: plain forwards split over two threads (src/core/split.ts); a failure to start is a warning. */
+async function withSplit(model: DebertaModel): Promise<void> {
+  const note = await splitIfRequested(model)
+  if (note) model.info.warnings.push(note)
+}
+
 export class ModelCache {
   private readonly entries = new Map<string, Promise<LoadedLabModel>>()
   private defaultTokenizer?: Promise<Tokenizer>
@@ -117,6 +124,7 @@ export class ModelCache {
       const tokenizer = await this.syntheticTokenizer()
       const config = { ...syntheticConfig(ref), maskTokenId: tokenizer.special.mask }
       const model = createSyntheticModel(config, { seed: ref.seed })
+      await withSplit(model)
       return { info: describe(ref, key, model, tokenizer), model, tokenizer }
     }
     const folder = ref.kind === 'bundled' ? join(this.resourcesDir, ref.name) : ref.path
@@ -134,6 +142,7 @@ export class ModelCache {
     }
     this.mtimes.set(key, statSync(files.weightsPath).mtimeMs)
     const sha = await sha256File(files.weightsPath)
+    await withSplit(model)
     return { info: describe(ref, key, model, tokenizer, sha), model, tokenizer }
   }
 
