@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AblationResult, HeadImportanceResult, JobInfo } from '../../src/common/api'
 import type { SessionSnapshot } from '../../src/common/sessions'
-import { callApi, clickAndCapture, currentSessionId, e2eSkipped, openLabInBrowser, SCREENSHOT_DIR, waitForChart, waitForToyModel, withoutJob, type DrawnTable, type OpenedLab } from './harness'
+import { callApi, clickAndCapture, currentSessionId, e2eSkipped, openLabInBrowser, reloadWhenSaved, SCREENSHOT_DIR, waitForChart, waitForToyModel, withoutJob, type DrawnTable, type OpenedLab } from './harness'
 
 const TEXT = 'the small [MASK] sees the small [MASK] near the house'
 const TOLERANCE = 1e-9
@@ -151,19 +151,13 @@ describe.skipIf(e2eSkipped)('ablate and measure in a browser', () => {
         return [!!saved?.ablate?.runId, !!saved?.importance?.runId, saved?.importance?.sort]
       }, { timeout: 20_000 })
       .toEqual([true, true, 'importance'])
-    await expect.poll(() => page.getByTestId('status-save').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved')
-    let recomputed = 0
-    page.on('request', (r) => {
-      if (/\/api\/run(Ablation|HeadImportance)$/.test(r.url())) recomputed++
-    })
-    await page.reload()
-    await page.getByTestId('app').waitFor()
+    const recomputed = await reloadWhenSaved(page, ['runAblation', 'runHeadImportance'])
     expect(await currentSessionId(page)).toBe(sessionId)
     await page.getByTestId('tab-decoding').click()
     expect((await waitForChart<DrawnTable>(page, 'decoding-head-importance')).data.rows).toEqual(map.data.rows)
     expect((await waitForChart<DrawnTable>(page, 'decoding-ablation-layers')).data.rows).toEqual(termChart.data.rows)
     expect(await page.getByTestId('importance-table').locator('tbody tr').first().getAttribute('data-testid')).toBe(`importance-row-${most[0]}-${most[1]}`)
-    expect(recomputed).toBe(0)
+    expect(recomputed()).toBe(0)
 
     // cancel: a base-shaped synthetic model (12 × 12 heads); the job stops, no run is recorded, the toy model's map stays
     await page.getByTestId('model-change').click()

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ProblemDemoResult } from '../../src/common/api'
 import type { SessionSnapshot } from '../../src/common/sessions'
 import { compareProblem } from '../../src/renderer/workspaces/problem-comparison'
-import { callApi, capture, currentSessionId, e2eSkipped, expectMatrix, openLabInBrowser, SCREENSHOT_DIR, waitForChart, waitForToyModel, withoutJob, type OpenedLab } from './harness'
+import { callApi, capture, currentSessionId, e2eSkipped, expectMatrix, openLabInBrowser, reloadWhenSaved, SCREENSHOT_DIR, waitForChart, waitForToyModel, withoutJob, type OpenedLab } from './harness'
 
 const TOLERANCE = 1e-9
 
@@ -108,13 +108,7 @@ describe.skipIf(e2eSkipped)('the Problem demo of two models in a browser', () =>
         return [saved?.compare?.runId, saved?.compare?.model?.arch]
       }, { timeout: 20_000 })
       .toEqual([runB, 'bert'])
-    await expect.poll(() => page.getByTestId('status-save').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved')
-    let recomputed = 0
-    page.on('request', (r) => {
-      if (r.url().endsWith('/api/runProblemDemo')) recomputed++
-    })
-    await page.reload()
-    await page.getByTestId('app').waitFor()
+    const recomputed = await reloadWhenSaved(page, ['runProblemDemo'])
     expect(await currentSessionId(page)).toBe(sessionId)
     await page.getByTestId('tab-problem').click()
     expectMatrix((await waitForChart(page, 'problem-compare-embedding-a')).data.values!, expected.embedding.a!, TOLERANCE)
@@ -122,7 +116,7 @@ describe.skipIf(e2eSkipped)('the Problem demo of two models in a browser', () =>
     expectMatrix((await waitForChart(page, 'problem-compare-bert-diff')).data.values!, expected.bert.difference!, TOLERANCE)
     expectMatrix((await waitForChart(page, 'problem-compare-term-diff')).data.values!, termDiff, TOLERANCE)
     expect(await page.getByTestId('problem-compare-scalar-r2-content').getAttribute('data-b')).toBe(String(b.interference.contentRecoveryR2))
-    expect(recomputed).toBe(0)
+    expect(recomputed()).toBe(0)
 
     // Remove B: the single view again, and the session forgets B
     await page.getByTestId('problem-compare-remove').click()
@@ -131,6 +125,6 @@ describe.skipIf(e2eSkipped)('the Problem demo of two models in a browser', () =>
     await expect
       .poll(async () => ((await callApi<SessionSnapshot>(page, lab.token, 'openSession', sessionId)).workspaces?.problem?.view as { compare?: { model?: unknown } }).compare?.model, { timeout: 20_000 })
       .toBeNull()
-    expect(recomputed).toBe(0)
+    expect(recomputed()).toBe(0)
   })
 })

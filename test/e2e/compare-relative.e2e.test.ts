@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RelativePositionsResult } from '../../src/common/api'
 import type { SessionSnapshot } from '../../src/common/sessions'
 import { alignedCurves, compareRelative, curveLimit } from '../../src/renderer/workspaces/relative-comparison'
-import { callApi, capture, currentSessionId, e2eSkipped, expectMatrix, openLabInBrowser, SCREENSHOT_DIR, waitForChart, waitForToyModel, withoutJob, type OpenedLab } from './harness'
+import { callApi, capture, currentSessionId, e2eSkipped, expectMatrix, openLabInBrowser, reloadWhenSaved, SCREENSHOT_DIR, waitForChart, waitForToyModel, withoutJob, type OpenedLab } from './harness'
 
 let opened: OpenedLab
 let page: Page
@@ -99,20 +99,14 @@ describe.skipIf(e2eSkipped)('relative positions of two models in a browser', () 
         return [saved?.compare?.runId, saved?.compare?.model?.arch]
       }, { timeout: 20_000 })
       .toEqual([runB, 'deberta-v1'])
-    await expect.poll(() => page.getByTestId('status-save').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved')
-    let recomputed = 0
-    page.on('request', (r) => {
-      if (r.url().endsWith('/api/runRelativePositions')) recomputed++
-    })
-    await page.reload()
-    await page.getByTestId('app').waitFor()
+    const recomputed = await reloadWhenSaved(page, ['runRelativePositions'])
     expect(await currentSessionId(page)).toBe(sessionId)
     await page.getByTestId('tab-relative').click()
     expectMatrix((await waitForChart(page, 'relative-compare-a')).data.values!, expected.a.matrix)
     expectMatrix((await waitForChart(page, 'relative-compare-b')).data.values!, expected.b.matrix)
     expectMatrix((await waitForChart(page, 'relative-compare-diff')).data.values!, expected.difference!)
     expect((await waitForChart(page, 'relative-compare-curve')).data.series!.map((s) => s.points.map((p) => p.y))).toEqual([curves.a, curves.b])
-    expect(recomputed).toBe(0)
+    expect(recomputed()).toBe(0)
 
     // a BERT as B: no relative ids, said instead of a chart, and nothing is run
     await page.getByTestId('relative-compare-change').click()
@@ -121,7 +115,7 @@ describe.skipIf(e2eSkipped)('relative positions of two models in a browser', () 
     await page.getByTestId('relative-compare-apply').click()
     await expect.poll(() => page.getByTestId('relative-compare-unavailable').textContent(), { timeout: 30_000 }).toMatch(/^B \(synthetic bert.*\) has no relative positions: BERT adds an absolute position embedding/)
     expect(await page.getByTestId('chart-relative-compare-a').count()).toBe(0)
-    expect(recomputed).toBe(0)
+    expect(recomputed()).toBe(0)
 
     // Remove B: the single view again, and the session forgets B
     await page.getByTestId('relative-compare-remove').click()

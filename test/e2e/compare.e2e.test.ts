@@ -11,7 +11,7 @@ import type { AttentionResult, DecodingResult } from '../../src/common/api'
 import type { SessionSnapshot } from '../../src/common/sessions'
 import { compareAttention } from '../../src/renderer/workspaces/attention-comparison'
 import { compareDecoding } from '../../src/renderer/workspaces/decoding-comparison'
-import { callApi, capture, currentSessionId, e2eSkipped, expectMatrix, openLabInBrowser, SCREENSHOT_DIR, waitForChart, waitForToyModel, withoutJob, type OpenedLab } from './harness'
+import { callApi, capture, currentSessionId, e2eSkipped, expectMatrix, openLabInBrowser, reloadWhenSaved, SCREENSHOT_DIR, waitForChart, waitForToyModel, withoutJob, type OpenedLab } from './harness'
 
 const TOLERANCE = 1e-9
 const TEXT = 'the small dog sees the small ball near the house'
@@ -127,19 +127,13 @@ describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
         return [saved?.compare?.runId, saved?.compare?.model?.arch]
       }, { timeout: 20_000 })
       .toEqual([runB1, 'bert'])
-    await expect.poll(() => page.getByTestId('status-save').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved')
-    let recomputed = 0
-    page.on('request', (r) => {
-      if (r.url().endsWith('/api/runAttention')) recomputed++
-    })
-    await page.reload()
-    await page.getByTestId('app').waitFor()
+    const recomputed = await reloadWhenSaved(page, ['runAttention'])
     expect(await currentSessionId(page)).toBe(sessionId)
     await page.getByTestId('tab-attention').click()
     expectMatrix((await waitForChart(page, 'attention-compare-a')).data.values!, expected.a.matrix!, TOLERANCE)
     expectMatrix((await waitForChart(page, 'attention-compare-b')).data.values!, expected.b.matrix!, TOLERANCE)
     expectMatrix((await waitForChart(page, 'attention-compare-diff')).data.values!, expected.difference!, TOLERANCE)
-    expect(recomputed).toBe(0)
+    expect(recomputed()).toBe(0)
 
     // Remove B: the single view again, and the session forgets B
     await page.getByTestId('attention-compare-remove').click()

@@ -227,6 +227,21 @@ export async function capture(page: Page, method: string, count: number, action:
 }
 
 /**
+ * Reloads the page once the status bar says the workspace states are saved, and waits for the app. Returns how many
+ * requests to the API `methods` the page has sent since just before the reload (a reopened session should send none).
+ */
+export async function reloadWhenSaved(page: Page, methods: string[]): Promise<() => number> {
+  await expect.poll(() => page.getByTestId('status-save').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved')
+  let sent = 0
+  page.on('request', (r) => {
+    if (methods.some((method) => r.url().endsWith(`/api/${method}`))) sent++
+  })
+  await page.reload()
+  await page.getByTestId('app').waitFor()
+  return () => sent
+}
+
+/**
  * A heat map's drawn values against a row-major matrix, cell by cell: within `tolerance` (a NaN cell must be drawn
  * as null), or, without a tolerance, exactly equal.
  */

@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DistanceProfileResult, ModelViewResult } from '../../src/common/api'
 import type { SessionSnapshot } from '../../src/common/sessions'
-import { callApi, clickAndCapture, currentSessionId, e2eSkipped, openLabInBrowser, SCREENSHOT_DIR, waitForChart, waitForToyModel, withoutJob, type DrawnTable, type OpenedLab, type ServedLab } from './harness'
+import { callApi, clickAndCapture, currentSessionId, e2eSkipped, openLabInBrowser, reloadWhenSaved, SCREENSHOT_DIR, waitForChart, waitForToyModel, withoutJob, type DrawnTable, type OpenedLab, type ServedLab } from './harness'
 
 const TOLERANCE = 1e-9
 // 31 tokens with [CLS] and [SEP]: distances up to 30, beyond the toy model's exact buckets (|δ| ≤ 8)
@@ -145,19 +145,13 @@ describe.skipIf(e2eSkipped)('attention instruments in a browser', () => {
         return [saved?.modelView?.runId !== '', saved?.distance?.runId !== '', saved?.distance?.head]
       }, { timeout: 20_000 })
       .toEqual([true, true, '2'])
-    await expect.poll(() => page.getByTestId('status-save').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved')
     const before = { view: shown.data.rows, profile: chart.data.rows }
-    let recomputed = 0
-    page.on('request', (r) => {
-      if (/\/api\/run(ModelView|DistanceProfile)$/.test(r.url())) recomputed++
-    })
-    await page.reload()
-    await page.getByTestId('app').waitFor()
+    const recomputed = await reloadWhenSaved(page, ['runModelView', 'runDistanceProfile'])
     expect(await currentSessionId(page)).toBe(sessionId)
     await page.getByTestId('tab-attention').click()
     expect((await waitForChart<DrawnTable>(page, 'attention-model-view')).data.rows).toEqual(before.view)
     expect((await waitForChart<DrawnTable>(page, 'attention-distance')).data.rows).toEqual(before.profile)
     expect(await page.getByTestId('distance-head').inputValue()).toBe('2')
-    expect(recomputed).toBe(0)
+    expect(recomputed()).toBe(0)
   })
 })
