@@ -56,6 +56,36 @@ export function resultProvenance(result: { model?: ModelInfo; runId?: string } |
   return out
 }
 
+/** One side of a two-model comparison: its result and the run on screen (for the run id when the result lacks one). */
+export interface ComparedSide {
+  result: { model: Pick<ModelInfo, 'label' | 'weightsSha256'>; runId?: string }
+  run: { runId?: string } | null
+}
+
+/**
+ * The provenance of a chart comparing model A with model B ("Compare with…"): both models (and the start of their
+ * weights' SHA-256 when hashed, unless `weights` is false), the text (cut to 80 characters), the workspace's own
+ * `entries`, both run ids and the app, in that order.
+ */
+export function comparisonProvenance(sides: { a: ComparedSide; b: ComparedSide }, text: string, entries: ProvenanceEntries, options: { weights?: boolean } = {}): ProvenanceEntries {
+  const { a, b } = sides
+  const weights = options.weights ?? true
+  const sha = (model: ComparedSide['result']['model']): string | null => (weights && model.weightsSha256 ? `sha256 ${model.weightsSha256.slice(0, 16)}…` : null)
+  const weightsA = sha(a.result.model)
+  const weightsB = sha(b.result.model)
+  return {
+    model_a: a.result.model.label,
+    ...(weightsA ? { weights_a: weightsA } : {}),
+    model_b: b.result.model.label,
+    ...(weightsB ? { weights_b: weightsB } : {}),
+    text: text.length > 80 ? `${text.slice(0, 77)}…` : text,
+    ...entries,
+    run_a: a.result.runId ?? a.run?.runId ?? 'not recorded',
+    run_b: b.result.runId ?? b.run?.runId ?? 'not recorded',
+    app: `${APP_NAME} ${APP_VERSION}`,
+  }
+}
+
 /** Provenance of a chart that is not a model result (published tables, benchmarks): the app version only. */
 export function appProvenance(inputs: Record<string, unknown> = {}): ExportProvenance {
   return { app: APP_NAME, appVersion: APP_VERSION, model: null, inputs }

@@ -5,11 +5,11 @@
 // (recorded as a cancelled run without a result; the previous map stays); screenshots (UPDATE_SCREENSHOTS=1: into docs/screenshots).
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Page, Request } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AblationResult, HeadImportanceResult, JobInfo } from '../../src/common/api'
 import type { SessionSnapshot } from '../../src/common/sessions'
-import { callApi, e2eSkipped, openLabInBrowser, SCREENSHOT_DIR, type OpenedLab } from './harness'
+import { callApi, clickAndCapture, currentSessionId, e2eSkipped, openLabInBrowser, reloadWhenSaved, SCREENSHOT_DIR, waitForChart, waitForToyModel, withoutJob, type DrawnTable, type OpenedLab } from './harness'
 
 const TEXT = 'the small [MASK] sees the small [MASK] near the house'
 const TOLERANCE = 1e-9
@@ -17,43 +17,7 @@ const TOLERANCE = 1e-9
 let opened: OpenedLab
 let page: Page
 
-interface TableData {
-  kind: 'table'
-  columns: string[]
-  rows: Array<Array<string | number | null>>
-}
-interface ChartState {
-  version: number
-  rendered: boolean
-  data: TableData & { provenance?: Record<string, string> }
-}
-
-async function waitForChart(chartId: string, afterVersion = 0): Promise<ChartState> {
-  await page.waitForFunction(
-    ([id, after]) => {
-      const entry = (globalThis as unknown as { __debertaLabCharts?: Record<string, ChartState> }).__debertaLabCharts?.[id as string]
-      return !!entry && entry.rendered && entry.version > (after as number)
-    },
-    [chartId, afterVersion] as const,
-    { timeout: 60_000 },
-  )
-  return page.evaluate((id) => {
-    const entry = (globalThis as unknown as { __debertaLabCharts: Record<string, ChartState> }).__debertaLabCharts[id]
-    return { version: entry.version, rendered: entry.rendered, data: entry.data }
-  }, chartId)
-}
-
-async function clickAndCapture(method: string, click: () => Promise<void>): Promise<Record<string, unknown>> {
-  const [request] = await Promise.all([page.waitForRequest((r: Request) => r.url().endsWith(`/api/${method}`), { timeout: 30_000 }), click()])
-  return (request.postDataJSON() as { args: [Record<string, unknown>] }).args[0]
-}
-
-function sameRequest(sent: Record<string, unknown>): Record<string, unknown> {
-  const { jobId: _jobId, sessionId: _sessionId, ...rest } = sent
-  return rest
-}
-
-function expectRows(actual: TableData['rows'], expected: Array<Array<string | number>>): void {
+function expectRows(actual: DrawnTable['rows'], expected: Array<Array<string | number>>): void {
   expect(actual.length).toBe(expected.length)
   actual.forEach((row, r) => {
     expect(row.length, `row ${r}`).toBe(expected[r].length)
@@ -63,12 +27,6 @@ function expectRows(actual: TableData['rows'], expected: Array<Array<string | nu
       else expect(value, `row ${r} column ${c}`).toBe(want)
     })
   })
-}
-
-async function currentSessionId(): Promise<string> {
-  const current = page.locator('[data-testid="session-item"][aria-current="true"]')
-  await current.waitFor({ timeout: 30_000 })
-  return (await current.getAttribute('data-session-id'))!
 }
 
 /** PNG (2×, non-blank), SVG (with the provenance subtitle) and CSV (provenance lines, then the table header). */
@@ -123,17 +81,9 @@ function importanceRows(result: HeadImportanceResult): number[][] {
 
 describe.skipIf(e2eSkipped)('ablate and measure in a browser', () => {
   beforeAll(async () => {
-    opened = await openLabInBrowser()
-    page = await opened.browser.newPage({ viewport: { width: 1400, height: 1200 }, acceptDownloads: true })
-    await opened.page.close()
-    await page.goto(opened.lab.url)
-    await page.getByTestId('app').waitFor()
-    await currentSessionId()
-    await page.waitForFunction(() => {
-      const doc = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document
-      const text = doc.querySelector('[data-testid="status-model"]')?.textContent ?? ''
-      return text.includes('toy DeBERTa') && !text.includes('loading')
-    }, undefined, { timeout: 30_000 })
+    opened = await openLabInBrowser({ width: 1400, height: 1200 })
+    page = opened.page
+    await waitForToyModel(page)
   })
 
   afterAll(async () => {
@@ -142,7 +92,7 @@ describe.skipIf(e2eSkipped)('ablate and measure in a browser', () => {
 
   it('ablation and head importance equal the API, export with provenance, survive a reload; a cancelled job keeps no result', async () => {
     const { lab } = opened
-    const sessionId = await currentSessionId()
+    const sessionId = await currentSessionId(page)
     await page.getByTestId('tab-decoding').click()
     await page.getByTestId('decoding-text').fill(TEXT)
 
@@ -150,16 +100,16 @@ describe.skipIf(e2eSkipped)('ablate and measure in a browser', () => {
     await page.getByTestId('ablation-kind').selectOption('head')
     await page.getByTestId('ablation-layer').selectOption('1')
     await page.getByTestId('ablation-head').selectOption('2')
-    const sent = await clickAndCapture('runAblation', () => page.getByTestId('ablation-run').click())
+    const sent = await clickAndCapture(page, 'runAblation', () => page.getByTestId('ablation-run').click())
     expect(sent).toMatchObject({ text: TEXT, ablation: { kind: 'head', layer: 1, head: 2 }, topK: 10 })
-    const api = await callApi<AblationResult>(page, lab.token, 'runAblation', sameRequest(sent))
+    const api = await callApi<AblationResult>(page, lab.token, 'runAblation', withoutJob(sent))
     expect(api.maskPositions).toHaveLength(2)
     expect(api.layerChange.slice(0, 2)).toEqual([0, 0])
     expect(api.layerChange[2]).toBeGreaterThan(0)
-    const slots = await waitForChart('decoding-ablation-slots')
+    const slots = await waitForChart<DrawnTable>(page, 'decoding-ablation-slots')
     expect(slots.data.columns).toEqual(['position', 'decoder', 'reference', 'logp_before', 'logp_after', 'delta_logp', 'rank_after', 'kl_nats', 'entered_topk', 'left_topk'])
     expectRows(slots.data.rows, slotRows(api))
-    const layers = await waitForChart('decoding-ablation-layers')
+    const layers = await waitForChart<DrawnTable>(page, 'decoding-ablation-layers')
     expectRows(layers.data.rows, api.layerChange.map((v, k) => [k, k === 0 ? 'embeddings' : `layer ${k - 1}`, v, api.layerChangeMasked[k]]))
     expect(await page.getByTestId(`ablation-row-${api.maskPositions[0]}-plain`).textContent()).toContain(api.slots[0].plain.logProbAfter.toFixed(3))
     await expectExports('decoding-ablation-slots', 'position,decoder,reference,logp_before,logp_after,delta_logp,rank_after,kl_nats,entered_topk,left_topk')
@@ -172,19 +122,19 @@ describe.skipIf(e2eSkipped)('ablate and measure in a browser', () => {
     await page.getByTestId('ablation-where').selectOption('head')
     await page.getByTestId('ablation-layer').selectOption('0')
     await page.getByTestId('ablation-head').selectOption('1')
-    const sentTerm = await clickAndCapture('runAblation', () => page.getByTestId('ablation-run').click())
+    const sentTerm = await clickAndCapture(page, 'runAblation', () => page.getByTestId('ablation-run').click())
     expect(sentTerm.ablation).toEqual({ kind: 'term', term: 'c2p', layer: 0, head: 1 })
-    const termChart = await waitForChart('decoding-ablation-layers', layers.version)
-    const termApi = await callApi<AblationResult>(page, lab.token, 'runAblation', sameRequest(sentTerm))
+    const termChart = await waitForChart<DrawnTable>(page, 'decoding-ablation-layers', layers.version)
+    const termApi = await callApi<AblationResult>(page, lab.token, 'runAblation', withoutJob(sentTerm))
     expect(termChart.data.rows.map((r) => r[2])).toEqual(termApi.layerChange)
     expect(termApi.layerChange[0]).toBe(0)
 
     // head importance: the map's table is the API's answer; the table sorts by importance
-    const sentImportance = await clickAndCapture('runHeadImportance', () => page.getByTestId('importance-run').click())
-    expect(sameRequest(sentImportance)).toMatchObject({ text: TEXT, decoder: 'plain' })
-    const importance = await callApi<HeadImportanceResult>(page, lab.token, 'runHeadImportance', sameRequest(sentImportance))
+    const sentImportance = await clickAndCapture(page, 'runHeadImportance', () => page.getByTestId('importance-run').click())
+    expect(withoutJob(sentImportance)).toMatchObject({ text: TEXT, decoder: 'plain' })
+    const importance = await callApi<HeadImportanceResult>(page, lab.token, 'runHeadImportance', withoutJob(sentImportance))
     expect([importance.layers, importance.heads, importance.forwards]).toEqual([2, 4, 9])
-    const map = await waitForChart('decoding-head-importance')
+    const map = await waitForChart<DrawnTable>(page, 'decoding-head-importance')
     expect(map.data.columns).toEqual(['layer', 'head', 'mean_delta_logp', ...importance.maskPositions.map((p) => `delta_logp_pos${p}`)])
     expectRows(map.data.rows, importanceRows(importance))
     const most = importanceRows(importance).sort((a, b) => a[2] - b[2] || a[0] - b[0] || a[1] - b[1])[0]
@@ -201,19 +151,13 @@ describe.skipIf(e2eSkipped)('ablate and measure in a browser', () => {
         return [!!saved?.ablate?.runId, !!saved?.importance?.runId, saved?.importance?.sort]
       }, { timeout: 20_000 })
       .toEqual([true, true, 'importance'])
-    await expect.poll(() => page.getByTestId('status-save').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved')
-    let recomputed = 0
-    page.on('request', (r) => {
-      if (/\/api\/run(Ablation|HeadImportance)$/.test(r.url())) recomputed++
-    })
-    await page.reload()
-    await page.getByTestId('app').waitFor()
-    expect(await currentSessionId()).toBe(sessionId)
+    const recomputed = await reloadWhenSaved(page, ['runAblation', 'runHeadImportance'])
+    expect(await currentSessionId(page)).toBe(sessionId)
     await page.getByTestId('tab-decoding').click()
-    expect((await waitForChart('decoding-head-importance')).data.rows).toEqual(map.data.rows)
-    expect((await waitForChart('decoding-ablation-layers')).data.rows).toEqual(termChart.data.rows)
+    expect((await waitForChart<DrawnTable>(page, 'decoding-head-importance')).data.rows).toEqual(map.data.rows)
+    expect((await waitForChart<DrawnTable>(page, 'decoding-ablation-layers')).data.rows).toEqual(termChart.data.rows)
     expect(await page.getByTestId('importance-table').locator('tbody tr').first().getAttribute('data-testid')).toBe(`importance-row-${most[0]}-${most[1]}`)
-    expect(recomputed).toBe(0)
+    expect(recomputed()).toBe(0)
 
     // cancel: a base-shaped synthetic model (12 × 12 heads); the job stops, no run is recorded, the toy model's map stays
     await page.getByTestId('model-change').click()
@@ -223,7 +167,7 @@ describe.skipIf(e2eSkipped)('ablate and measure in a browser', () => {
     await page.getByTestId('model-heads').fill('12')
     await page.getByTestId('model-apply').click()
     await expect.poll(() => page.getByTestId('model-info').textContent(), { timeout: 60_000 }).toMatch(/12 layers/)
-    const sentCancel = await clickAndCapture('runHeadImportance', () => page.getByTestId('importance-run').click())
+    const sentCancel = await clickAndCapture(page, 'runHeadImportance', () => page.getByTestId('importance-run').click())
     await expect.poll(() => page.getByTestId('importance-progress-message').textContent(), { timeout: 60_000 }).toMatch(/head \d+\.\d+ \(\d+ of 144 heads done\)/)
     await page.getByTestId('importance-cancel').click()
     await page.getByTestId('importance-cancelled').waitFor({ timeout: 30_000 })
@@ -234,7 +178,7 @@ describe.skipIf(e2eSkipped)('ablate and measure in a browser', () => {
     const runs = await callApi<Array<{ status: string; result: unknown; config: { jobId?: string } }>>(page, lab.token, 'listRuns', sessionId)
     const cancelled = runs.filter((r) => r.config.jobId === sentCancel.jobId)
     expect(cancelled.map((r) => [r.status, r.result ?? null])).toEqual([['cancelled', null]])
-    expect((await waitForChart('decoding-head-importance')).data.rows).toEqual(map.data.rows)
+    expect((await waitForChart<DrawnTable>(page, 'decoding-head-importance')).data.rows).toEqual(map.data.rows)
     await expect.poll(() => page.getByTestId('importance-stale').textContent()).toMatch(/toy/i)
   })
 })

@@ -6,80 +6,23 @@
 // reload brings the comparison back from the session without a runProblemDemo request; Remove returns to one model.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Page, Request } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ProblemDemoResult } from '../../src/common/api'
 import type { SessionSnapshot } from '../../src/common/sessions'
 import { compareProblem } from '../../src/renderer/workspaces/problem-comparison'
-import { callApi, e2eSkipped, openLabInBrowser, SCREENSHOT_DIR, type OpenedLab } from './harness'
+import { callApi, capture, currentSessionId, e2eSkipped, expectMatrix, openLabInBrowser, reloadWhenSaved, SCREENSHOT_DIR, waitForChart, waitForToyModel, withoutJob, type OpenedLab } from './harness'
+
+const TOLERANCE = 1e-9
 
 let opened: OpenedLab
 let page: Page
-
-interface ChartState {
-  version: number
-  rendered: boolean
-  data: { kind: string; rowLabels?: string[]; values?: Array<Array<number | null>>; series?: Array<{ name: string; points: Array<{ x: number; y: number }> }> }
-}
-
-async function waitForChart(chartId: string): Promise<ChartState> {
-  await page.waitForFunction(
-    (id) => {
-      const entry = (globalThis as unknown as { __debertaLabCharts?: Record<string, ChartState> }).__debertaLabCharts?.[id]
-      return !!entry && entry.rendered && entry.version > 0
-    },
-    chartId,
-    { timeout: 60_000 },
-  )
-  return page.evaluate((id) => {
-    const entry = (globalThis as unknown as { __debertaLabCharts: Record<string, ChartState> }).__debertaLabCharts[id]
-    return { version: entry.version, rendered: entry.rendered, data: entry.data }
-  }, chartId)
-}
-
-/** The request bodies of `method` sent while `action` runs, until `count` were sent. */
-async function capture(method: string, count: number, action: () => Promise<void>): Promise<Array<Record<string, unknown>>> {
-  const sent: Array<Record<string, unknown>> = []
-  const listener = (r: Request): void => {
-    if (r.url().endsWith(`/api/${method}`)) sent.push((r.postDataJSON() as { args: [Record<string, unknown>] }).args[0])
-  }
-  page.on('request', listener)
-  await action()
-  await expect.poll(() => sent.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(count)
-  page.off('request', listener)
-  return sent
-}
-
-const withoutJob = ({ jobId: _jobId, sessionId: _sessionId, ...rest }: Record<string, unknown>): Record<string, unknown> => rest
-
-function expectMatrix(values: Array<Array<number | null>>, matrix: { rows: number; cols: number; data: ArrayLike<number> }): void {
-  expect(values.length).toBe(matrix.rows)
-  values.forEach((row, i) =>
-    row.forEach((value, j) => {
-      const expected = matrix.data[i * matrix.cols + j]
-      if (Number.isNaN(expected)) expect(value, `cell ${i}, ${j}`).toBeNull()
-      else expect(Math.abs((value as number) - expected), `cell ${i}, ${j}`).toBeLessThanOrEqual(1e-9)
-    }),
-  )
-}
-
-async function currentSessionId(): Promise<string> {
-  const current = page.locator('[data-testid="session-item"][aria-current="true"]')
-  await current.waitFor({ timeout: 30_000 })
-  return (await current.getAttribute('data-session-id'))!
-}
 
 describe.skipIf(e2eSkipped)('the Problem demo of two models in a browser', () => {
   beforeAll(async () => {
     opened = await openLabInBrowser({ width: 1400, height: 1000 })
     page = opened.page
-    await page.getByTestId('app').waitFor()
-    await currentSessionId()
-    await page.waitForFunction(() => {
-      const doc = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document
-      const text = doc.querySelector('[data-testid="status-model"]')?.textContent ?? ''
-      return text.includes('toy DeBERTa') && !text.includes('loading')
-    }, undefined, { timeout: 30_000 })
+    await waitForToyModel(page)
   })
   afterAll(async () => {
     await opened?.close()
@@ -87,15 +30,15 @@ describe.skipIf(e2eSkipped)('the Problem demo of two models in a browser', () =>
 
   it('A | B | B − A equal the API, R² A | B | B − A, CSV names both models, a reload restores without a request, Remove returns to one model', async () => {
     const { lab } = opened
-    const sessionId = await currentSessionId()
+    const sessionId = await currentSessionId(page)
     await page.getByTestId('tab-problem').click()
-    const [sentA] = await capture('runProblemDemo', 1, () => page.getByTestId('problem-run').click())
-    await waitForChart('problem-embedding')
+    const [sentA] = await capture(page, 'runProblemDemo', 1, () => page.getByTestId('problem-run').click())
+    await waitForChart(page, 'problem-embedding')
 
     await page.getByTestId('problem-compare-open').click()
     await page.getByTestId('problem-compare-kind-synthetic').check()
     await page.getByTestId('problem-compare-arch').selectOption('bert')
-    const [sentB] = await capture('runProblemDemo', 1, () => page.getByTestId('problem-compare-apply').click())
+    const [sentB] = await capture(page, 'runProblemDemo', 1, () => page.getByTestId('problem-compare-apply').click())
     expect(sentB.model).toMatchObject({ kind: 'synthetic', arch: 'bert' })
     expect(withoutJob({ ...sentB, model: undefined })).toEqual(withoutJob({ ...sentA, model: undefined }))
     const text = String(sentA.text)
@@ -106,25 +49,25 @@ describe.skipIf(e2eSkipped)('the Problem demo of two models in a browser', () =>
     expect(expected.level).toBe('word')
     expect(expected.widths).toEqual({ a: 32, b: 128 })
 
-    const rowsA = await waitForChart('problem-compare-embedding-a')
+    const rowsA = await waitForChart(page, 'problem-compare-embedding-a')
     expect(rowsA.data.rowLabels).toEqual(['[CLS]', ...text.split(' '), '[SEP]'])
-    expectMatrix(rowsA.data.values!, expected.embedding.a!)
-    expectMatrix((await waitForChart('problem-compare-embedding-b')).data.values!, expected.embedding.b!)
+    expectMatrix(rowsA.data.values!, expected.embedding.a!, TOLERANCE)
+    expectMatrix((await waitForChart(page, 'problem-compare-embedding-b')).data.values!, expected.embedding.b!, TOLERANCE)
     expect(await page.getByTestId('problem-compare-embedding-no-diff').textContent()).toBe("No difference view: A's embedding rows are 32 wide, B's 128: a difference needs the same width.")
-    expectMatrix((await waitForChart('problem-compare-bert-a')).data.values!, expected.bert.a!)
-    expectMatrix((await waitForChart('problem-compare-bert-b')).data.values!, expected.bert.b!)
-    const bertDiff = await waitForChart('problem-compare-bert-diff')
-    expectMatrix(bertDiff.data.values!, expected.bert.difference!)
+    expectMatrix((await waitForChart(page, 'problem-compare-bert-a')).data.values!, expected.bert.a!, TOLERANCE)
+    expectMatrix((await waitForChart(page, 'problem-compare-bert-b')).data.values!, expected.bert.b!, TOLERANCE)
+    const bertDiff = await waitForChart(page, 'problem-compare-bert-diff')
+    expectMatrix(bertDiff.data.values!, expected.bert.difference!, TOLERANCE)
     expect(bertDiff.data.values!.some((row) => row.some((v) => v !== 0))).toBe(true)
-    expectMatrix((await waitForChart('problem-compare-term-a')).data.values!, expected.term.a!)
+    expectMatrix((await waitForChart(page, 'problem-compare-term-a')).data.values!, expected.term.a!, TOLERANCE)
     expect(await page.getByTestId('problem-compare-term-b-missing').textContent()).toMatch(/^B \(synthetic bert.*\) has no c2p term\.$/)
     // c2c, which both have: A | B | B − A
     await page.getByTestId('problem-term-c2c').check()
     const c2c = compareProblem(text, a, b, 'sum', 'c2c')
     const termDiff = c2c.term.difference!
     // (c2p had no B − A chart: this one is drawn for c2c)
-    expectMatrix((await waitForChart('problem-compare-term-diff')).data.values!, termDiff)
-    expectMatrix((await waitForChart('problem-compare-term-b')).data.values!, c2c.term.b!)
+    expectMatrix((await waitForChart(page, 'problem-compare-term-diff')).data.values!, termDiff, TOLERANCE)
+    expectMatrix((await waitForChart(page, 'problem-compare-term-b')).data.values!, c2c.term.b!, TOLERANCE)
     // the R² table
     const r2 = page.getByTestId('problem-compare-scalar-r2-content')
     expect([Number(await r2.getAttribute('data-a')), Number(await r2.getAttribute('data-b'))]).toEqual([a.interference.contentRecoveryR2, b.interference.contentRecoveryR2])
@@ -165,21 +108,15 @@ describe.skipIf(e2eSkipped)('the Problem demo of two models in a browser', () =>
         return [saved?.compare?.runId, saved?.compare?.model?.arch]
       }, { timeout: 20_000 })
       .toEqual([runB, 'bert'])
-    await expect.poll(() => page.getByTestId('status-save').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved')
-    let recomputed = 0
-    page.on('request', (r) => {
-      if (r.url().endsWith('/api/runProblemDemo')) recomputed++
-    })
-    await page.reload()
-    await page.getByTestId('app').waitFor()
-    expect(await currentSessionId()).toBe(sessionId)
+    const recomputed = await reloadWhenSaved(page, ['runProblemDemo'])
+    expect(await currentSessionId(page)).toBe(sessionId)
     await page.getByTestId('tab-problem').click()
-    expectMatrix((await waitForChart('problem-compare-embedding-a')).data.values!, expected.embedding.a!)
-    expectMatrix((await waitForChart('problem-compare-embedding-b')).data.values!, expected.embedding.b!)
-    expectMatrix((await waitForChart('problem-compare-bert-diff')).data.values!, expected.bert.difference!)
-    expectMatrix((await waitForChart('problem-compare-term-diff')).data.values!, termDiff)
+    expectMatrix((await waitForChart(page, 'problem-compare-embedding-a')).data.values!, expected.embedding.a!, TOLERANCE)
+    expectMatrix((await waitForChart(page, 'problem-compare-embedding-b')).data.values!, expected.embedding.b!, TOLERANCE)
+    expectMatrix((await waitForChart(page, 'problem-compare-bert-diff')).data.values!, expected.bert.difference!, TOLERANCE)
+    expectMatrix((await waitForChart(page, 'problem-compare-term-diff')).data.values!, termDiff, TOLERANCE)
     expect(await page.getByTestId('problem-compare-scalar-r2-content').getAttribute('data-b')).toBe(String(b.interference.contentRecoveryR2))
-    expect(recomputed).toBe(0)
+    expect(recomputed()).toBe(0)
 
     // Remove B: the single view again, and the session forgets B
     await page.getByTestId('problem-compare-remove').click()
@@ -188,6 +125,6 @@ describe.skipIf(e2eSkipped)('the Problem demo of two models in a browser', () =>
     await expect
       .poll(async () => ((await callApi<SessionSnapshot>(page, lab.token, 'openSession', sessionId)).workspaces?.problem?.view as { compare?: { model?: unknown } }).compare?.model, { timeout: 20_000 })
       .toBeNull()
-    expect(recomputed).toBe(0)
+    expect(recomputed()).toBe(0)
   })
 })

@@ -5,74 +5,21 @@
 // comparison back from the session without recomputing; a BERT as B is said instead of run; Remove returns to one model.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Page, Request } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RelativePositionsResult } from '../../src/common/api'
 import type { SessionSnapshot } from '../../src/common/sessions'
 import { alignedCurves, compareRelative, curveLimit } from '../../src/renderer/workspaces/relative-comparison'
-import { callApi, e2eSkipped, openLabInBrowser, SCREENSHOT_DIR, type OpenedLab } from './harness'
+import { callApi, capture, currentSessionId, e2eSkipped, expectMatrix, openLabInBrowser, reloadWhenSaved, SCREENSHOT_DIR, waitForChart, waitForToyModel, withoutJob, type OpenedLab } from './harness'
 
 let opened: OpenedLab
 let page: Page
-
-interface ChartState {
-  version: number
-  rendered: boolean
-  data: { kind: string; rowLabels?: string[]; values?: Array<Array<number | null>>; series?: Array<{ name: string; points: Array<{ x: number; y: number }> }> }
-}
-
-async function waitForChart(chartId: string): Promise<ChartState> {
-  await page.waitForFunction(
-    (id) => {
-      const entry = (globalThis as unknown as { __debertaLabCharts?: Record<string, ChartState> }).__debertaLabCharts?.[id]
-      return !!entry && entry.rendered && entry.version > 0
-    },
-    chartId,
-    { timeout: 60_000 },
-  )
-  return page.evaluate((id) => {
-    const entry = (globalThis as unknown as { __debertaLabCharts: Record<string, ChartState> }).__debertaLabCharts[id]
-    return { version: entry.version, rendered: entry.rendered, data: entry.data }
-  }, chartId)
-}
-
-/** The request bodies of `method` sent while `action` runs, until `count` were sent. */
-async function capture(method: string, count: number, action: () => Promise<void>): Promise<Array<Record<string, unknown>>> {
-  const sent: Array<Record<string, unknown>> = []
-  const listener = (r: Request): void => {
-    if (r.url().endsWith(`/api/${method}`)) sent.push((r.postDataJSON() as { args: [Record<string, unknown>] }).args[0])
-  }
-  page.on('request', listener)
-  await action()
-  await expect.poll(() => sent.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(count)
-  page.off('request', listener)
-  return sent
-}
-
-const withoutJob = ({ jobId: _jobId, sessionId: _sessionId, ...rest }: Record<string, unknown>): Record<string, unknown> => rest
-
-function expectMatrix(values: Array<Array<number | null>>, matrix: { rows: number; cols: number; data: ArrayLike<number> }): void {
-  expect(values.length).toBe(matrix.rows)
-  values.forEach((row, i) => row.forEach((value, j) => expect(value, `cell ${i}, ${j}`).toBe(matrix.data[i * matrix.cols + j])))
-}
-
-async function currentSessionId(): Promise<string> {
-  const current = page.locator('[data-testid="session-item"][aria-current="true"]')
-  await current.waitFor({ timeout: 30_000 })
-  return (await current.getAttribute('data-session-id'))!
-}
 
 describe.skipIf(e2eSkipped)('relative positions of two models in a browser', () => {
   beforeAll(async () => {
     opened = await openLabInBrowser({ width: 1400, height: 1000 })
     page = opened.page
-    await page.getByTestId('app').waitFor()
-    await currentSessionId()
-    await page.waitForFunction(() => {
-      const doc = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document
-      const text = doc.querySelector('[data-testid="status-model"]')?.textContent ?? ''
-      return text.includes('toy DeBERTa') && !text.includes('loading')
-    }, undefined, { timeout: 30_000 })
+    await waitForToyModel(page)
   })
   afterAll(async () => {
     await opened?.close()
@@ -80,15 +27,15 @@ describe.skipIf(e2eSkipped)('relative positions of two models in a browser', () 
 
   it('A | B | B − A and both curves equal the API, CSV names both models, a reload restores, BERT is said, Remove returns to one model', async () => {
     const { lab } = opened
-    const sessionId = await currentSessionId()
+    const sessionId = await currentSessionId(page)
     await page.getByTestId('tab-relative').click()
-    const [sentA] = await capture('runRelativePositions', 1, () => page.getByTestId('relative-run').click())
-    await waitForChart('relative-matrix')
+    const [sentA] = await capture(page, 'runRelativePositions', 1, () => page.getByTestId('relative-run').click())
+    await waitForChart(page, 'relative-matrix')
 
     await page.getByTestId('relative-compare-open').click()
     await page.getByTestId('relative-compare-kind-synthetic').check()
     await page.getByTestId('relative-compare-arch').selectOption('deberta-v1')
-    const [sentB] = await capture('runRelativePositions', 1, () => page.getByTestId('relative-compare-apply').click())
+    const [sentB] = await capture(page, 'runRelativePositions', 1, () => page.getByTestId('relative-compare-apply').click())
     expect(sentB.model).toMatchObject({ kind: 'synthetic', arch: 'deberta-v1' })
     expect(withoutJob({ ...sentB, model: undefined })).toEqual(withoutJob({ ...sentA, model: undefined }))
     const text = String(sentA.text)
@@ -99,16 +46,16 @@ describe.skipIf(e2eSkipped)('relative positions of two models in a browser', () 
     expect(a.curve.kind).toBe('log-bucket')
     expect(b.curve.kind).toBe('clipped')
 
-    const chartA = await waitForChart('relative-compare-a')
+    const chartA = await waitForChart(page, 'relative-compare-a')
     expect(chartA.data.rowLabels).toEqual(['[CLS]', ...text.split(' '), '[SEP]'])
     expectMatrix(chartA.data.values!, expected.a.matrix)
-    expectMatrix((await waitForChart('relative-compare-b')).data.values!, expected.b.matrix)
-    const diff = await waitForChart('relative-compare-diff')
+    expectMatrix((await waitForChart(page, 'relative-compare-b')).data.values!, expected.b.matrix)
+    const diff = await waitForChart(page, 'relative-compare-diff')
     expectMatrix(diff.data.values!, expected.difference!)
     // the words after "sees" (▁see s in B) are one token further apart in B
     expect(diff.data.values!.some((row) => row.some((v) => v !== 0))).toBe(true)
     const curves = alignedCurves(a.curve, b.curve, curveLimit(a, b))
-    const curve = await waitForChart('relative-compare-curve')
+    const curve = await waitForChart(page, 'relative-compare-curve')
     expect(curve.data.series!.map((s) => s.points.map((p) => p.x))).toEqual([curves.distances, curves.distances])
     expect(curve.data.series!.map((s) => s.points.map((p) => p.y))).toEqual([curves.a, curves.b])
     const alignment = page.getByTestId('relative-compare-alignment')
@@ -120,7 +67,7 @@ describe.skipIf(e2eSkipped)('relative positions of two models in a browser', () 
     const deltas = compareRelative(text, a, b, 'delta')
     const { rows, cols, data } = deltas.difference!
     const deltaRows = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => data[i * cols + j]))
-    await expect.poll(async () => (await waitForChart('relative-compare-diff')).data.values).toEqual(deltaRows)
+    await expect.poll(async () => (await waitForChart(page, 'relative-compare-diff')).data.values).toEqual(deltaRows)
     await page.getByTestId('relative-matrix-buckets').check()
 
     // CSV of B − A names both models and both runs
@@ -152,20 +99,14 @@ describe.skipIf(e2eSkipped)('relative positions of two models in a browser', () 
         return [saved?.compare?.runId, saved?.compare?.model?.arch]
       }, { timeout: 20_000 })
       .toEqual([runB, 'deberta-v1'])
-    await expect.poll(() => page.getByTestId('status-save').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved')
-    let recomputed = 0
-    page.on('request', (r) => {
-      if (r.url().endsWith('/api/runRelativePositions')) recomputed++
-    })
-    await page.reload()
-    await page.getByTestId('app').waitFor()
-    expect(await currentSessionId()).toBe(sessionId)
+    const recomputed = await reloadWhenSaved(page, ['runRelativePositions'])
+    expect(await currentSessionId(page)).toBe(sessionId)
     await page.getByTestId('tab-relative').click()
-    expectMatrix((await waitForChart('relative-compare-a')).data.values!, expected.a.matrix)
-    expectMatrix((await waitForChart('relative-compare-b')).data.values!, expected.b.matrix)
-    expectMatrix((await waitForChart('relative-compare-diff')).data.values!, expected.difference!)
-    expect((await waitForChart('relative-compare-curve')).data.series!.map((s) => s.points.map((p) => p.y))).toEqual([curves.a, curves.b])
-    expect(recomputed).toBe(0)
+    expectMatrix((await waitForChart(page, 'relative-compare-a')).data.values!, expected.a.matrix)
+    expectMatrix((await waitForChart(page, 'relative-compare-b')).data.values!, expected.b.matrix)
+    expectMatrix((await waitForChart(page, 'relative-compare-diff')).data.values!, expected.difference!)
+    expect((await waitForChart(page, 'relative-compare-curve')).data.series!.map((s) => s.points.map((p) => p.y))).toEqual([curves.a, curves.b])
+    expect(recomputed()).toBe(0)
 
     // a BERT as B: no relative ids, said instead of a chart, and nothing is run
     await page.getByTestId('relative-compare-change').click()
@@ -174,7 +115,7 @@ describe.skipIf(e2eSkipped)('relative positions of two models in a browser', () 
     await page.getByTestId('relative-compare-apply').click()
     await expect.poll(() => page.getByTestId('relative-compare-unavailable').textContent(), { timeout: 30_000 }).toMatch(/^B \(synthetic bert.*\) has no relative positions: BERT adds an absolute position embedding/)
     expect(await page.getByTestId('chart-relative-compare-a').count()).toBe(0)
-    expect(recomputed).toBe(0)
+    expect(recomputed()).toBe(0)
 
     // Remove B: the single view again, and the session forgets B
     await page.getByTestId('relative-compare-remove').click()

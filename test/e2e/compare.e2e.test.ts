@@ -5,13 +5,13 @@
 // recomputing; removing B returns to the single view. Decoding: both models' top-k per [MASK], equal to the API.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Page, Request } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AttentionResult, DecodingResult } from '../../src/common/api'
 import type { SessionSnapshot } from '../../src/common/sessions'
 import { compareAttention } from '../../src/renderer/workspaces/attention-comparison'
 import { compareDecoding } from '../../src/renderer/workspaces/decoding-comparison'
-import { callApi, e2eSkipped, openLabInBrowser, SCREENSHOT_DIR, type OpenedLab } from './harness'
+import { callApi, capture, currentSessionId, e2eSkipped, expectMatrix, openLabInBrowser, reloadWhenSaved, SCREENSHOT_DIR, waitForChart, waitForToyModel, withoutJob, type OpenedLab } from './harness'
 
 const TOLERANCE = 1e-9
 const TEXT = 'the small dog sees the small ball near the house'
@@ -19,60 +19,13 @@ const TEXT = 'the small dog sees the small ball near the house'
 let opened: OpenedLab
 let page: Page
 
-interface ChartState {
-  version: number
-  rendered: boolean
-  data: { kind: string; rowLabels?: string[]; colLabels?: string[]; values?: Array<Array<number | null>>; series?: Array<{ points: Array<{ x: string; y: number }> }> }
-}
-
-async function waitForChart(chartId: string, afterVersion = 0): Promise<ChartState> {
-  await page.waitForFunction(
-    ([id, after]) => {
-      const entry = (globalThis as unknown as { __debertaLabCharts?: Record<string, ChartState> }).__debertaLabCharts?.[id as string]
-      return !!entry && entry.rendered && entry.version > (after as number)
-    },
-    [chartId, afterVersion] as const,
-    { timeout: 60_000 },
-  )
-  return page.evaluate((id) => {
-    const entry = (globalThis as unknown as { __debertaLabCharts: Record<string, ChartState> }).__debertaLabCharts[id]
-    return { version: entry.version, rendered: entry.rendered, data: entry.data }
-  }, chartId)
-}
-
-/** The request bodies of `method` sent while `action` runs, until `count` were sent. */
-async function capture(method: string, count: number, action: () => Promise<void>): Promise<Array<Record<string, unknown>>> {
-  const sent: Array<Record<string, unknown>> = []
-  const listener = (r: Request): void => {
-    if (r.url().endsWith(`/api/${method}`)) sent.push((r.postDataJSON() as { args: [Record<string, unknown>] }).args[0])
-  }
-  page.on('request', listener)
-  await action()
-  await expect.poll(() => sent.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(count)
-  page.off('request', listener)
-  return sent
-}
-
-const withoutJob = ({ jobId: _jobId, sessionId: _sessionId, ...rest }: Record<string, unknown>): Record<string, unknown> => rest
-
-function expectMatrix(values: Array<Array<number | null>>, matrix: { rows: number; cols: number; data: ArrayLike<number> }): void {
-  expect(values.length).toBe(matrix.rows)
-  values.forEach((row, i) =>
-    row.forEach((value, j) => {
-      const expected = matrix.data[i * matrix.cols + j]
-      if (Number.isNaN(expected)) expect(value).toBeNull()
-      else expect(Math.abs((value as number) - expected), `cell ${i}, ${j}`).toBeLessThanOrEqual(TOLERANCE)
-    }),
-  )
-}
-
 /** Waits until chart `chartId` draws `matrix` (a chart that is re-created starts its version again). */
 async function waitForMatrix(chartId: string, matrix: { rows: number; cols: number; data: ArrayLike<number> }): Promise<void> {
   await expect
     .poll(async () => {
-      const state = await waitForChart(chartId)
+      const state = await waitForChart(page, chartId)
       try {
-        expectMatrix(state.data.values!, matrix)
+        expectMatrix(state.data.values!, matrix, TOLERANCE)
         return true
       } catch {
         return false
@@ -81,23 +34,11 @@ async function waitForMatrix(chartId: string, matrix: { rows: number; cols: numb
     .toBe(true)
 }
 
-async function currentSessionId(): Promise<string> {
-  const current = page.locator('[data-testid="session-item"][aria-current="true"]')
-  await current.waitFor({ timeout: 30_000 })
-  return (await current.getAttribute('data-session-id'))!
-}
-
 describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
   beforeAll(async () => {
     opened = await openLabInBrowser({ width: 1400, height: 1000 })
     page = opened.page
-    await page.getByTestId('app').waitFor()
-    await currentSessionId()
-    await page.waitForFunction(() => {
-      const doc = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document
-      const text = doc.querySelector('[data-testid="status-model"]')?.textContent ?? ''
-      return text.includes('toy DeBERTa') && !text.includes('loading')
-    }, undefined, { timeout: 30_000 })
+    await waitForToyModel(page)
   })
   afterAll(async () => {
     await opened?.close()
@@ -105,17 +46,17 @@ describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
 
   it('attention: A | B | B − A at word level equal the API, export names both models, a reload restores it, Remove returns to one model', async () => {
     const { lab } = opened
-    const sessionId = await currentSessionId()
+    const sessionId = await currentSessionId(page)
     await page.getByTestId('tab-attention').click()
     await page.getByTestId('attention-text').fill(TEXT)
-    const [sentA] = await capture('runAttention', 1, () => page.getByTestId('attention-run').click())
-    await waitForChart('attention-main')
+    const [sentA] = await capture(page, 'runAttention', 1, () => page.getByTestId('attention-run').click())
+    await waitForChart(page, 'attention-main')
 
     // B: a synthetic BERT (its SentencePiece tokenizer cuts "sees" into ▁see + s)
     await page.getByTestId('attention-compare-open').click()
     await page.getByTestId('attention-compare-kind-synthetic').check()
     await page.getByTestId('attention-compare-arch').selectOption('bert')
-    const [sentB] = await capture('runAttention', 1, () => page.getByTestId('attention-compare-apply').click())
+    const [sentB] = await capture(page, 'runAttention', 1, () => page.getByTestId('attention-compare-apply').click())
     expect(sentB.model).toMatchObject({ kind: 'synthetic', arch: 'bert' })
     expect(withoutJob({ ...sentB, model: undefined })).toEqual(withoutJob({ ...sentA, model: undefined }))
     const a = await callApi<AttentionResult>(page, lab.token, 'runAttention', withoutJob(sentA))
@@ -123,13 +64,13 @@ describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
     let expected = compareAttention(TEXT, a, b, 'probabilities')
     expect(expected.level).toBe('word')
 
-    const chartA = await waitForChart('attention-compare-a')
-    const chartB = await waitForChart('attention-compare-b')
-    const chartDiff = await waitForChart('attention-compare-diff')
+    const chartA = await waitForChart(page, 'attention-compare-a')
+    const chartB = await waitForChart(page, 'attention-compare-b')
+    const chartDiff = await waitForChart(page, 'attention-compare-diff')
     expect(chartA.data.rowLabels).toEqual(['[CLS]', ...TEXT.split(' '), '[SEP]'])
-    expectMatrix(chartA.data.values!, expected.a.matrix!)
-    expectMatrix(chartB.data.values!, expected.b.matrix!)
-    expectMatrix(chartDiff.data.values!, expected.difference!)
+    expectMatrix(chartA.data.values!, expected.a.matrix!, TOLERANCE)
+    expectMatrix(chartB.data.values!, expected.b.matrix!, TOLERANCE)
+    expectMatrix(chartDiff.data.values!, expected.difference!, TOLERANCE)
     await expect.poll(() => page.getByTestId('attention-compare-label').textContent()).toMatch(/B: synthetic bert/)
     const alignment = page.getByTestId('attention-compare-alignment')
     const column = (row: number) => alignment.locator('tr').nth(row).locator('td').nth(4).textContent()
@@ -164,10 +105,10 @@ describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
     await page.getByTestId('attention-view-c2p').check()
     await expect.poll(() => page.getByTestId('attention-compare-no-diff').textContent()).toMatch(/B \(synthetic bert.*\) has no c2p term/)
     await page.getByTestId('attention-view-probabilities').check()
-    await waitForChart('attention-compare-diff')
+    await waitForChart(page, 'attention-compare-diff')
 
     // every run of A is followed by B's on the same inputs: another layer re-runs both
-    const [sentA1, sentB1] = await capture('runAttention', 2, async () => {
+    const [sentA1, sentB1] = await capture(page, 'runAttention', 2, async () => {
       await page.getByTestId('attention-layer').selectOption('1')
     })
     expect([sentA1.layer, sentB1.layer, (sentA1.model as { kind: string }).kind, (sentB1.model as { arch: string }).arch]).toEqual([1, 1, 'bundled', 'bert'])
@@ -186,19 +127,13 @@ describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
         return [saved?.compare?.runId, saved?.compare?.model?.arch]
       }, { timeout: 20_000 })
       .toEqual([runB1, 'bert'])
-    await expect.poll(() => page.getByTestId('status-save').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved')
-    let recomputed = 0
-    page.on('request', (r) => {
-      if (r.url().endsWith('/api/runAttention')) recomputed++
-    })
-    await page.reload()
-    await page.getByTestId('app').waitFor()
-    expect(await currentSessionId()).toBe(sessionId)
+    const recomputed = await reloadWhenSaved(page, ['runAttention'])
+    expect(await currentSessionId(page)).toBe(sessionId)
     await page.getByTestId('tab-attention').click()
-    expectMatrix((await waitForChart('attention-compare-a')).data.values!, expected.a.matrix!)
-    expectMatrix((await waitForChart('attention-compare-b')).data.values!, expected.b.matrix!)
-    expectMatrix((await waitForChart('attention-compare-diff')).data.values!, expected.difference!)
-    expect(recomputed).toBe(0)
+    expectMatrix((await waitForChart(page, 'attention-compare-a')).data.values!, expected.a.matrix!, TOLERANCE)
+    expectMatrix((await waitForChart(page, 'attention-compare-b')).data.values!, expected.b.matrix!, TOLERANCE)
+    expectMatrix((await waitForChart(page, 'attention-compare-diff')).data.values!, expected.difference!, TOLERANCE)
+    expect(recomputed()).toBe(0)
 
     // Remove B: the single view again, and the session forgets B
     await page.getByTestId('attention-compare-remove').click()
@@ -212,12 +147,12 @@ describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
   it('decoding: each [MASK] shows both models’ top-k, equal to the API', async () => {
     const { lab } = opened
     await page.getByTestId('tab-decoding').click()
-    const [sentA] = await capture('runDecoding', 1, () => page.getByTestId('decoding-run').click())
-    await waitForChart('decoding-plain-0')
+    const [sentA] = await capture(page, 'runDecoding', 1, () => page.getByTestId('decoding-run').click())
+    await waitForChart(page, 'decoding-plain-0')
     await page.getByTestId('decoding-compare-open').click()
     await page.getByTestId('decoding-compare-kind-synthetic').check()
     await page.getByTestId('decoding-compare-arch').selectOption('deberta-v3')
-    const [sentB] = await capture('runDecoding', 1, () => page.getByTestId('decoding-compare-apply').click())
+    const [sentB] = await capture(page, 'runDecoding', 1, () => page.getByTestId('decoding-compare-apply').click())
     const a = await callApi<DecodingResult>(page, lab.token, 'runDecoding', withoutJob(sentA))
     const b = await callApi<DecodingResult>(page, lab.token, 'runDecoding', withoutJob(sentB))
     const slots = compareDecoding(String(sentA.text), a, b)
@@ -229,7 +164,7 @@ describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
         [`decoding-compare-emd-a-${index}`, slot.a!.emd],
         [`decoding-compare-emd-b-${index}`, slot.b!.emd],
       ] as const) {
-        const drawn = await waitForChart(chart)
+        const drawn = await waitForChart(page, chart)
         expect(drawn.data.series![0].points.map((p) => p.x)).toEqual(predictions.map((p) => p.token))
         drawn.data.series![0].points.forEach((p, k) => expect(Math.abs(p.y - predictions[k].probability)).toBeLessThanOrEqual(TOLERANCE))
       }

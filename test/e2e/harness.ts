@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type Browser, type Page, type Request } from 'playwright-core'
+import { expect } from 'vitest'
 
 export const e2eSkipped = process.env.E2E === 'skip'
 
@@ -129,4 +130,129 @@ export async function callApi<T = unknown>(page: Page, token: string, method: st
   const typed = result as { ok: boolean; value?: T; error?: { code: string; message: string } }
   if (!typed.ok) throw new Error(`${method} failed: ${typed.error?.code} ${typed.error?.message}`)
   return typed.value as T
+}
+
+/**
+ * What a chart on the page published for the tests (window.__debertaLabCharts[chartId], see
+ * src/renderer/charts/registry.ts): `version` grows with every new option, `rendered` once ECharts drew it.
+ */
+export interface ChartState<D = DrawnData> {
+  version: number
+  rendered: boolean
+  data: D
+}
+
+/** A chart's drawn data, whatever its kind (src/renderer/charts/data.ts): heat map and series fields, each when the chart has them. */
+export interface DrawnData {
+  kind: string
+  rowLabels?: string[]
+  colLabels?: string[]
+  values?: Array<Array<number | null>>
+  series?: Array<{ name: string; points: Array<{ x: string | number; y: number }> }>
+}
+
+/** The drawn data of a chart whose numbers are a table (model view, distance profile, ablation). */
+export interface DrawnTable {
+  kind: 'table'
+  columns: string[]
+  rows: Array<Array<string | number | null>>
+}
+
+/** A chart's state as it is now; null when the chart is not on the page. */
+export async function chartState<D = DrawnData>(page: Page, chartId: string): Promise<ChartState<D> | null> {
+  return page.evaluate((id) => {
+    const entry = (globalThis as unknown as { __debertaLabCharts?: Record<string, ChartState<D>> }).__debertaLabCharts?.[id]
+    return entry ? { version: entry.version, rendered: entry.rendered, data: entry.data } : null
+  }, chartId)
+}
+
+/**
+ * Waits (up to 60 s) until chart `chartId` has drawn an option newer than `afterVersion` (0: any option; a chart
+ * that is re-created starts its versions again), and returns its state.
+ */
+export async function waitForChart<D = DrawnData>(page: Page, chartId: string, afterVersion = 0): Promise<ChartState<D>> {
+  await page.waitForFunction(
+    ([id, after]) => {
+      const entry = (globalThis as unknown as { __debertaLabCharts?: Record<string, ChartState<unknown>> }).__debertaLabCharts?.[id as string]
+      return !!entry && entry.rendered && entry.version > (after as number)
+    },
+    [chartId, afterVersion] as const,
+    { timeout: 60_000 },
+  )
+  return (await chartState<D>(page, chartId))!
+}
+
+/** The id of the session the page has open (waits up to 30 s for the session list). */
+export async function currentSessionId(page: Page): Promise<string> {
+  const current = page.locator('[data-testid="session-item"][aria-current="true"]')
+  await current.waitFor({ timeout: 30_000 })
+  return (await current.getAttribute('data-session-id'))!
+}
+
+/** Waits until the page shows the app with its session open and the bundled toy DeBERTa loaded. */
+export async function waitForToyModel(page: Page): Promise<void> {
+  await page.getByTestId('app').waitFor()
+  await currentSessionId(page)
+  await page.waitForFunction(
+    () => {
+      const doc = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document
+      const text = doc.querySelector('[data-testid="status-model"]')?.textContent ?? ''
+      return text.includes('toy DeBERTa') && !text.includes('loading')
+    },
+    undefined,
+    { timeout: 30_000 },
+  )
+}
+
+/** A request body sent by the page without its job and session ids: what a test sends through callApi again. */
+export const withoutJob = ({ jobId: _jobId, sessionId: _sessionId, ...rest }: Record<string, unknown>): Record<string, unknown> => rest
+
+/** The request body of the first `method` call the page sends while `click` runs (waits up to 30 s). */
+export async function clickAndCapture(page: Page, method: string, click: () => Promise<void>): Promise<Record<string, unknown>> {
+  const [request] = await Promise.all([page.waitForRequest((r: Request) => r.url().endsWith(`/api/${method}`), { timeout: 30_000 }), click()])
+  return (request.postDataJSON() as { args: [Record<string, unknown>] }).args[0]
+}
+
+/** The request bodies of `method` the page sends while `action` runs, once `count` were sent (waits up to 60 s). */
+export async function capture(page: Page, method: string, count: number, action: () => Promise<void>): Promise<Array<Record<string, unknown>>> {
+  const sent: Array<Record<string, unknown>> = []
+  const listener = (r: Request): void => {
+    if (r.url().endsWith(`/api/${method}`)) sent.push((r.postDataJSON() as { args: [Record<string, unknown>] }).args[0])
+  }
+  page.on('request', listener)
+  await action()
+  await expect.poll(() => sent.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(count)
+  page.off('request', listener)
+  return sent
+}
+
+/**
+ * Reloads the page once the status bar says the workspace states are saved, and waits for the app. Returns how many
+ * requests to the API `methods` the page has sent since just before the reload (a reopened session should send none).
+ */
+export async function reloadWhenSaved(page: Page, methods: string[]): Promise<() => number> {
+  await expect.poll(() => page.getByTestId('status-save').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved')
+  let sent = 0
+  page.on('request', (r) => {
+    if (methods.some((method) => r.url().endsWith(`/api/${method}`))) sent++
+  })
+  await page.reload()
+  await page.getByTestId('app').waitFor()
+  return () => sent
+}
+
+/**
+ * A heat map's drawn values against a row-major matrix, cell by cell: within `tolerance` (a NaN cell must be drawn
+ * as null), or, without a tolerance, exactly equal.
+ */
+export function expectMatrix(values: Array<Array<number | null>>, matrix: { rows: number; cols: number; data: ArrayLike<number> }, tolerance?: number): void {
+  expect(values.length).toBe(matrix.rows)
+  values.forEach((row, i) =>
+    row.forEach((value, j) => {
+      const expected = matrix.data[i * matrix.cols + j]
+      if (tolerance === undefined) expect(value, `cell ${i}, ${j}`).toBe(expected)
+      else if (Number.isNaN(expected)) expect(value, `cell ${i}, ${j}`).toBeNull()
+      else expect(Math.abs((value as number) - expected), `cell ${i}, ${j}`).toBeLessThanOrEqual(tolerance)
+    }),
+  )
 }

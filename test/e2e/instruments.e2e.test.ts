@@ -3,64 +3,23 @@
 // relative distance. Each chart's numbers equal what the lab returns for the same request through the API;
 // PNG, SVG and CSV (with provenance) export; both come back from the session after a reload; screenshots
 // (UPDATE_SCREENSHOTS=1: into docs/screenshots).
-import { mkdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser, Page, Request } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DistanceProfileResult, ModelViewResult } from '../../src/common/api'
 import type { SessionSnapshot } from '../../src/common/sessions'
-import { callApi, e2eSkipped, launchBrowser, startServe, type ServedLab, SCREENSHOT_DIR } from './harness'
+import { callApi, clickAndCapture, currentSessionId, e2eSkipped, openLabInBrowser, reloadWhenSaved, SCREENSHOT_DIR, waitForChart, waitForToyModel, withoutJob, type DrawnTable, type OpenedLab, type ServedLab } from './harness'
 
 const TOLERANCE = 1e-9
 // 31 tokens with [CLS] and [SEP]: distances up to 30, beyond the toy model's exact buckets (|δ| ≤ 8)
 const TEXT = 'the old farmer watches the red ball near the river and the small dog sees the big cat near the house while the young girl finds the green box'
 
+let browserLab: OpenedLab
 let lab: ServedLab
-let browser: Browser
 let page: Page
 
-interface TableData {
-  kind: 'table'
-  columns: string[]
-  rows: Array<Array<string | number | null>>
-}
-interface ChartState {
-  version: number
-  rendered: boolean
-  data: TableData
-}
-
-async function chartState(chartId: string): Promise<ChartState | null> {
-  return page.evaluate((id) => {
-    const charts = (globalThis as unknown as { __debertaLabCharts?: Record<string, ChartState> }).__debertaLabCharts
-    const entry = charts?.[id]
-    return entry ? { version: entry.version, rendered: entry.rendered, data: entry.data } : null
-  }, chartId)
-}
-
-async function waitForChart(chartId: string, afterVersion = 0): Promise<ChartState> {
-  await page.waitForFunction(
-    ([id, after]) => {
-      const entry = (globalThis as unknown as { __debertaLabCharts?: Record<string, ChartState> }).__debertaLabCharts?.[id as string]
-      return !!entry && entry.rendered && entry.version > (after as number)
-    },
-    [chartId, afterVersion] as const,
-    { timeout: 60_000 },
-  )
-  return (await chartState(chartId))!
-}
-
-async function clickAndCapture(method: string, click: () => Promise<void>): Promise<Record<string, unknown>> {
-  const [request] = await Promise.all([page.waitForRequest((r: Request) => r.url().endsWith(`/api/${method}`), { timeout: 30_000 }), click()])
-  return (request.postDataJSON() as { args: [Record<string, unknown>] }).args[0]
-}
-
-function sameRequest(sent: Record<string, unknown>): Record<string, unknown> {
-  const { jobId: _jobId, sessionId: _sessionId, ...rest } = sent
-  return rest
-}
-
-function expectRows(actual: TableData['rows'], expected: number[][]): void {
+function expectRows(actual: DrawnTable['rows'], expected: number[][]): void {
   expect(actual.length).toBe(expected.length)
   actual.forEach((row, r) => {
     expect(row.length, `row ${r}`).toBe(expected[r].length)
@@ -82,12 +41,6 @@ function modelViewRows(result: ModelViewResult): number[][] {
 
 function distanceRows(result: DistanceProfileResult, head: number): number[][] {
   return result.distances.map((d, k) => [d, result.pairs[k], result.buckets.ids[k], result.probability[head][k], ...result.terms.map((t) => result.scores[t]![head][k]), result.probability[result.heads][k]])
-}
-
-async function currentSessionId(): Promise<string> {
-  const current = page.locator('[data-testid="session-item"][aria-current="true"]')
-  await current.waitFor({ timeout: 30_000 })
-  return (await current.getAttribute('data-session-id'))!
 }
 
 /** PNG (non-blank, 2×), SVG and CSV (provenance lines, then the table) of a chart. */
@@ -116,35 +69,26 @@ async function expectExports(chartId: string, header: string): Promise<void> {
 
 describe.skipIf(e2eSkipped)('attention instruments in a browser', () => {
   beforeAll(async () => {
-    lab = await startServe()
-    browser = await launchBrowser()
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 }, acceptDownloads: true })
-    await page.goto(lab.url)
-    await page.getByTestId('app').waitFor()
-    await currentSessionId()
-    await page.waitForFunction(() => {
-      const doc = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document
-      const text = doc.querySelector('[data-testid="status-model"]')?.textContent ?? ''
-      return text.includes('toy DeBERTa') && !text.includes('loading')
-    }, undefined, { timeout: 30_000 })
-    mkdirSync(SCREENSHOT_DIR, { recursive: true })
+    browserLab = await openLabInBrowser({ width: 1400, height: 900 })
+    lab = browserLab.lab
+    page = browserLab.page
+    await waitForToyModel(page)
   })
 
   afterAll(async () => {
-    await browser?.close()
-    await lab?.stop()
+    await browserLab?.close()
   })
 
   it('model view and distance profile equal the API, a head click opens it, export with provenance, survive a reload', async () => {
-    const sessionId = await currentSessionId()
+    const sessionId = await currentSessionId(page)
     await page.getByTestId('tab-attention').click()
     await page.getByTestId('attention-text').fill(TEXT)
 
     // model view: the table behind the cells is the API's answer to the same request
-    const sent = await clickAndCapture('runModelView', () => page.getByTestId('model-view-run').click())
-    const view = await callApi<ModelViewResult>(page, lab.token, 'runModelView', sameRequest(sent))
+    const sent = await clickAndCapture(page, 'runModelView', () => page.getByTestId('model-view-run').click())
+    const view = await callApi<ModelViewResult>(page, lab.token, 'runModelView', withoutJob(sent))
     expect([view.layers, view.heads, view.tokens.tokens.length]).toEqual([2, 4, 31])
-    const shown = await waitForChart('attention-model-view')
+    const shown = await waitForChart<DrawnTable>(page, 'attention-model-view')
     expect(shown.data.columns).toEqual(['layer', 'head', 'share_c2c', 'share_c2p', 'share_p2c', 'entropy_nats', 'mean_distance'])
     expectRows(shown.data.rows, modelViewRows(view))
     const runId = (await callApi<Array<{ id: string; config: { jobId?: string } }>>(page, lab.token, 'listRuns', sessionId)).find((r) => r.config.jobId === sent.jobId)?.id
@@ -163,11 +107,11 @@ describe.skipIf(e2eSkipped)('attention instruments in a browser', () => {
     })
     const x = box.x + grid.left + ((box.width - grid.left - grid.right) * (2 + 0.5)) / 4
     const y = box.y + grid.top + ((box.height - grid.top - grid.bottom) * (1 + 0.5)) / 2
-    const opened = await clickAndCapture('runAttention', () => page.mouse.click(x, y))
+    const opened = await clickAndCapture(page, 'runAttention', () => page.mouse.click(x, y))
     expect([opened.layer, opened.head]).toEqual([1, 2])
     expect(await page.getByTestId('attention-layer').inputValue()).toBe('1')
     expect(await page.getByTestId('attention-head').inputValue()).toBe('2')
-    await waitForChart('attention-main')
+    await waitForChart(page, 'attention-main')
     await expectExports('attention-model-view', 'layer,head,share_c2c,share_c2p,share_p2c,entropy_nats,mean_distance')
     await page.getByTestId('model-view').scrollIntoViewIfNeeded()
     await page.getByTestId('model-view').screenshot({ path: join(SCREENSHOT_DIR, 'model-view.png') })
@@ -175,21 +119,21 @@ describe.skipIf(e2eSkipped)('attention instruments in a browser', () => {
     // distance profile of layer 1 (set by the click), head 2, then the mean over heads
     expect(await page.getByTestId('distance-layer').inputValue()).toBe('1')
     expect(await page.getByTestId('distance-head').inputValue()).toBe('2')
-    const sentProfile = await clickAndCapture('runDistanceProfile', () => page.getByTestId('distance-run').click())
-    const profile = await callApi<DistanceProfileResult>(page, lab.token, 'runDistanceProfile', sameRequest(sentProfile))
+    const sentProfile = await clickAndCapture(page, 'runDistanceProfile', () => page.getByTestId('distance-run').click())
+    const profile = await callApi<DistanceProfileResult>(page, lab.token, 'runDistanceProfile', withoutJob(sentProfile))
     expect(profile.layer).toBe(1)
     expect(profile.buckets.kind).toBe('log-bucket')
-    let chart = await waitForChart('attention-distance')
+    let chart = await waitForChart<DrawnTable>(page, 'attention-distance')
     expect(chart.data.columns).toEqual(['delta', 'pairs', 'relative_id', 'probability_h2', 'c2c_h2', 'c2p_h2', 'p2c_h2', 'probability_mean'])
     expectRows(chart.data.rows, distanceRows(profile, 2))
     // the toy model merges distances beyond |δ| = 8: some relative ids stand for several δ
     const ids = profile.buckets.ids.filter((_, k) => Math.abs(profile.distances[k]) > 8)
     expect(new Set(ids).size).toBeLessThan(ids.length)
     await page.getByTestId('distance-head').selectOption('mean')
-    chart = await waitForChart('attention-distance', chart.version)
+    chart = await waitForChart<DrawnTable>(page, 'attention-distance', chart.version)
     expectRows(chart.data.rows, distanceRows(profile, 4).map((row) => row.slice(0, -1)))
     await page.getByTestId('distance-head').selectOption('2')
-    chart = await waitForChart('attention-distance', chart.version)
+    chart = await waitForChart<DrawnTable>(page, 'attention-distance', chart.version)
     await expectExports('attention-distance', 'delta,pairs,relative_id,probability_h2,c2c_h2,c2p_h2,p2c_h2,probability_mean')
     await page.getByTestId('distance-profile').scrollIntoViewIfNeeded()
     await page.getByTestId('distance-profile').screenshot({ path: join(SCREENSHOT_DIR, 'distance-profile.png') })
@@ -201,19 +145,13 @@ describe.skipIf(e2eSkipped)('attention instruments in a browser', () => {
         return [saved?.modelView?.runId !== '', saved?.distance?.runId !== '', saved?.distance?.head]
       }, { timeout: 20_000 })
       .toEqual([true, true, '2'])
-    await expect.poll(() => page.getByTestId('status-save').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved')
     const before = { view: shown.data.rows, profile: chart.data.rows }
-    let recomputed = 0
-    page.on('request', (r) => {
-      if (/\/api\/run(ModelView|DistanceProfile)$/.test(r.url())) recomputed++
-    })
-    await page.reload()
-    await page.getByTestId('app').waitFor()
-    expect(await currentSessionId()).toBe(sessionId)
+    const recomputed = await reloadWhenSaved(page, ['runModelView', 'runDistanceProfile'])
+    expect(await currentSessionId(page)).toBe(sessionId)
     await page.getByTestId('tab-attention').click()
-    expect((await waitForChart('attention-model-view')).data.rows).toEqual(before.view)
-    expect((await waitForChart('attention-distance')).data.rows).toEqual(before.profile)
+    expect((await waitForChart<DrawnTable>(page, 'attention-model-view')).data.rows).toEqual(before.view)
+    expect((await waitForChart<DrawnTable>(page, 'attention-distance')).data.rows).toEqual(before.profile)
     expect(await page.getByTestId('distance-head').inputValue()).toBe('2')
-    expect(recomputed).toBe(0)
+    expect(recomputed()).toBe(0)
   })
 })

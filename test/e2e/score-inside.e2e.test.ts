@@ -5,10 +5,10 @@
 // export as CSV, and come back from the session after a reload. Screenshot: the combined rows and the read-out.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Page, Request } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AttentionResult } from '../../src/common/api'
-import { callApi, e2eSkipped, openLabInBrowser, type OpenedLab, SCREENSHOT_DIR } from './harness'
+import { callApi, clickAndCapture, e2eSkipped, openLabInBrowser, type OpenedLab, SCREENSHOT_DIR, waitForChart, waitForToyModel, withoutJob } from './harness'
 
 // ~150 tokens: far cells read buckets beyond the toy model's 16 rows (clipped), near ones exact rows
 const TEXT = Array.from({ length: 14 }, () => 'the small dog sees the red ball near the old house').join(' and ')
@@ -16,22 +16,6 @@ const TOLERANCE = 1e-6
 
 let opened: OpenedLab
 let page: Page
-
-interface SeriesData {
-  kind: 'series'
-  series: Array<{ name: string; points: Array<{ x: string; y: number }> }>
-}
-
-async function chartData(chartId: string): Promise<SeriesData | null> {
-  return page.evaluate((id) => {
-    const entry = (globalThis as unknown as { __debertaLabCharts?: Record<string, { data: SeriesData; rendered: boolean }> }).__debertaLabCharts?.[id]
-    return entry?.rendered ? entry.data : null
-  }, chartId)
-}
-
-async function waitForChart(chartId: string): Promise<void> {
-  await page.waitForFunction((id) => !!(globalThis as unknown as { __debertaLabCharts?: Record<string, { rendered: boolean }> }).__debertaLabCharts?.[id]?.rendered, chartId, { timeout: 60_000 })
-}
 
 /** The tooltip at a fraction of the heat map's box, with the cell it names. */
 async function hover(fx: number, fy: number): Promise<{ text: string; i: number; j: number }> {
@@ -52,11 +36,7 @@ describe.skipIf(e2eSkipped)('inside one score, in a browser', () => {
   beforeAll(async () => {
     opened = await openLabInBrowser({ width: 1400, height: 1000 })
     page = opened.page
-    await page.getByTestId('app').waitFor()
-    await page.waitForFunction(() => {
-      const text = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('[data-testid="status-model"]')?.textContent ?? ''
-      return text.includes('toy DeBERTa') && !text.includes('loading')
-    }, undefined, { timeout: 30_000 })
+    await waitForToyModel(page)
   })
   afterAll(async () => {
     await opened?.close()
@@ -65,9 +45,8 @@ describe.skipIf(e2eSkipped)('inside one score, in a browser', () => {
   it('the read-out names the rel-embedding row and its kind; picked rows average every term; both survive a reload', async () => {
     await page.getByTestId('tab-attention').click()
     await page.getByTestId('attention-text').fill(TEXT)
-    const [request] = await Promise.all([page.waitForRequest((r: Request) => r.url().endsWith('/api/runAttention')), page.getByTestId('attention-run').click()])
-    const { jobId: _jobId, sessionId: _sessionId, ...sent } = (request.postDataJSON() as { args: [Record<string, unknown>] }).args[0]
-    await waitForChart('attention-main')
+    const sent = withoutJob(await clickAndCapture(page, 'runAttention', () => page.getByTestId('attention-run').click()))
+    await waitForChart(page, 'attention-main')
     const api = await callApi<AttentionResult>(page, opened.lab.token, 'runAttention', sent)
     const T = api.tokens.tokens.length
     expect(T).toBeGreaterThan(128)
@@ -93,9 +72,8 @@ describe.skipIf(e2eSkipped)('inside one score, in a browser', () => {
     const rows = [1, 4, 6]
     for (const i of rows) await page.getByTestId(`attention-rows-token-${i}`).click()
     expect(await page.getByTestId('attention-rows-token-4').getAttribute('aria-pressed')).toBe('true')
-    await waitForChart('attention-rows')
-    const data = (await chartData('attention-rows'))!
-    const byName = Object.fromEntries(data.series.map((s) => [s.name, s.points.map((q) => q.y)]))
+    const { data } = await waitForChart(page, 'attention-rows')
+    const byName = Object.fromEntries(data.series!.map((s) => [s.name, s.points.map((q) => q.y)]))
     expect(Object.keys(byName)).toEqual(['c2c', 'c2p', 'p2c', 'scores', 'probabilities'])
     const expected: Record<string, Float32Array> = { c2c: api.terms.c2c!.data, c2p: api.terms.c2p!.data, p2c: api.terms.p2c!.data, scores: api.scores.data, probabilities: api.probabilities.data }
     for (const [name, matrix] of Object.entries(expected)) {
@@ -116,7 +94,7 @@ describe.skipIf(e2eSkipped)('inside one score, in a browser', () => {
     await page.reload()
     await page.getByTestId('app').waitFor()
     await page.getByTestId('tab-attention').click()
-    await waitForChart('attention-rows')
+    await waitForChart(page, 'attention-rows')
     expect(await page.getByTestId('attention-rows-token-6').getAttribute('aria-pressed')).toBe('true')
     expect(await page.getByTestId('attention-rows-summary').textContent()).toBe(`3 of ${T} rows`)
 

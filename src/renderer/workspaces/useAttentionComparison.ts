@@ -3,10 +3,9 @@
 // token by token when both tokenized the text alike, else pooled to the aligned spans (see attention-comparison.ts).
 import { computed, type ShallowRef } from 'vue'
 import type { AttentionResult } from '../../common/api'
-import { APP_VERSION } from '../../common/version'
 import { useLab } from '../lab-context'
 import { buildComparisonHeatmapOption, sharedRange } from '../charts/compare'
-import type { ProvenanceEntries as Provenance } from '../provenance'
+import { comparisonProvenance, type ProvenanceEntries as Provenance } from '../provenance'
 import { useComparison, type CompareView } from '../composables/useComparison'
 import type { LastRun } from '../workspace-state'
 import { attentionRequestForB, compareAttention, type ComparedView } from './attention-comparison'
@@ -62,22 +61,14 @@ export function useAttentionComparison(ws: AttentionComparisonParts) {
       const off = Array.isArray(request?.disabledTerms) ? (request.disabledTerms as string[]) : []
       return (off.length ? `without ${off.join(', ')}` : 'all terms') + (request?.p2p ? ', p2p on' : '')
     }
-    return {
-      model_a: a.model.label,
-      ...(a.model.weightsSha256 ? { weights_a: `sha256 ${a.model.weightsSha256.slice(0, 16)}…` } : {}),
-      model_b: b.model.label,
-      ...(b.model.weightsSha256 ? { weights_b: `sha256 ${b.model.weightsSha256.slice(0, 16)}…` } : {}),
-      text: text.length > 80 ? `${text.slice(0, 77)}…` : text,
+    return comparisonProvenance({ a: { result: a, run: ws.lastRun.value }, b: { result: b, run: comparison.run.lastRun.value } }, text, {
       view: ws.selections.term,
       layer_head_a: `${a.layer} / ${a.head}`,
       layer_head_b: `${b.layer} / ${b.head}`,
       terms_a: terms(ws.lastRequest.value),
       terms_b: terms(comparison.run.lastRequest.value),
       level: d.level === 'token' ? `tokens (${a.tokens.tokens.length})` : `${d.alignment.units.length} aligned spans, ${POOLING_SHORT[d.pooling!]}`,
-      run_a: a.runId ?? ws.lastRun.value?.runId ?? 'not recorded',
-      run_b: b.runId ?? comparison.run.lastRun.value?.runId ?? 'not recorded',
-      app: `DeBERTa Lab ${APP_VERSION}`,
-    }
+    })
   })
 
   const options = computed(() => {

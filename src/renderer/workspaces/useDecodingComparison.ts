@@ -2,11 +2,10 @@
 // each [MASK] slot shows A's and B's top-k side by side, plain head and EMD, on one probability axis per slot.
 import { computed, type ShallowRef } from 'vue'
 import type { DecodingResult } from '../../common/api'
-import { APP_VERSION } from '../../common/version'
 import { useLab } from '../lab-context'
 import { buildComparisonTopKOption } from '../charts/compare'
 import { SERIES_COLORS } from '../charts/common'
-import type { ProvenanceEntries as Provenance } from '../provenance'
+import { comparisonProvenance, type ProvenanceEntries as Provenance } from '../provenance'
 import { sharedProbabilityMax, topKChartHeight } from '../charts/topk'
 import { useComparison, type CompareView } from '../composables/useComparison'
 import type { LastRun } from '../workspace-state'
@@ -37,19 +36,17 @@ export function useDecodingComparison(ws: DecodingComparisonParts) {
     const b = comparison.run.lastResult.value
     const text = ws.lastRequest.value?.text
     if (!a || !b || !comparison.paired.value || typeof text !== 'string') return null
-    const runA = a.runId ?? ws.lastRun.value?.runId ?? 'not recorded'
-    const runB = b.runId ?? comparison.run.lastRun.value?.runId ?? 'not recorded'
+    const sides = { a: { result: a, run: ws.lastRun.value }, b: { result: b, run: comparison.run.lastRun.value } }
     return compareDecoding(text, a, b).map((slot, index) => {
-      const provenance: Provenance = {
-        model_a: a.model.label,
-        model_b: b.model.label,
-        text: text.length > 80 ? `${text.slice(0, 77)}…` : text,
-        top_k: String(ws.lastRequest.value?.topK ?? ''),
-        slot: `${slot.label} at character ${slot.start} (A token ${slot.a?.position ?? '—'}, B token ${slot.b?.position ?? '—'})`,
-        run_a: runA,
-        run_b: runB,
-        app: `DeBERTa Lab ${APP_VERSION}`,
-      }
+      const provenance: Provenance = comparisonProvenance(
+        sides,
+        text,
+        {
+          top_k: String(ws.lastRequest.value?.topK ?? ''),
+          slot: `${slot.label} at character ${slot.start} (A token ${slot.a?.position ?? '—'}, B token ${slot.b?.position ?? '—'})`,
+        },
+        { weights: false },
+      )
       const lists = [slot.a?.plain, slot.a?.emd, slot.b?.plain, slot.b?.emd].filter((l): l is NonNullable<typeof l> => !!l)
       const max = sharedProbabilityMax(...lists)
       const height = topKChartHeight(Math.max(1, ...lists.map((l) => l.length))) + 60

@@ -5,11 +5,10 @@
 // a sentence longer than it) is said instead of a chart.
 import { computed, watch, type ShallowRef } from 'vue'
 import type { AttentionTerm, ProblemDemoResult } from '../../common/api'
-import { APP_VERSION } from '../../common/version'
 import { useLab } from '../lab-context'
 import { buildComparisonHeatmapOption, sharedRange } from '../charts/compare'
 import type { MatrixValues } from '../charts/heatmap'
-import type { ProvenanceEntries as Provenance } from '../provenance'
+import { comparisonProvenance, type ProvenanceEntries as Provenance } from '../provenance'
 import { useComparison, type CompareView } from '../composables/useComparison'
 import type { LastRun } from '../workspace-state'
 import { compareProblem, problemRefusal, problemRequestForB, type ProblemEmbeddingTable } from './problem-comparison'
@@ -60,22 +59,14 @@ export function useProblemComparison(ws: ProblemComparisonParts) {
     const d = data.value
     if (!a || !b || !d) return null
     const text = String(ws.lastRequest.value?.text ?? '')
-    return {
-      model_a: a.model.label,
-      ...(a.model.weightsSha256 ? { weights_a: `sha256 ${a.model.weightsSha256.slice(0, 16)}…` } : {}),
-      model_b: b.model.label,
-      ...(b.model.weightsSha256 ? { weights_b: `sha256 ${b.model.weightsSha256.slice(0, 16)}…` } : {}),
-      text: text.length > 80 ? `${text.slice(0, 77)}…` : text,
+    return comparisonProvenance({ a: { result: a, run: ws.lastRun.value }, b: { result: b, run: comparison.run.lastRun.value } }, text, {
       embedding: `${ws.selections.embedding} rows`,
       attention: `layer 0, head 0: BERT baseline probabilities, DeBERTa ${ws.selections.term} term`,
       level:
         d.level === 'token'
           ? `tokens (${a.tokens.tokens.length})`
           : `${d.alignment.units.length} aligned spans (mean over tokens; probabilities: sum over keys)`,
-      run_a: a.runId ?? ws.lastRun.value?.runId ?? 'not recorded',
-      run_b: b.runId ?? comparison.run.lastRun.value?.runId ?? 'not recorded',
-      app: `DeBERTa Lab ${APP_VERSION}`,
-    }
+    })
   })
 
   const options = computed(() => {

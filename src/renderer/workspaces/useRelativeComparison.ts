@@ -4,10 +4,9 @@
 // both models' distance → id curves share one chart. A model without relative positions (BERT) is said, not run.
 import { computed, type ShallowRef } from 'vue'
 import type { RelativePositionsResult } from '../../common/api'
-import { APP_VERSION } from '../../common/version'
 import { useLab } from '../lab-context'
 import { buildComparisonCurveOption, buildComparisonHeatmapOption, sharedRange } from '../charts/compare'
-import type { ProvenanceEntries as Provenance } from '../provenance'
+import { comparisonProvenance, type ProvenanceEntries as Provenance } from '../provenance'
 import { useComparison, type CompareView } from '../composables/useComparison'
 import type { LastRun } from '../workspace-state'
 import { alignedCurves, compareRelative, curveLimit, relativeRequestForB, type RelativeComparedMatrix } from './relative-comparison'
@@ -57,20 +56,12 @@ export function useRelativeComparison(ws: RelativeComparisonParts) {
     const d = data.value
     if (!a || !b || !d) return null
     const text = String(ws.lastRequest.value?.text ?? '')
-    return {
-      model_a: a.model.label,
-      ...(a.model.weightsSha256 ? { weights_a: `sha256 ${a.model.weightsSha256.slice(0, 16)}…` } : {}),
-      model_b: b.model.label,
-      ...(b.model.weightsSha256 ? { weights_b: `sha256 ${b.model.weightsSha256.slice(0, 16)}…` } : {}),
-      text: text.length > 80 ? `${text.slice(0, 77)}…` : text,
+    return comparisonProvenance({ a: { result: a, run: ws.lastRun.value }, b: { result: b, run: comparison.run.lastRun.value } }, text, {
       matrix: ws.selections.matrix === 'delta' ? 'δ(i, j) = i − j' : 'relative id used',
       positions_a: curveText(a.curve),
       positions_b: curveText(b.curve),
       level: d.level === 'token' ? `tokens (${a.tokens.tokens.length})` : `${d.alignment.units.length} aligned spans, each read at its first token`,
-      run_a: a.runId ?? ws.lastRun.value?.runId ?? 'not recorded',
-      run_b: b.runId ?? comparison.run.lastRun.value?.runId ?? 'not recorded',
-      app: `DeBERTa Lab ${APP_VERSION}`,
-    }
+    })
   })
 
   const options = computed(() => {
