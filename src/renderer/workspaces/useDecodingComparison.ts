@@ -45,7 +45,6 @@ export function useDecodingComparison(ws: DecodingComparisonParts) {
           top_k: String(ws.lastRequest.value?.topK ?? ''),
           slot: `${slot.label} at character ${slot.start} (A token ${slot.a?.position ?? '—'}, B token ${slot.b?.position ?? '—'})`,
         },
-        { weights: false },
       )
       const lists = [slot.a?.plain, slot.a?.emd, slot.b?.plain, slot.b?.emd].filter((l): l is NonNullable<typeof l> => !!l)
       const max = sharedProbabilityMax(...lists)
