@@ -8,7 +8,7 @@ import { LabError } from '../common/errors'
 import { debugOutputRequested, quietTensorflowLogs, tensorflowThreads } from './backend-env'
 import { installThreadedWasm, wasmBackendStatus, wasmThreadCount, type ThreadedWasmStatus } from './wasm-threads'
 
-export { debugOutputRequested, quietTensorflowLogs, splitRequested, tensorflowThreads } from './backend-env'
+export { debugOutputRequested, quietTensorflowLogs, splitMode, tensorflowThreads } from './backend-env'
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu']

@@ -171,7 +171,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchCaseResu
               run = () => void model.forward({ inputIds: ids })
               flops = sumFlops(modelFlopTerms(config, seq, variant))
               note = `full ${config.numHiddenLayers}-layer model, vocab ${config.vocabSize}, synthetic weights`
-              if (model.isSplit) note += '; split over two threads (DEBERTA_LAB_SPLIT)'
+              if (model.isSplit) note += '; split over two threads (DEBERTA_LAB_SPLIT=0: one)'
               else if (splitNote && model === full) note += `; ${splitNote}`
             } else {
               const m = block!

@@ -24,12 +24,12 @@
 //
 // Shapes: T tokens, H hidden
 import { existsSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import * as tf from '@tensorflow/tfjs-core'
 import { LabError } from '../common/errors'
-import { splitRequested } from './backend-env'
+import { splitMode } from './backend-env'
 import { DebertaModel, type LayerSplit, type ShardRun } from './model'
 import type { EmbeddingWeights, ModelWeights } from './params'
 import { shardConfig, shardForwardOptions, shardRanges, shardWeights, type ShardRange } from './shard'
@@ -401,12 +401,31 @@ export function servePeer(port: { on(event: 'message', listener: (message: ToPee
   })
 }
 
+/** Bytes of a model's layer weights (what a split holds once more). */
+export function layerWeightBytes(model: DebertaModel): number {
+  const { hiddenSize: H, numAttentionHeads: NH, attentionHeadSize: D, intermediateSize: I, numHiddenLayers: L } = model.config
+  const A = NH * D
+  return 4 * L * (3 * H * A + 3 * A + A * H + H + 2 * H * I + I + H)
+}
+
 /**
- * DEBERTA_LAB_SPLIT=1 (src/core/backend-env.ts): attaches a split to a model that can take one (batched attention,
- * two heads or more, two cores or more). Returns why it did not when the split failed to start, else null.
+ * Attaches a split to a model that can take one (batched attention, two heads or more, two cores or more) as
+ * DEBERTA_LAB_SPLIT says (src/core/backend-env.ts): unset, only on tensorflow and when the copy of the layer weights
+ * a split holds fits an eighth of the machine's memory. Returns why forwards stay on one thread when that is worth
+ * saying (too large, or the split failed to start), else null.
  */
-export async function splitIfRequested(model: DebertaModel): Promise<string | null> {
-  if (!splitRequested() || model.strategy !== 'batched' || model.config.numAttentionHeads < 2 || model.config.intermediateSize < 2 || availableParallelism() < 2) return null
+export async function splitIfRequested(model: DebertaModel, options: { backend?: string; memoryBudget?: number } = {}): Promise<string | null> {
+  const backend = options.backend ?? tf.getBackend()
+  const mode = splitMode()
+  if (mode === 'off' || availableParallelism() < 2) return null
+  if (model.strategy !== 'batched' || model.config.numAttentionHeads < 2 || model.config.intermediateSize < 2) return null
+  if (mode === 'auto') {
+    if (backend !== 'tensorflow') return null
+    const bytes = layerWeightBytes(model)
+    if (bytes > (options.memoryBudget ?? totalmem() / 8)) {
+      return `forwards run on one thread: a split over two would hold another ${Math.round(bytes / 2 ** 20)} MB of layer weights, more than an eighth of this machine's memory (DEBERTA_LAB_SPLIT=1 forces it)`
+    }
+  }
   try {
     model.attachSplit(await SplitForward.start(model))
     return null

@@ -75,7 +75,7 @@ function describe(ref: ModelRef, key: string, model: DebertaModel, tokenizer: To
   }
 }
 
-/** DEBERTA_LAB_SPLIT=1: plain forwards split over two threads (src/core/split.ts); a failure to start is a warning. */
+/** Plain forwards split over two threads where that helps (src/core/split.ts); why not, when worth saying, is a warning. */
 async function withSplit(model: DebertaModel): Promise<void> {
   const note = await splitIfRequested(model)
   if (note) model.info.warnings.push(note)

@@ -1,7 +1,7 @@
 // Backend selection, the Node 24 shim for tfjs-node, the run's backend report, and quiet native start-up.
 import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
-import { debugOutputRequested, initBackend, patchNodeUtilForTfjsNode, quietTensorflowLogs } from '../../src/core/backend'
+import { debugOutputRequested, initBackend, patchNodeUtilForTfjsNode, quietTensorflowLogs, splitMode, tensorflowThreads } from '../../src/core/backend'
 import { backendsToTest, describeProbes, type BackendProbe } from './backends'
 import { BACKEND_PROBES, useBackend } from './helpers'
 
@@ -84,5 +84,26 @@ describe('native start-up logs', () => {
     expect(debug.TF_CPP_MIN_LOG_LEVEL).toBeUndefined()
     expect(debugOutputRequested({ DEBERTA_LAB_DEBUG: '0' })).toBe(false)
     expect(debugOutputRequested({ DEBERTA_LAB_DEBUG: '' })).toBe(false)
+  })
+})
+
+describe('split forwards and TF threads', () => {
+  it('DEBERTA_LAB_SPLIT: unset = auto, 0 = off, anything else = on; one intra-op thread per TF thread unless off or one core', () => {
+    expect(splitMode({})).toBe('auto')
+    expect(splitMode({ DEBERTA_LAB_SPLIT: '' })).toBe('auto')
+    expect(splitMode({ DEBERTA_LAB_SPLIT: '0' })).toBe('off')
+    expect(splitMode({ DEBERTA_LAB_SPLIT: '1' })).toBe('on')
+    const auto: NodeJS.ProcessEnv = {}
+    tensorflowThreads(auto, 2)
+    expect(auto.TF_NUM_INTRAOP_THREADS).toBe('1')
+    const mine: NodeJS.ProcessEnv = { TF_NUM_INTRAOP_THREADS: '2' }
+    tensorflowThreads(mine, 2)
+    expect(mine.TF_NUM_INTRAOP_THREADS).toBe('2')
+    const off: NodeJS.ProcessEnv = { DEBERTA_LAB_SPLIT: '0' }
+    tensorflowThreads(off, 2)
+    expect(off.TF_NUM_INTRAOP_THREADS).toBeUndefined()
+    const oneCore: NodeJS.ProcessEnv = {}
+    tensorflowThreads(oneCore, 1)
+    expect(oneCore.TF_NUM_INTRAOP_THREADS).toBeUndefined()
   })
 })

@@ -2,13 +2,14 @@
 // thread — every option a plain forward takes (padding, batches, p2p, term ablations scoped to a head on either
 // shard, removed heads, resumeFrom, MLM and EMD logits, hidden states), uneven shards, the v3 fixture — and stays
 // correct when a run is abandoned (a cancel from onProgress) or its peer thread fails or is gone.
+import { availableParallelism } from 'node:os'
 import * as tf from '@tensorflow/tfjs-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEBERTA_V3_TINY, type DebertaConfig } from '../../src/core/config'
 import { loadPretrained } from '../../src/core/load'
 import type { DebertaModel, ForwardOptions, ForwardResult } from '../../src/core/model'
 import { shardConfig, shardForwardOptions, shardRanges } from '../../src/core/shard'
-import { SplitForward } from '../../src/core/split'
+import { layerWeightBytes, SplitForward, splitIfRequested } from '../../src/core/split'
 import { createSyntheticModel } from '../../src/core/synthetic'
 import { expectClose, expectLabError, seededIds, TEST_BACKENDS, useBackend, V3_DIR } from './helpers'
 
@@ -182,5 +183,39 @@ describe(`split forward on ${backend}`, () => {
     await new Promise((resolve) => setImmediate(resolve))
     expect(other.isSplit).toBe(false)
     compare('without its peer', other.forward({ inputIds: ids, attentionMask }, { mlm: { plain: true } }), expected)
+  })
+
+  it('splitIfRequested: off with DEBERTA_LAB_SPLIT=0; unset, only on tensorflow and within the memory budget (else says why); 1 forces it', async () => {
+    const saved = process.env.DEBERTA_LAB_SPLIT
+    const twoCores = availableParallelism() >= 2
+    try {
+      process.env.DEBERTA_LAB_SPLIT = '0'
+      const off = synthetic(V3, 1)
+      expect(await splitIfRequested(off, { backend: 'tensorflow' })).toBeNull()
+      expect(off.isSplit).toBe(false)
+      delete process.env.DEBERTA_LAB_SPLIT
+      const notNative = synthetic(V3, 1)
+      expect(await splitIfRequested(notNative, { backend: 'wasm' })).toBeNull()
+      expect(notNative.isSplit).toBe(false)
+      const tooLarge = synthetic(V3, 1)
+      expect(layerWeightBytes(tooLarge)).toBe(4 * 3 * (3 * 32 * 32 + 3 * 32 + 32 * 32 + 32 + 2 * 32 * 48 + 48 + 32))
+      const note = await splitIfRequested(tooLarge, { backend: 'tensorflow', memoryBudget: layerWeightBytes(tooLarge) - 1 })
+      expect(note).toMatch(/another 0 MB of layer weights.*DEBERTA_LAB_SPLIT=1/)
+      expect(tooLarge.isSplit).toBe(false)
+      const auto = synthetic(V3, 1)
+      expect(await splitIfRequested(auto, { backend: 'tensorflow' })).toBeNull()
+      expect(auto.isSplit).toBe(twoCores) // one core: never split
+      process.env.DEBERTA_LAB_SPLIT = '1'
+      const forced = synthetic(V3, 1)
+      expect(await splitIfRequested(forced, { backend: 'wasm', memoryBudget: 0 })).toBeNull()
+      expect(forced.isSplit).toBe(twoCores)
+      const perHead = createSyntheticModel(V3, { seed: 1, strategy: 'per-head' })
+      models.push(perHead)
+      expect(await splitIfRequested(perHead)).toBeNull()
+      expect(perHead.isSplit).toBe(false)
+    } finally {
+      if (saved === undefined) delete process.env.DEBERTA_LAB_SPLIT
+      else process.env.DEBERTA_LAB_SPLIT = saved
+    }
   })
 })
