@@ -7,6 +7,7 @@
 // of the config (all layers, full vocabulary; embeddings included, no LM head). Each case has one warm-up
 // run (per-length host tables, XNNPACK weight packing) and `repeats` timed runs; the per-forward table upload
 // is inside the timed region.
+import { availableParallelism } from 'node:os'
 import * as tf from '@tensorflow/tfjs-core'
 import type { BenchmarkPart } from '../common/api'
 import { LabError } from '../common/errors'
@@ -15,6 +16,7 @@ import { bertBaselineFrom } from './bert'
 import { modelFlopTerms, layerFlopTerms, attentionFlopTerms, referenceMatmulShapes, sumFlops, type AttentionVariant } from './flops'
 import type { DebertaModel } from './model'
 import { hostTidy, linear } from './ops'
+import { splitMode } from './backend-env'
 import { splitIfRequested } from './split'
 import { createSyntheticModel, fillNormalSeeded } from './synthetic'
 
@@ -110,7 +112,9 @@ export async function measureMatmulRate(config: DebertaConfig, seq: number, repe
       ...s,
       flops,
       gflops: flops / (s.medianMs * 1e6),
-      note: "plain 2-D matmul on the layer's dense shapes (the model's own dense kernel)",
+      note:
+        "plain 2-D matmul on the layer's dense shapes (the model's own dense kernel)" +
+        (tf.getBackend() === 'tensorflow' && splitMode() !== 'off' && availableParallelism() >= 2 ? '; one TF thread, as each thread of a split forward runs' : ''),
     }
   } finally {
     tf.dispose(operands.flat())

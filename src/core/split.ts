@@ -33,6 +33,7 @@ import { splitMode } from './backend-env'
 import { DebertaModel, type LayerSplit, type ShardRun } from './model'
 import type { EmbeddingWeights, ModelWeights } from './params'
 import { shardConfig, shardForwardOptions, shardRanges, shardWeights, type ShardRange } from './shard'
+import { unpackedPath } from './wasm-threads'
 
 const LEADER = 0
 const PEER = 1
@@ -218,11 +219,14 @@ function shardModel(config: DebertaModel['config'], weights: ModelWeights, ownsW
   })
 }
 
-/** The peer's bundle next to the built code, else the development bootstrap (tsx) beside this file. */
+/**
+ * The peer's bundle next to the built code (its unpacked copy in a packaged app, beside the unpacked chunks it
+ * imports), else the development bootstrap (tsx) beside this file.
+ */
 export function peerScript(): string {
   for (const candidate of ['./split-peer.js', '../split-peer.js', '../main/split-peer.js']) {
     const path = fileURLToPath(new URL(candidate, import.meta.url))
-    if (existsSync(path)) return path
+    if (existsSync(path)) return unpackedPath(path)
   }
   return fileURLToPath(new URL('./split-peer-dev.mjs', import.meta.url))
 }
