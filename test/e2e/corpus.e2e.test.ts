@@ -109,7 +109,20 @@ describe.skipIf(e2eSkipped)('corpus statistics in a browser', () => {
     expect(await page.getByTestId('corpus-progress-message').textContent()).toMatch(/sentences · [\d.]+ sentences\/s/)
     await page.getByTestId('corpus-pause').click()
     await expect.poll(() => page.getByTestId('corpus-progress-message').textContent(), { timeout: 10_000 }).toMatch(/^paused — /)
-    const held = await progress()
+    // the worker pauses at its next step: progress it reported before it saw the flag may still arrive, so wait
+    // until the count stands still, then check that it stays there
+    let held = await progress()
+    await expect
+      .poll(
+        async () => {
+          const now = await progress()
+          const still = now === held
+          held = now
+          return still
+        },
+        { timeout: 10_000, interval: 400 },
+      )
+      .toBe(true)
     await page.waitForTimeout(800)
     expect(await progress()).toBe(held)
     await page.getByTestId('corpus-pause').click()
