@@ -4,46 +4,22 @@
 // answers to the same two requests aligned as documented; the rows of different widths and the c2p term B lacks have
 // no difference, with the reason; the R² table is A | B | B − A; the CSV export names both models and both runs; a
 // reload brings the comparison back from the session without a runProblemDemo request; Remove returns to one model.
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ProblemDemoResult } from '../../src/common/api'
-import type { SessionSnapshot } from '../../src/common/sessions'
 import { compareProblem } from '../../src/renderer/workspaces/problem-comparison'
-import { callApi, capture, currentSessionId, e2eSkipped, expectMatrix, openLabInBrowser, reloadWhenSaved, SCREENSHOT_DIR, waitForChart, waitForToyModel, withoutJob, type OpenedLab } from './harness'
+import { currentSessionId, downloadLines, e2eSkipped, expectCsvOfAAndB, expectMatrix, expectSavedB, reloadWhenSaved, removeB, runAThenSyntheticB, runIdsOf, screenshotOf, toyLabPerSuite, waitForChart } from './harness'
 
 const TOLERANCE = 1e-9
 
-let opened: OpenedLab
-let page: Page
-
 describe.skipIf(e2eSkipped)('the Problem demo of two models in a browser', () => {
-  beforeAll(async () => {
-    opened = await openLabInBrowser({ width: 1400, height: 1000 })
-    page = opened.page
-    await waitForToyModel(page)
-  })
-  afterAll(async () => {
-    await opened?.close()
-  })
+  const suite = toyLabPerSuite()
 
   it('A | B | B − A equal the API, R² A | B | B − A, CSV names both models, a reload restores without a request, Remove returns to one model', async () => {
-    const { lab } = opened
+    const { lab, page } = suite
     const sessionId = await currentSessionId(page)
     await page.getByTestId('tab-problem').click()
-    const [sentA] = await capture(page, 'runProblemDemo', 1, () => page.getByTestId('problem-run').click())
-    await waitForChart(page, 'problem-embedding')
-
-    await page.getByTestId('problem-compare-open').click()
-    await page.getByTestId('problem-compare-kind-synthetic').check()
-    await page.getByTestId('problem-compare-arch').selectOption('bert')
-    const [sentB] = await capture(page, 'runProblemDemo', 1, () => page.getByTestId('problem-compare-apply').click())
-    expect(sentB.model).toMatchObject({ kind: 'synthetic', arch: 'bert' })
-    expect(withoutJob({ ...sentB, model: undefined })).toEqual(withoutJob({ ...sentA, model: undefined }))
+    const { sentA, sentB, a, b } = await runAThenSyntheticB<ProblemDemoResult>(page, lab.token, 'problem', 'runProblemDemo', 'problem-embedding', 'bert')
     const text = String(sentA.text)
-    const a = await callApi<ProblemDemoResult>(page, lab.token, 'runProblemDemo', withoutJob(sentA))
-    const b = await callApi<ProblemDemoResult>(page, lab.token, 'runProblemDemo', withoutJob(sentB))
     // the workspace shows the sum rows and the c2p term by default
     const expected = compareProblem(text, a, b, 'sum', 'c2p')
     expect(expected.level).toBe('word')
@@ -82,32 +58,18 @@ describe.skipIf(e2eSkipped)('the Problem demo of two models in a browser', () =>
     expect([await column(0), await column(1), await column(2)]).toEqual(['sees', 'sees', '▁see s'])
 
     // CSV of a B − A names both models and both runs; no Python export
-    const runs = await callApi<Array<{ id: string; config: { jobId?: string } }>>(page, lab.token, 'listRuns', sessionId)
-    const runA = runs.find((r) => r.config.jobId === sentA.jobId)!.id
-    const runB = runs.find((r) => r.config.jobId === sentB.jobId)!.id
+    const [runA, runB] = await runIdsOf(page, lab.token, sessionId, sentA, sentB)
     await page.getByTestId('chart-problem-compare-bert-diff').scrollIntoViewIfNeeded()
-    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('chart-problem-compare-bert-diff-export-csv').click()])
-    const lines = readFileSync((await csv.path())!, 'utf8').split('\n')
-    expect(lines.find((l) => l.startsWith('# model_a: '))).toMatch(/toy DeBERTa/)
-    expect(lines.find((l) => l.startsWith('# model_b: '))).toMatch(/synthetic bert/)
-    expect(lines).toContain(`# run_a: ${runA}`)
-    expect(lines).toContain(`# run_b: ${runB}`)
+    const lines = await downloadLines(page, 'chart-problem-compare-bert-diff-export-csv')
+    expectCsvOfAAndB(lines, 'bert', runA, runB)
     expect(lines).toContain(`# text: ${text}`)
     expect(lines).toContain(`# level: ${expected.alignment.units.length} aligned spans (mean over tokens; probabilities: sum over keys)`)
     expect(await page.getByTestId('chart-problem-compare-bert-diff-export-py').count()).toBe(0)
 
-    await page.setViewportSize({ width: 1400, height: 2400 })
-    await page.getByTestId('problem-compare-section').scrollIntoViewIfNeeded()
-    await page.getByTestId('problem-compare-section').screenshot({ path: join(SCREENSHOT_DIR, 'compare-problem.png') })
-    await page.setViewportSize({ width: 1400, height: 1000 })
+    await screenshotOf(page, 'problem-compare-section', 'compare-problem.png', 2400)
 
     // saved in the session: reload, and the same charts come back from the stored runs (nothing recomputed)
-    await expect
-      .poll(async () => {
-        const saved = (await callApi<SessionSnapshot>(page, lab.token, 'openSession', sessionId)).workspaces?.problem?.view as { compare?: { runId?: string; model?: { arch?: string } } } | undefined
-        return [saved?.compare?.runId, saved?.compare?.model?.arch]
-      }, { timeout: 20_000 })
-      .toEqual([runB, 'bert'])
+    await expectSavedB(page, lab.token, sessionId, 'problem', runB, 'bert')
     const recomputed = await reloadWhenSaved(page, ['runProblemDemo'])
     expect(await currentSessionId(page)).toBe(sessionId)
     await page.getByTestId('tab-problem').click()
@@ -119,12 +81,8 @@ describe.skipIf(e2eSkipped)('the Problem demo of two models in a browser', () =>
     expect(recomputed()).toBe(0)
 
     // Remove B: the single view again, and the session forgets B
-    await page.getByTestId('problem-compare-remove').click()
-    await expect.poll(() => page.getByTestId('problem-compare-open').isVisible()).toBe(true)
+    await removeB(page, lab.token, sessionId, 'problem')
     expect(await page.getByTestId('chart-problem-compare-bert-a').count()).toBe(0)
-    await expect
-      .poll(async () => ((await callApi<SessionSnapshot>(page, lab.token, 'openSession', sessionId)).workspaces?.problem?.view as { compare?: { model?: unknown } }).compare?.model, { timeout: 20_000 })
-      .toBeNull()
     expect(recomputed()).toBe(0)
   })
 })

@@ -4,23 +4,18 @@
 // exports name both models and both runs; a reload brings the comparison back from the session without
 // recomputing; removing B returns to the single view. Decoding: both models' top-k per [MASK], equal to the API.
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AttentionResult, DecodingResult } from '../../src/common/api'
-import type { SessionSnapshot } from '../../src/common/sessions'
 import { compareAttention } from '../../src/renderer/workspaces/attention-comparison'
 import { compareDecoding } from '../../src/renderer/workspaces/decoding-comparison'
-import { callApi, capture, currentSessionId, e2eSkipped, expectMatrix, openLabInBrowser, reloadWhenSaved, SCREENSHOT_DIR, waitForChart, waitForToyModel, withoutJob, type OpenedLab } from './harness'
+import { callApi, capture, currentSessionId, downloadLines, e2eSkipped, expectCsvOfAAndB, expectMatrix, expectSavedB, reloadWhenSaved, removeB, runAThenSyntheticB, runIdsOf, screenshotOf, toyLabPerSuite, waitForChart, withoutJob } from './harness'
 
 const TOLERANCE = 1e-9
 const TEXT = 'the small dog sees the small ball near the house'
 
-let opened: OpenedLab
-let page: Page
-
 /** Waits until chart `chartId` draws `matrix` (a chart that is re-created starts its version again). */
-async function waitForMatrix(chartId: string, matrix: { rows: number; cols: number; data: ArrayLike<number> }): Promise<void> {
+async function waitForMatrix(page: Page, chartId: string, matrix: { rows: number; cols: number; data: ArrayLike<number> }): Promise<void> {
   await expect
     .poll(async () => {
       const state = await waitForChart(page, chartId)
@@ -35,32 +30,15 @@ async function waitForMatrix(chartId: string, matrix: { rows: number; cols: numb
 }
 
 describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
-  beforeAll(async () => {
-    opened = await openLabInBrowser({ width: 1400, height: 1000 })
-    page = opened.page
-    await waitForToyModel(page)
-  })
-  afterAll(async () => {
-    await opened?.close()
-  })
+  const suite = toyLabPerSuite()
 
   it('attention: A | B | B − A at word level equal the API, export names both models, a reload restores it, Remove returns to one model', async () => {
-    const { lab } = opened
+    const { lab, page } = suite
     const sessionId = await currentSessionId(page)
     await page.getByTestId('tab-attention').click()
     await page.getByTestId('attention-text').fill(TEXT)
-    const [sentA] = await capture(page, 'runAttention', 1, () => page.getByTestId('attention-run').click())
-    await waitForChart(page, 'attention-main')
-
     // B: a synthetic BERT (its SentencePiece tokenizer cuts "sees" into ▁see + s)
-    await page.getByTestId('attention-compare-open').click()
-    await page.getByTestId('attention-compare-kind-synthetic').check()
-    await page.getByTestId('attention-compare-arch').selectOption('bert')
-    const [sentB] = await capture(page, 'runAttention', 1, () => page.getByTestId('attention-compare-apply').click())
-    expect(sentB.model).toMatchObject({ kind: 'synthetic', arch: 'bert' })
-    expect(withoutJob({ ...sentB, model: undefined })).toEqual(withoutJob({ ...sentA, model: undefined }))
-    const a = await callApi<AttentionResult>(page, lab.token, 'runAttention', withoutJob(sentA))
-    const b = await callApi<AttentionResult>(page, lab.token, 'runAttention', withoutJob(sentB))
+    const { sentA, sentB, a, b } = await runAThenSyntheticB<AttentionResult>(page, lab.token, 'attention', 'runAttention', 'attention-main', 'bert')
     let expected = compareAttention(TEXT, a, b, 'probabilities')
     expect(expected.level).toBe('word')
 
@@ -77,9 +55,7 @@ describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
     expect([await column(0), await column(1), await column(2)]).toEqual(['sees', 'sees', '▁see s'])
 
     // exports: PNG (non-blank) and CSV with both models and both runs
-    const runs = await callApi<Array<{ id: string; config: { jobId?: string } }>>(page, lab.token, 'listRuns', sessionId)
-    const runA = runs.find((r) => r.config.jobId === sentA.jobId)!.id
-    const runB = runs.find((r) => r.config.jobId === sentB.jobId)!.id
+    const [runA, runB] = await runIdsOf(page, lab.token, sessionId, sentA, sentB)
     await page.getByTestId('chart-attention-compare-diff').scrollIntoViewIfNeeded()
     const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('chart-attention-compare-diff-export-png').click()])
     const pngBytes = readFileSync((await png.path())!)
@@ -88,17 +64,12 @@ describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
     const subtitle = await page.evaluate(() => (globalThis as unknown as { __debertaLabCharts: Record<string, { option: { title: { subtext: string } } }> }).__debertaLabCharts['attention-compare-diff'].option.title.subtext)
     expect(subtitle).toContain('model_a: toy DeBERTa')
     expect(subtitle).toContain('model_b: synthetic bert')
-    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('chart-attention-compare-diff-export-csv').click()])
-    const lines = readFileSync((await csv.path())!, 'utf8').split('\n')
-    expect(lines.find((l) => l.startsWith('# model_a: '))).toMatch(/toy DeBERTa/)
-    expect(lines.find((l) => l.startsWith('# model_b: '))).toMatch(/synthetic bert/)
-    expect(lines).toContain(`# run_a: ${runA}`)
-    expect(lines).toContain(`# run_b: ${runB}`)
+    const lines = await downloadLines(page, 'chart-attention-compare-diff-export-csv')
+    expectCsvOfAAndB(lines, 'bert', runA, runB)
     expect(lines.find((l) => l.startsWith('# level: '))).toBe('# level: 12 aligned spans, Σ over key sub-tokens, mean over query sub-tokens')
     expect(lines.find((l) => !l.startsWith('#'))).toBe('row,row_label,col,col_label,value')
 
-    await page.getByTestId('attention-compare-section').scrollIntoViewIfNeeded()
-    await page.getByTestId('attention-compare-section').screenshot({ path: join(SCREENSHOT_DIR, 'compare.png') })
+    await screenshotOf(page, 'attention-compare-section', 'compare.png')
     expect((await page.getByTestId('attention-compare-section').boundingBox())!.height).toBeLessThan(1000) // one screen: A | B | B − A in a row
 
     // a view B does not have: no difference, and why
@@ -115,18 +86,13 @@ describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
     const b1 = await callApi<AttentionResult>(page, lab.token, 'runAttention', withoutJob(sentB1))
     const a1 = await callApi<AttentionResult>(page, lab.token, 'runAttention', withoutJob(sentA1))
     expected = compareAttention(TEXT, a1, b1, 'probabilities')
-    await waitForMatrix('attention-compare-b', expected.b.matrix!)
-    await waitForMatrix('attention-compare-diff', expected.difference!)
+    await waitForMatrix(page, 'attention-compare-b', expected.b.matrix!)
+    await waitForMatrix(page, 'attention-compare-diff', expected.difference!)
     expect(await page.getByTestId('chart-attention-compare-b').locator('.chart-box').getAttribute('aria-label')).toBe('Model B: 12 × 12')
-    const runB1 = (await callApi<Array<{ id: string; config: { jobId?: string } }>>(page, lab.token, 'listRuns', sessionId)).find((r) => r.config.jobId === sentB1.jobId)!.id
+    const [runB1] = await runIdsOf(page, lab.token, sessionId, sentB1)
 
     // saved in the session: reload, and the same charts come back from the stored runs (nothing recomputed)
-    await expect
-      .poll(async () => {
-        const saved = (await callApi<SessionSnapshot>(page, lab.token, 'openSession', sessionId)).workspaces?.attention?.view as { compare?: { runId?: string; model?: { arch?: string } } } | undefined
-        return [saved?.compare?.runId, saved?.compare?.model?.arch]
-      }, { timeout: 20_000 })
-      .toEqual([runB1, 'bert'])
+    await expectSavedB(page, lab.token, sessionId, 'attention', runB1, 'bert')
     const recomputed = await reloadWhenSaved(page, ['runAttention'])
     expect(await currentSessionId(page)).toBe(sessionId)
     await page.getByTestId('tab-attention').click()
@@ -136,25 +102,14 @@ describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
     expect(recomputed()).toBe(0)
 
     // Remove B: the single view again, and the session forgets B
-    await page.getByTestId('attention-compare-remove').click()
+    await removeB(page, lab.token, sessionId, 'attention')
     await expect.poll(() => page.getByTestId('chart-attention-compare-a').count()).toBe(0)
-    await expect.poll(() => page.getByTestId('attention-compare-open').isVisible()).toBe(true)
-    await expect
-      .poll(async () => ((await callApi<SessionSnapshot>(page, lab.token, 'openSession', sessionId)).workspaces?.attention?.view as { compare?: { model?: unknown } }).compare?.model, { timeout: 20_000 })
-      .toBeNull()
   })
 
   it('decoding: each [MASK] shows both models’ top-k, equal to the API', async () => {
-    const { lab } = opened
+    const { lab, page } = suite
     await page.getByTestId('tab-decoding').click()
-    const [sentA] = await capture(page, 'runDecoding', 1, () => page.getByTestId('decoding-run').click())
-    await waitForChart(page, 'decoding-plain-0')
-    await page.getByTestId('decoding-compare-open').click()
-    await page.getByTestId('decoding-compare-kind-synthetic').check()
-    await page.getByTestId('decoding-compare-arch').selectOption('deberta-v3')
-    const [sentB] = await capture(page, 'runDecoding', 1, () => page.getByTestId('decoding-compare-apply').click())
-    const a = await callApi<DecodingResult>(page, lab.token, 'runDecoding', withoutJob(sentA))
-    const b = await callApi<DecodingResult>(page, lab.token, 'runDecoding', withoutJob(sentB))
+    const { sentA, a, b } = await runAThenSyntheticB<DecodingResult>(page, lab.token, 'decoding', 'runDecoding', 'decoding-plain-0', 'deberta-v3')
     const slots = compareDecoding(String(sentA.text), a, b)
     expect(slots.length).toBe(a.maskPositions.length)
     for (const [index, slot] of slots.entries()) {
@@ -170,8 +125,6 @@ describe.skipIf(e2eSkipped)('two models side by side in a browser', () => {
       }
     }
     // a taller window, so that the slot (four charts and the table) is not under the status bar
-    await page.setViewportSize({ width: 1400, height: 1600 })
-    await page.getByTestId('decoding-compare-slot-0').scrollIntoViewIfNeeded()
-    await page.getByTestId('decoding-compare-slot-0').screenshot({ path: join(SCREENSHOT_DIR, 'compare-decoding.png') })
+    await screenshotOf(page, 'decoding-compare-slot-0', 'compare-decoding.png', 1600)
   })
 })

@@ -1,11 +1,13 @@
 // Shared e2e plumbing: start `deberta-lab serve` as a real child process, drive Debian's Chromium.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { chromium, type Browser, type Page, type Request } from 'playwright-core'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
+import type { SyntheticArch } from '../../src/common/api'
+import type { SessionSnapshot, WorkspaceId } from '../../src/common/sessions'
 
 export const e2eSkipped = process.env.E2E === 'skip'
 
@@ -112,6 +114,45 @@ export async function openLabInBrowser(viewport = { width: 1400, height: 1000 })
       await lab.stop()
     },
   }
+}
+
+/**
+ * For the describe block it is called in: before its tests, openLabInBrowser(viewport) with the bundled toy DeBERTa
+ * loaded; after them, closed. Its fields are read inside the tests.
+ */
+export function toyLabPerSuite(viewport?: { width: number; height: number }): { readonly lab: ServedLab; readonly page: Page } {
+  let opened: OpenedLab | undefined
+  beforeAll(async () => {
+    opened = await openLabInBrowser(viewport)
+    await waitForToyModel(opened.page)
+  })
+  afterAll(async () => {
+    await opened?.close()
+  })
+  const current = (): OpenedLab => {
+    if (!opened) throw new Error('the lab is opened before the tests of the describe block')
+    return opened
+  }
+  return {
+    get lab() {
+      return current().lab
+    },
+    get page() {
+      return current().page
+    },
+  }
+}
+
+/**
+ * Saves a screenshot of element `testId` as SCREENSHOT_DIR/`file`; with `height`, the window is that tall for it
+ * (so that a long section is not under the status bar), and as it was afterwards.
+ */
+export async function screenshotOf(page: Page, testId: string, file: string, height?: number): Promise<void> {
+  const viewport = page.viewportSize()
+  if (height !== undefined && viewport) await page.setViewportSize({ width: viewport.width, height })
+  await page.getByTestId(testId).scrollIntoViewIfNeeded()
+  await page.getByTestId(testId).screenshot({ path: join(SCREENSHOT_DIR, file) })
+  if (height !== undefined && viewport) await page.setViewportSize(viewport)
 }
 
 /** Calls the LabApi from inside the page (same origin, same token), returning the Result. */
@@ -255,4 +296,74 @@ export function expectMatrix(values: Array<Array<number | null>>, matrix: { rows
       else expect(Math.abs((value as number) - expected), `cell ${i}, ${j}`).toBeLessThanOrEqual(tolerance)
     }),
   )
+}
+
+/** A's and B's requests as the page sent them, and the lab's answers to the same requests sent again through the API. */
+export interface RunsOfAAndB<R> {
+  sentA: Record<string, unknown>
+  sentB: Record<string, unknown>
+  a: R
+  b: R
+}
+
+/**
+ * In the open workspace `workspace` (test ids `${workspace}-run`, `${workspace}-compare-…`): runs A from the Run
+ * button and waits for chart `chartA`; then "Compare with…" chooses a synthetic `arch` as B, which runs B on A's
+ * inputs: B's request is checked to be A's but for the model. Both requests are sent again for the lab's answers.
+ */
+export async function runAThenSyntheticB<R>(page: Page, token: string, workspace: WorkspaceId, method: string, chartA: string, arch: SyntheticArch): Promise<RunsOfAAndB<R>> {
+  const [sentA] = await capture(page, method, 1, () => page.getByTestId(`${workspace}-run`).click())
+  await waitForChart(page, chartA)
+  await page.getByTestId(`${workspace}-compare-open`).click()
+  await page.getByTestId(`${workspace}-compare-kind-synthetic`).check()
+  await page.getByTestId(`${workspace}-compare-arch`).selectOption(arch)
+  const [sentB] = await capture(page, method, 1, () => page.getByTestId(`${workspace}-compare-apply`).click())
+  expect(sentB.model).toMatchObject({ kind: 'synthetic', arch })
+  expect(withoutJob({ ...sentB, model: undefined })).toEqual(withoutJob({ ...sentA, model: undefined }))
+  const a = await callApi<R>(page, token, method, withoutJob(sentA))
+  const b = await callApi<R>(page, token, method, withoutJob(sentB))
+  return { sentA, sentB, a, b }
+}
+
+/** The ids of the runs the session recorded for the requests `sent` (matched by job id), in their order. */
+export async function runIdsOf(page: Page, token: string, sessionId: string, ...sent: Array<Record<string, unknown>>): Promise<string[]> {
+  const runs = await callApi<Array<{ id: string; config: { jobId?: string } }>>(page, token, 'listRuns', sessionId)
+  return sent.map((request) => runs.find((r) => r.config.jobId === request.jobId)!.id)
+}
+
+/** The lines of the file the page downloads when `testId` is clicked. */
+export async function downloadLines(page: Page, testId: string): Promise<string[]> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()])
+  return readFileSync((await download.path())!, 'utf8').split('\n')
+}
+
+/** A comparison's CSV export names A (the toy DeBERTa) and a synthetic `archB` as B, and both runs. */
+export function expectCsvOfAAndB(lines: string[], archB: SyntheticArch, runA: string, runB: string): void {
+  expect(lines.find((l) => l.startsWith('# model_a: '))).toMatch(/toy DeBERTa/)
+  expect(lines.find((l) => l.startsWith('# model_b: '))).toMatch(`synthetic ${archB}`)
+  expect(lines).toContain(`# run_a: ${runA}`)
+  expect(lines).toContain(`# run_b: ${runB}`)
+}
+
+/** What the session saved of workspace `workspace`'s comparison (its view's `compare`). */
+export async function savedComparison(page: Page, token: string, sessionId: string, workspace: WorkspaceId): Promise<{ runId?: string; model?: { arch?: string } | null } | undefined> {
+  const view = (await callApi<SessionSnapshot>(page, token, 'openSession', sessionId)).workspaces?.[workspace]?.view as { compare?: { runId?: string; model?: { arch?: string } | null } } | undefined
+  return view?.compare
+}
+
+/** Waits (up to 20 s) until the session has saved B's run `runB` of a synthetic `arch` as workspace `workspace`'s comparison. */
+export async function expectSavedB(page: Page, token: string, sessionId: string, workspace: WorkspaceId, runB: string, arch: SyntheticArch): Promise<void> {
+  await expect
+    .poll(async () => {
+      const saved = await savedComparison(page, token, sessionId, workspace)
+      return [saved?.runId, saved?.model?.arch]
+    }, { timeout: 20_000 })
+    .toEqual([runB, arch])
+}
+
+/** Removes B of workspace `workspace`: "Compare with…" is offered again and the session forgets B (waits up to 20 s). */
+export async function removeB(page: Page, token: string, sessionId: string, workspace: WorkspaceId): Promise<void> {
+  await page.getByTestId(`${workspace}-compare-remove`).click()
+  await expect.poll(() => page.getByTestId(`${workspace}-compare-open`).isVisible()).toBe(true)
+  await expect.poll(async () => (await savedComparison(page, token, sessionId, workspace))?.model, { timeout: 20_000 }).toBeNull()
 }
