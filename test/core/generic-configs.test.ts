@@ -6,26 +6,14 @@
 import * as path from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEBERTA_V1_BASE, DEBERTA_V3_TINY, bertBaselineConfig, type DebertaConfig } from '../../src/core/config'
+import { DEBERTA_V1_BASE, bertBaselineConfig, type DebertaConfig } from '../../src/core/config'
 import { loadPretrained } from '../../src/core/load'
 import { createSyntheticModel, syntheticTensorSource } from '../../src/core/synthetic'
 import { referenceForward } from './reference'
-import { expectClose, intRows, openGolden, seededIds, TEST_BACKENDS, useBackend, V1_DIR, V3_DIR, validPairs, validRows } from './helpers'
+import { expectClose, intRows, openGolden, seededIds, TEST_BACKENDS, useBackend, V1_DIR, V3_DIR, validPairs, validRows, SMALL_V3 } from './helpers'
 import { openTensorFile } from '../../src/core/checkpoint'
 
-const V3_SMALL: DebertaConfig = {
-  ...DEBERTA_V3_TINY,
-  vocabSize: 64,
-  hiddenSize: 32,
-  numHiddenLayers: 2,
-  numAttentionHeads: 4,
-  attentionHeadSize: 8,
-  intermediateSize: 48,
-  embeddingSize: 32,
-  maxPositionEmbeddings: 64,
-  maxRelativePositions: 64,
-  positionBuckets: 8,
-}
+const V3_SMALL: DebertaConfig = SMALL_V3
 const V1_SMALL: DebertaConfig = { ...DEBERTA_V1_BASE, ...pick(V3_SMALL), positionBuckets: 0, maxRelativePositions: 8 }
 
 function pick(c: DebertaConfig): Partial<DebertaConfig> {

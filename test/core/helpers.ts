@@ -6,10 +6,26 @@ import { initBackend, type BackendName } from '../../src/core/backend'
 import { backendsToTest, type BackendProbe } from './backends'
 import { openTensorFile } from '../../src/core/checkpoint'
 import type { TensorSource } from '../../src/core/checkpoint/types'
+import { DEBERTA_V3_TINY, type DebertaConfig } from '../../src/core/config'
 
 export const FIXTURES = path.resolve(__dirname, '../fixtures')
 export const V3_DIR = path.join(FIXTURES, 'deberta-v3-tiny')
 export const V1_DIR = path.join(FIXTURES, 'deberta-v1-tiny')
+
+/** A small synthetic v3 shape (2 layers, 4 heads of 8, 48 feed-forward columns, 8 log buckets) for fast model tests. */
+export const SMALL_V3: DebertaConfig = {
+  ...DEBERTA_V3_TINY,
+  vocabSize: 64,
+  hiddenSize: 32,
+  numHiddenLayers: 2,
+  numAttentionHeads: 4,
+  attentionHeadSize: 8,
+  intermediateSize: 48,
+  embeddingSize: 32,
+  maxPositionEmbeddings: 64,
+  maxRelativePositions: 64,
+  positionBuckets: 8,
+}
 
 /** What test/global-setup.ts found, once for the whole run. */
 export const BACKEND_PROBES: BackendProbe[] = probesOfThisRun()

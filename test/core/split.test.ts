@@ -6,28 +6,15 @@
 import { availableParallelism } from 'node:os'
 import * as tf from '@tensorflow/tfjs-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEBERTA_V3_TINY, type DebertaConfig } from '../../src/core/config'
+import type { DebertaConfig } from '../../src/core/config'
 import { loadPretrained } from '../../src/core/load'
 import type { DebertaModel, ForwardOptions, ForwardResult } from '../../src/core/model'
 import { shardConfig, shardForwardOptions, shardRanges } from '../../src/core/shard'
 import { layerWeightBytes, SplitForward, splitIfRequested } from '../../src/core/split'
 import { createSyntheticModel } from '../../src/core/synthetic'
-import { expectClose, expectLabError, seededIds, TEST_BACKENDS, useBackend, V3_DIR } from './helpers'
+import { expectClose, expectLabError, seededIds, TEST_BACKENDS, useBackend, V3_DIR, SMALL_V3 } from './helpers'
 
-const V3: DebertaConfig = {
-  ...DEBERTA_V3_TINY,
-  vocabSize: 64,
-  hiddenSize: 32,
-  numHiddenLayers: 3,
-  numAttentionHeads: 4,
-  attentionHeadSize: 8,
-  intermediateSize: 48,
-  embeddingSize: 32,
-  maxPositionEmbeddings: 64,
-  maxRelativePositions: 64,
-  positionBuckets: 8,
-  maskTokenId: 4,
-}
+const V3: DebertaConfig = { ...SMALL_V3, numHiddenLayers: 3, maskTokenId: 4 }
 /** odd heads and columns: shards of 2 + 1 heads and 24 + 23 columns */
 const UNEVEN: DebertaConfig = { ...V3, numAttentionHeads: 3, hiddenSize: 24, embeddingSize: 24, intermediateSize: 47 }
 

@@ -3,30 +3,17 @@
 // padding, EMD), v1 and BERT — every output the lab shows (hidden states, attention, each term, logits).
 import * as tf from '@tensorflow/tfjs-core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { DEBERTA_V1_BASE, DEBERTA_V3_TINY, bertBaselineConfig, type DebertaConfig } from '../../src/core/config'
+import { DEBERTA_V1_BASE, bertBaselineConfig, type DebertaConfig } from '../../src/core/config'
 import type { ForwardOptions, ForwardResult } from '../../src/core/model'
 import { RELATIVE_BLOCK_MIN_LENGTH, relativeBlockSize } from '../../src/core/relative-tables'
 import { attentionStrategyFor } from '../../src/core/strategy'
 import { headGroups } from '../../src/core/attention'
 import { createSyntheticModel } from '../../src/core/synthetic'
-import { expectClose, expectLabError, seededIds, TEST_BACKENDS, useBackend } from './helpers'
+import { expectClose, expectLabError, seededIds, TEST_BACKENDS, useBackend, SMALL_V3 } from './helpers'
 
 const BACKENDS = TEST_BACKENDS
 
-const V3: DebertaConfig = {
-  ...DEBERTA_V3_TINY,
-  vocabSize: 64,
-  hiddenSize: 32,
-  numHiddenLayers: 2,
-  numAttentionHeads: 4,
-  attentionHeadSize: 8,
-  intermediateSize: 48,
-  embeddingSize: 32,
-  maxPositionEmbeddings: 64,
-  maxRelativePositions: 64,
-  positionBuckets: 8,
-  maskTokenId: 4,
-}
+const V3: DebertaConfig = { ...SMALL_V3, maskTokenId: 4 }
 const V1: DebertaConfig = { ...DEBERTA_V1_BASE, ...V3, modelType: 'deberta', positionBuckets: 0, maxRelativePositions: 6, normRelEmbedding: 'none', shareAttKey: false }
 
 const CASES: Array<{ name: string; config: DebertaConfig; options: ForwardOptions; emd: boolean }> = [
