@@ -11,7 +11,7 @@
 // for the other side's k; it can only write that region again at step k + 2, which needs the other side's k + 1,
 // published after it read step k. Both sides add (leader's + peer's) in the same order, so the full outputs are
 // bit-identical on both threads and they continue in lockstep without sending hidden states back.
-// Runs are numbered; a step's control value is run · 2^16 + step. The leader only accepts values of its current
+// Runs are numbered; a step's control value is run · 2^16 + step (64-bit words, so the count never runs out). The leader only accepts values of its current
 // run, so a peer still inside an abandoned run can never feed it stale partials (the peer finishes or drops that
 // run before it takes the next run's message, in order). When the leader abandons a run (its own error, e.g. a
 // cancel thrown from a progress callback) it stores the run number in ABORT, so the peer's next wait drops the
@@ -55,7 +55,7 @@ class RunAborted extends Error {}
 
 /** One side's end of the shared-memory all-reduce. */
 export class ReduceChannel {
-  private readonly control: Int32Array
+  private readonly control: BigInt64Array
   private data: Float32Array
   private capacity: number
   private run = 0
@@ -66,13 +66,13 @@ export class ReduceChannel {
     control: SharedArrayBuffer,
     data: SharedArrayBuffer,
   ) {
-    this.control = new Int32Array(control)
+    this.control = new BigInt64Array(control)
     this.data = new Float32Array(data)
     this.capacity = this.data.length / 4
   }
 
   static buffers(capacity: number): { control: SharedArrayBuffer; data: SharedArrayBuffer } {
-    return { control: new SharedArrayBuffer(CONTROL_WORDS * 4), data: dataBuffer(capacity) }
+    return { control: new SharedArrayBuffer(CONTROL_WORDS * 8), data: dataBuffer(capacity) }
   }
 
   /** Floats one side's partial may hold. */
@@ -86,7 +86,6 @@ export class ReduceChannel {
   }
 
   begin(run: number): void {
-    if (run >= 2 ** 31 / STEPS_PER_RUN) throw new SplitFailed('run counter exhausted')
     this.run = run
     this.step = 0
   }
@@ -100,7 +99,7 @@ export class ReduceChannel {
     const parity = this.step % 2
     const other = 1 - this.side
     this.region(this.side, parity).set(partial.dataSync() as Float32Array)
-    const stamp = this.run * STEPS_PER_RUN + this.step
+    const stamp = BigInt(this.run) * BigInt(STEPS_PER_RUN) + BigInt(this.step)
     Atomics.store(this.control, this.side, stamp)
     Atomics.notify(this.control, this.side)
     this.await(other, stamp)
@@ -110,18 +109,18 @@ export class ReduceChannel {
 
   /** Leader: drop the current run (the peer's next wait throws RunAborted). */
   abortRun(): void {
-    Atomics.store(this.control, ABORT, this.run)
+    Atomics.store(this.control, ABORT, BigInt(this.run))
     Atomics.notify(this.control, PEER)
   }
 
   /** This side cannot go on (both sides' waits throw from now on). */
   fail(): void {
-    Atomics.store(this.control, FAILED, 1)
+    Atomics.store(this.control, FAILED, 1n)
     Atomics.notify(this.control, LEADER)
     Atomics.notify(this.control, PEER)
   }
 
-  private await(other: number, stamp: number): void {
+  private await(other: number, stamp: bigint): void {
     let seen = Atomics.load(this.control, other)
     // spin first: the other side is usually a fraction of a millisecond away, and a sleeping thread (a halted
     // vCPU) takes long to wake
@@ -129,8 +128,8 @@ export class ReduceChannel {
     while (seen < stamp && performance.now() < spinUntil) seen = Atomics.load(this.control, other)
     let last = Date.now()
     for (;;) {
-      if (Atomics.load(this.control, FAILED) !== 0) throw new SplitFailed('the other thread of the split forward failed')
-      if (this.side === PEER && Atomics.load(this.control, ABORT) >= this.run) throw new RunAborted()
+      if (Atomics.load(this.control, FAILED) !== 0n) throw new SplitFailed('the other thread of the split forward failed')
+      if (this.side === PEER && Atomics.load(this.control, ABORT) >= BigInt(this.run)) throw new RunAborted()
       if (seen >= stamp) return
       Atomics.wait(this.control, other, seen, 200)
       const now = Atomics.load(this.control, other)

@@ -152,6 +152,10 @@ for (const backend of TEST_BACKENDS) {
       expect(tf.memory().numTensors).toBe(before)
       for (let k = 0; k < 3; k++) compare(`after the abandoned run (${k})`, model.forward({ inputIds: ids, attentionMask }, { mlm: { plain: true } }), expected)
       expect(model.isSplit).toBe(true)
+      // run numbers whose stamps pass 32 bits (run · 2^16 + step > 2^31): a long-lived lab keeps its split
+      ;(split as unknown as { run: number }).run = 2 ** 20
+      compare('run 2^20 + 1', model.forward({ inputIds: ids, attentionMask }, { mlm: { plain: true } }), expected)
+      expect(model.isSplit).toBe(true)
 
       // the peer fails inside a run (a sequence whose hidden state does not fit its length): the next forward sees
       // it at its first exchange, closes the split and runs on this thread
