@@ -132,7 +132,7 @@ describe.skipIf(e2eSkipped)('jobs in a browser', () => {
     await page.getByTestId('experiments-cancelled').waitFor({ timeout: 10_000 })
     expect(await page.getByTestId('experiments-run').isDisabled()).toBe(false)
     await page.getByTestId('job-tray-close').click()
-    expect(await page.getByTestId('job-tray-lead').count()).toBe(0)
+    await expect.poll(() => page.getByTestId('job-tray-lead').count(), { timeout: 5_000 }).toBe(0) // the tray closes on the next render
     expect(await page.getByTestId('job-tray-toggle').textContent()).toContain('Jobs: idle')
   }, 240_000)
 
