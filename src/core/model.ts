@@ -21,6 +21,7 @@ import { embed, normalizeEmbedding, positionIds } from './embeddings'
 import { convForward, layerForward } from './encoder'
 import type { AttentionVariant } from './flops'
 import { lmHeadLogits } from './heads'
+import { tensorflowKernels } from './native-kernels'
 import { gatherRows, hostTidy, layerNorm, linear, paddingBias } from './ops'
 import { disposeWeights, packAttentionWeights, type ModelWeights } from './params'
 import { relativePositionMatrix, relativeRowsDescending } from './relative-position'
@@ -688,7 +689,9 @@ export class DebertaModel {
     if (!this.tables) return () => null
     if (this.deviceTables) {
       const device = this.deviceTables
-      const indices = device.indices(this.config, length, hostTables?.rowsDesc ?? relativeRowsDescending(this.config, length), relativeBlockSize(length))
+      const rows = hostTables?.rowsDesc ?? relativeRowsDescending(this.config, length)
+      // p2c off the diagonals of one product where TensorFlow's kernel is at hand (not under a gradient tape)
+      const indices = device.indices(this.config, length, rows, relativeBlockSize(length), tensorflowKernels() !== null)
       return (layer) => device.layer(layer, indices, p2pVectors ? p2pVectors[layer] : null, invScale, length)
     }
     return (layer) => uploadLayerTables(this.config, hostTables!, layer, p2pVectors ? p2pVectors[layer] : null, invScale)

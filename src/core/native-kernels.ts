@@ -18,6 +18,7 @@ interface OpAttr {
 }
 
 interface NodeBinding {
+  TF_ATTR_STRING: number
   TF_ATTR_BOOL: number
   TF_ATTR_TYPE: number
   TF_FLOAT: number
@@ -36,6 +37,12 @@ export interface TensorflowKernels {
   biasAdd<R extends tf.Tensor>(x: R, bias: tf.Tensor1D): R
   /** torch.nn.LayerNorm over the last axis of x [N, H]: (x − mean) · rsqrt(var + eps) · γ + β, biased variance */
   layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D
+  /**
+   * TF MatrixDiagPartV3 over the last two axes of x [X, R, C]: the diagonals k = high, high − 1, …, low
+   * (element [r, r + k]) as rows, [X, high − low + 1, R], each diagonal from its first row; every one of them must
+   * have R elements (C ≥ R + high).
+   */
+  diagonals(x: tf.Tensor3D, low: number, high: number): tf.Tensor3D
 }
 
 let cached: { backend: unknown; kernels: TensorflowKernels | null } | undefined
@@ -56,6 +63,7 @@ function isNodeKernelBackend(b: unknown): b is NodeKernelBackend {
   return (
     typeof candidate?.executeSingleOutput === 'function' &&
     typeof binding?.TF_ATTR_BOOL === 'number' &&
+    typeof binding.TF_ATTR_STRING === 'number' &&
     typeof binding.TF_ATTR_TYPE === 'number' &&
     typeof binding.TF_FLOAT === 'number' &&
     typeof binding.TF_INT32 === 'number'
@@ -63,7 +71,7 @@ function isNodeKernelBackend(b: unknown): b is NodeKernelBackend {
 }
 
 function makeKernels(backend: NodeKernelBackend): TensorflowKernels {
-  const { TF_ATTR_BOOL, TF_ATTR_TYPE, TF_FLOAT, TF_INT32 } = backend.binding
+  const { TF_ATTR_BOOL, TF_ATTR_STRING, TF_ATTR_TYPE, TF_FLOAT, TF_INT32 } = backend.binding
   const floatType: OpAttr = { name: 'T', type: TF_ATTR_TYPE, value: TF_FLOAT }
   const meanAttrs: OpAttr[] = [floatType, { name: 'Tidx', type: TF_ATTR_TYPE, value: TF_INT32 }, { name: 'keep_dims', type: TF_ATTR_BOOL, value: true }]
   const float32 = (t: tf.Tensor, op: string): void => {
@@ -91,6 +99,19 @@ function makeKernels(backend: NodeKernelBackend): TensorflowKernels {
         { name: 'transpose_b', type: TF_ATTR_BOOL, value: transposeB },
       ]
       return backend.executeSingleOutput('MatMul', attrs, [a, b]) as tf.Tensor2D
+    },
+    diagonals(x, low, high) {
+      float32(x, 'MatrixDiagPartV3')
+      const [, R, C] = x.shape
+      if (!(Number.isInteger(low) && Number.isInteger(high) && 0 <= low && low <= high && C >= R + high)) {
+        throw new Error(`MatrixDiagPartV3: diagonals ${low}…${high} of a [${R}, ${C}] matrix are not all full`)
+      }
+      return tf.tidy(() => {
+        const band = tf.tensor1d([low, high], 'int32')
+        const attrs: OpAttr[] = [floatType, { name: 'align', type: TF_ATTR_STRING, value: 'LEFT_LEFT' }]
+        // one diagonal (low = high) comes back without its axis
+        return tf.reshape(backend.executeSingleOutput('MatrixDiagPartV3', attrs, [x, band, tf.scalar(0)]), [x.shape[0], high - low + 1, R]) as tf.Tensor3D
+      })
     },
     biasAdd(x, bias) {
       float32(x, 'BiasAdd')

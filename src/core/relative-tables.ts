@@ -8,6 +8,7 @@
 //      keyDescT [D, W]  column m = Kr row of δ = (T−1) − m   (c2p: Q·keyDescT → [T, W] → rel-shift rows)
 //      queryAsc [W, D]  row m    = Qr row of δ = m − (T−1)   (p2c: queryAsc·Kᵀ → [W, T] → rel-shift columns)
 //    so c2p / p2c are plain 2-D matmuls plus a rel-shift, never a [T, T, D] tensor or a gather.
+//    (The batched form gathers the same rows on the device: RelativeDeviceTables below.)
 // The tables are host arrays; a forward uploads them (≈ 2·L·H·W floats) and disposes them with the pass,
 // so tf.memory() is back at its baseline after every forward.
 //
@@ -161,6 +162,12 @@ export interface LayerTableTensors {
   /** [NH, T, T], already multiplied by the score scale */
   p2pAll?: tf.Tensor3D | null
   /**
+   * Qr of each distance, descending δ = (T−1) − m like keyByDistance: [NH, W', D]. Given (tensorflow, no gradient
+   * tape) instead of queryByDistance / the blocked queryWindows: p2c is then read off the diagonals of
+   * (K/s)·queryDescendingᵀ [NH, T(j), W'] (src/core/attention.ts diagonalP2c), with no rel-shift and no transpose.
+   */
+  queryDescending?: tf.Tensor3D | null
+  /**
    * Blocked form (one sequence, T ≥ RELATIVE_BLOCK_MIN_LENGTH): the rows of nb = ⌈T / block⌉ windows of
    * V = T + block − 1 distances each (rounded up, see TABLE_WIDTH_MULTIPLE), [NH·nb, V, D] (head-major, then window). c2p's window I holds Kr of
    * δ = I·block + block − 1 − m (descending), p2c's window J holds Qr of δ = m − J·block − block + 1
@@ -253,30 +260,40 @@ export class RelativeDeviceTables {
    * Row indices of one length (call inside a scope): descending δ (c2p) and ascending δ (p2c), [W] each; or,
    * when `block` > 0 (one sequence), the window rows of the blocked form.
    */
-  indices(config: DebertaConfig, length: number, desc: Int32Array, block = 0): DeviceTableIndices {
+  indices(config: DebertaConfig, length: number, desc: Int32Array, block = 0, diagonal = false): DeviceTableIndices {
+    const width = paddedWidth(desc.length)
+    const descending = (): tf.Tensor1D => tf.tensor1d(padRows(desc, width), 'int32')
     if (block > 0) {
       const rows = relativeWindowRows(config, length, block)
-      return { block, desc: tf.tensor1d(rows.key, 'int32'), asc: tf.tensor1d(rows.query, 'int32') }
+      return {
+        block,
+        desc: tf.tensor1d(rows.key, 'int32'),
+        asc: diagonal ? null : tf.tensor1d(rows.query, 'int32'),
+        queryDesc: diagonal ? descending() : null,
+      }
     }
-    const width = paddedWidth(desc.length)
-    return { block: 0, desc: tf.tensor1d(padRows(desc, width), 'int32'), asc: tf.tensor1d(padRows(Int32Array.from(desc).reverse(), width), 'int32') }
+    const all = descending()
+    return { block: 0, desc: all, asc: diagonal ? null : tf.tensor1d(padRows(Int32Array.from(desc).reverse(), width), 'int32'), queryDesc: diagonal ? all : null }
   }
 
   /** One layer's tables for a forward (tensors of the caller's scope). */
   layer(layer: number, indices: DeviceTableIndices, p2pVectors: Float32Array[] | null, invScale: number, length: number): LayerTableTensors {
-    const gathered = (rows: tf.Tensor3D | null, index: tf.Tensor1D): tf.Tensor3D | null => (rows ? (tf.gather(rows, index, 1) as tf.Tensor3D) : null) // [NH, W or nb·V, D]
+    const gathered = (rows: tf.Tensor3D | null, index: tf.Tensor1D | null): tf.Tensor3D | null =>
+      rows && index ? (tf.gather(rows, index, 1) as tf.Tensor3D) : null // [NH, W or nb·V, D]
     const { key, query } = this.layers[layer]
     const p2pAll = p2pVectors ? (tf.stack(p2pVectors.map((v) => p2pMatrix(v, length, invScale))) as tf.Tensor3D) : null
+    const queryDescending = gathered(query, indices.queryDesc)
     if (indices.block > 0) {
       const windows = Math.ceil(length / indices.block)
       const asWindows = (t: tf.Tensor3D | null): tf.Tensor3D | null =>
         t ? (tf.reshape(t, [t.shape[0] * windows, t.shape[1] / windows, t.shape[2]]) as tf.Tensor3D) : null // [NH·nb, V, D]
       return {
         blocked: { block: indices.block, keyWindows: asWindows(gathered(key, indices.desc)), queryWindows: asWindows(gathered(query, indices.asc)) },
+        queryDescending,
         p2pAll,
       }
     }
-    return { keyByDistance: gathered(key, indices.desc), queryByDistance: gathered(query, indices.asc), p2pAll }
+    return { keyByDistance: gathered(key, indices.desc), queryByDistance: gathered(query, indices.asc), queryDescending, p2pAll }
   }
 
   dispose(): void {
@@ -287,8 +304,12 @@ export class RelativeDeviceTables {
 export interface DeviceTableIndices {
   /** rows per window of the blocked form, or 0 */
   block: number
+  /** c2p's rows: descending δ, or the windows' rows when block > 0 */
   desc: tf.Tensor1D
-  asc: tf.Tensor1D
+  /** p2c's rows for the rel-shift form: ascending δ (or the windows'); null in the diagonal form */
+  asc: tf.Tensor1D | null
+  /** p2c's rows for the diagonal form: descending δ over all 2T − 1 distances; else null */
+  queryDesc: tf.Tensor1D | null
 }
 
 /** p2p[i, j] = v[(T−1) − (i − j)] / s as a [T, T] tensor. */

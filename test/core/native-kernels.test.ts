@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
 import { tensorflowKernels } from '../../src/core/native-kernels'
 import { layerNorm, linear } from '../../src/core/ops'
-import { fillNormalSeeded } from '../../src/core/synthetic'
-import { expectClose, TEST_BACKENDS, useBackend } from './helpers'
+import { createSyntheticModel, fillNormalSeeded } from '../../src/core/synthetic'
+import { expectClose, seededIds, SMALL_V3, TEST_BACKENDS, useBackend } from './helpers'
 
 function randn(shape: number[], seed: number): tf.Tensor {
   return tf.tensor(fillNormalSeeded(new Float32Array(shape.reduce((a, b) => a * b, 1)), seed), shape)
@@ -50,15 +50,78 @@ describe.runIf(TEST_BACKENDS.includes('tensorflow'))('TF kernels on tensorflow',
     expectClose('LayerNorm eps 10', k!.layerNorm(h, gamma, beta, 10).dataSync(), tfjsLayerNorm(h, gamma, beta, 10).dataSync(), 1e-6)
   })
 
+  it('MatrixDiagPartV3: diagonals high … low as rows, each from its first row; one diagonal keeps its axis', async () => {
+    await useBackend('tensorflow')
+    const k = tensorflowKernels()!
+    const [X, R, C] = [2, 5, 11]
+    const x = randn([X, R, C], 10) as tf.Tensor3D
+    const v = x.arraySync()
+    for (const [low, high] of [
+      [0, 4],
+      [2, 6],
+      [3, 3],
+      [0, 0],
+    ] as const) {
+      const out = k.diagonals(x, low, high)
+      expect(out.shape).toEqual([X, high - low + 1, R])
+      const got = out.arraySync()
+      for (let b = 0; b < X; b++) {
+        for (let d = 0; d <= high - low; d++) {
+          for (let r = 0; r < R; r++) expect(got[b][d][r], `[${b}, ${d}, ${r}] of ${low}…${high}`).toBe(v[b][r][r + high - d])
+        }
+      }
+    }
+    // diagonals that would be short are refused (they would be padded)
+    expect(() => k.diagonals(x, 0, 7)).toThrow(/not all full/)
+    expect(() => k.diagonals(x, -1, 2)).toThrow(/not all full/)
+  })
+
+  it('a forward takes p2c off the diagonals (no rel-shift slices or transpose for it), blocked or not, for each sequence', async () => {
+    await useBackend('tensorflow')
+    const backend = tf.backend() as unknown as { executeSingleOutput: (op: string, ...rest: unknown[]) => tf.Tensor }
+    const original = backend.executeSingleOutput
+    const ops: string[] = []
+    backend.executeSingleOutput = function (op: string, ...rest: unknown[]) {
+      ops.push(op)
+      return original.call(this, op, ...rest)
+    }
+    const saved = process.env.DEBERTA_LAB_RELATIVE_BLOCK
+    const model = createSyntheticModel({ ...SMALL_V3, numHiddenLayers: 2 }, { seed: 3, withHead: false, strategy: 'batched' })
+    try {
+      for (const [block, rows] of [
+        ['0', 1],
+        ['5', 1],
+        ['0', 2],
+      ] as const) {
+        process.env.DEBERTA_LAB_RELATIVE_BLOCK = block
+        ops.length = 0
+        tf.tidy(() => {
+          model.forward({ inputIds: seededIds(rows, 17, SMALL_V3.vocabSize, 4) })
+        })
+        // sequences run one at a time: one diagonal read per layer and sequence
+        expect(ops.filter((op) => op === 'MatrixDiagPartV3').length, `block ${block}, ${rows} row(s)`).toBe(2 * rows)
+        // the only transposes left: Q/K/V to heads and the context back to rows (2 per layer and sequence)
+        expect(ops.filter((op) => op === 'Transpose').length, `block ${block}, ${rows} row(s)`).toBe(2 * 2 * rows)
+      }
+    } finally {
+      backend.executeSingleOutput = original
+      model.dispose()
+      if (saved === undefined) delete process.env.DEBERTA_LAB_RELATIVE_BLOCK
+      else process.env.DEBERTA_LAB_RELATIVE_BLOCK = saved
+    }
+  })
+
   it('no leaked tensors; a non-float32 operand is refused', async () => {
     await useBackend('tensorflow')
     const k = tensorflowKernels()!
     const x = randn([4, 8], 7) as tf.Tensor2D
     const g = tf.ones([8]) as tf.Tensor1D
     const z = tf.zeros([8]) as tf.Tensor1D
+    const x3 = tf.reshape(x, [1, 4, 8]) as tf.Tensor3D
     const before = tf.memory().numTensors
     k.layerNorm(x, g, z, 1e-5).dispose()
     k.matMul(x, x, false, true).dispose()
+    k.diagonals(x3, 0, 3).dispose()
     expect(tf.memory().numTensors).toBe(before)
     expect(() => k.matMul(tf.ones([2, 2], 'int32') as tf.Tensor2D, tf.ones([2, 2], 'int32') as tf.Tensor2D)).toThrow(/float32/)
   })
