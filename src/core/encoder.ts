@@ -9,11 +9,17 @@ import { NATIVE_PRODUCTS, selfAttention, type AttentionPass } from './attention'
 import { activation, layerNorm } from './ops'
 import type { ConvWeights, LayerWeights } from './params'
 
+/** A dense output (a shard's partial one in a split forward) plus the residual, [N, H]. */
+export type ResidualSum = (dense: tf.Tensor2D, residual: tf.Tensor2D) => tf.Tensor2D
+
+const plainResidual: ResidualSum = (dense, residual) => tf.add(dense, residual) as tf.Tensor2D
+
 /**
  * One layer. Queries come from queryIn, keys/values from kvIn (equal except in the EMD); the residual of
  * the attention block is the query input (HF DebertaV2Attention: `self.output(self_output, query_states)`).
- * `reduce` turns a shard's partial dense output into the full one (a split forward, src/core/split.ts: the shard
- * holds some heads and feed-forward columns, and the rows of the output projections that read them).
+ * `addResidual` adds the residual to a dense output; in a split forward (src/core/split.ts) it is a shard's partial
+ * output, and the other shard's partial is added in the same call (the shard holds some heads and feed-forward
+ * columns, and the rows of the output projections that read them).
  */
 export function layerForward(
   layer: LayerWeights,
@@ -21,15 +27,15 @@ export function layerForward(
   queryIn: tf.Tensor2D,
   kvIn: tf.Tensor2D,
   pass: AttentionPass,
-  reduce: (partial: tf.Tensor2D) => tf.Tensor2D = (partial) => partial,
+  addResidual: ResidualSum = plainResidual,
 ): tf.Tensor2D {
   return tf.tidy(() => {
     const eps = config.layerNormEps
     const dense = (pass.products ?? NATIVE_PRODUCTS).linear
     const context = selfAttention(layer.attention, queryIn, kvIn, pass) // [N, NH·D]
-    const attentionOut = layerNorm(tf.add(reduce(dense(context, layer.attention.output)), queryIn) as tf.Tensor2D, layer.attention.outputNorm, eps) // [N, H]
+    const attentionOut = layerNorm(addResidual(dense(context, layer.attention.output), queryIn), layer.attention.outputNorm, eps) // [N, H]
     const intermediate = activation(dense(attentionOut, layer.intermediate), config.hiddenAct) // [N, I]
-    return layerNorm(tf.add(reduce(dense(intermediate, layer.output)), attentionOut) as tf.Tensor2D, layer.outputNorm, eps) // [N, H]
+    return layerNorm(addResidual(dense(intermediate, layer.output), attentionOut), layer.outputNorm, eps) // [N, H]
   })
 }
 

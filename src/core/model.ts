@@ -18,7 +18,7 @@ import {
 } from './config'
 import { emdForward } from './emd'
 import { embed, normalizeEmbedding, positionIds } from './embeddings'
-import { convForward, layerForward } from './encoder'
+import { convForward, layerForward, type ResidualSum } from './encoder'
 import type { AttentionVariant } from './flops'
 import { lmHeadLogits } from './heads'
 import { tensorflowKernels } from './native-kernels'
@@ -596,8 +596,8 @@ export class DebertaModel {
 
   /**
    * Layers startLayer … L−1 of one sequence from hidden0 (the embeddings, or the input of startLayer); `after`
-   * sees each layer's output. `reduce` sums a partial dense output over the shards of a split forward
-   * (src/core/split.ts). Returns the last output and the last layer's input (tensors of the caller's scope).
+   * sees each layer's output. `addResidual` sums a partial dense output over the shards of a split forward and adds
+   * the residual (src/core/split.ts). Returns the last output and the last layer's input (tensors of the caller's scope).
    */
   private runLayers(
     hidden0: tf.Tensor2D,
@@ -605,7 +605,7 @@ export class DebertaModel {
     maskColumn: tf.Tensor2D | null,
     makePass: (layer: number) => AttentionPass,
     after: (layer: number, output: tf.Tensor2D) => void,
-    reduce?: (partial: tf.Tensor2D) => tf.Tensor2D,
+    addResidual?: ResidualSum,
   ): { hidden: tf.Tensor2D; hiddenPrev: tf.Tensor2D } {
     const L = this.config.numHiddenLayers
     let hidden = hidden0
@@ -613,7 +613,7 @@ export class DebertaModel {
     for (let l = startLayer; l < L; l++) {
       const input = hidden
       const output = tf.tidy(() => {
-        let out = layerForward(this.weights.layers[l], this.config, input, input, makePass(l), reduce)
+        let out = layerForward(this.weights.layers[l], this.config, input, input, makePass(l), addResidual)
         if (l === 0 && this.weights.conv) out = convForward(this.weights.conv, this.config, hidden0, out, maskColumn)
         return out
       })
@@ -627,10 +627,10 @@ export class DebertaModel {
 
   /**
    * This model's share of the layers of one sequence in a split forward: the model is one shard (its heads and
-   * feed-forward columns, src/core/shard.ts) and `reduce` adds the other shards' partial outputs. Call inside a
+   * feed-forward columns, src/core/shard.ts) and `addResidual` adds the other shards' partial outputs and the residual. Call inside a
    * scope; returns the last layer's output.
    */
-  shardLayers(run: ShardRun, hidden0: tf.Tensor2D, reduce: (partial: tf.Tensor2D) => tf.Tensor2D, after: (layer: number, output: tf.Tensor2D) => void = () => {}): { hidden: tf.Tensor2D; hiddenPrev: tf.Tensor2D } {
+  shardLayers(run: ShardRun, hidden0: tf.Tensor2D, addResidual: ResidualSum, after: (layer: number, output: tf.Tensor2D) => void = () => {}): { hidden: tf.Tensor2D; hiddenPrev: tf.Tensor2D } {
     this.assertAlive()
     const T = run.length
     const plan = this.passPlan(run.options)
@@ -639,7 +639,7 @@ export class DebertaModel {
     const maskBias = paddingBias(run.mask, this.config.modelType === 'bert')
     const tables = this.tables && (this.strategy === 'per-head' || plan.compute.p2p) ? this.tables.get(T) : null
     const layerTables = this.layerTablesFor(T, tables, tables && plan.compute.p2p ? this.p2pVectors(tables) : null, plan.invScale)
-    return this.runLayers(hidden0, run.startLayer, maskColumn, (l) => this.basePass(plan, l, maskBias, layerTables), after, reduce)
+    return this.runLayers(hidden0, run.startLayer, maskColumn, (l) => this.basePass(plan, l, maskBias, layerTables), after, addResidual)
   }
 
   // -------------------------------------------------------------------------------------------

@@ -90,8 +90,11 @@ export class ReduceChannel {
     this.step = 0
   }
 
-  /** partial (this side's) + the other side's partial of the same step, leader's first. */
-  reduce(partial: tf.Tensor2D): tf.Tensor2D {
+  /**
+   * partial (this side's) + the other side's partial of the same step + residual, in one sum with the leader's
+   * partial first on both sides (so both hold bit-identical results).
+   */
+  reduce(partial: tf.Tensor2D, residual: tf.Tensor2D): tf.Tensor2D {
     const n = partial.size
     if (n > this.capacity) throw new SplitFailed(`partial of ${n} floats exceeds the exchange capacity ${this.capacity}`)
     this.step += 1
@@ -103,8 +106,10 @@ export class ReduceChannel {
     Atomics.store(this.control, this.side, stamp)
     Atomics.notify(this.control, this.side)
     this.await(other, stamp)
-    const theirs = tf.tensor2d(this.region(other, parity).slice(0, n), partial.shape)
-    return (this.side === LEADER ? tf.add(partial, theirs) : tf.add(theirs, partial)) as tf.Tensor2D
+    // a view of the shared region, no copy: the sum below reads it now, and the other side writes this region
+    // again only at step + 2, after it has seen this side's step + 1
+    const theirs = tf.tensor2d(this.region(other, parity).subarray(0, n), partial.shape)
+    return tf.addN(this.side === LEADER ? [partial, theirs, residual] : [theirs, partial, residual])
   }
 
   /** Leader: drop the current run (the peer's next wait throws RunAborted). */
@@ -308,7 +313,7 @@ export class SplitForward implements LayerSplit {
     this.peer.postMessage(message satisfies ToPeer, [hidden.buffer])
     const mine: ShardRun = { ...run, options: shardForwardOptions(run.options, this.ranges[0]) }
     try {
-      return this.shard.shardLayers(mine, hidden0, (partial) => this.channel.reduce(partial), after)
+      return this.shard.shardLayers(mine, hidden0, (partial, residual) => this.channel.reduce(partial, residual), after)
     } catch (error) {
       if (error instanceof SplitFailed) {
         this.dispose()
@@ -391,7 +396,7 @@ export function servePeer(port: { on(event: 'message', listener: (message: ToPee
     try {
       ch.begin(message.run)
       tf.tidy(() => {
-        m.shardLayers(shard, tf.tensor2d(hidden, [shard.length, m.config.hiddenSize]), (partial) => ch.reduce(partial))
+        m.shardLayers(shard, tf.tensor2d(hidden, [shard.length, m.config.hiddenSize]), (partial, residual) => ch.reduce(partial, residual))
       })
     } catch (error) {
       if (error instanceof RunAborted) return
