@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { DebertaConfig } from './config'
 import { NATIVE_PRODUCTS, selfAttention, type AttentionPass } from './attention'
-import { activation, layerNorm } from './ops'
+import { activation, geluFolded, layerNorm } from './ops'
 import type { ConvWeights, LayerWeights } from './params'
 
 /** A dense output (a shard's partial one in a split forward) plus the residual, [N, H]. */
@@ -34,7 +34,8 @@ export function layerForward(
     const dense = (pass.products ?? NATIVE_PRODUCTS).linear
     const context = selfAttention(layer.attention, queryIn, kvIn, pass) // [N, NH·D]
     const attentionOut = layerNorm(addResidual(dense(context, layer.attention.output), queryIn), layer.attention.outputNorm, eps) // [N, H]
-    const intermediate = activation(dense(attentionOut, layer.intermediate), config.hiddenAct) // [N, I]
+    const preActivation = dense(attentionOut, layer.intermediate)
+    const intermediate = layer.geluFolded ? geluFolded(preActivation) : activation(preActivation, config.hiddenAct) // [N, I]
     return layerNorm(addResidual(dense(intermediate, layer.output), attentionOut), layer.outputNorm, eps) // [N, H]
   })
 }

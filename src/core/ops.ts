@@ -119,6 +119,15 @@ export function geluErf<T extends tf.Tensor>(x: T): T {
 }
 
 /**
+ * u·(1 + erf(u)): the exact GELU of x = √2·u times √2, for weights with the constants folded in
+ * (LayerWeights.geluFolded): three passes instead of five. (TF's Erfc, for a two-pass u·erfc(−u), measured
+ * 2.2× slower than its Erf: no gain.)
+ */
+export function geluFolded<T extends tf.Tensor>(u: T): T {
+  return tf.tidy(() => tf.mul(u, tf.add(tf.erf(u), 1))) as T
+}
+
+/**
  * Additive padding bias [T, T] for one sequence: 0 where mask[i] = mask[j] = 1, float32 min elsewhere
  * (HF DeBERTa: masked_fill(~(mask_i·mask_j), finfo.min) before softmax; adding min to a finite score rounds
  * to min exactly). keysOnly: BERT's extended mask, which masks keys only (mask[j] = 0).

@@ -31,6 +31,11 @@ export interface LayerWeights {
   intermediate: Linear
   output: Linear
   outputNorm: Norm
+  /**
+   * The exact GELU's constants are folded into these weights (a split forward's shards, src/core/shard.ts):
+   * intermediate = (W_1, b_1)/√2 and output rows = W_2/√2, so the activation is u·(1 + erf(u)) (ops.ts geluFolded).
+   */
+  geluFolded?: boolean
 }
 
 export interface EmbeddingWeights {

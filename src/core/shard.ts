@@ -75,23 +75,29 @@ export function shardWeights(
       output: rows(a.output, h0 * D, (h1 - h0) * D, index === 0, keep), // [nh·D, H]
       outputNorm: a.outputNorm,
     }
+    // exact GELU: gelu(x)·W_2 = (u·(1 + erf(u)))·(W_2/√2) with u = x/√2, so 1/√2 goes into W_1, b_1 and W_2's rows
+    // (not W_2's bias): the activation is three passes instead of five (its values are never shown from a shard)
+    const fold = config.hiddenAct === 'gelu' && !layer.geluFolded
+    const scaled = <T extends tf.Tensor>(t: T): T => (fold ? tf.tidy(() => tf.mul(t, Math.SQRT1_2)) : t)
     return {
       attention,
       intermediate: {
-        wT: keep(tf.slice(layer.intermediate.wT, [0, c0], [-1, c1 - c0])), // [H, c1 − c0]
-        b: layer.intermediate.b ? keep(tf.slice(layer.intermediate.b, [c0], [c1 - c0])) : null,
+        wT: keep(tf.tidy(() => scaled(tf.slice(layer.intermediate.wT, [0, c0], [-1, c1 - c0])))), // [H, c1 − c0]
+        b: layer.intermediate.b ? keep(tf.tidy(() => scaled(tf.slice(layer.intermediate.b!, [c0], [c1 - c0])))) : null,
       },
-      output: rows(layer.output, c0, c1 - c0, index === 0, keep), // [c1 − c0, H]
+      output: rows(layer.output, c0, c1 - c0, index === 0, keep, fold ? Math.SQRT1_2 : 1), // [c1 − c0, H]
       outputNorm: layer.outputNorm,
+      geluFolded: fold || layer.geluFolded,
     }
   })
   const relative = full.relative.map((p): RelativeProjection => ({ key: headSlice(p.key, config, h0, h1), query: headSlice(p.query, config, h0, h1) }))
   return { weights: { embeddings, layers, conv: full.conv, lmHead: null, relative }, created }
 }
 
-/** Rows [from, from + count) of a Linear's wT; the bias only when `withBias` (it must be added once). */
-function rows(p: Linear, from: number, count: number, withBias: boolean, keep: <T extends tf.Tensor>(t: T) => T): Linear {
-  return { wT: keep(tf.slice(p.wT, [from, 0], [count, -1])), b: withBias && p.b ? keep(tf.clone(p.b)) : null }
+/** Rows [from, from + count) of a Linear's wT times `scale`; the bias (unscaled) only when `withBias` (it must be added once). */
+function rows(p: Linear, from: number, count: number, withBias: boolean, keep: <T extends tf.Tensor>(t: T) => T, scale = 1): Linear {
+  const wT = scale === 1 ? tf.slice(p.wT, [from, 0], [count, -1]) : tf.tidy(() => tf.mul(tf.slice(p.wT, [from, 0], [count, -1]), scale) as tf.Tensor2D)
+  return { wT: keep(wT), b: withBias && p.b ? keep(tf.clone(p.b)) : null }
 }
 
 /** Query, key and value columns of heads [h0, h1) in any layout (new tensors; the caller disposes them). */

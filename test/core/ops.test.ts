@@ -8,6 +8,7 @@ import {
   activation,
   gatherRows,
   geluErf,
+  geluFolded,
   hostTidy,
   paddingBias,
   relShiftColumns,
@@ -63,6 +64,18 @@ for (const backend of TEST_BACKENDS) {
         expect(Array.from(gatherRows(table, ids).dataSync())).toEqual(expected)
         setFastKernels(false)
         expect(Array.from(gatherRows(table, ids).dataSync())).toEqual(expected)
+      })
+    })
+
+    it('GELU with its constants folded into the weights: geluFolded(x/√2)/√2 = gelu(x); geluErf = the erf form written out', () => {
+      hostTidy(() => {
+        const xs = Float32Array.from({ length: 1601 }, (_, i) => -8 + i / 100)
+        const x = tf.tensor1d(xs)
+        const erfForm = tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)).dataSync()
+        setFastKernels(false)
+        expectClose('geluErf vs 0.5·x·(1 + erf(x/√2))', geluErf(x).dataSync(), erfForm, 1e-6)
+        const folded = tf.mul(geluFolded(tf.mul(x, Math.SQRT1_2)), Math.SQRT1_2).dataSync()
+        expectClose('folded vs erf form', folded, erfForm, 2e-6)
       })
     })
 

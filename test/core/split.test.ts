@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DebertaConfig } from '../../src/core/config'
 import { loadPretrained } from '../../src/core/load'
 import type { DebertaModel, ForwardOptions, ForwardResult } from '../../src/core/model'
-import { shardConfig, shardForwardOptions, shardRanges } from '../../src/core/shard'
+import { shardConfig, shardForwardOptions, shardRanges, shardWeights } from '../../src/core/shard'
 import { layerWeightBytes, SplitForward, splitIfRequested } from '../../src/core/split'
 import { createSyntheticModel } from '../../src/core/synthetic'
 import { expectClose, expectLabError, seededIds, TEST_BACKENDS, useBackend, V3_DIR, SMALL_V3 } from './helpers'
@@ -56,6 +56,33 @@ describe('shards', () => {
     })
     expect(shardForwardOptions({ disabledTerms: ['p2c'], ablationScope: { layer: 2 } }, first)).toEqual({ disabledTerms: ['p2c'], ablationScope: { layer: 2 } })
   })
+
+  it("folds the exact GELU's 1/√2 into W_1, b_1 and W_2's rows (not W_2's bias); other activations keep their weights", async () => {
+    await useBackend(TEST_BACKENDS[0])
+    for (const [act, folded] of [
+      ['gelu', true],
+      ['gelu_new', false],
+    ] as const) {
+      const config: DebertaConfig = { ...V3, hiddenAct: act }
+      const model = createSyntheticModel(config, { seed: 2, withHead: false })
+      const range = shardRanges(config, 2)[0]
+      const { weights, created } = shardWeights(model.weights, config, range, 0, model.weights.embeddings)
+      try {
+        const [c0, c1] = range.columns
+        const layer = weights.layers[1]
+        const full = model.weights.layers[1]
+        const k = folded ? Math.SQRT1_2 : 1
+        expect(layer.geluFolded ?? false, act).toBe(folded)
+        expectClose(`${act} W_1`, layer.intermediate.wT.dataSync(), tf.mul(tf.slice(full.intermediate.wT, [0, c0], [-1, c1 - c0]), k).dataSync(), 1e-7)
+        expectClose(`${act} b_1`, layer.intermediate.b!.dataSync(), tf.mul(tf.slice(full.intermediate.b!, [c0], [c1 - c0]), k).dataSync(), 1e-7)
+        expectClose(`${act} W_2 rows`, layer.output.wT.dataSync(), tf.mul(tf.slice(full.output.wT, [c0, 0], [c1 - c0, -1]), k).dataSync(), 1e-7)
+        expectClose(`${act} W_2 bias`, layer.output.b!.dataSync(), full.output.b!.dataSync(), 0)
+      } finally {
+        tf.dispose(created)
+        model.dispose()
+      }
+    }
+  })
 })
 
 // a tensorflow feature, checked on every backend that loads here (the peer starts the leader's backend)
@@ -96,6 +123,7 @@ for (const backend of TEST_BACKENDS) {
     for (const [configName, config] of [
       ['v3, 4 heads', V3],
       ['v3, 3 heads and 47 columns (uneven shards)', UNEVEN],
+      ['v3 with the tanh GELU (no constants folded into the shards)', { ...V3, hiddenAct: 'gelu_new' } as DebertaConfig],
     ] as const) {
       it(`${configName}: equals the forward on one thread for every option of a plain forward`, async () => {
         const single = synthetic(config, 7)
