@@ -3,7 +3,8 @@
 //
 //   node --import tsx test/store/helpers/writer.ts <store> <mode> [count] [label]
 //   mode loop:  write runs until killed          mode count: write <count> runs, close, exit 0
-//   mode count-on-go: like count, but waits for a line on stdin first (to start several writers at once)
+//   mode count-on-go: like count, but waits for a line on stdin first (to start several writers at once), and after
+//                     its first run until another session holds a run (so the writers overlap)
 //   mode hold:  start one run, report it, wait for stdin to close (or a kill)
 // Lines: "opening", "ready <pid>", "session <id>", "start <runId>", "done <runId>", "closed".
 import { writeSync } from 'node:fs'
@@ -30,16 +31,21 @@ if (mode === 'hold') {
   })
 } else if (mode === 'count-on-go') {
   process.stdin.once('data', () => {
-    writeRuns(Number(countText))
+    writeRuns(Number(countText), true)
     process.exit(0)
   })
 } else {
   writeRuns(Number(countText))
 }
 
-function writeRuns(count: number): void {
+/**
+ * Writes `count` runs. With `overlap`, after its first run it waits (≤ 60 s) until another session holds a run, so
+ * two writers started together really write at the same time however the OS schedules them.
+ */
+function writeRuns(count: number, overlap = false): void {
   const METRICS = 20
   for (let i = 0; i < count; i++) {
+    if (overlap && i === 1) waitForAnotherWriter()
     const run = store.startRun({
       sessionId: session.id,
       kind: 'experiment',
@@ -61,4 +67,13 @@ function writeRuns(count: number): void {
   }
   store.close()
   report('closed')
+}
+
+function waitForAnotherWriter(): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4))
+  const until = Date.now() + 60_000
+  while (!store.listSessions().some((s) => s.id !== session.id && s.runCount > 0)) {
+    if (Date.now() > until) throw new Error('the other writer wrote nothing within 60 s')
+    Atomics.wait(pause, 0, 0, 5)
+  }
 }
