@@ -78,14 +78,14 @@ export function shardWeights(
     // exact GELU: gelu(x)·W_2 = (u·(1 + erf(u)))·(W_2/√2) with u = x/√2, so 1/√2 goes into W_1, b_1 and W_2's rows
     // (not W_2's bias): the activation is three passes instead of five (its values are never shown from a shard)
     const fold = config.hiddenAct === 'gelu' && !layer.geluFolded
-    const scaled = <T extends tf.Tensor>(t: T): T => (fold ? tf.tidy(() => tf.mul(t, Math.SQRT1_2)) : t)
+    const scale = fold ? Math.SQRT1_2 : 1
     return {
       attention,
       intermediate: {
-        wT: keep(tf.tidy(() => scaled(tf.slice(layer.intermediate.wT, [0, c0], [-1, c1 - c0])))), // [H, c1 − c0]
-        b: layer.intermediate.b ? keep(tf.tidy(() => scaled(tf.slice(layer.intermediate.b!, [c0], [c1 - c0])))) : null,
+        wT: keep(scaledSlice(layer.intermediate.wT, [0, c0], [-1, c1 - c0], scale)), // [H, c1 − c0]
+        b: layer.intermediate.b ? keep(scaledSlice(layer.intermediate.b, [c0], [c1 - c0], scale)) : null,
       },
-      output: rows(layer.output, c0, c1 - c0, index === 0, keep, fold ? Math.SQRT1_2 : 1), // [c1 − c0, H]
+      output: rows(layer.output, c0, c1 - c0, index === 0, keep, scale), // [c1 − c0, H]
       outputNorm: layer.outputNorm,
       geluFolded: fold || layer.geluFolded,
     }
@@ -96,8 +96,12 @@ export function shardWeights(
 
 /** Rows [from, from + count) of a Linear's wT times `scale`; the bias (unscaled) only when `withBias` (it must be added once). */
 function rows(p: Linear, from: number, count: number, withBias: boolean, keep: <T extends tf.Tensor>(t: T) => T, scale = 1): Linear {
-  const wT = scale === 1 ? tf.slice(p.wT, [from, 0], [count, -1]) : tf.tidy(() => tf.mul(tf.slice(p.wT, [from, 0], [count, -1]), scale) as tf.Tensor2D)
-  return { wT: keep(wT), b: withBias && p.b ? keep(tf.clone(p.b)) : null }
+  return { wT: keep(scaledSlice(p.wT, [from, 0], [count, -1], scale)), b: withBias && p.b ? keep(tf.clone(p.b)) : null }
+}
+
+/** tf.slice(t, begin, size) times `scale` (a new tensor either way). */
+function scaledSlice<T extends tf.Tensor>(t: T, begin: number[], size: number[], scale: number): T {
+  return tf.tidy(() => (scale === 1 ? tf.slice(t, begin, size) : tf.mul(tf.slice(t, begin, size), scale))) as T
 }
 
 /** Query, key and value columns of heads [h0, h1) in any layout (new tensors; the caller disposes them). */
