@@ -11,5 +11,7 @@ export default defineConfig({
     pool: 'forks',
     fileParallelism: false,
     globalSetup: ['test/e2e/global-setup.ts'],
+    // on a failure: the lab's log, sessions and jobs and a screenshot of each page (test/e2e/failure-report.ts)
+    setupFiles: ['test/e2e/failure-report.ts'],
   },
 })

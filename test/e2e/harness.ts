@@ -33,6 +33,9 @@ export const CHROMIUM_FLAGS = [
   '--no-first-run',
 ]
 
+/** Labs and browsers started by this file and not yet stopped: what a failed test's report looks at. */
+export const live = { labs: new Set<ServedLab>(), browsers: new Set<Browser>(), messages: new WeakMap<Page, string[]>() }
+
 export interface ServedLab {
   url: string
   origin: string
@@ -67,7 +70,7 @@ export async function startServe(options: { storeDir?: string; env?: Record<stri
     })
   })
   const parsed = new URL(url)
-  return {
+  const served: ServedLab = {
     url,
     origin: parsed.origin,
     token: parsed.searchParams.get('token') ?? '',
@@ -80,15 +83,41 @@ export async function startServe(options: { storeDir?: string; env?: Record<stri
         child.kill('SIGTERM')
         await exited
       }
+      live.labs.delete(served)
       if (!options.storeDir) rmSync(storeDir, { recursive: true, force: true })
     },
   }
+  live.labs.add(served)
+  return served
 }
 
 export async function launchBrowser(): Promise<Browser> {
   const executablePath = findChromium()
   if (!executablePath) throw new Error('no Chromium: set CHROMIUM_PATH or install chromium')
-  return chromium.launch({ executablePath, args: CHROMIUM_FLAGS, headless: true })
+  const browser = await chromium.launch({ executablePath, args: CHROMIUM_FLAGS, headless: true })
+  live.browsers.add(browser)
+  browser.once('disconnected', () => live.browsers.delete(browser))
+  // every page's console errors and failed requests, for a failed test's report (failure-report.ts)
+  const newPage = browser.newPage.bind(browser)
+  browser.newPage = async (...args) => {
+    const page = await newPage(...args)
+    const messages: string[] = []
+    live.messages.set(page, messages)
+    const keep = (line: string): void => {
+      messages.push(line)
+      if (messages.length > 30) messages.shift()
+    }
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') keep(`console.${message.type()}: ${message.text().slice(0, 300)}`)
+    })
+    page.on('pageerror', (error) => keep(`pageerror: ${error.message.slice(0, 300)}`))
+    page.on('requestfailed', (request) => keep(`request failed: ${request.url().slice(0, 120)} ${request.failure()?.errorText ?? ''}`))
+    page.on('response', (response) => {
+      if (response.status() >= 400) keep(`http ${response.status()}: ${response.url().slice(0, 120)}`)
+    })
+    return page
+  }
+  return browser
 }
 
 export interface OpenedLab {

@@ -204,16 +204,21 @@ describe.skipIf(e2eSkipped)('new-user audit fixes in a browser', () => {
       await held
       await route.continue()
     })
-    await page.reload()
-    await page.getByTestId('app').waitFor()
-    await openTab('attention')
-    await page.getByTestId('attention-loading').waitFor({ timeout: 10_000 })
-    expect(await page.getByTestId('attention-empty').count()).toBe(0)
-    await screenshots('loading', 'attention-loading')
-    release()
-    await waitForChart('attention-main')
-    expect(await page.getByTestId('attention-loading').count()).toBe(0)
-    await page.unroute('**/api/getRunResult')
+    try {
+      await page.reload()
+      await page.getByTestId('app').waitFor()
+      await openTab('attention')
+      await page.getByTestId('attention-loading').waitFor({ timeout: 10_000 })
+      expect(await page.getByTestId('attention-empty').count()).toBe(0)
+      await screenshots('loading', 'attention-loading')
+      release()
+      await waitForChart('attention-main')
+      expect(await page.getByTestId('attention-loading').count()).toBe(0)
+    } finally {
+      // a failure here must not leave the route holding every later test's stored results
+      release()
+      await page.unroute('**/api/getRunResult')
+    }
   })
 
   it('the hover read-out of an attention cell shows every term, δ and the buckets (12)', async () => {
