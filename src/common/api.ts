@@ -510,6 +510,13 @@ export interface HeadImportanceResult {
 }
 
 export type BenchmarkPart = 'matmul' | 'attention' | 'layer' | 'model'
+/**
+ * Warm-up of each benchmark case (src/core/bench.ts): untimed runs, at least BENCH_WARMUP_MIN_RUNS (the PyTorch reference
+ * makes 2) and until BENCH_WARMUP_MS went into those after the first (cold) one, at most BENCH_WARMUP_MAX_RUNS.
+ */
+export const BENCH_WARMUP_MIN_RUNS = 2
+export const BENCH_WARMUP_MS = 2000
+export const BENCH_WARMUP_MAX_RUNS = 20
 export interface BenchmarkRequest extends JobOptions {
   preset: 'xsmall' | 'small' | 'base' | 'large' | 'tiny'
   seqs: number[]

@@ -4,12 +4,14 @@
 //
 // What is timed: "attention" / "layer" run layer 0 of a one-layer synthetic model of the config (vocabulary
 // shrunk, since embeddings are not part of these parts); "model" runs a forward of a full synthetic model
-// of the config (all layers, full vocabulary; embeddings included, no LM head). Each case has one warm-up
-// run (per-length host tables, XNNPACK weight packing) and `repeats` timed runs; the per-forward table upload
-// is inside the timed region.
+// of the config (all layers, full vocabulary; embeddings included, no LM head). Each case warms up first (per-length
+// host tables, XNNPACK weight packing, and V8 compiling the JS of ~650 tfjs ops per forward: on tensorflow a base
+// forward at T = 128 takes ~10 runs, ~2 s, to reach its steady time, ~25 % below the first runs; measured
+// 2026-12-03) and then makes `repeats` timed runs; the per-forward table upload is inside the timed region. The
+// first (cold) run's time is reported beside the medians (firstMs).
 import { availableParallelism } from 'node:os'
 import * as tf from '@tensorflow/tfjs-core'
-import type { BenchmarkPart } from '../common/api'
+import { BENCH_WARMUP_MAX_RUNS, BENCH_WARMUP_MIN_RUNS, BENCH_WARMUP_MS, type BenchmarkPart } from '../common/api'
 import { LabError } from '../common/errors'
 import type { DebertaConfig } from './config'
 import { bertBaselineFrom } from './bert'
@@ -35,6 +37,10 @@ export interface BenchCaseResult {
   gflops: number
   /** flops at the measured plain-matmul rate of the same length (absent for the matmul line itself) */
   predictedMs?: number
+  /** untimed warm-up runs before the timed ones */
+  warmups: number
+  /** the case's first (cold) run */
+  firstMs: number
   note?: string
 }
 
@@ -53,7 +59,10 @@ export interface BenchOptions {
   checkCancelled?: () => void
   /** lets a worker's message loop run between runs */
   yieldToEvents?: () => Promise<void>
+  /** warm up each case for at least this long (default BENCH_WARMUP_MS), within BENCH_WARMUP_MIN_RUNS … BENCH_WARMUP_MAX_RUNS runs */
+  warmupMs?: number
 }
+
 
 export const BENCH_DEFAULT_SEED = 1234
 /** vocabulary of the one-layer models of the attention / layer parts (their embeddings are not timed) */
@@ -72,8 +81,32 @@ function randomMatrix(rows: number, cols: number, seed: number): tf.Tensor2D {
   return tf.tensor2d(fillNormalSeeded(new Float32Array(rows * cols), seed), [rows, cols])
 }
 
-async function timeRuns(run: () => void, repeats: number, options: BenchOptions): Promise<number[]> {
-  run() // warm-up
+export interface TimedRuns {
+  times: number[]
+  warmups: number
+  firstMs: number
+}
+
+/** Warms up (see BENCH_WARMUP_MS), then times `repeats` runs. */
+export async function timeRuns(run: () => void, repeats: number, options: Pick<BenchOptions, 'warmupMs' | 'checkCancelled' | 'yieldToEvents'>): Promise<TimedRuns> {
+  const warmupMs = options.warmupMs ?? BENCH_WARMUP_MS
+  let warmups = 0
+  let warmupTotal = 0
+  let firstMs = 0
+  while (warmups < BENCH_WARMUP_MIN_RUNS || (warmupTotal < warmupMs && warmups < BENCH_WARMUP_MAX_RUNS)) {
+    if (warmups > 0) {
+      options.checkCancelled?.()
+      await options.yieldToEvents?.()
+    }
+    const start = performance.now()
+    run()
+    const ms = performance.now() - start
+    // the first (cold) run creates TF's kernels and oneDNN's code for each shape (1.5–2.5 s for base): it does not
+    // count towards the warm-up time
+    if (warmups === 0) firstMs = ms
+    else warmupTotal += ms
+    warmups++
+  }
   const times: number[] = []
   for (let r = 0; r < repeats; r++) {
     options.checkCancelled?.()
@@ -82,7 +115,7 @@ async function timeRuns(run: () => void, repeats: number, options: BenchOptions)
     run()
     times.push(performance.now() - start)
   }
-  return times
+  return { times, warmups, firstMs }
 }
 
 /**
@@ -94,7 +127,7 @@ export async function measureMatmulRate(config: DebertaConfig, seq: number, repe
   const seed = options.seed ?? BENCH_DEFAULT_SEED
   const operands = shapes.map(([m, k, n], i) => [randomMatrix(m, k, seed + 2 * i), randomMatrix(k, n, seed + 2 * i + 1)] as const)
   try {
-    const times = await timeRuns(
+    const { times, warmups, firstMs } = await timeRuns(
       () => hostTidy(() => operands.forEach(([a, wT]) => linear(a, { wT, b: null }).dataSync())),
       repeats,
       { ...options, repeats } as BenchOptions,
@@ -112,6 +145,8 @@ export async function measureMatmulRate(config: DebertaConfig, seq: number, repe
       ...s,
       flops,
       gflops: flops / (s.medianMs * 1e6),
+      warmups,
+      firstMs,
       note:
         "plain 2-D matmul on the layer's dense shapes (the model's own dense kernel)" +
         (tf.getBackend() === 'tensorflow' && splitMode() !== 'off' && availableParallelism() >= 2 ? '; one TF thread, as each thread of a split forward runs' : ''),
@@ -183,7 +218,8 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchCaseResu
               flops = sumFlops(part === 'attention' ? attentionFlopTerms(config, seq, variant) : layerFlopTerms(config, seq, variant))
               note = `one synthetic layer of the config (${part === 'attention' ? 'self-attention + output dense + LayerNorm' : 'attention block + FFN'})`
             }
-            const s = stats(await timeRuns(run, repeats, options))
+            const timed = await timeRuns(run, repeats, options)
+            const s = stats(timed.times)
             await emit({
               backend: tf.getBackend(),
               preset: options.preset,
@@ -196,6 +232,8 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchCaseResu
               flops,
               gflops: flops / (s.medianMs * 1e6),
               predictedMs: flops / (rate * 1e6),
+              warmups: timed.warmups,
+              firstMs: timed.firstMs,
               note,
             })
           }

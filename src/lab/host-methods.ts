@@ -78,6 +78,8 @@ export interface BenchRequest {
   parts: BenchPart[]
   variants: BenchVariant[]
   repeats: number
+  /** warm-up time per case, ms (default BENCH_WARMUP_MS, src/common/api.ts) */
+  warmupMs?: number
 }
 export interface BenchReport extends BenchCasesValue {
   /** the preset name or the config file */
@@ -243,6 +245,7 @@ export function createHostMethods(deps: HostMethodDeps): LabHostMethods {
         parts: ['matmul', ...request.parts],
         variants: request.variants,
         repeats: request.repeats,
+        warmupMs: request.warmupMs,
       }
       const ready = await deps.backend()
       hooks.onStart?.({ backend: ready.detail ?? ready.backend })

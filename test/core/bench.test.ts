@@ -1,6 +1,7 @@
 // FLOP model and the benchmark runner (tiny preset, so it stays fast).
 import { beforeAll, describe, expect, it } from 'vitest'
-import { measureMatmulRate, runBenchmark } from '../../src/core/bench'
+import { BENCH_WARMUP_MAX_RUNS, BENCH_WARMUP_MIN_RUNS, BENCH_WARMUP_MS } from '../../src/common/api'
+import { measureMatmulRate, runBenchmark, timeRuns } from '../../src/core/bench'
 import { DEBERTA_V3_BASE, DEBERTA_V3_TINY } from '../../src/core/config'
 import { attentionFlopTerms, layerFlopTerms, lmHeadFlops, modelFlopTerms, sumFlops } from '../../src/core/flops'
 import { useBackend } from './helpers'
@@ -68,5 +69,53 @@ describe('runBenchmark', () => {
         },
       }),
     ).rejects.toThrow('cancelled')
+  })
+})
+
+describe('warm-up before the timed runs', () => {
+  /** a run that takes `ms` of wall time */
+  const busy = (ms: number) => () => {
+    const until = performance.now() + ms
+    while (performance.now() < until) {
+      // spin
+    }
+  }
+
+  it(`warms up for at least ${BENCH_WARMUP_MIN_RUNS} runs and warmupMs, at most ${BENCH_WARMUP_MAX_RUNS} runs, and reports the first run`, async () => {
+    let runs = 0
+    const counted = (inner: () => void) => () => {
+      runs++
+      inner()
+    }
+    const slow = await timeRuns(counted(busy(30)), 3, { warmupMs: 100 })
+    expect(slow.warmups).toBe(5) // the first (cold) run does not count; then 30, 60, 90 < 100 ms, the fifth reaches it
+    expect(slow.times).toHaveLength(3)
+    expect(runs).toBe(8)
+    expect(slow.firstMs).toBeGreaterThanOrEqual(30)
+    expect((await timeRuns(busy(1), 1, { warmupMs: 60_000 })).warmups).toBe(BENCH_WARMUP_MAX_RUNS)
+    expect((await timeRuns(busy(1), 1, { warmupMs: 0 })).warmups).toBe(BENCH_WARMUP_MIN_RUNS)
+    expect(BENCH_WARMUP_MS).toBeGreaterThan(0)
+  })
+
+  it('can be cancelled during the warm-up', async () => {
+    let checks = 0
+    await expect(
+      timeRuns(busy(5), 1, {
+        warmupMs: 60_000,
+        checkCancelled: () => {
+          if (++checks === 3) throw new Error('cancelled')
+        },
+      }),
+    ).rejects.toThrow('cancelled')
+    expect(checks).toBe(3)
+  })
+
+  it('reports the warm-up of each case', async () => {
+    useBackend('wasm')
+    const [matmul, model] = await runBenchmark({ config: DEBERTA_V3_TINY, preset: 'tiny', seqs: [8], parts: ['matmul', 'model'], repeats: 1, warmupMs: 0 })
+    for (const r of [matmul, model]) {
+      expect(r.warmups).toBe(BENCH_WARMUP_MIN_RUNS)
+      expect(r.firstMs).toBeGreaterThan(0)
+    }
   })
 })

@@ -99,4 +99,17 @@ describe('deberta-lab bench', () => {
     const bad = capture()
     expect(await main(['bench', '--preset', 'huge'], bad.io)).toBe(1)
   })
+
+  it('warms each case up as --warmup-ms says and reports the first run; the table has a "first ms" column', async () => {
+    const json = capture()
+    expect(await main(['bench', '--preset', 'tiny', '--seq', '8', '--part', 'model', '--repeats', '1', '--warmup-ms', '0', '--json'], json.io)).toBe(0)
+    const lines = json.out.join('').trim().split('\n').map((l) => JSON.parse(l))
+    for (const l of lines) expect(l).toMatchObject({ warmups: 2, firstMs: expect.any(Number) })
+    const table = capture()
+    expect(await main(['bench', '--preset', 'tiny', '--seq', '8', '--part', 'model', '--repeats', '1', '--warmup-ms', '50'], table.io)).toBe(0)
+    expect(table.out.join('').split('\n')[0]).toMatch(/predict ms +first ms$/)
+    const bad = capture()
+    expect(await main(['bench', '--preset', 'tiny', '--warmup-ms', '-1'], bad.io)).toBe(1)
+    expect(bad.err.join('')).toMatch(/--warmup-ms/)
+  })
 })

@@ -1,5 +1,6 @@
 // `deberta-lab bench`: times attention / layer / model of a preset or config.json on the lab worker's backend,
 // next to the backend's plain 2-D matmul rate on the same shapes.
+import { BENCH_WARMUP_MAX_RUNS as WARMUP_MAX_RUNS, BENCH_WARMUP_MIN_RUNS as WARMUP_MIN_RUNS, BENCH_WARMUP_MS as WARMUP_MS } from '../../common/api'
 import { LabError } from '../../common/errors'
 import { BENCH_PRESETS, type BenchCaseResult, type BenchPart, type BenchVariant } from '../../lab/host-methods'
 import { choiceListOption, choiceOption, integerListOption, integerOption, parseCommandArgs, pathOption } from '../args'
@@ -15,7 +16,7 @@ const VARIANTS: BenchVariant[] = ['disentangled', 'standard']
 
 const USAGE = `Usage: deberta-lab bench [--preset ${BENCH_PRESETS.join('|')} | --config config.json]
                        [--seq 64,128,256,512] [--part attention,layer,model] [--variant disentangled,standard]
-                       [--repeats N] [--json]
+                       [--repeats N] [--warmup-ms MS] [--json]
 
 Times the implementation on the current backend with synthetic (seeded random) weights, batch 1:
   attention  one self-attention block + output dense + LayerNorm (one layer of the config)
@@ -32,10 +33,14 @@ Options:
   --seq <list>        sequence lengths (default ${DEFAULT_SEQS.join(',')})
   --part <list>       parts to time (default ${PARTS.join(',')})
   --variant <list>    disentangled (default) and/or standard
-  --repeats <n>       timed runs per case after one warm-up (default ${DEFAULT_REPEATS})
+  --repeats <n>       timed runs per case, after its warm-up (default ${DEFAULT_REPEATS})
+  --warmup-ms <ms>    untimed warm-up runs of each case after its first (cold) run, for at least this long
+                      (default ${WARMUP_MS}; at least ${WARMUP_MIN_RUNS}, at most ${WARMUP_MAX_RUNS} runs in all). A process's first forwards are
+                      slower: TensorFlow and oneDNN prepare each shape, V8 compiles the lab's JS (base, T = 128,
+                      tensorflow: ~10 runs). "first ms" is the case's first run.
   --json              one JSON line per case instead of a table`
 
-const HEADER = `${'part'.padEnd(9)} ${'variant'.padEnd(12)} ${'seq'.padStart(5)} ${'median ms'.padStart(10)} ${'min ms'.padStart(9)} ${'max ms'.padStart(9)} ${'GFLOP'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'predict ms'.padStart(11)}`
+const HEADER = `${'part'.padEnd(9)} ${'variant'.padEnd(12)} ${'seq'.padStart(5)} ${'median ms'.padStart(10)} ${'min ms'.padStart(9)} ${'max ms'.padStart(9)} ${'GFLOP'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'predict ms'.padStart(11)} ${'first ms'.padStart(9)}`
 
 function formatRow(r: BenchCaseResult): string {
   const cols = [
@@ -48,6 +53,7 @@ function formatRow(r: BenchCaseResult): string {
     (r.flops / 1e9).toFixed(3).padStart(9),
     r.gflops.toFixed(2).padStart(8),
     (r.predictedMs === undefined ? '' : r.predictedMs.toFixed(1)).padStart(11),
+    r.firstMs.toFixed(1).padStart(9),
   ]
   return cols.join(' ')
 }
@@ -66,11 +72,12 @@ export const benchCommand: CliCommand = {
     const parts = choiceListOption(values.part, '--part', PARTS, PARTS)
     const variants = choiceListOption(values.variant, '--variant', VARIANTS, ['disentangled'])
     const repeats = integerOption(values.repeats, '--repeats', DEFAULT_REPEATS, { min: 1 })
+    const warmupMs = integerOption(values['warmup-ms'], '--warmup-ms', WARMUP_MS, { min: 0 })
 
     return withLab(undefined, async (lab) => {
       const outcome = await runInterruptible(lab, io, (jobId) =>
         lab.benchmarkCases(
-          { preset, configFile, seqs, parts, variants, repeats },
+          { preset, configFile, seqs, parts, variants, repeats, warmupMs },
           { jobId, onStart: ({ backend }) => io.stderr(`backend ${safeText(backend)}\n`), onProgress: (p) => io.stderr(`${safeText(p.message)}\n`) },
         ),
       )
@@ -94,5 +101,6 @@ const OPTIONS = {
   part: { type: 'string' },
   variant: { type: 'string' },
   repeats: { type: 'string' },
+  'warmup-ms': { type: 'string' },
   json: { type: 'boolean' },
 } as const

@@ -180,6 +180,8 @@ export interface BenchCasesJob {
   parts: BenchmarkPart[]
   variants: AttentionVariant[]
   repeats: number
+  /** warm-up time per case (BENCH_WARMUP_MS, src/common/api.ts when absent) */
+  warmupMs?: number
 }
 
 export interface BenchCasesValue {
@@ -210,6 +212,7 @@ export const benchCases: JobHandler<BenchCasesJob, BenchCasesValue> = async (con
     parts: request.parts,
     variants: request.variants,
     repeats: request.repeats,
+    warmupMs: request.warmupMs,
     onCase: (r) => {
       done++
       context.progress(done / total, `${r.part} · ${r.variant} · T = ${r.seq}: ${r.medianMs.toFixed(1)} ms`)
