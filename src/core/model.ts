@@ -21,9 +21,9 @@ import { embed, normalizeEmbedding, positionIds } from './embeddings'
 import { convForward, layerForward, type ResidualSum } from './encoder'
 import type { AttentionVariant } from './flops'
 import { lmHeadLogits } from './heads'
-import { tensorflowKernels } from './native-kernels'
+import { residentInTensorflow, tensorflowKernels } from './native-kernels'
 import { gatherRows, hostTidy, layerNorm, linear, paddingBias } from './ops'
-import { disposeWeights, packAttentionWeights, type ModelWeights } from './params'
+import { disposeWeights, packAttentionWeights, weightTensors, type ModelWeights } from './params'
 import { relativePositionMatrix, relativeRowsDescending } from './relative-position'
 import { RelativeDeviceTables, RelativeTableCache, relativeBlockSize, uploadLayerTables, type LayerTableTensors, type LengthTables } from './relative-tables'
 import { attentionStrategyFor, type AttentionStrategy } from './strategy'
@@ -240,6 +240,8 @@ export class DebertaModel {
     const relative = parts.config.relativeAttention && parts.config.modelType !== 'bert' && parts.weights.relative.length > 0
     this.tables = relative ? new RelativeTableCache(parts.config, parts.weights.relative) : null
     this.deviceTables = relative && this.strategy === 'batched' ? new RelativeDeviceTables(parts.config, parts.weights.relative) : null
+    // on tensorflow, into TF's memory now rather than in the first forward (borrowed weights are their owner's)
+    residentInTensorflow([...(this.ownsWeights ? weightTensors(this.weights) : []), ...(this.deviceTables?.tensors() ?? [])])
     this.info = {
       modelType: parts.config.modelType,
       config: parts.config,

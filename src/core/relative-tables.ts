@@ -296,8 +296,13 @@ export class RelativeDeviceTables {
     return { keyByDistance: gathered(key, indices.desc), queryByDistance: gathered(query, indices.asc), queryDescending, p2pAll }
   }
 
+  /** The uploaded projections. */
+  tensors(): tf.Tensor3D[] {
+    return this.layers.flatMap((l) => [l.key, l.query].filter((t): t is tf.Tensor3D => t !== null))
+  }
+
   dispose(): void {
-    for (const l of this.layers) tf.dispose([l.key, l.query].filter((t): t is tf.Tensor3D => t !== null))
+    tf.dispose(this.tensors())
   }
 }
 

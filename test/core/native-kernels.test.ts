@@ -2,7 +2,8 @@
 // absent on the other backends and while a gradient tape records (training keeps tfjs's differentiable ops).
 import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
-import { tensorflowKernels } from '../../src/core/native-kernels'
+import { residentInTensorflow, tensorflowKernels } from '../../src/core/native-kernels'
+import { weightTensors } from '../../src/core/params'
 import { layerNorm, linear } from '../../src/core/ops'
 import { createSyntheticModel, fillNormalSeeded } from '../../src/core/synthetic'
 import { expectClose, seededIds, SMALL_V3, TEST_BACKENDS, useBackend } from './helpers'
@@ -126,6 +127,28 @@ describe.runIf(TEST_BACKENDS.includes('tensorflow'))('TF kernels on tensorflow',
     expect(() => k.matMul(tf.ones([2, 2], 'int32') as tf.Tensor2D, tf.ones([2, 2], 'int32') as tf.Tensor2D)).toThrow(/float32/)
   })
 
+  it("a model's weights and relative tables are in TensorFlow's memory once it is built, not copied by its first forward", async () => {
+    await useBackend('tensorflow')
+    // tfjs-node's backend keeps a tensor's values in JS (tensorMap[dataId].values) until an op reads it
+    const pending = (t: tf.Tensor): boolean => (tf.backend() as unknown as { tensorMap: { get(id: object): { values: unknown } } }).tensorMap.get(t.dataId).values != null
+    const fresh = tf.tensor1d([1, 2, 3])
+    expect(pending(fresh)).toBe(true) // what a new tensor looks like
+    expect(residentInTensorflow([fresh])).toBe(1)
+    expect(pending(fresh)).toBe(false)
+    fresh.dispose()
+    const model = createSyntheticModel(SMALL_V3, { seed: 3 })
+    try {
+      const weights = weightTensors(model.weights)
+      expect(weights.length).toBeGreaterThan(10)
+      expect(weights.filter(pending)).toHaveLength(0)
+      const tables = (model as unknown as { deviceTables: { tensors(): tf.Tensor[] } }).deviceTables.tensors()
+      expect(tables.length).toBeGreaterThan(0)
+      expect(tables.filter(pending)).toHaveLength(0)
+    } finally {
+      model.dispose()
+    }
+  })
+
   it('absent while a gradient tape records, so training gets gradients through linear and layerNorm', async () => {
     await useBackend('tensorflow')
     let seen: unknown = 'unset'
@@ -148,6 +171,9 @@ describe('TF kernels elsewhere', () => {
     it(`none on ${backend}`, async () => {
       await useBackend(backend)
       expect(tensorflowKernels()).toBeNull()
+      const t = tf.tensor1d([1])
+      expect(residentInTensorflow([t])).toBe(0)
+      t.dispose()
     })
   }
 })
