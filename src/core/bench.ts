@@ -63,7 +63,6 @@ export interface BenchOptions {
   warmupMs?: number
 }
 
-
 export const BENCH_DEFAULT_SEED = 1234
 /** vocabulary of the one-layer models of the attention / layer parts (their embeddings are not timed) */
 const BLOCK_BENCH_VOCAB = 16
@@ -101,7 +100,7 @@ export async function timeRuns(run: () => void, repeats: number, options: Pick<B
     const start = performance.now()
     run()
     const ms = performance.now() - start
-    // the first (cold) run creates TF's kernels and oneDNN's code for each shape (1.5–2.5 s for base): it does not
+    // the first (cold) run prepares every op and shape (TF kernels, oneDNN code; base T = 512 ~0.9 s): it does not
     // count towards the warm-up time
     if (warmups === 0) firstMs = ms
     else warmupTotal += ms
