@@ -38,6 +38,11 @@ async function labReport(lab: ServedLab): Promise<string[]> {
   return out
 }
 
+/** A page that hangs must not hang the report: at most 5 s per step. */
+function within<T>(promise: Promise<T>): Promise<T> {
+  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref())])
+}
+
 async function pageReports(name: string): Promise<string[]> {
   const out: string[] = []
   let n = 0
@@ -46,7 +51,9 @@ async function pageReports(name: string): Promise<string[]> {
       for (const page of context.pages()) {
         n++
         try {
-          const charts = await page.evaluate(`JSON.stringify(Object.fromEntries(Object.entries(globalThis.__debertaLabCharts ?? {}).map(([id, c]) => [id, { version: c.version, rendered: c.rendered }])))`)
+          const charts = await within(
+            page.evaluate(`JSON.stringify(Object.fromEntries(Object.entries(globalThis.__debertaLabCharts ?? {}).map(([id, c]) => [id, { version: c.version, rendered: c.rendered }])))`),
+          )
           const shot = join(FAILURE_DIR, `${name}-${n}.png`)
           await page.screenshot({ path: shot, fullPage: true, timeout: 5000 })
           out.push(`page ${n}: ${page.url()}`, `  charts: ${String(charts)}`, `  screenshot: ${shot}`)
