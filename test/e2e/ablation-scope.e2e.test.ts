@@ -18,8 +18,41 @@ describe.skipIf(e2eSkipped)('ablation scope in the Attention workspace', () => {
     await opened?.close()
   })
 
+  it('while the session opens, the workspaces take no input (its saved state is about to replace it)', async () => {
+    // a second window of the same lab whose session takes long to open
+    const other = await opened.browser.newPage()
+    try {
+      let release: () => void = () => undefined
+      const held = new Promise<void>((resolve) => (release = resolve))
+      await other.route('**/api/openSession', async (route) => {
+        await held
+        await route.continue()
+      })
+      await other.goto(opened.lab.url)
+      await other.getByTestId('app').waitFor()
+      await other.getByTestId('tab-attention').click()
+      await other.getByTestId('attention-term-c2p').waitFor()
+      expect(await other.getByTestId('panels').getAttribute('aria-busy')).toBe('true')
+      expect(await other.getByTestId('panels').getAttribute('inert')).not.toBeNull()
+      // a click does not reach the checkbox while the session opens
+      await expect(other.getByTestId('attention-term-c2p').uncheck({ timeout: 1500 })).rejects.toThrow()
+      expect(await other.getByTestId('attention-term-c2p').isChecked()).toBe(true)
+      release()
+      await expect.poll(() => other.getByTestId('panels').getAttribute('inert')).toBeNull()
+      expect(await other.getByTestId('panels').getAttribute('aria-busy')).toBe('false')
+      // then it does, and the restore does not undo it
+      await other.getByTestId('attention-term-c2p').uncheck()
+      await other.waitForTimeout(300)
+      expect(await other.getByTestId('attention-term-c2p').isChecked()).toBe(false)
+    } finally {
+      await other.close()
+    }
+  })
+
   it('removes c2p in the head shown only: the request carries the scope and the result names it', async () => {
     await page.getByTestId('app').waitFor()
+    // the session is open (its restored state would otherwise undo the edits below)
+    await page.locator('[data-testid="session-item"][aria-current="true"]').waitFor({ timeout: 30_000 })
     await page.getByTestId('tab-attention').click()
     await page.getByTestId('attention-term-c2p').uncheck()
     await page.getByTestId('attention-ablation-scope').selectOption('head')
