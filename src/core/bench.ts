@@ -129,7 +129,7 @@ export async function measureMatmulRate(config: DebertaConfig, seq: number, repe
     const { times, warmups, firstMs } = await timeRuns(
       () => hostTidy(() => operands.forEach(([a, wT]) => linear(a, { wT, b: null }).dataSync())),
       repeats,
-      { ...options, repeats } as BenchOptions,
+      options,
     )
     const flops = shapes.reduce((acc, [m, k, n]) => acc + 2 * m * k * n, 0)
     const s = stats(times)
