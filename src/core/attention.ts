@@ -34,7 +34,7 @@ import type { AttentionTerm } from '../common/api'
 import { LabError } from '../common/errors'
 import type { DebertaConfig } from './config'
 import { tensorflowKernels } from './native-kernels'
-import { linear, relShiftColumns, relShiftRows, type Linear } from './ops'
+import { linear, relShiftColumns, relShiftRows, softmax, type Linear } from './ops'
 import type { AttentionWeights } from './params'
 import type { LayerTableTensors } from './relative-tables'
 import type { AttentionStrategy } from './strategy'
@@ -163,7 +163,7 @@ function headAttention(h: number, query: tf.Tensor2D, key: tf.Tensor2D, value: t
   if (compute.p2p && tables?.p2p) p2p = tables.p2p[h] // [T, T], scaled
 
   const scores = sumTerms(c2c, { c2p, p2c, p2p }, include) // [T, T]
-  const probs = tf.softmax(pass.maskBias ? tf.add(scores, pass.maskBias) : scores) as tf.Tensor2D // [T, T]
+  const probs = softmax(pass.maskBias ? tf.add(scores, pass.maskBias) : scores) as tf.Tensor2D // [T, T]
   if (pass.observer) pass.observer(h, { c2c, c2p, p2c, p2p, scores, probs })
   else if (pass.onProbs) pass.onProbs(h, probs)
   return tf.matMul(probs, value) as tf.Tensor2D // [T, D]
@@ -252,7 +252,7 @@ function batchedAttention(w: AttentionWeights, queryIn: tf.Tensor2D, kvIn: tf.Te
     if (pass.maskBias) {
       masked = B === 1 ? tf.add(scores, pass.maskBias) : tf.reshape(tf.add(tf.reshape(scores, [B, NH, T, T]), pass.maskBias), [B * NH, T, T])
     }
-    const probs = tf.softmax(masked) as tf.Tensor3D // [B·count, T, T]
+    const probs = softmax(masked) // [B·count, T, T]
     if (pass.observer) pass.observer(first, { c2c, c2p, p2c, p2p, scores, probs })
     else if (pass.onProbs) pass.onProbs(first, probs)
     return ab(probs, heads(value)) as tf.Tensor3D // [B·count, T, D]

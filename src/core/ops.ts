@@ -72,6 +72,12 @@ export function layerNorm(x: tf.Tensor2D, p: Norm, eps: number): tf.Tensor2D {
   }) as tf.Tensor2D
 }
 
+/** Softmax over the last axis. On tensorflow, outside gradient tapes, TF's (or oneDNN's) kernel directly. */
+export function softmax<R extends tf.Tensor>(x: R): R {
+  const native = tensorflowKernels()
+  return native ? native.softmax(x) : (tf.softmax(x) as R)
+}
+
 // HF ACT2FN constants (transformers/activations.py)
 const GELU_TANH_COEFF = 0.044715
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI)

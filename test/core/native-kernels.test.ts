@@ -2,9 +2,9 @@
 // absent on the other backends and while a gradient tape records (training keeps tfjs's differentiable ops).
 import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
-import { residentInTensorflow, tensorflowKernels } from '../../src/core/native-kernels'
+import { firstMatchingVariant, residentInTensorflow, tensorflowKernels } from '../../src/core/native-kernels'
 import { weightTensors } from '../../src/core/params'
-import { layerNorm, linear } from '../../src/core/ops'
+import { layerNorm, linear, softmax } from '../../src/core/ops'
 import { createSyntheticModel, fillNormalSeeded } from '../../src/core/synthetic'
 import { expectClose, seededIds, SMALL_V3, TEST_BACKENDS, useBackend } from './helpers'
 
@@ -49,6 +49,62 @@ describe.runIf(TEST_BACKENDS.includes('tensorflow'))('TF kernels on tensorflow',
     expectClose('layerNorm', layerNorm(h, { gamma, beta }, 1e-7).dataSync(), expected, 1e-6)
     // a large eps is not lost on the way
     expectClose('LayerNorm eps 10', k!.layerNorm(h, gamma, beta, 10).dataSync(), tfjsLayerNorm(h, gamma, beta, 10).dataSync(), 1e-6)
+  })
+
+  it("oneDNN's LayerNorm and Softmax where they pass the probe (TF 2.21 here), the same numbers as TF's plain calls; DEBERTA_LAB_ONEDNN=0 turns them off", async () => {
+    await useBackend('tensorflow')
+    const k = tensorflowKernels()!
+    const version = (tf.backend() as unknown as { binding: { TF_Version: string } }).binding.TF_Version
+    const [major, minor] = version.split('.').map(Number)
+    // verified on the TF 2.21 C API (../shared/tools/tfjs-node-local.sh); other builds fall back after the probe
+    if (process.platform === 'linux' && process.arch === 'x64' && (major > 2 || (major === 2 && minor >= 21))) expect(k.oneDnn).toEqual({ layerNorm: true, softmax: true })
+
+    const backend = tf.backend() as unknown as { executeSingleOutput: (op: string, ...rest: unknown[]) => tf.Tensor }
+    const original = backend.executeSingleOutput
+    const ops: string[] = []
+    backend.executeSingleOutput = function (op: string, ...rest: unknown[]) {
+      ops.push(op)
+      return original.call(this, op, ...rest)
+    }
+    const saved = process.env.DEBERTA_LAB_ONEDNN
+    try {
+      // scores with masked keys, a fully masked row and large values, at an attention-like shape
+      const scores = tf.tidy(() => {
+        const s = tf.mul(randn([3, 17, 29], 20), 6)
+        const mask = tf.tensor3d(Array.from({ length: 17 * 29 }, (_, i) => (i % 5 === 0 || Math.floor(i / 29) === 4 ? -3.4028234663852886e38 : 0)), [1, 17, 29])
+        return tf.add(tf.add(s, mask), tf.mul(tf.oneHot(tf.fill([3, 17], 3, 'int32'), 29), 90))
+      }) as tf.Tensor3D
+      const h = tf.add(tf.mul(randn([9, 96], 21), 4), tf.tensor2d(Array.from({ length: 9 }, (_, i) => 30 * (i - 4)), [9, 1])) as tf.Tensor2D
+      const gamma = randn([96], 22) as tf.Tensor1D
+      const beta = randn([96], 23) as tf.Tensor1D
+      const results = (): { probs: Float32Array; normed: Float32Array } => ({ probs: softmax(scores).dataSync() as Float32Array, normed: layerNorm(h, { gamma, beta }, 1e-7).dataSync() as Float32Array })
+
+      delete process.env.DEBERTA_LAB_ONEDNN
+      ops.length = 0
+      const fused = results()
+      const used = k.oneDnn
+      expect(ops.includes('_MklSoftmax')).toBe(used.softmax)
+      expect(ops.includes('_MklLayerNorm')).toBe(used.layerNorm)
+
+      process.env.DEBERTA_LAB_ONEDNN = '0'
+      expect(k.oneDnn).toEqual({ layerNorm: false, softmax: false })
+      ops.length = 0
+      const plain = results()
+      expect(ops).not.toContain('_MklSoftmax')
+      expect(ops).not.toContain('_MklLayerNorm')
+      expect(ops).toContain('Softmax')
+
+      expectClose('softmax', fused.probs, plain.probs, 1e-6)
+      expectClose('softmax = tfjs', fused.probs, tf.softmax(scores).dataSync(), 1e-6)
+      expectClose('LayerNorm', fused.normed, plain.normed, 1e-5)
+      expectClose('LayerNorm = tfjs', fused.normed, tfjsLayerNorm(h, gamma, beta, 1e-7).dataSync(), 1e-5)
+      // the fully masked row is uniform, as HF's (before XSoftmax zeroes it)
+      expect(Array.from(fused.probs.slice(4 * 29, 5 * 29)).every((p) => Math.abs(p - 1 / 29) < 1e-7)).toBe(true)
+    } finally {
+      backend.executeSingleOutput = original
+      if (saved === undefined) delete process.env.DEBERTA_LAB_ONEDNN
+      else process.env.DEBERTA_LAB_ONEDNN = saved
+    }
   })
 
   it('MatrixDiagPartV3: diagonals high … low as rows, each from its first row; one diagonal keeps its axis', async () => {
@@ -163,6 +219,28 @@ describe.runIf(TEST_BACKENDS.includes('tensorflow'))('TF kernels on tensorflow',
     expect(seen).toBeNull()
     expect(tf.max(tf.abs(grad)).dataSync()[0]).toBeGreaterThan(0)
     expect(tensorflowKernels()).not.toBeNull()
+  })
+})
+
+describe('firstMatchingVariant (the probe of an internal kernel)', () => {
+  it('takes the first variant that runs and gives the expected numbers; passes over throws, other numbers, NaN and other lengths', () => {
+    const expected = [1, 2, 3]
+    const outputs: Record<string, () => number[]> = {
+      throws: () => {
+        throw new Error('no kernel')
+      },
+      wrong: () => [1, 2, 3.1],
+      nan: () => [1, NaN, 3],
+      short: () => [1, 2],
+      close: () => [1, 2 + 1e-7, 3],
+      exact: () => [1, 2, 3],
+    }
+    const run = (name: string): number[] => outputs[name]()
+    expect(firstMatchingVariant(['throws', 'wrong', 'nan', 'short', 'close', 'exact'], run, expected, 1e-6)).toBe('close')
+    expect(firstMatchingVariant(['throws', 'exact', 'close'], run, expected, 1e-6)).toBe('exact')
+    expect(firstMatchingVariant(['throws', 'wrong', 'nan', 'short'], run, expected, 1e-6)).toBeNull()
+    expect(firstMatchingVariant(['close'], run, expected, 1e-8)).toBeNull()
+    expect(firstMatchingVariant([], run, expected, 1)).toBeNull()
   })
 })
 
