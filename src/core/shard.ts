@@ -3,7 +3,8 @@
 //   attention: the shard's heads' query/key/value columns and the rows of W_O that read their context;
 //   feed-forward: columns [c0, c1) of W_1 (and b_1) and the same rows of W_2.
 // Each shard's dense outputs of W_O and W_2 are partial sums; adding the shards' partials gives the full layer's
-// products exactly up to float summation order (the biases of W_O and W_2 are added once, by shard 0). The
+// products exactly up to float summation order (the biases of W_O and W_2 are added once: W_O's by the first shard, W_2's by the last, so that two shards
+// share that work). The
 // LayerNorms, residuals and the conv layer are computed by every shard on the full hidden state.
 //
 // Shapes: H hidden, NH heads, D head size, A = NH·D, I intermediate, R relative rows, nh = the shard's heads
@@ -85,7 +86,7 @@ export function shardWeights(
         wT: keep(scaledSlice(layer.intermediate.wT, [0, c0], [-1, c1 - c0], scale)), // [H, c1 − c0]
         b: layer.intermediate.b ? keep(scaledSlice(layer.intermediate.b, [c0], [c1 - c0], scale)) : null,
       },
-      output: rows(layer.output, c0, c1 - c0, index === 0, keep, scale), // [c1 − c0, H]
+      output: rows(layer.output, c0, c1 - c0, c1 === config.intermediateSize, keep, scale), // [c1 − c0, H]; bias on the last shard
       outputNorm: layer.outputNorm,
       geluFolded: fold || layer.geluFolded,
     }

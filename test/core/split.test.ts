@@ -57,7 +57,7 @@ describe('shards', () => {
     expect(shardForwardOptions({ disabledTerms: ['p2c'], ablationScope: { layer: 2 } }, first)).toEqual({ disabledTerms: ['p2c'], ablationScope: { layer: 2 } })
   })
 
-  it("folds the exact GELU's 1/√2 into W_1, b_1 and W_2's rows (not W_2's bias); other activations keep their weights", async () => {
+  it("folds the exact GELU's 1/√2 into W_1, b_1 and W_2's rows (not W_2's bias); other activations keep their weights; W_O's bias on the first shard, W_2's on the last", async () => {
     await useBackend(TEST_BACKENDS[0])
     for (const [act, folded] of [
       ['gelu', true],
@@ -76,7 +76,16 @@ describe('shards', () => {
         expectClose(`${act} W_1`, layer.intermediate.wT.dataSync(), tf.mul(tf.slice(full.intermediate.wT, [0, c0], [-1, c1 - c0]), k).dataSync(), 1e-7)
         expectClose(`${act} b_1`, layer.intermediate.b!.dataSync(), tf.mul(tf.slice(full.intermediate.b!, [c0], [c1 - c0]), k).dataSync(), 1e-7)
         expectClose(`${act} W_2 rows`, layer.output.wT.dataSync(), tf.mul(tf.slice(full.output.wT, [c0, 0], [c1 - c0, -1]), k).dataSync(), 1e-7)
-        expectClose(`${act} W_2 bias`, layer.output.b!.dataSync(), full.output.b!.dataSync(), 0)
+        // each bias once: W_O's on the first shard, W_2's on the last (unscaled)
+        expect(layer.attention.output.b, 'W_O bias on shard 0').not.toBeNull()
+        expect(layer.output.b, 'no W_2 bias on shard 0').toBeNull()
+        const last = shardWeights(model.weights, config, shardRanges(config, 2)[1], 1, model.weights.embeddings)
+        created.push(...last.created)
+        expect(last.weights.layers[1].attention.output.b, 'no W_O bias on shard 1').toBeNull()
+        expectClose(`${act} W_2 bias`, last.weights.layers[1].output.b!.dataSync(), full.output.b!.dataSync(), 0)
+        const whole = shardWeights(model.weights, config, shardRanges(config, 1)[0], 0, model.weights.embeddings)
+        created.push(...whole.created)
+        expect(whole.weights.layers[1].attention.output.b !== null && whole.weights.layers[1].output.b !== null, 'one shard: both').toBe(true)
       } finally {
         tf.dispose(created)
         model.dispose()
