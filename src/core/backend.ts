@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { createRequire } from 'node:module'
 import { LabError } from '../common/errors'
-import { debugOutputRequested, quietTensorflowLogs, tensorflowThreads } from './backend-env'
+import { debugOutputRequested, enableArrayBufferTransfer, quietTensorflowLogs, tensorflowThreads } from './backend-env'
 import { installThreadedWasm, wasmBackendStatus, wasmThreadCount, type ThreadedWasmStatus } from './wasm-threads'
 
 export { debugOutputRequested, quietTensorflowLogs, splitMode, tensorflowThreads } from './backend-env'
@@ -56,6 +56,7 @@ async function tryBackend(name: BackendName): Promise<void> {
   if (name === 'tensorflow') {
     quietTensorflowLogs()
     tensorflowThreads()
+    enableArrayBufferTransfer() // for the split forward's peer thread, started later
     patchNodeUtilForTfjsNode()
     // tfjs-node registers the "tensorflow" backend with the shared tfjs-core on import.
     require('@tensorflow/tfjs-node')

@@ -18,6 +18,7 @@
 // No import of tfjs-node: the backend object tfjs-node registered is duck-typed (executeSingleOutput + binding
 // constants, public API of its NodeJSKernelBackend). If that shape is absent the lab runs tfjs's kernels.
 import * as tf from '@tensorflow/tfjs-core'
+import { releaseBuffer } from './backend-env'
 
 interface OpAttr {
   name: string
@@ -74,6 +75,19 @@ export function residentInTensorflow(tensors: readonly tf.Tensor[]): number {
   const live = tensors.filter((t) => !t.isDisposed)
   for (let i = 0; i < live.length; i += 64) backend.getInputTensorIds(live.slice(i, i + 64))
   return live.length
+}
+
+/**
+ * t's values, read to be used once: `done()` frees the array's memory at once (releaseBuffer) when it is a copy
+ * made for this read — tfjs-node reading a tensor TensorFlow holds into a new ArrayBuffer — instead of leaving it
+ * to the GC. Elsewhere (other backends, or values tfjs-node still keeps in JS) the array may be the backend's own
+ * storage, and done() leaves it alone. Use the values before done().
+ */
+export function readOnce(t: tf.Tensor): { values: Float32Array | Int32Array | Uint8Array; done(): void } {
+  const backend = tf.getBackend() === 'tensorflow' ? (tf.backend() as { tensorMap?: { get(id: object): { values?: unknown } | undefined } }) : null
+  const copy = backend?.tensorMap?.get(t.dataId)?.values === null
+  const values = t.dataSync() as Float32Array | Int32Array | Uint8Array
+  return { values, done: () => void (copy && releaseBuffer(values.buffer)) }
 }
 
 /** The direct kernels when the current backend is tfjs-node's, else null. */

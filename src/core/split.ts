@@ -31,6 +31,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { LabError } from '../common/errors'
 import { splitMode } from './backend-env'
 import { DebertaModel, type LayerSplit, type ShardRun } from './model'
+import { readOnce } from './native-kernels'
 import type { EmbeddingWeights, ModelWeights } from './params'
 import { shardConfig, shardForwardOptions, shardRanges, shardWeights, type ShardRange } from './shard'
 import { unpackedPath } from './wasm-threads'
@@ -101,7 +102,9 @@ export class ReduceChannel {
     if (this.step >= STEPS_PER_RUN) throw new SplitFailed('too many exchanges in one run')
     const parity = this.step % 2
     const other = 1 - this.side
-    this.region(this.side, parity).set(partial.dataSync() as Float32Array)
+    const mine = readOnce(partial) // on tfjs-node a new buffer each time: freed now, not by a GC that stalls both threads
+    this.region(this.side, parity).set(mine.values)
+    mine.done()
     const stamp = BigInt(this.run) * BigInt(STEPS_PER_RUN) + BigInt(this.step)
     Atomics.store(this.control, this.side, stamp)
     Atomics.notify(this.control, this.side)
@@ -302,7 +305,9 @@ export class SplitForward implements LayerSplit {
     }
     this.run += 1
     this.channel.begin(this.run)
-    const hidden = (hidden0.dataSync() as Float32Array).slice()
+    const read = readOnce(hidden0)
+    const hidden = Float32Array.from(read.values)
+    read.done()
     const message: PeerRun = {
       type: 'run',
       run: this.run,

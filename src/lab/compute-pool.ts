@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { JobKind, TrainingProgress } from '../common/api'
 import { LabError, fromErrorData } from '../common/errors'
-import { quietTensorflowLogs, tensorflowThreads } from '../core/backend-env'
+import { enableArrayBufferTransfer, quietTensorflowLogs, tensorflowThreads } from '../core/backend-env'
 import { JOB_SLOTS, PAUSABLE_METHODS, jobKind, pauseIndex, type FromWorker, type ToWorker, type WorkerInit, type WorkerMethod, type WorkerRequests, type WorkerValues } from './protocol'
 
 /** The worker's backend: its name (the key runs record), why faster ones were skipped, and how people read it. */
@@ -110,6 +110,7 @@ class WorkerLane {
     // libtensorflow (loaded in the worker) reads the process environment, which only this thread can change.
     quietTensorflowLogs()
     tensorflowThreads()
+    enableArrayBufferTransfer()
     const worker = new Worker(path, { workerData: init, execArgv })
     this.worker = worker
     this.ready = new Promise((resolve, reject) => {

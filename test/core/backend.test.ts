@@ -1,7 +1,9 @@
 // Backend selection, the Node 24 shim for tfjs-node, the run's backend report, and quiet native start-up.
 import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
+import { Worker } from 'node:worker_threads'
 import { debugOutputRequested, initBackend, patchNodeUtilForTfjsNode, quietTensorflowLogs, splitMode, tensorflowThreads } from '../../src/core/backend'
+import { enableArrayBufferTransfer, releaseBuffer } from '../../src/core/backend-env'
 import { backendsToTest, describeProbes, type BackendProbe } from './backends'
 import { BACKEND_PROBES, useBackend } from './helpers'
 
@@ -105,5 +107,34 @@ describe('split forwards and TF threads', () => {
     const oneCore: NodeJS.ProcessEnv = {}
     tensorflowThreads(oneCore, 1)
     expect(oneCore.TF_NUM_INTRAOP_THREADS).toBeUndefined()
+  })
+})
+
+describe('freeing read buffers at once (ArrayBuffer.prototype.transfer)', () => {
+  it('enableArrayBufferTransfer gives worker threads started after it ArrayBuffer.prototype.transfer; releaseBuffer detaches', async () => {
+    enableArrayBufferTransfer()
+    const code = `
+      const { parentPort } = require('node:worker_threads')
+      const ab = new ArrayBuffer(1 << 20)
+      const has = typeof ArrayBuffer.prototype.transfer === 'function'
+      if (has) ab.transfer(0)
+      parentPort.postMessage({ has, length: ab.byteLength })`
+    const result = await new Promise<{ has: boolean; length: number }>((resolve, reject) => {
+      const worker = new Worker(code, { eval: true })
+      worker.once('message', (m) => {
+        void worker.terminate()
+        resolve(m)
+      })
+      worker.once('error', reject)
+    })
+    expect(result).toEqual({ has: true, length: 0 })
+    // here (this realm may predate the flag): detaches where it can, never a SharedArrayBuffer
+    const ab = new ArrayBuffer(64)
+    const released = releaseBuffer(ab)
+    expect(released).toBe(typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function')
+    if (released) expect(ab.byteLength).toBe(0)
+    const shared = new SharedArrayBuffer(64)
+    expect(releaseBuffer(shared)).toBe(false)
+    expect(shared.byteLength).toBe(64)
   })
 })

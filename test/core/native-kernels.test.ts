@@ -2,7 +2,7 @@
 // absent on the other backends and while a gradient tape records (training keeps tfjs's differentiable ops).
 import * as tf from '@tensorflow/tfjs-core'
 import { describe, expect, it } from 'vitest'
-import { firstMatchingVariant, residentInTensorflow, tensorflowKernels } from '../../src/core/native-kernels'
+import { firstMatchingVariant, readOnce, residentInTensorflow, tensorflowKernels } from '../../src/core/native-kernels'
 import { weightTensors } from '../../src/core/params'
 import { layerNorm, linear, softmax } from '../../src/core/ops'
 import { createSyntheticModel, fillNormalSeeded } from '../../src/core/synthetic'
@@ -220,6 +220,45 @@ describe.runIf(TEST_BACKENDS.includes('tensorflow'))('TF kernels on tensorflow',
     expect(tf.max(tf.abs(grad)).dataSync()[0]).toBeGreaterThan(0)
     expect(tensorflowKernels()).not.toBeNull()
   })
+})
+
+describe('readOnce: a read buffer is freed at once only when it is a copy made for the read', () => {
+  for (const backend of TEST_BACKENDS) {
+    it(`on ${backend}`, async () => {
+      await useBackend(backend)
+      // record which buffers done() hands to ArrayBuffer.prototype.transfer (the real one where this realm has it)
+      const proto = ArrayBuffer.prototype as { transfer?: (this: ArrayBuffer, length: number) => ArrayBuffer }
+      const original = Object.getOwnPropertyDescriptor(proto, 'transfer')
+      const transferred: ArrayBuffer[] = []
+      Object.defineProperty(proto, 'transfer', {
+        configurable: true,
+        writable: true,
+        value(this: ArrayBuffer, length: number) {
+          transferred.push(this)
+          return original ? original.value.call(this, length) : new ArrayBuffer(length)
+        },
+      })
+      try {
+        const computed = tf.add(tf.tensor1d([1, 2, 3]), 1) // an op's output: on tfjs-node held by TensorFlow
+        const read = readOnce(computed)
+        expect(Array.from(read.values)).toEqual([2, 3, 4])
+        const buffer = read.values.buffer
+        read.done()
+        expect(transferred.includes(buffer as ArrayBuffer)).toBe(backend === 'tensorflow')
+        expect(Array.from(computed.dataSync())).toEqual([2, 3, 4]) // the tensor is untouched
+
+        const fresh = tf.tensor1d([5, 6]) // values still in JS on tfjs-node; the backend's own storage on cpu
+        const own = readOnce(fresh)
+        own.done()
+        expect(transferred.includes(own.values.buffer as ArrayBuffer)).toBe(false)
+        expect(Array.from(fresh.dataSync())).toEqual([5, 6])
+        expect(Array.from(tf.add(fresh, 0).dataSync())).toEqual([5, 6])
+      } finally {
+        if (original) Object.defineProperty(proto, 'transfer', original)
+        else delete proto.transfer
+      }
+    })
+  }
 })
 
 describe('firstMatchingVariant (the probe of an internal kernel)', () => {
