@@ -164,7 +164,9 @@ function makeKernels(backend: NodeKernelBackend): TensorflowKernels {
   const enabled = (): boolean => typeof process === 'undefined' || process.env.DEBERTA_LAB_ONEDNN !== '0' // read at each call: tests and benchmarks switch it
   let layerNormLabel: OpAttr[] | null | undefined // undefined: not probed yet
   let softmaxLabel: OpAttr[] | null | undefined
-  const probeLayerNorm = (): OpAttr[] | null =>
+  // each probe's tensors are freed by a tidy (which returns tensors only, so the result leaves through `found`)
+  const probeLayerNorm = (): OpAttr[] | null => {
+    let found: OpAttr[] | null = null
     tf.tidy(() => {
       const [N, H] = [5, 48]
       const values = Array.from({ length: N * H }, (_, i) => 10 * (i % H === 0 ? -1 : 1) * Math.floor(i / H) + 3 * Math.sin(0.7 * i))
@@ -172,9 +174,12 @@ function makeKernels(backend: NodeKernelBackend): TensorflowKernels {
       const gamma = tf.tensor1d(Array.from({ length: H }, (_, i) => 0.5 + Math.cos(i)))
       const beta = tf.tensor1d(Array.from({ length: H }, (_, i) => 0.1 * i - 2))
       const expected = plainLayerNorm(x, gamma, beta, 1e-5).dataSync()
-      return firstMatchingVariant(labels, (label) => oneDnnLayerNorm(x, gamma, beta, 1e-5, label).dataSync(), expected, 1e-5)
+      found = firstMatchingVariant(labels, (label) => oneDnnLayerNorm(x, gamma, beta, 1e-5, label).dataSync(), expected, 1e-5)
     })
-  const probeSoftmax = (): OpAttr[] | null =>
+    return found
+  }
+  const probeSoftmax = (): OpAttr[] | null => {
+    let found: OpAttr[] | null = null
     tf.tidy(() => {
       const [B, R, C] = [2, 4, 7]
       const values = Array.from({ length: B * R * C }, (_, i) => 4 * Math.sin(1.3 * i) + (i % 11 === 0 ? 80 : 0))
@@ -183,8 +188,10 @@ function makeKernels(backend: NodeKernelBackend): TensorflowKernels {
       for (let j = 0; j < C; j += 2) values[row(1, 2) + j] += PROBE_MASK // some keys masked
       const x = tf.tensor3d(values, [B, R, C])
       const expected = run('Softmax', [x]).dataSync()
-      return firstMatchingVariant(labels, (label) => oneDnnSoftmax(x, label).dataSync(), expected, 1e-6)
+      found = firstMatchingVariant(labels, (label) => oneDnnSoftmax(x, label).dataSync(), expected, 1e-6)
     })
+    return found
+  }
   const layerNormKernel = (): OpAttr[] | null => {
     if (!enabled()) return null
     if (layerNormLabel === undefined) layerNormLabel = probeLayerNorm()
