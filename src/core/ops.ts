@@ -16,9 +16,14 @@ import { tensorflowKernels } from './native-kernels'
 import { FLOAT32_MIN, type Activation } from './config'
 
 export interface Linear {
-  /** weight transposed once at load: [in, out] (matMul(x, wT) is the fast 2-D path on wasm) */
+  /** weight transposed once at load: [in, out] (matMul(x, wT) is the fast 2-D path on wasm); [out, in] when outIn */
   wT: tf.Tensor2D
   b: tf.Tensor1D | null
+  /**
+   * wT holds the weight as PyTorch stores it, [out, in], and products transpose it inside the matmul (TF's MatMul
+   * transpose_b). Only where that is measured faster: a split shard's W_1 on tensorflow (src/core/shard.ts).
+   */
+  outIn?: boolean
 }
 
 export interface Norm {
@@ -51,10 +56,19 @@ export function hostTidy<T>(fn: () => T): T {
  */
 export function linear(x: tf.Tensor2D, p: Linear): tf.Tensor2D {
   const native = tensorflowKernels()
+  const transposeB = p.outIn === true
   if (native) {
-    const y = native.matMul(x, p.wT)
+    const y = native.matMul(x, p.wT, false, transposeB)
     if (!p.b) return y
     const out = native.biasAdd(y, p.b)
+    y.dispose()
+    return out
+  }
+  if (transposeB) {
+    // not tf.fused.matMul: on wasm (tfjs 4.22) its bias lands on the wrong columns with transposeB (test/core/ops.test.ts)
+    const y = tf.matMul(x, p.wT, false, true)
+    if (!p.b) return y
+    const out = tf.add(y, p.b) as tf.Tensor2D
     y.dispose()
     return out
   }

@@ -57,6 +57,7 @@ export function shardWeights(
   const D = config.attentionHeadSize
   const [h0, h1] = range.heads
   const [c0, c1] = range.columns
+  const w1OutIn = shardW1OutIn()
   const layers = full.layers.map((layer): LayerWeights => {
     const a = layer.attention
     const { query, key, value } = headColumns(a, config, h0, h1)
@@ -80,11 +81,15 @@ export function shardWeights(
     // (not W_2's bias): the activation is three passes instead of five (its values are never shown from a shard)
     const fold = config.hiddenAct === 'gelu' && !layer.geluFolded
     const scale = fold ? Math.SQRT1_2 : 1
+    const sliced = scaledSlice(layer.intermediate.wT, [0, c0], [-1, c1 - c0], scale) // [H, c1 − c0]
+    const w1 = w1OutIn ? (tf.transpose(sliced) as tf.Tensor2D) : sliced // [c1 − c0, H] when outIn
+    if (w1 !== sliced) sliced.dispose()
     return {
       attention,
       intermediate: {
-        wT: keep(scaledSlice(layer.intermediate.wT, [0, c0], [-1, c1 - c0], scale)), // [H, c1 − c0]
+        wT: keep(w1),
         b: layer.intermediate.b ? keep(scaledSlice(layer.intermediate.b, [c0], [c1 - c0], scale)) : null,
+        ...(w1OutIn ? { outIn: true } : {}),
       },
       output: rows(layer.output, c0, c1 - c0, c1 === config.intermediateSize, keep, scale), // [c1 − c0, H]; bias on the last shard
       outputNorm: layer.outputNorm,
@@ -93,6 +98,18 @@ export function shardWeights(
   })
   const relative = full.relative.map((p): RelativeProjection => ({ key: headSlice(p.key, config, h0, h1), query: headSlice(p.query, config, h0, h1) }))
   return { weights: { embeddings, layers, conv: full.conv, lmHead: null, relative }, created }
+}
+
+/**
+ * Whether a shard stores W_1 as [out, in] and multiplies by it transposed (Linear.outIn). TF's MatMul (oneDNN) on the
+ * machine this was measured on (2 cores, AVX-512; one thread, T = 512) runs base's shard shape [512, 768]·[768, 1536]
+ * in 6.3 ms that way against 7.3–8.6 ms with the weight [in, out]; at T = 128 the two are even. On tensorflow only (wasm's
+ * transposed matmul is ~10× slower); DEBERTA_LAB_SHARD_W1=in-out|out-in overrides (benchmarks).
+ */
+function shardW1OutIn(): boolean {
+  const forced = typeof process !== 'undefined' ? process.env.DEBERTA_LAB_SHARD_W1 : undefined
+  if (forced === 'out-in' || forced === 'in-out') return forced === 'out-in'
+  return tf.getBackend() === 'tensorflow'
 }
 
 /** Rows [from, from + count) of a Linear's wT times `scale`; the bias (unscaled) only when `withBias` (it must be added once). */

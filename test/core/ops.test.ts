@@ -10,6 +10,7 @@ import {
   geluErf,
   geluFolded,
   hostTidy,
+  linear,
   paddingBias,
   relShiftColumns,
   relShiftColumnsOps,
@@ -17,6 +18,7 @@ import {
   relShiftRowsOps,
   setFastKernels,
 } from '../../src/core/ops'
+import { TRAINING_PRODUCTS } from '../../src/core/train/model'
 import { expectClose, TEST_BACKENDS, useBackend } from './helpers'
 
 const ramp = (rows: number, cols: number): tf.Tensor2D => tf.tensor2d(Float32Array.from({ length: rows * cols }, (_, i) => i + 0.5), [rows, cols])
@@ -25,6 +27,22 @@ for (const backend of TEST_BACKENDS) {
   describe(`kernels on ${backend}`, () => {
     beforeAll(() => useBackend(backend))
     afterEach(() => setFastKernels(true))
+
+    it('linear: a weight stored [out, in] (outIn) gives the same product as one stored [in, out], with and without bias, also in training', () => {
+      hostTidy(() => {
+        const x = tf.sin(ramp(5, 7)) as tf.Tensor2D
+        const wT = tf.cos(ramp(7, 3)) as tf.Tensor2D // [in, out]
+        const w = tf.transpose(wT) as tf.Tensor2D // [out, in]
+        const b = tf.tensor1d([0.5, -1, 2])
+        for (const bias of [b, null]) {
+          const expected = linear(x, { wT, b: bias }).dataSync()
+          expectClose(`outIn, bias ${bias !== null}`, linear(x, { wT: w, b: bias, outIn: true }).dataSync(), expected, 1e-6)
+          expectClose(`training, bias ${bias !== null}`, TRAINING_PRODUCTS.linear(x, { wT: w, b: bias, outIn: true }).dataSync(), expected, 1e-6)
+        }
+        // not the same numbers when the flag is ignored: [7, 3]ᵀ is not [3, 7]
+        expect(() => linear(x, { wT: w, b: null }).dataSync()).toThrow()
+      })
+    })
 
     it('relShiftRows: out[i, j] = x[i, T−1−i+j], kernel = reshape/slice fallback', () => {
       for (const T of [1, 2, 5, 17]) {

@@ -73,7 +73,11 @@ describe('shards', () => {
         const full = model.weights.layers[1]
         const k = folded ? Math.SQRT1_2 : 1
         expect(layer.geluFolded ?? false, act).toBe(folded)
-        expectClose(`${act} W_1`, layer.intermediate.wT.dataSync(), tf.mul(tf.slice(full.intermediate.wT, [0, c0], [-1, c1 - c0]), k).dataSync(), 1e-7)
+        // on tensorflow W_1 is stored [out, in] (Linear.outIn: TF's MatMul is faster that way for the shard's shape)
+        const outIn = tf.getBackend() === 'tensorflow'
+        expect(layer.intermediate.outIn === true, 'W_1 layout').toBe(outIn)
+        const w1 = outIn ? tf.transpose(layer.intermediate.wT) : layer.intermediate.wT
+        expectClose(`${act} W_1`, w1.dataSync(), tf.mul(tf.slice(full.intermediate.wT, [0, c0], [-1, c1 - c0]), k).dataSync(), 1e-7)
         expectClose(`${act} b_1`, layer.intermediate.b!.dataSync(), tf.mul(tf.slice(full.intermediate.b!, [c0], [c1 - c0]), k).dataSync(), 1e-7)
         expectClose(`${act} W_2 rows`, layer.output.wT.dataSync(), tf.mul(tf.slice(full.output.wT, [c0, 0], [c1 - c0, -1]), k).dataSync(), 1e-7)
         // each bias once: W_O's on the first shard, W_2's on the last (unscaled)

@@ -476,7 +476,7 @@ export const TRAINING_PRODUCTS: Products = {
   ab: (a, b) => matMulFast(a, b),
   abT: (a, b) => matMulFast(a, swapLast(b)),
   linear: (x, p) => {
-    const y = matMulFast(x, p.wT)
+    const y = matMulFast(x, p.outIn ? (swapLast(p.wT) as tf.Tensor2D) : p.wT)
     return p.b ? (tf.add(y, p.b) as tf.Tensor2D) : y
   },
 }
