@@ -66,7 +66,7 @@ export function linear(x: tf.Tensor2D, p: Linear): tf.Tensor2D {
   }
   if (transposeB) {
     // not tf.fused.matMul: on wasm (tfjs 4.22) its bias lands on the wrong columns with transposeB (test/core/ops.test.ts)
-    const y = tf.matMul(x, p.wT, false, true)
+    const y = tf.matMul(x, p.wT, false, true) as tf.Tensor2D
     if (!p.b) return y
     const out = tf.add(y, p.b) as tf.Tensor2D
     y.dispose()
