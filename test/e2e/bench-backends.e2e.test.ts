@@ -65,7 +65,16 @@ describe.skipIf(e2eSkipped)('benchmarks on every backend, side by side', () => {
     // both runs are compared at once, each a curve named by its backend
     await expect.poll(() => page.locator('[data-testid="bench-run-item"]:checked').count(), { timeout: 10_000 }).toBe(2)
     await page.getByTestId('bench-reference').locator('summary').click()
-    await page.getByTestId('bench-reference-text').fill('{"impl": "pytorch-hf", "preset": "tiny", "seq": 32, "median_ms": 1.5}')
+    // a line without a part stands for any part; a line timed for another part (model) is not drawn on attention
+    await page
+      .getByTestId('bench-reference-text')
+      .fill(
+        [
+          '{"impl": "pytorch-hf", "preset": "tiny", "seq": 32, "median_ms": 1.5}',
+          '{"impl": "pytorch-hf", "preset": "tiny", "seq": 32, "part": "model", "median_ms": 9}',
+          '{"impl": "pytorch-hf", "preset": "tiny", "seq": 64, "part": "attention", "median_ms": 3}',
+        ].join('\n'),
+      )
     const names = async (): Promise<string[]> =>
       (await chartSeries('benchmarks-runs'))
         .map((s) => s.name)
@@ -79,7 +88,10 @@ describe.skipIf(e2eSkipped)('benchmarks on every backend, side by side', () => {
       const curve = series.find((s) => s.name.startsWith(`${result.backend} · tiny`))!
       expect(curve.points.map((p) => [p.x, p.y])).toEqual(result.cases.filter((c) => c.part === 'attention').map((c) => [c.seq, c.medianMs]))
     }
-    expect(series.find((s) => s.name === 'HF PyTorch (same machine)')!.points.map((p) => [p.x, p.y])).toEqual([[32, 1.5]])
+    expect(series.find((s) => s.name === 'HF PyTorch (same machine)')!.points.map((p) => [p.x, p.y])).toEqual([
+      [32, 1.5],
+      [64, 3],
+    ])
     await page.getByTestId('chart-benchmarks-runs').screenshot({ path: join(SCREENSHOT_DIR, 'benchmarks-backends.png') })
   })
 })

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { buildBucketCurveOption, bucketRegions } from '../../src/renderer/charts/bucket-curve'
 import { buildTopKBarOption, MAX_VALUE_LABELS, sharedProbabilityMax, topKChartHeight, topKLabelInterval } from '../../src/renderer/charts/topk'
-import { buildBenchmarkOption, buildRunComparisonOption, parseReferenceTimings, spreadName, spreadRenderItem } from '../../src/renderer/charts/benchmark'
+import { buildBenchmarkOption, buildRunComparisonOption, spreadName, spreadRenderItem } from '../../src/renderer/charts/benchmark'
+import { parseReferenceTimings, referencePointsFor } from '../../src/common/reference-timings'
 import { buildTermShareOption, shareAt, buildSameWordOption, buildPairComparisonOption } from '../../src/renderer/charts/terms'
 import { extractChartData, chartDataToCsv } from '../../src/renderer/charts/data'
 import type { BenchmarkCase } from '../../src/common/api'
@@ -148,10 +149,29 @@ describe('benchmark charts', () => {
   it('reads reference timings as T:ms pairs or pytorch-reference.sh JSON lines, and says what it ignored', () => {
     expect(parseReferenceTimings('128:330, 512 = 1050ms')).toEqual({ points: [{ seq: 128, ms: 330 }, { seq: 512, ms: 1050 }], problems: [] })
     const json = '{"impl": "pytorch-hf", "preset": "base", "seq": 512, "median_ms": 966.5}\n{"seq": 128, "median_ms": 319}'
-    expect(parseReferenceTimings(json).points).toEqual([{ seq: 128, ms: 319 }, { seq: 512, ms: 966.5 }])
+    expect(parseReferenceTimings(json).points).toEqual([{ seq: 128, ms: 319 }, { seq: 512, ms: 966.5, impl: 'pytorch-hf', preset: 'base' }])
     const bad = parseReferenceTimings('128:fast; 0:5; {oops; 64:10')
     expect(bad.points).toEqual([{ seq: 64, ms: 10 }])
     expect(bad.problems).toHaveLength(3)
+  })
+
+  it('keeps the part a JSON line timed: a reference line is drawn only on its own part, T:ms pairs on any', () => {
+    const text = [
+      '{"impl": "pytorch-hf", "preset": "base", "seq": 128, "part": "model", "median_ms": 330}',
+      '{"impl": "pytorch-hf", "preset": "base", "seq": 128, "part": "attention", "median_ms": 17}',
+      '{"impl": "pytorch-hf", "preset": "base", "seq": 512, "part": "attention", "median_ms": 41}',
+      '512:1050',
+    ].join('\n')
+    const { points, problems } = parseReferenceTimings(text)
+    expect(problems).toEqual([])
+    expect(referencePointsFor(points, 'model').map((p) => [p.seq, p.ms])).toEqual([[128, 330], [512, 1050]])
+    expect(referencePointsFor(points, 'attention').map((p) => [p.seq, p.ms])).toEqual([[128, 17], [512, 41]]) // its own line beats the pair
+    expect(referencePointsFor(points, 'layer').map((p) => [p.seq, p.ms])).toEqual([[512, 1050]])
+    // a later line of the same part and length replaces the earlier one; a part that is not a plain name is refused
+    expect(parseReferenceTimings('128:300\n128:310').points).toEqual([{ seq: 128, ms: 310 }])
+    const odd = parseReferenceTimings('{"seq": 128, "median_ms": 5, "part": {"x": 1}}\n{"seq": 64}')
+    expect(odd.points).toEqual([])
+    expect(odd.problems).toHaveLength(2)
   })
 
   it('draws the spread of the repeats (min–max) as whiskers with each measured line, outside the legend', () => {

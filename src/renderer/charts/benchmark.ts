@@ -112,54 +112,13 @@ export interface RunCurve {
   cases: BenchmarkCase[]
 }
 
-/** One measured curve per stored run (same part and variant), to compare backends, presets or machines. */
 /** A reference timing per sequence length (e.g. HF PyTorch on the same machine), drawn as a dashed line. */
 export interface ReferenceLine {
   name: string
   points: Array<{ seq: number; ms: number }>
 }
 
-/**
- * Reference timings from text: `T:ms` pairs (`128:330, 512:1050`) or the JSON lines of
- * the PyTorch reference script pytorch-reference.sh (`{"seq": 128, "median_ms": 330, …}`). Unreadable parts are reported.
- */
-export function parseReferenceTimings(text: string): { points: Array<{ seq: number; ms: number }>; problems: string[] } {
-  const points = new Map<number, number>()
-  const problems: string[] = []
-  // one JSON object per line; other lines hold T:ms pairs separated by commas or semicolons
-  const items = text.split('\n').flatMap((line) => (line.trim().startsWith('{') ? [line] : line.split(/[,;]+/)))
-  for (const raw of items) {
-    const item = raw.trim()
-    if (!item) continue
-    let seq: number
-    let ms: number
-    if (item.startsWith('{')) {
-      try {
-        const line = JSON.parse(item) as { seq?: unknown; median_ms?: unknown }
-        seq = Number(line.seq)
-        ms = Number(line.median_ms)
-      } catch {
-        problems.push(`not JSON: ${item.slice(0, 40)}`)
-        continue
-      }
-    } else {
-      const match = /^(\d+)\s*[:=]\s*(\d+(?:\.\d+)?)\s*(?:ms)?$/.exec(item)
-      if (!match) {
-        problems.push(`not "T:ms": ${item.slice(0, 40)}`)
-        continue
-      }
-      seq = Number(match[1])
-      ms = Number(match[2])
-    }
-    if (!Number.isInteger(seq) || seq < 1 || !Number.isFinite(ms) || ms <= 0) {
-      problems.push(`not a length and a time: ${item.slice(0, 40)}`)
-      continue
-    }
-    points.set(seq, ms)
-  }
-  return { points: [...points].sort((a, b) => a[0] - b[0]).map(([seq, ms]) => ({ seq, ms })), problems }
-}
-
+/** One measured curve per stored run (same part and variant), to compare backends, presets or machines. */
 export function buildRunComparisonOption(runs: RunCurve[], part: BenchmarkPart, variant: Variant, opts: { title?: string; reference?: ReferenceLine | null } = {}): ChartOption {
   const lookup = new Map<string, BenchmarkCase>()
   const series: Array<LineSeriesOption | CustomSeriesOption> = runs.flatMap((run, index) => {

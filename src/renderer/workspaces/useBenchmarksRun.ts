@@ -6,7 +6,8 @@ import type { RunRecord } from '../../common/sessions'
 import { toErrorData, type ErrorData } from '../../common/errors'
 import { useLab } from '../lab-context'
 import { appProvenance } from '../provenance'
-import { buildBenchmarkOption, buildRunComparisonOption, parseReferenceTimings, type RunCurve } from '../charts/benchmark'
+import { buildBenchmarkOption, buildRunComparisonOption, type RunCurve } from '../charts/benchmark'
+import { parseReferenceTimings, referencePointsFor } from '../../common/reference-timings'
 import { useJob } from '../composables/useJob'
 import { useSession } from '../composables/useSession'
 import { useWorkspacePersistence } from '../composables/useWorkspacePersistence'
@@ -130,7 +131,9 @@ export function useBenchmarksRun() {
   const reference = computed(() => parseReferenceTimings(selections.referenceText))
   const comparisonOption = computed(() => {
     const chosen = runs.value.filter((r) => selections.compareRunIds.includes(r.id))
-    const line = reference.value.points.length ? { name: selections.referenceName.trim() || 'reference', points: reference.value.points } : null
+    // a line timed for another part (pytorch-reference.sh --part attention) is not drawn against this one
+    const points = referencePointsFor(reference.value.points, selections.part)
+    const line = points.length ? { name: selections.referenceName.trim() || 'reference', points } : null
     return chosen.length ? buildRunComparisonOption(chosen, selections.part, selections.compareVariant, { reference: line }) : null
   })
 
