@@ -93,5 +93,17 @@ describe.skipIf(e2eSkipped)('benchmarks on every backend, side by side', () => {
       [64, 3],
     ])
     await page.getByTestId('chart-benchmarks-runs').screenshot({ path: join(SCREENSHOT_DIR, 'benchmarks-backends.png') })
+
+    // the same timings imported from a file (what pytorch-reference.sh printed, saved): it replaces the text
+    const saved = '{"impl": "pytorch-hf", "preset": "tiny", "seq": 32, "part": "attention", "median_ms": 2.25}\n'
+    await page.getByTestId('bench-reference-file').setInputFiles({ name: 'pytorch.jsonl', mimeType: 'text/plain', buffer: Buffer.from(saved) })
+    await expect.poll(() => page.getByTestId('bench-reference-text').inputValue(), { timeout: 10_000 }).toBe(saved.trim())
+    await expect
+      .poll(async () => (await chartSeries('benchmarks-runs')).find((s) => s.name === 'HF PyTorch (same machine)')?.points.map((p) => [p.x, p.y]), { timeout: 10_000 })
+      .toEqual([[32, 2.25]])
+    // a file over the limit is refused and changes nothing
+    await page.getByTestId('bench-reference-file').setInputFiles({ name: 'huge.jsonl', mimeType: 'text/plain', buffer: Buffer.alloc(1024 * 1024 + 1, 0x20) })
+    await expect.poll(() => page.getByTestId('bench-reference-file-problem').textContent(), { timeout: 10_000 }).toContain('huge.jsonl is 1048577 bytes')
+    expect(await page.getByTestId('bench-reference-text').inputValue()).toBe(saved.trim())
   })
 })
