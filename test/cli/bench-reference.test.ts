@@ -84,14 +84,22 @@ describe('bench --reference', () => {
     await expect(run('')).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringMatching(/--reference is empty/) })
   })
 
-  it('matches by part and length only (matmul rate lines never get one)', () => {
+  it('matches by part and length, for the disentangled variant only (matmul rate lines and BERT-style attention never get one)', () => {
     const base = { backend: 'wasm', preset: 'tiny', variant: 'disentangled', batch: 1, repeats: 1, minMs: 1, maxMs: 1, flops: 1, gflops: 1, warmups: 0, firstMs: 1, note: '' }
     const cases = [
       { ...base, part: 'matmul', seq: 8, medianMs: 1 },
       { ...base, part: 'layer', seq: 8, medianMs: 3 },
       { ...base, part: 'model', seq: 8, medianMs: 5 },
+      { ...base, part: 'model', seq: 8, medianMs: 4, variant: 'standard' },
+      { ...base, part: 'model', seq: 16, medianMs: 5 },
     ] as unknown as BenchCaseResult[]
     const out = compareWithReference(cases, [{ seq: 8, ms: 2 }, { seq: 8, ms: 10, part: 'model' }])
-    expect(out.map((r) => [r.part, r.ratio])).toEqual([['matmul', undefined], ['layer', 1.5], ['model', 0.5]])
+    expect(out.map((r) => [r.part, r.variant, r.seq, r.ratio])).toEqual([
+      ['matmul', 'disentangled', 8, undefined],
+      ['layer', 'disentangled', 8, 1.5],
+      ['model', 'disentangled', 8, 0.5],
+      ['model', 'standard', 8, undefined],
+      ['model', 'disentangled', 16, undefined],
+    ])
   })
 })

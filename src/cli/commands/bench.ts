@@ -42,8 +42,8 @@ Options:
                       tensorflow: ~10 runs). "first ms" is the case's first run.
   --reference <file>  timings to compare with, e.g. what ../shared/perf/pytorch-reference.sh printed on this
                       machine (its JSON lines; or T:ms pairs such as 128:330, 512:1050, which stand for any
-                      part): each case of the same part and length gets "ref ms" and "ratio" = median ms /
-                      ref ms (JSON: referenceMs, ratio). Run the reference right before or after the bench.
+                      part): each disentangled case of the same part and length gets "ref ms" and "ratio" =
+                      median ms / ref ms (JSON: referenceMs, ratio). Run the reference right before or after.
   --json              one JSON line per case instead of a table`
 
 const HEADER = `${'part'.padEnd(9)} ${'variant'.padEnd(12)} ${'seq'.padStart(5)} ${'median ms'.padStart(10)} ${'min ms'.padStart(9)} ${'max ms'.padStart(9)} ${'GFLOP'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'predict ms'.padStart(11)} ${'first ms'.padStart(9)}`
@@ -90,10 +90,13 @@ export function readReferenceFile(file: string, preset: string | undefined): Ref
   return points
 }
 
-/** Each timed part (not the matmul rate lines) with the reference of its part and length, if any. */
+/**
+ * Each timed part with the reference of its part and length, if any. Only the disentangled variant: the reference
+ * times DeBERTa (HF DebertaV2Model), never the BERT-style "standard" attention; matmul rate lines have none.
+ */
 export function compareWithReference(cases: readonly BenchCaseResult[], points: readonly ReferenceTiming[]): ComparedCase[] {
   return cases.map((r) => {
-    if (r.part === 'matmul') return r
+    if (r.part === 'matmul' || r.variant !== 'disentangled') return r
     const ref = referencePointsFor(points, r.part).find((p) => p.seq === r.seq)
     return ref ? { ...r, referenceMs: ref.ms, ratio: r.medianMs / ref.ms } : r
   })
@@ -135,7 +138,7 @@ export const benchCommand: CliCommand = {
       io.stdout((values.json ? lines : [header, ...lines]).join('\n') + '\n')
       if (!values.json) io.stderr(`notes: attention/layer = one synthetic layer of the config; model = all ${report.layers} layers, vocab ${report.vocabSize}; batch 1\n`)
       if (reference) {
-        const missing = cases.filter((r) => r.part !== 'matmul' && r.referenceMs === undefined).map((r) => `${r.part} T = ${r.seq}`)
+        const missing = cases.filter((r) => r.part !== 'matmul' && r.variant === 'disentangled' && r.referenceMs === undefined).map((r) => `${r.part} T = ${r.seq}`)
         const impls = [...new Set(reference.map((p) => p.impl).filter((i): i is string => i !== undefined))]
         io.stderr(`reference: ${safeText(referenceFile!)}${impls.length ? ` (${safeText(impls.join(', '))})` : ''}; ratio = median ms / reference ms${missing.length ? `; no reference for ${missing.join(', ')}` : ''}\n`)
       }
