@@ -154,11 +154,11 @@ function headAttention(h: number, query: tf.Tensor2D, key: tf.Tensor2D, value: t
   let p2c: tf.Tensor2D | undefined
   let p2p: tf.Tensor2D | undefined
   if (compute.c2p && tables?.keyDescT) {
-    c2p = relShiftRows(tf.matMul(queryScaled, tables.keyDescT[h]) as tf.Tensor2D) // [T, W] → [T, T]
+    c2p = relShiftRows(tf.matMul(queryScaled, tables.keyDescT[h]) as tf.Tensor2D, tables.compact?.columnsDesc) // [T, W or R'] → [T, T]
   }
   if (compute.p2c && tables?.queryAsc) {
     const keyTScaled = tf.mul(keyT, invScale) as tf.Tensor2D // [D, T]
-    p2c = relShiftColumns(tf.matMul(tables.queryAsc[h], keyTScaled) as tf.Tensor2D) // [W, T] → [T, T]
+    p2c = relShiftColumns(tf.matMul(tables.queryAsc[h], keyTScaled) as tf.Tensor2D, tables.compact?.rowsAsc) // [W or R', T] → [T, T]
   }
   if (compute.p2p && tables?.p2p) p2p = tables.p2p[h] // [T, T], scaled
 

@@ -172,19 +172,24 @@ export function paddingBias(mask: ArrayLike<number>, keysOnly = false): tf.Tenso
 /**
  * Transformer-XL rel-shift, row form: x [T, 2T−1] with column m ↔ distance δ = (T−1) − m (descending);
  * out[i, j] = x[i, T−1−i+j] = x[i, column of δ = i − j]. [T, 2T−1] → [T, T].
+ * With `columns` ([2T − 1]), x holds fewer columns [T, R'] and distance m is read from column columns[m]
+ * (tables whose distances share rows, src/core/relative-tables.ts compactColumns).
  */
-export function relShiftRows(x: tf.Tensor2D): tf.Tensor2D {
-  if (useFastKernel(KERNEL_REL_SHIFT)) return tf.engine().runKernel(KERNEL_REL_SHIFT, { x }, { mode: 'rows' }) as tf.Tensor2D
-  return relShiftRowsOps(x)
+export function relShiftRows(x: tf.Tensor2D, columns?: Int32Array): tf.Tensor2D {
+  if (useFastKernel(KERNEL_REL_SHIFT)) return tf.engine().runKernel(KERNEL_REL_SHIFT, { x }, { mode: 'rows', map: columns ?? null } as unknown as tf.NamedAttrMap) as tf.Tensor2D
+  if (!columns) return relShiftRowsOps(x)
+  return tf.tidy(() => relShiftRowsOps(tf.gather(x, tf.tensor1d(columns, 'int32'), 1) as tf.Tensor2D)) // [T, R'] → [T, 2T − 1] → [T, T]
 }
 
 /**
  * Rel-shift, column form: x [2T−1, T] with row m ↔ distance δ = m − (T−1) (ascending);
  * out[i, j] = x[T−1+i−j, j] = x[row of δ = i − j, j]. [2T−1, T] → [T, T].
+ * With `rows` ([2T − 1]), x holds fewer rows [R', T] and distance m is read from row rows[m].
  */
-export function relShiftColumns(x: tf.Tensor2D): tf.Tensor2D {
-  if (useFastKernel(KERNEL_REL_SHIFT)) return tf.engine().runKernel(KERNEL_REL_SHIFT, { x }, { mode: 'columns' }) as tf.Tensor2D
-  return relShiftColumnsOps(x)
+export function relShiftColumns(x: tf.Tensor2D, rows?: Int32Array): tf.Tensor2D {
+  if (useFastKernel(KERNEL_REL_SHIFT)) return tf.engine().runKernel(KERNEL_REL_SHIFT, { x }, { mode: 'columns', map: rows ?? null } as unknown as tf.NamedAttrMap) as tf.Tensor2D
+  if (!rows) return relShiftColumnsOps(x)
+  return tf.tidy(() => relShiftColumnsOps(tf.gather(x, tf.tensor1d(rows, 'int32'), 0) as tf.Tensor2D)) // [R', T] → [2T − 1, T] → [T, T]
 }
 
 /** Pad/reshape/slice rel-shift (no gather); the portable path. */
@@ -279,21 +284,49 @@ function runOnMemory(
   return cpu.makeTensorInfo(outShape, 'float32', dst)
 }
 
-function relShiftFill(mode: 'rows' | 'columns', shape: number[], src: Float32Array, dst: Float32Array): void {
+function relShiftFill(mode: 'rows' | 'columns', shape: number[], src: Float32Array, dst: Float32Array, map: Int32Array | null): void {
   if (mode === 'rows') {
     const [length, width] = shape
+    if (map) {
+      // out[i, j] = x[i, map[T−1−i+j]]
+      for (let i = 0; i < length; i++) {
+        const from = i * width
+        const to = i * length
+        const first = length - 1 - i
+        for (let j = 0; j < length; j++) dst[to + j] = src[from + map[first + j]]
+      }
+      return
+    }
     for (let i = 0; i < length; i++) {
       const start = i * width + length - 1 - i
       dst.set(src.subarray(start, start + length), i * length)
     }
   } else {
     const [, length] = shape
+    if (map) {
+      // out[i, j] = x[map[T−1+i−j], j]
+      for (let i = 0; i < length; i++) {
+        const row = i * length
+        const first = length - 1 + i
+        for (let j = 0; j < length; j++) dst[row + j] = src[map[first - j] * length + j]
+      }
+      return
+    }
     for (let i = 0; i < length; i++) {
       const row = i * length
       // src[(T−1+i−j)·T + j] walks back one row and forward one column per j
       let s = (length - 1 + i) * length
       for (let j = 0; j < length; j++, s -= length - 1) dst[row + j] = src[s]
     }
+  }
+}
+
+/** A rel-shift map must give each of the 2T − 1 distances a column (row) of x. */
+function checkRelShiftMap(map: Int32Array, length: number, available: number): void {
+  if (map.length !== 2 * length - 1) throw new Error(`relShift: the distance map has ${map.length} entries, ${2 * length - 1} needed`)
+  for (let m = 0; m < map.length; m++) {
+    const k = map[m]
+    if (!Number.isInteger(k) || k < 0 || k >= available) throw new Error(`relShift: distance ${m} maps to ${k}, outside [0, ${available})`)
   }
 }
 
@@ -318,9 +351,10 @@ function registerFastKernels(): void {
         backendName,
         kernelFunc: ({ inputs, attrs, backend }) => {
           const x = inputs.x as tf.TensorInfo
-          const mode = (attrs as { mode: 'rows' | 'columns' }).mode
+          const { mode, map } = attrs as unknown as { mode: 'rows' | 'columns'; map: Int32Array | null }
           const length = mode === 'rows' ? x.shape[0] : x.shape[1]
-          return runOnMemory(backendName, backend, [x], [length, length], ([src], dst) => relShiftFill(mode, x.shape, src, dst))
+          if (map) checkRelShiftMap(map, length, mode === 'rows' ? x.shape[1] : x.shape[0])
+          return runOnMemory(backendName, backend, [x], [length, length], ([src], dst) => relShiftFill(mode, x.shape, src, dst, map ?? null))
         },
       })
     }

@@ -8,6 +8,9 @@
 //      keyDescT [D, W]  column m = Kr row of δ = (T−1) − m   (c2p: Q·keyDescT → [T, W] → rel-shift rows)
 //      queryAsc [W, D]  row m    = Qr row of δ = m − (T−1)   (p2c: queryAsc·Kᵀ → [W, T] → rel-shift columns)
 //    so c2p / p2c are plain 2-D matmuls plus a rel-shift, never a [T, T, D] tensor or a gather.
+//    Where distances share rows (v3's log buckets past ±span/2, v1's clipping past ±k) the tables hold each
+//    distinct row once, R' < W columns / rows, and the rel-shift reads column (row) `columnsDesc[m]` / `rowsAsc[m]`
+//    for distance m instead of m (LengthTables.compact): base v3 at T = 512 multiplies by 511 rows, not 1023.
 //    (The batched form gathers the same rows on the device: RelativeDeviceTables below.)
 // The tables are host arrays; a forward uploads them (≈ 2·L·H·W floats) and disposes them with the pass,
 // so tf.memory() is back at its baseline after every forward.
@@ -41,16 +44,50 @@ export function projectRelativeEmbeddings(
 }
 
 export interface LayerTables {
-  /** per head [D, W]; null when the layer has no key-side projection */
+  /** per head [D, W] (or [D, R'] when compact); null when the layer has no key-side projection */
   keyDescT: Float32Array[] | null
-  /** per head [W, D] */
+  /** per head [W, D] (or [R', D] when compact) */
   queryAsc: Float32Array[] | null
+}
+
+/**
+ * The tables' distinct rows (R' < W) and, per distance, where its row is: keyDescT's column of descending
+ * distance m (δ = (T−1) − m), queryAsc's row of ascending distance m (δ = m − (T−1)).
+ */
+export interface CompactColumns {
+  /** the distinct rel-embedding rows, descending δ (keyDescT's columns; queryAsc holds them in reverse) */
+  rows: Int32Array
+  /** [W]: keyDescT column of descending distance m */
+  columnsDesc: Int32Array
+  /** [W]: queryAsc row of ascending distance m */
+  rowsAsc: Int32Array
+}
+
+/**
+ * Distinct rows of rowsDesc (monotone in δ, so equal rows are adjacent) and the per-distance maps; null when every
+ * distance has its own row.
+ */
+export function compactColumns(rowsDesc: Int32Array): CompactColumns | null {
+  const W = rowsDesc.length
+  const columnsDesc = new Int32Array(W)
+  const rows: number[] = []
+  for (let m = 0; m < W; m++) {
+    if (m === 0 || rowsDesc[m] !== rowsDesc[m - 1]) rows.push(rowsDesc[m])
+    columnsDesc[m] = rows.length - 1
+  }
+  const R = rows.length
+  if (R === W || new Set(rows).size !== R) return null // a row met twice apart: not monotone, keep the plain tables
+  const rowsAsc = new Int32Array(W)
+  for (let m = 0; m < W; m++) rowsAsc[m] = R - 1 - columnsDesc[W - 1 - m]
+  return { rows: Int32Array.from(rows), columnsDesc, rowsAsc }
 }
 
 export interface LengthTables {
   length: number
   /** rel-embedding row of each distance, descending δ */
   rowsDesc: Int32Array
+  /** set when distances share rows: the tables then hold the distinct rows only */
+  compact: CompactColumns | null
   layers: LayerTables[]
   /** p2p per layer per head: v[m] = Qr[row(δ)]·Kr[row(δ)] for δ = (T−1) − m (unscaled); built on demand */
   p2p: Array<Float32Array[] | null>
@@ -111,7 +148,9 @@ export class RelativeTableCache {
     const { numAttentionHeads: heads, attentionHeadSize: d } = this.config
     const allHead = heads * d
     const rowsDesc = relativeRowsDescending(this.config, length)
-    const width = rowsDesc.length
+    const compact = compactColumns(rowsDesc)
+    const columns = compact ? compact.rows : rowsDesc // the table's rows, descending δ
+    const width = columns.length
     const layers = this.projections.map((proj): LayerTables => {
       let keyDescT: Float32Array[] | null = null
       let queryAsc: Float32Array[] | null = null
@@ -121,7 +160,7 @@ export class RelativeTableCache {
         for (let h = 0; h < heads; h++) {
           const t = new Float32Array(d * width) // [D, W]
           for (let m = 0; m < width; m++) {
-            const base = rowsDesc[m] * allHead + h * d
+            const base = columns[m] * allHead + h * d
             for (let k = 0; k < d; k++) t[k * width + m] = kr[base + k]
           }
           keyDescT.push(t)
@@ -134,7 +173,7 @@ export class RelativeTableCache {
           const t = new Float32Array(width * d) // [W, D]
           for (let m = 0; m < width; m++) {
             // ascending δ = m − (T−1) ↔ descending index W − 1 − m
-            const base = rowsDesc[width - 1 - m] * allHead + h * d
+            const base = columns[width - 1 - m] * allHead + h * d
             t.set(qr.subarray(base, base + d), m * d)
           }
           queryAsc.push(t)
@@ -142,7 +181,7 @@ export class RelativeTableCache {
       }
       return { keyDescT, queryAsc }
     })
-    return { length, rowsDesc, layers, p2p: this.projections.map(() => null) }
+    return { length, rowsDesc, compact, layers, p2p: this.projections.map(() => null) }
   }
 }
 
@@ -151,8 +190,10 @@ export class RelativeTableCache {
  * attention strategy: per head (keyDescT, queryAsc, p2p) or all heads (keyByDistance, queryByDistance, p2pAll).
  */
 export interface LayerTableTensors {
-  keyDescT?: tf.Tensor2D[] | null // per head [D, W]
-  queryAsc?: tf.Tensor2D[] | null // per head [W, D]
+  keyDescT?: tf.Tensor2D[] | null // per head [D, W], or [D, R'] with `compact`
+  queryAsc?: tf.Tensor2D[] | null // per head [W, D], or [R', D] with `compact`
+  /** the per-distance maps when keyDescT / queryAsc hold distinct rows only (LengthTables.compact) */
+  compact?: CompactColumns | null
   /** per head [T, T], already multiplied by the score scale */
   p2p?: tf.Tensor2D[] | null
   /** Kr of each distance, descending δ = (T−1) − m: [NH, W', D] (W' ≥ W; rows past W are padding) */
@@ -335,11 +376,12 @@ export function uploadLayerTables(
 ): LayerTableTensors {
   const d = config.attentionHeadSize
   const length = tables.length
-  const width = tables.rowsDesc.length
+  const width = (tables.compact?.rows ?? tables.rowsDesc).length
   const t = tables.layers[layer]
   return {
     keyDescT: t.keyDescT ? t.keyDescT.map((a) => tf.tensor2d(a, [d, width])) : null,
     queryAsc: t.queryAsc ? t.queryAsc.map((a) => tf.tensor2d(a, [width, d])) : null,
+    compact: tables.compact,
     p2p: p2pVectors ? p2pVectors.map((v) => p2pMatrix(v, length, invScale)) : null,
   }
 }

@@ -18,6 +18,7 @@ import {
   relShiftRowsOps,
   setFastKernels,
 } from '../../src/core/ops'
+import { compactColumns } from '../../src/core/relative-tables'
 import { TRAINING_PRODUCTS } from '../../src/core/train/model'
 import { expectClose, TEST_BACKENDS, useBackend } from './helpers'
 
@@ -70,6 +71,47 @@ for (const backend of TEST_BACKENDS) {
           for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) expected[i * T + j] = data[(T - 1 + i - j) * T + j]
           expect(Array.from(relShiftColumns(x).dataSync())).toEqual(Array.from(expected))
           expect(Array.from(relShiftColumnsOps(x).dataSync())).toEqual(Array.from(expected))
+        })
+      }
+    })
+
+    it('rel-shifts through a distance map (tables of distinct rows): kernel = gather + rel-shift fallback = by hand; a bad map is refused', () => {
+      for (const T of [1, 4, 9]) {
+        hostTidy(() => {
+          // distances clipped to ±2 as v1 does: rows of δ = 2 … −2, descending
+          const W = 2 * T - 1
+          const rowsDesc = Int32Array.from({ length: W }, (_, m) => Math.max(-2, Math.min(2, T - 1 - m)) + 2)
+          const compact = compactColumns(rowsDesc)
+          if (T <= 3) {
+            expect(compact).toBeNull() // every distance its own row
+            return
+          }
+          const R = compact!.rows.length
+          expect(R).toBe(5)
+          expect(Array.from(compact!.rows)).toEqual([4, 3, 2, 1, 0])
+          const x = tf.sin(ramp(T, R)) as tf.Tensor2D // [T, R']: column c ↔ row compact.rows[c]
+          const y = tf.cos(ramp(R, T)) as tf.Tensor2D // [R', T]: row r ↔ row compact.rows[R' − 1 − r] (ascending)
+          const xs = x.dataSync()
+          const ys = y.dataSync()
+          const rows = new Float32Array(T * T)
+          const cols = new Float32Array(T * T)
+          for (let i = 0; i < T; i++) {
+            for (let j = 0; j < T; j++) {
+              const row = Math.max(-2, Math.min(2, i - j)) + 2 // rel-embedding row of δ = i − j
+              rows[i * T + j] = xs[i * R + compact!.rows.indexOf(row)]
+              cols[i * T + j] = ys[(R - 1 - compact!.rows.indexOf(row)) * T + j]
+            }
+          }
+          for (const fast of [true, false]) {
+            setFastKernels(fast)
+            expect(Array.from(relShiftRows(x, compact!.columnsDesc).dataSync()), `rows, fast ${fast}`).toEqual(Array.from(rows))
+            expect(Array.from(relShiftColumns(y, compact!.rowsAsc).dataSync()), `columns, fast ${fast}`).toEqual(Array.from(cols))
+          }
+          setFastKernels(true)
+          if (backend !== 'tensorflow') {
+            expect(() => relShiftRows(x, compact!.columnsDesc.subarray(1))).toThrow(/map has/)
+            expect(() => relShiftRows(x, Int32Array.from(compact!.columnsDesc, (c) => c + 1))).toThrow(/outside/)
+          }
         })
       }
     })
