@@ -207,7 +207,15 @@ const jobListOf = perLab((lab): JobListStore => {
 
   async function refresh(): Promise<void> {
     try {
-      jobs.value = (await lab.api.listJobs()).map(({ training: _training, ...job }) => job)
+      const snapshot = (await lab.api.listJobs()).map(({ training: _training, ...job }) => job)
+      // A job's end is final. The list may have been taken before an end whose event arrived while it was on its way
+      // (a model description that runs for 20 ms right after a reload): it must not show that job running again —
+      // until the next refresh, 10 s later, the tray would say a finished job is running.
+      const known = new Map(jobs.value.map((j) => [j.jobId, j]))
+      jobs.value = snapshot.map((job) => {
+        const local = known.get(job.jobId)
+        return local && !isActive(local) && isActive(job) ? local : job
+      })
     } catch {
       // the tray keeps what it had; the next event brings it up to date
     }
