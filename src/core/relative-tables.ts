@@ -12,7 +12,7 @@
 //    distinct row once, R' < W columns / rows, and the rel-shift reads column (row) `columnsDesc[m]` / `rowsAsc[m]`
 //    for distance m instead of m (LengthTables.compact): base v3 at T = 512 multiplies by 511 rows, not 1023.
 //    (The batched form gathers the same rows on the device: RelativeDeviceTables below.)
-// The tables are host arrays; a forward uploads them (≈ 2·L·H·W floats) and disposes them with the pass,
+// The tables are host arrays; a forward uploads them (2·L·H·R′ floats, R′ ≤ W) and disposes them with the pass,
 // so tf.memory() is back at its baseline after every forward.
 //
 // Shapes: R = 2·span rel rows, H hidden, NH heads, D head size, T tokens, W = 2T − 1

@@ -40,10 +40,12 @@ Options:
                       (default ${WARMUP_MS}; at least ${WARMUP_MIN_RUNS}, at most ${WARMUP_MAX_RUNS} runs in all). A process's first forwards are
                       slower: TensorFlow and oneDNN prepare each shape, V8 compiles the lab's JS (base, T = 128,
                       tensorflow: ~10 runs). "first ms" is the case's first run.
-  --reference <file>  timings to compare with, e.g. what ../shared/perf/pytorch-reference.sh printed on this
-                      machine (its JSON lines; or T:ms pairs such as 128:330, 512:1050, which stand for any
-                      part): each disentangled case of the same part and length gets "ref ms" and "ratio" =
-                      median ms / ref ms (JSON: referenceMs, ratio). Run the reference right before or after.
+  --reference <file>  timings to compare with, e.g. HF PyTorch timed on this machine: JSON lines
+                      {"seq": 128, "part": "model", "median_ms": 330} (the form a PyTorch timing script such as
+                      the team's pytorch-reference.sh prints; "part" optional) or T:ms pairs such as 128:330,
+                      512:1050, which stand for any part. Each disentangled case of the same part and length gets
+                      "ref ms" and "ratio" = median ms / ref ms (JSON: referenceMs, ratio). Time the reference
+                      right before or after.
   --json              one JSON line per case instead of a table`
 
 const HEADER = `${'part'.padEnd(9)} ${'variant'.padEnd(12)} ${'seq'.padStart(5)} ${'median ms'.padStart(10)} ${'min ms'.padStart(9)} ${'max ms'.padStart(9)} ${'GFLOP'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'predict ms'.padStart(11)} ${'first ms'.padStart(9)}`
@@ -82,7 +84,7 @@ export function readReferenceFile(file: string, preset: string | undefined): Ref
     const shown = problems.slice(0, 5).map((p) => `  ${safeText(p)}`).join('\n')
     throw new LabError('INPUT_INVALID', `the reference file ${file} has ${problems.length} unreadable part${problems.length === 1 ? '' : 's'}:\n${shown}`, { path: file })
   }
-  if (points.length === 0) throw new LabError('INPUT_INVALID', `the reference file ${file} holds no timing (JSON lines of pytorch-reference.sh, or T:ms pairs)`, { path: file })
+  if (points.length === 0) throw new LabError('INPUT_INVALID', `the reference file ${file} holds no timing (JSON lines with seq and median_ms, or T:ms pairs)`, { path: file })
   const other = preset === undefined ? undefined : points.find((p) => p.preset !== undefined && p.preset !== preset)
   if (other) {
     throw new LabError('INPUT_INVALID', `the reference file ${file} times preset ${safeText(other.preset!)} at T = ${other.seq}, but this bench runs preset ${preset}`, { path: file })
