@@ -4,9 +4,11 @@
 // Why custom kernels: on tfjs-backend-wasm 4.22 every Slice reads its whole input back from the wasm heap
 // (HEAPU8.slice) before copying the slice, so the Transformer-XL rel-shift done with reshape/slice costs
 // ~4 full copies per head (measured: 60 ms vs 2 ms for 12 heads at T = 512), and tf.gather runs at ~7M
-// elements/s. The kernels below do the same arithmetic directly on the backend's memory (wasm heap views,
-// cpu typed arrays). A fused erf-GELU kernel is registered for cpu only: on wasm the native Erf path was as
-// fast or faster than a JS loop.
+// elements/s. The kernels below do the same arithmetic directly on the backend's memory: on wasm with the lab's
+// wasm kernels (src/core/wasm-kernels.ts, SIMD, on tfjs's heap) where they load, else JS loops over heap views;
+// on cpu JS loops over its typed arrays. The fused erf-GELU kernel runs on cpu (JS) and on wasm with the wasm
+// kernels only: tfjs-wasm's Erf path (~15 ns a value here) beats a JS loop, the SIMD kernel beats both (4 ms
+// against 25–45 ms for [512, 3072]).
 // Every kernel has a plain tf-ops fallback (used on other backends, or when disabled for tests/benchmarks),
 // and the tests check kernel == fallback.
 //
@@ -14,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { tensorflowKernels } from './native-kernels'
 import { FLOAT32_MIN, type Activation } from './config'
+import { wasmKernelsActive, wasmKernelsFor } from './wasm-kernels'
 
 export interface Linear {
   /** weight transposed once at load: [in, out] (matMul(x, wT) is the fast 2-D path on wasm); [out, in] when outIn */
@@ -134,8 +137,13 @@ export function activation<T extends tf.Tensor>(x: T, act: Activation): T {
 
 /** Exact (erf) GELU, torch.nn.functional.gelu: 0.5·x·(1 + erf(x/√2)). */
 export function geluErf<T extends tf.Tensor>(x: T): T {
-  if (useFastKernel(KERNEL_GELU)) return tf.engine().runKernel(KERNEL_GELU, { x }) as T
+  if (useGeluKernel()) return tf.engine().runKernel(KERNEL_GELU, { x }, { a: Math.SQRT1_2, b: 0.5 }) as T
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1))) as T
+}
+
+/** The GELU kernel runs on cpu, and on wasm where the wasm kernels loaded. */
+function useGeluKernel(): boolean {
+  return useFastKernel(KERNEL_GELU) && (tf.getBackend() !== 'wasm' || wasmKernelsActive())
 }
 
 /**
@@ -144,6 +152,7 @@ export function geluErf<T extends tf.Tensor>(x: T): T {
  * 2.2× slower than its Erf: no gain.)
  */
 export function geluFolded<T extends tf.Tensor>(u: T): T {
+  if (useGeluKernel()) return tf.engine().runKernel(KERNEL_GELU, { x: u }, { a: 1, b: 1 }) as T
   return tf.tidy(() => tf.mul(u, tf.add(tf.erf(u), 1))) as T
 }
 
@@ -333,14 +342,32 @@ function checkRelShiftMap(map: Int32Array, length: number, available: number): v
 // Abramowitz & Stegun 7.1.26, the erf of tfjs-backend-cpu (|error| ≤ 1.5e-7)
 const { ERF_P, ERF_A1, ERF_A2, ERF_A3, ERF_A4, ERF_A5 } = tf.backend_util
 
-function geluFill(src: Float32Array, dst: Float32Array): void {
+/** dst = b·x·(1 + erf(a·x)), a > 0 */
+function geluFill(src: Float32Array, dst: Float32Array, a: number, b: number): void {
   for (let k = 0; k < src.length; k++) {
     const x = src[k]
-    const v = Math.abs(x) * Math.SQRT1_2
+    const v = Math.abs(x) * a
     const t = 1 / (1 + ERF_P * v)
     const erfAbs = 1 - ((((ERF_A5 * t + ERF_A4) * t + ERF_A3) * t + ERF_A2) * t + ERF_A1) * t * Math.exp(-v * v)
-    dst[k] = 0.5 * x * (1 + (x < 0 ? -erfAbs : erfAbs))
+    dst[k] = b * x * (1 + (x < 0 ? -erfAbs : erfAbs))
   }
+}
+
+/** The 2T − 1 identity distances of an uncompacted rel-shift (column / row m holds distance m). */
+function identityMap(length: number): Int32Array {
+  return Int32Array.from({ length: 2 * length - 1 }, (_, m) => m)
+}
+
+interface GeluAttrs {
+  /** out = b·x·(1 + erf(a·x)), a > 0 */
+  a: number
+  b: number
+}
+
+function geluAttrs(attrs: unknown): GeluAttrs {
+  const { a, b } = (attrs ?? {}) as Partial<GeluAttrs>
+  if (typeof a !== 'number' || !(a > 0) || typeof b !== 'number' || !Number.isFinite(b)) throw new Error(`gelu: a = ${a}, b = ${b}`)
+  return { a, b }
 }
 
 function registerFastKernels(): void {
@@ -354,6 +381,14 @@ function registerFastKernels(): void {
           const { mode, map } = attrs as unknown as { mode: 'rows' | 'columns'; map: Int32Array | null }
           const length = mode === 'rows' ? x.shape[0] : x.shape[1]
           if (map) checkRelShiftMap(map, length, mode === 'rows' ? x.shape[1] : x.shape[0])
+          const kernels = backendName === 'wasm' ? wasmKernelsFor(backend) : null
+          if (kernels && x.dtype === 'float32') {
+            if (!map && x.shape[mode === 'rows' ? 1 : 0] !== 2 * length - 1) throw new Error(`relShift: ${x.shape} is not [T, 2T − 1] / [2T − 1, T]`)
+            const out = (backend as WasmBackendLike).makeOutput([length, length], 'float32')
+            if (mode === 'rows') kernels.relShiftRows(x, out, map ?? identityMap(length))
+            else kernels.relShiftColumns(x, out, map ?? identityMap(length))
+            return out
+          }
           return runOnMemory(backendName, backend, [x], [length, length], ([src], dst) => relShiftFill(mode, x.shape, src, dst, map ?? null))
         },
       })
@@ -375,32 +410,43 @@ function registerFastKernels(): void {
         },
       })
     }
-    if (backendName === 'cpu' && !tf.getKernel(KERNEL_GELU, backendName)) {
+    if (!tf.getKernel(KERNEL_GELU, backendName)) {
       tf.registerKernel({
         kernelName: KERNEL_GELU,
         backendName,
-        kernelFunc: ({ inputs, backend }) => {
+        kernelFunc: ({ inputs, attrs, backend }) => {
           const x = inputs.x as tf.TensorInfo
-          return runOnMemory(backendName, backend, [x], [...x.shape], ([src], dst) => geluFill(src, dst))
+          const { a, b } = geluAttrs(attrs)
+          const kernels = backendName === 'wasm' ? wasmKernelsFor(backend) : null
+          if (kernels && x.dtype === 'float32') {
+            const out = (backend as WasmBackendLike).makeOutput([...x.shape], 'float32')
+            kernels.gelu(x, out, a, b)
+            return out
+          }
+          return runOnMemory(backendName, backend, [x], [...x.shape], ([src], dst) => geluFill(src, dst, a, b))
         },
       })
     }
   }
 }
 
-/** d/dx of the erf GELU: Φ(x) + x·φ(x) = 0.5·(1 + erf(x/√2)) + x·exp(−x²/2)/√(2π) (training on cpu). */
+/**
+ * d/dx of b·x·(1 + erf(a·x)): b·(1 + erf(a·x)) + b·x·a·(2/√π)·exp(−a²x²) (training on cpu and wasm). For the GELU
+ * (a = 1/√2, b = 1/2): Φ(x) + x·φ(x).
+ */
 function registerFastKernelGradients(): void {
   if (tf.getGradient(KERNEL_GELU)) return
   tf.registerGradient({
     kernelName: KERNEL_GELU,
     inputsToSave: ['x'],
-    gradFunc: (dy, saved) => {
+    gradFunc: (dy, saved, attrs) => {
       const [x] = saved
+      const { a, b } = geluAttrs(attrs)
       return {
         x: () =>
           tf.mul(
             dy as tf.Tensor,
-            tf.add(tf.mul(tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1), 0.5), tf.mul(x, tf.mul(tf.exp(tf.mul(tf.square(x), -0.5)), 1 / Math.sqrt(2 * Math.PI)))),
+            tf.add(tf.mul(tf.add(tf.erf(tf.mul(x, a)), 1), b), tf.mul(x, tf.mul(tf.exp(tf.mul(tf.square(x), -a * a)), (b * a * 2) / Math.sqrt(Math.PI)))),
           ),
       }
     },
