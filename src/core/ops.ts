@@ -82,6 +82,12 @@ export function linear(x: tf.Tensor2D, p: Linear): tf.Tensor2D {
 export function layerNorm(x: tf.Tensor2D, p: Norm, eps: number): tf.Tensor2D {
   const native = tensorflowKernels()
   if (native) return native.layerNorm(x, p.gamma, p.beta, eps)
+  if (useLayerNormKernel(x, p)) return tf.engine().runKernel(KERNEL_LAYER_NORM, { x, gamma: p.gamma, beta: p.beta }, { eps }) as tf.Tensor2D
+  return layerNormOps(x, p, eps)
+}
+
+/** LayerNorm in tf ops (tf.moments: two passes, biased variance); the portable path. */
+export function layerNormOps(x: tf.Tensor2D, p: Norm, eps: number): tf.Tensor2D {
   return tf.tidy(() => {
     const { mean, variance } = tf.moments(x, -1, true)
     const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)))
@@ -139,6 +145,24 @@ export function activation<T extends tf.Tensor>(x: T, act: Activation): T {
 export function geluErf<T extends tf.Tensor>(x: T): T {
   if (useGeluKernel()) return tf.engine().runKernel(KERNEL_GELU, { x }, { a: Math.SQRT1_2, b: 0.5 }) as T
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1))) as T
+}
+
+/**
+ * The wasm LayerNorm kernel: on wasm with the wasm kernels, float32 operands of matching width, and no gradient
+ * tape recording (it has no gradient; training takes the tf-ops path). Measured ([128, 768] / [512, 768]):
+ * 0.07 / 0.27 ms against 0.93 / 1.7 ms for layerNormOps.
+ */
+function useLayerNormKernel(x: tf.Tensor2D, p: Norm): boolean {
+  return (
+    useFastKernel(KERNEL_LAYER_NORM) &&
+    !tf.engine().isTapeOn() &&
+    x.dtype === 'float32' &&
+    p.gamma.dtype === 'float32' &&
+    p.beta.dtype === 'float32' &&
+    p.gamma.size === x.shape[1] &&
+    p.beta.size === x.shape[1] &&
+    wasmKernelsActive()
+  )
 }
 
 /** The GELU kernel runs on cpu, and on wasm where the wasm kernels loaded. */
@@ -233,6 +257,7 @@ export function gatherRows(table: tf.Tensor2D, indices: ArrayLike<number>): tf.T
 const KERNEL_REL_SHIFT = 'DebertaLabRelShift'
 const KERNEL_GATHER_ROWS = 'DebertaLabGatherRows'
 const KERNEL_GELU = 'DebertaLabGeluErf'
+const KERNEL_LAYER_NORM = 'DebertaLabLayerNorm'
 const FAST_BACKENDS = ['wasm', 'cpu'] as const
 type FastBackend = (typeof FAST_BACKENDS)[number]
 
@@ -407,6 +432,26 @@ function registerFastKernels(): void {
           return runOnMemory(backendName, backend, [x], [indices.length, width], ([src], dst) => {
             indices.forEach((r, k) => dst.set(src.subarray(r * width, (r + 1) * width), k * width))
           })
+        },
+      })
+    }
+    if (backendName === 'wasm' && !tf.getKernel(KERNEL_LAYER_NORM, backendName)) {
+      tf.registerKernel({
+        kernelName: KERNEL_LAYER_NORM,
+        backendName,
+        kernelFunc: ({ inputs, attrs, backend }) => {
+          const { x, gamma, beta } = inputs as { x: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo }
+          const { eps } = attrs as { eps: number }
+          const kernels = wasmKernelsFor(backend)
+          if (!kernels) throw new Error('layerNorm: the wasm kernels are not loaded')
+          const width = x.shape[x.shape.length - 1]
+          for (const t of [x, gamma, beta]) if (t.dtype !== 'float32') throw new Error(`layerNorm: ${t.dtype} operand, float32 needed`)
+          if (gamma.shape.reduce((a, b) => a * b, 1) !== width || beta.shape.reduce((a, b) => a * b, 1) !== width) {
+            throw new Error(`layerNorm: gamma ${gamma.shape} / beta ${beta.shape} do not match width ${width}`)
+          }
+          const out = (backend as WasmBackendLike).makeOutput([...x.shape], 'float32')
+          kernels.layerNorm(x, gamma, beta, out, eps)
+          return out
         },
       })
     }

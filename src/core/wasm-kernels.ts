@@ -1,5 +1,5 @@
-// The lab's wasm kernels (src/core/wasm-kernels.wat) bound to the wasm backend's heap: GELU and the two rel-shifts
-// run there, on tfjs's tensors in place, instead of tfjs-wasm's Erf (slow: ~15 ns a value here) or JS loops over
+// The lab's wasm kernels (src/core/wasm-kernels.wat) bound to the wasm backend's heap: GELU, the two rel-shifts and
+// LayerNorm run there, on tfjs's tensors in place, instead of tfjs-wasm's Erf (slow: ~15 ns a value here) or JS loops over
 // heap views. ops.ts calls them from its custom kernels; where they cannot load (a wasm engine without SIMD: tfjs
 // then runs its non-SIMD build, or a backend whose memory is not reachable) wasmKernelsFor answers null and ops.ts
 // keeps its JS / tf-ops paths, and wasmKernelsStatus says why.
@@ -38,6 +38,7 @@ interface KernelExports {
   gelu(src: number, dst: number, n: number, a: number, b: number, consts: number): void
   relShiftRows(src: number, dst: number, cols: number, t: number, width: number): void
   relShiftColumns(src: number, dst: number, rows: number, t: number): void
+  layerNorm(src: number, dst: number, rows: number, width: number, gamma: number, beta: number, eps: number): void
 }
 
 // The WebAssembly JS API (this project's Node typings do not declare it).
@@ -69,6 +70,8 @@ export interface WasmKernels {
   relShiftRows(x: tf.TensorInfo, out: tf.TensorInfo, columns: ArrayLike<number>): void
   /** out[i, j] = x[rows[T−1+i−j], j], x [R, T], out [T, T]; rows checked by the caller */
   relShiftColumns(x: tf.TensorInfo, out: tf.TensorInfo, rows: ArrayLike<number>): void
+  /** out = LayerNorm over the last axis of x [N, E] with gamma, beta [E] (float32) */
+  layerNorm(x: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo, out: tf.TensorInfo, eps: number): void
 }
 
 let enabled = true
@@ -141,6 +144,11 @@ function bind(backend: WasmBackendShape): WasmKernels {
     relShiftColumns(x, out, rows) {
       const length = x.shape[1]
       withOffsets(rows, 4 * length, (map) => kernels.relShiftColumns(address(x), address(out), map, length))
+    },
+    layerNorm(x, gamma, beta, out, eps) {
+      const width = x.shape[x.shape.length - 1]
+      const rows = width === 0 ? 0 : x.shape.reduce((p, q) => p * q, 1) / width
+      kernels.layerNorm(address(x), address(out), rows, width, address(gamma), address(beta), eps)
     },
   }
 }

@@ -1,12 +1,13 @@
 // The lab's wasm kernels (src/core/wasm-kernels.wat): the committed binaries are the text's, they load on the wasm
 // backend of the run (threaded SIMD, or single-threaded with DEBERTA_LAB_THREADS=1), and each equals the path it
-// replaces: GELU the A&S erf of the cpu kernel and tf-ops' erf form, the rel-shifts the JS loops, bit for bit.
+// replaces: GELU the A&S erf of the cpu kernel and tf-ops' erf form, the rel-shifts the JS loops, bit for bit,
+// LayerNorm tf.moments' arithmetic (both checked against float64).
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs' // registers the gradients of tf ops (tfjs-core alone has none)
 import { readFileSync } from 'node:fs'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { compileWasmKernels, OUT_FILE, renderBinaryModule } from '../../scripts/build-wasm-kernels.mjs'
-import { geluErf, geluFolded, hostTidy, relShiftColumns, relShiftRows, setFastKernels } from '../../src/core/ops'
+import { geluErf, geluFolded, hostTidy, layerNorm, layerNormOps, relShiftColumns, relShiftRows, setFastKernels } from '../../src/core/ops'
 import { compactColumns } from '../../src/core/relative-tables'
 import { setWasmKernels, wasmKernelsActive, wasmKernelsStatus } from '../../src/core/wasm-kernels'
 import { expectClose, TEST_BACKENDS, useBackend } from './helpers'
@@ -121,6 +122,45 @@ describe.runIf(TEST_BACKENDS.includes('wasm'))('wasm kernels on the wasm backend
           expect(Array.from(wasm), `${name} map T = ${T} vs ops`).toEqual(Array.from(ops))
         }
       }
+    })
+  })
+
+  it('LayerNorm: within float32 rounding of a float64 LayerNorm for any width (the last width mod 4 one by one), as close as the tf-ops path', () => {
+    hostTidy(() => {
+      for (const [rows, width] of [[1, 1], [3, 2], [2, 3], [4, 5], [5, 8], [7, 13], [16, 768]]) {
+        const x = tf.add(tf.mul(tf.randomNormal([rows, width], 0, 1, 'float32', width), 4), 100) as tf.Tensor2D // offset rows
+        const gamma = tf.randomNormal([width], 1, 0.5, 'float32', 1) as tf.Tensor1D
+        const beta = tf.randomNormal([width], 0, 0.5, 'float32', 2) as tf.Tensor1D
+        const eps = 1e-7
+        const xs = x.dataSync()
+        const gs = gamma.dataSync()
+        const bs = beta.dataSync()
+        const exact = new Float64Array(rows * width)
+        for (let r = 0; r < rows; r++) {
+          let mean = 0
+          for (let c = 0; c < width; c++) mean += xs[r * width + c] / width
+          let variance = 0
+          for (let c = 0; c < width; c++) variance += (xs[r * width + c] - mean) ** 2 / width
+          for (let c = 0; c < width; c++) exact[r * width + c] = ((xs[r * width + c] - mean) / Math.sqrt(variance + eps)) * gs[c] + bs[c]
+        }
+        const got = layerNorm(x, { gamma, beta }, eps)
+        expect(got.shape).toEqual([rows, width])
+        const opsWorst = expectClose(`ops ${rows}×${width}`, layerNormOps(x, { gamma, beta }, eps).dataSync(), exact, 1e-3)
+        const worst = expectClose(`kernel ${rows}×${width}`, got.dataSync(), exact, 1e-3)
+        expect(worst, `${rows}×${width}: kernel ${worst} vs ops ${opsWorst}`).toBeLessThanOrEqual(Math.max(2 * opsWorst, 1e-5))
+      }
+    })
+  })
+
+  it('LayerNorm: the kernel runs outside gradient tapes only (it has no gradient); gamma of the wrong width is refused', () => {
+    hostTidy(() => {
+      const x = tf.randomNormal([3, 8], 0, 1, 'float32', 5) as tf.Tensor2D
+      const gamma = tf.ones([8]) as tf.Tensor1D
+      const beta = tf.zeros([8]) as tf.Tensor1D
+      const grad = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(layerNorm(v as tf.Tensor2D, { gamma, beta }, 1e-5), tf.range(0, 24).reshape([3, 8]))))(x)
+      const gradOps = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(layerNormOps(v as tf.Tensor2D, { gamma, beta }, 1e-5), tf.range(0, 24).reshape([3, 8]))))(x)
+      expectClose('grad', grad.dataSync(), gradOps.dataSync(), 1e-6)
+      expect(() => tf.engine().runKernel('DebertaLabLayerNorm', { x, gamma: tf.ones([7]), beta }, { eps: 1e-5 })).toThrow(/do not match width/)
     })
   })
 

@@ -38,8 +38,10 @@ describe('the address a wasm export loads', () => {
 
 describe('which kernel calls use the pool', () => {
   it('matmuls from POOL_MIN_MATMUL_FLOPS on, counting batch and transposes', () => {
-    expect(POOL_MIN_MATMUL_FLOPS).toBe(4e6)
+    expect(POOL_MIN_MATMUL_FLOPS).toBe(2e6)
     expect(kernelWantsPool('BatchMatMul', { a: tensor([64, 64]), b: tensor([64, 64]) }, {})).toBe(false) // 0.5 MFLOP
+    expect(kernelWantsPool('BatchMatMul', { a: tensor([100, 64]), b: tensor([64, 128]) }, {})).toBe(false) // 1.6 MFLOP
+    expect(kernelWantsPool('BatchMatMul', { a: tensor([128, 64]), b: tensor([64, 128]) }, {})).toBe(true) // 2.1 MFLOP: base's c2c at T = 128
     expect(kernelWantsPool('BatchMatMul', { a: tensor([128, 128]), b: tensor([128, 128]) }, {})).toBe(true) // 4.2 MFLOP
     expect(kernelWantsPool('_FusedMatMul', { a: tensor([128, 768]), b: tensor([768, 3072]), bias: tensor([3072]) }, {})).toBe(true)
     expect(kernelWantsPool('BatchMatMul', { a: tensor([8, 64, 64]), b: tensor([8, 64, 64]) }, {})).toBe(true) // 8 × 0.5 MFLOP
