@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { createRequire } from 'node:module'
 import { LabError } from '../common/errors'
 import { debugOutputRequested, enableArrayBufferTransfer, quietTensorflowLogs, tensorflowThreads } from './backend-env'
+import { wasmKernelsFor, wasmKernelsStatus } from './wasm-kernels'
 import { installThreadedWasm, wasmBackendStatus, wasmThreadCount, type ThreadedWasmStatus } from './wasm-threads'
 
 export { debugOutputRequested, quietTensorflowLogs, splitMode, tensorflowThreads } from './backend-env'
@@ -19,6 +20,8 @@ export interface BackendInfo {
   skipped: string[]
   /** wasm only: the build and thread count it runs with, and why not threaded if that failed */
   wasm?: ThreadedWasmStatus
+  /** wasm only, when the lab's wasm kernels (src/core/wasm-kernels.ts) could not load: why (slower JS paths run) */
+  wasmKernelsOff?: string
 }
 
 let selected: BackendInfo | undefined
@@ -121,17 +124,21 @@ export async function initBackend(preferred: string | undefined = process.env.DE
 }
 
 function withWasmStatus(info: BackendInfo): BackendInfo {
-  const wasm = info.name === 'wasm' ? wasmBackendStatus() : undefined
-  return wasm ? { ...info, wasm } : info
+  if (info.name !== 'wasm') return info
+  const wasm = wasmBackendStatus()
+  const kernels = wasmKernelsFor(tf.backend()) // bound now, so a failure shows in the backend line
+  const off = kernels ? undefined : (wasmKernelsStatus() ?? 'turned off')
+  return { ...info, ...(wasm ? { wasm } : {}), ...(off ? { wasmKernelsOff: off } : {}) }
 }
 
 /** "wasm (threaded SIMD, 2 threads)", "tensorflow": the backend as the CLI reports it. */
 export function describeBackend(info: BackendInfo): string {
-  if (!info.wasm) return info.name
+  const kernels = info.wasmKernelsOff ? `; lab wasm kernels off: ${info.wasmKernelsOff}` : ''
+  if (!info.wasm) return kernels ? `${info.name} (${kernels.slice(2)})` : info.name
   const { threads, build, fallback } = info.wasm
   const count = `${threads} thread${threads === 1 ? '' : 's'}`
-  if (build === 'threaded-simd') return `${info.name} (threaded SIMD, ${count})`
-  return fallback ? `${info.name} (${count}; threaded build failed: ${fallback})` : `${info.name} (${count})`
+  if (build === 'threaded-simd') return `${info.name} (threaded SIMD, ${count}${kernels})`
+  return fallback ? `${info.name} (${count}; threaded build failed: ${fallback}${kernels})` : `${info.name} (${count}${kernels})`
 }
 
 /**

@@ -109,6 +109,7 @@ function bind(backend: WasmBackendShape): WasmKernels {
 
   // the gelu constants, written once (16-byte rows) and kept for the backend's life
   const consts = wasm._malloc(16 * GELU_CONSTANTS.length + 16)
+  if (!consts) throw new Error('the wasm heap is full')
   const table = (consts + 15) & ~15
   GELU_CONSTANTS.forEach(([kind, value], row) => {
     const view = kind === 'f32' ? new Float32Array(memory.buffer, table + 16 * row, 4) : new Int32Array(memory.buffer, table + 16 * row, 4)
@@ -123,6 +124,7 @@ function bind(backend: WasmBackendShape): WasmKernels {
   /** runs `call` with `values · scale` as int32 in the heap (freed after) */
   const withOffsets = (values: ArrayLike<number>, scale: number, call: (pointer: number) => void): void => {
     const pointer = wasm._malloc(4 * values.length)
+    if (!pointer) throw new Error('wasm kernels: the wasm heap is full')
     try {
       const view = new Int32Array(memory.buffer, pointer, values.length) // after malloc: the heap may have grown
       for (let m = 0; m < values.length; m++) view[m] = values[m] * scale

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { compileWasmKernels, OUT_FILE, renderBinaryModule } from '../../scripts/build-wasm-kernels.mjs'
 import { geluErf, geluFolded, hostTidy, layerNorm, layerNormOps, relShiftColumns, relShiftRows, setFastKernels } from '../../src/core/ops'
+import { describeBackend, initBackend } from '../../src/core/backend'
 import { compactColumns } from '../../src/core/relative-tables'
 import { setWasmKernels, wasmKernelsActive, wasmKernelsStatus } from '../../src/core/wasm-kernels'
 import { expectClose, TEST_BACKENDS, useBackend } from './helpers'
@@ -30,9 +31,12 @@ describe.runIf(TEST_BACKENDS.includes('wasm'))('wasm kernels on the wasm backend
     setFastKernels(true)
   })
 
-  it('load on the wasm backend of this run', () => {
+  it('load on the wasm backend of this run, and the backend line does not say they are off', async () => {
     expect(wasmKernelsActive()).toBe(true)
     expect(wasmKernelsStatus()).toBeNull()
+    const info = await initBackend('wasm')
+    expect(info.wasmKernelsOff).toBeUndefined()
+    expect(describeBackend(info)).not.toMatch(/kernels off/)
   })
 
   /** values of `run` with the wasm kernels, then with the JS loops (wasm kernels off), then with tf ops */

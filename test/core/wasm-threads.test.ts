@@ -63,6 +63,9 @@ describe('wasm thread count', () => {
     expect(describeBackend({ name: 'wasm', skipped: [], wasm: { threads: 2, build: 'threaded-simd', poolPerOp: true } })).toBe('wasm (threaded SIMD, 2 threads)')
     expect(describeBackend({ name: 'wasm', skipped: [], wasm: { threads: 1, build: 'tfjs default' } })).toBe('wasm (1 thread)')
     expect(describeBackend({ name: 'wasm', skipped: [], wasm: { threads: 1, build: 'tfjs default', fallback: 'boom' } })).toBe('wasm (1 thread; threaded build failed: boom)')
+    expect(describeBackend({ name: 'wasm', skipped: [], wasm: { threads: 2, build: 'threaded-simd', poolPerOp: true }, wasmKernelsOff: 'no SIMD' })).toBe(
+      'wasm (threaded SIMD, 2 threads; lab wasm kernels off: no SIMD)',
+    )
   })
 })
 
