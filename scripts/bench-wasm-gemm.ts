@@ -1,5 +1,6 @@
 // Measures a plain wasm SIMD GEMM written here against tfjs-backend-wasm's XNNPACK matmul, one thread each, on the
-// dense shapes of a base layer — the evidence for the next step on wasm (issue 10): on the AMD EPYC (Zen 4) host a
+// dense shapes of a base layer — the evidence for the lab's GEMM (src/core/wasm-gemm.ts, the `gemm` kernel of
+// src/core/wasm-kernels.wat, which grew out of this text; GEMM_MR=3|5|6 tries other block heights): on the AMD EPYC (Zen 4) host a
 // 4×8 register-blocked kernel of 128-bit f32x4.mul + f32x4.add (no packing beyond 8-column panels of the weight, no
 // cache blocking) ran at 41–43 GFLOP/s where XNNPACK (tfjs-wasm 4.22) runs 27–30, and with relaxed SIMD's FMA
 // (`node --experimental-wasm-relaxed-simd`, on by default in Chromium/Electron) at 44–53. With --threads 2 a worker
@@ -16,7 +17,7 @@ import wabtInit from 'wabt'
 import { initBackend } from '../src/core/backend'
 import { fillNormalSeeded } from '../src/core/synthetic'
 
-const MR = 4 // rows per block; 8 columns per panel (two f32x4): 8 accumulators, 2 weight vectors, 1 splat
+const MR = Number(process.env.GEMM_MR ?? 4) // rows per block; 8 columns per panel (two f32x4): 2·MR accumulators, 2 weight vectors, 1 splat
 
 /** C[m, n] = A[m, k]·W (C's rows ldc apart), W packed as panels [n/8][k][8]; m a multiple of MR, n of 8. */
 function gemmText(relaxed: boolean): string {

@@ -34,7 +34,7 @@ import type { AttentionTerm } from '../common/api'
 import { LabError } from '../common/errors'
 import type { DebertaConfig } from './config'
 import { tensorflowKernels } from './native-kernels'
-import { linear, relShiftColumns, relShiftRows, softmax, type Linear } from './ops'
+import { linear, relShiftColumns, relShiftRows, softmax, wasmLinears, type Linear } from './ops'
 import type { AttentionWeights } from './params'
 import type { LayerTableTensors } from './relative-tables'
 import type { AttentionStrategy } from './strategy'
@@ -119,7 +119,15 @@ function perHeadAttention(w: AttentionWeights, queryIn: tf.Tensor2D, kvIn: tf.Te
   let query: (h: number) => tf.Tensor2D
   let key: (h: number) => tf.Tensor2D
   let value: (h: number) => tf.Tensor2D
-  if (w.layout === 'heads') {
+  const lab = w.layout === 'heads' ? wasmLinears(queryIn, w.query) : null
+  if (lab) {
+    // the lab's GEMM on wasm: each role's heads in one pass
+    const keys = wasmLinears(kvIn, w.key) ?? w.key.map((p) => linear(kvIn, p))
+    const values = wasmLinears(kvIn, w.value) ?? w.value.map((p) => linear(kvIn, p))
+    query = (h) => lab[h]
+    key = (h) => keys[h]
+    value = (h) => values[h]
+  } else if (w.layout === 'heads') {
     query = (h) => linear(queryIn, w.query[h])
     key = (h) => linear(kvIn, w.key[h])
     value = (h) => linear(kvIn, w.value[h])

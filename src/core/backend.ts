@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { createRequire } from 'node:module'
 import { LabError } from '../common/errors'
 import { debugOutputRequested, enableArrayBufferTransfer, quietTensorflowLogs, tensorflowThreads } from './backend-env'
-import { wasmKernelsFor, wasmKernelsStatus } from './wasm-kernels'
+import { wasmGemmEnabled, wasmKernelsFor, wasmKernelsStatus } from './wasm-kernels'
 import { installThreadedWasm, wasmBackendStatus, wasmThreadCount, type ThreadedWasmStatus } from './wasm-threads'
 
 export { debugOutputRequested, quietTensorflowLogs, splitMode, tensorflowThreads } from './backend-env'
@@ -22,6 +22,8 @@ export interface BackendInfo {
   wasm?: ThreadedWasmStatus
   /** wasm only, when the lab's wasm kernels (src/core/wasm-kernels.ts) could not load: why (slower JS paths run) */
   wasmKernelsOff?: string
+  /** wasm only: the lab's GEMM for linear layers (src/core/wasm-gemm.ts): fused multiply-adds, helper threads */
+  wasmGemm?: { fused: boolean; helpers: number }
 }
 
 let selected: BackendInfo | undefined
@@ -128,12 +130,14 @@ function withWasmStatus(info: BackendInfo): BackendInfo {
   const wasm = wasmBackendStatus()
   const kernels = wasmKernelsFor(tf.backend()) // bound now, so a failure shows in the backend line
   const off = kernels ? undefined : (wasmKernelsStatus() ?? 'turned off')
-  return { ...info, ...(wasm ? { wasm } : {}), ...(off ? { wasmKernelsOff: off } : {}) }
+  const gemm = kernels && wasmGemmEnabled() ? { wasmGemm: { fused: kernels.gemm.fused, helpers: kernels.gemm.helperCount } } : {}
+  return { ...info, ...(wasm ? { wasm } : {}), ...(off ? { wasmKernelsOff: off } : {}), ...gemm }
 }
 
 /** "wasm (threaded SIMD, 2 threads)", "tensorflow": the backend as the CLI reports it. */
 export function describeBackend(info: BackendInfo): string {
-  const kernels = info.wasmKernelsOff ? `; lab wasm kernels off: ${info.wasmKernelsOff}` : ''
+  const gemm = info.wasmGemm ? `; lab GEMM${info.wasmGemm.fused ? ' with FMA' : ''}` : ''
+  const kernels = info.wasmKernelsOff ? `; lab wasm kernels off: ${info.wasmKernelsOff}` : gemm
   if (!info.wasm) return kernels ? `${info.name} (${kernels.slice(2)})` : info.name
   const { threads, build, fallback } = info.wasm
   const count = `${threads} thread${threads === 1 ? '' : 's'}`

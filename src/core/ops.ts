@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { tensorflowKernels } from './native-kernels'
 import { FLOAT32_MIN, type Activation } from './config'
-import { wasmKernelsActive, wasmKernelsFor } from './wasm-kernels'
+import { wasmGemmEnabled, wasmKernelsActive, wasmKernelsFor } from './wasm-kernels'
 
 export interface Linear {
   /** weight transposed once at load: [in, out] (matMul(x, wT) is the fast 2-D path on wasm); [out, in] when outIn */
@@ -75,7 +75,35 @@ export function linear(x: tf.Tensor2D, p: Linear): tf.Tensor2D {
     y.dispose()
     return out
   }
+  const lab = wasmLinears(x, [p])
+  if (lab) return lab[0]
   return p.b ? (tf.fused.matMul({ a: x, b: p.wT, bias: p.b }) as tf.Tensor2D) : tf.matMul(x, p.wT)
+}
+
+/**
+ * [x·W_h + b_h for each of ps] (weights [in, width] of one shape) in one pass of the lab's GEMM on wasm
+ * (src/core/wasm-gemm.ts: packed weights, helper threads), e.g. the heads' projections of the per-head
+ * strategy; null where it does not run (other backends, gradient tapes, weights it cannot pack): then call
+ * linear per Linear.
+ */
+export function wasmLinears(x: tf.Tensor2D, ps: Linear[]): tf.Tensor2D[] | null {
+  if (ps.length === 0 || !useFastKernel(KERNEL_LINEAR) || tf.engine().isTapeOn() || x.dtype !== 'float32' || x.rank !== 2) return null
+  const [rows, inputs] = x.shape
+  if (rows === 0 || inputs === 0) return null
+  for (const p of ps) {
+    if (p.outIn || p.wT.dtype !== 'float32' || p.wT.shape[0] !== inputs || p.wT.shape[1] !== ps[0].wT.shape[1]) return null
+    if (p.b && (p.b.dtype !== 'float32' || p.b.size !== p.wT.shape[1])) return null
+  }
+  if (!wasmGemmEnabled() || !wasmKernelsActive()) return null
+  const kernels = wasmKernelsFor(tf.backend())!
+  if (!kernels.prepareLinear(ps.map((p) => p.wT), ps.map((p) => p.b))) return null
+  const named: Record<string, tf.Tensor> = { x }
+  ps.forEach((p, h) => {
+    named[`w${h}`] = p.wT
+    if (p.b) named[`b${h}`] = p.b
+  })
+  const out = tf.engine().runKernel(KERNEL_LINEAR, named, { count: ps.length }) as tf.Tensor2D | tf.Tensor2D[]
+  return Array.isArray(out) ? out : [out]
 }
 
 /** torch.nn.LayerNorm over the last axis: (x − mean) / sqrt(var + eps) · γ + β (biased variance). */
@@ -258,6 +286,7 @@ const KERNEL_REL_SHIFT = 'DebertaLabRelShift'
 const KERNEL_GATHER_ROWS = 'DebertaLabGatherRows'
 const KERNEL_GELU = 'DebertaLabGeluErf'
 const KERNEL_LAYER_NORM = 'DebertaLabLayerNorm'
+const KERNEL_LINEAR = 'DebertaLabLinear'
 const FAST_BACKENDS = ['wasm', 'cpu'] as const
 type FastBackend = (typeof FAST_BACKENDS)[number]
 
@@ -452,6 +481,26 @@ function registerFastKernels(): void {
           const out = (backend as WasmBackendLike).makeOutput([...x.shape], 'float32')
           kernels.layerNorm(x, gamma, beta, out, eps)
           return out
+        },
+      })
+    }
+    if (backendName === 'wasm' && !tf.getKernel(KERNEL_LINEAR, backendName)) {
+      tf.registerKernel({
+        kernelName: KERNEL_LINEAR,
+        backendName,
+        kernelFunc: ({ inputs, attrs, backend }) => {
+          const { count } = attrs as { count: number }
+          const x = inputs.x as tf.TensorInfo
+          const weights = Array.from({ length: count }, (_, h) => inputs[`w${h}`] as tf.TensorInfo)
+          const biases = Array.from({ length: count }, (_, h) => (inputs[`b${h}`] as tf.TensorInfo | undefined) ?? null)
+          const kernels = wasmKernelsFor(backend)
+          if (!kernels) throw new Error('linear: the wasm kernels are not loaded')
+          for (const t of [x, ...weights, ...biases]) if (t && t.dtype !== 'float32') throw new Error(`linear: ${t.dtype} operand, float32 needed`)
+          if (x.shape.length !== 2 || weights.some((w) => w.shape[0] !== x.shape[1])) throw new Error(`linear: x ${x.shape} does not match the weights`)
+          if (!kernels.prepareLinear(weights, biases)) throw new Error('linear: the weights could not be packed')
+          const outs = weights.map((w) => (backend as WasmBackendLike).makeOutput([x.shape[0], w.shape[1]], 'float32'))
+          if (x.shape[0] > 0) kernels.linear(x, weights, biases, outs)
+          return outs
         },
       })
     }

@@ -1,6 +1,6 @@
-// The lab's wasm kernels (src/core/wasm-kernels.wat) bound to the wasm backend's heap: GELU, the two rel-shifts and
-// LayerNorm run there, on tfjs's tensors in place, instead of tfjs-wasm's Erf (slow: ~15 ns a value here) or JS loops over
-// heap views. ops.ts calls them from its custom kernels; where they cannot load (a wasm engine without SIMD: tfjs
+// The lab's wasm kernels (src/core/wasm-kernels.wat) bound to the wasm backend's heap: GELU, the two rel-shifts,
+// LayerNorm and the linear layers' GEMM (src/core/wasm-gemm.ts) run there, on tfjs's tensors in place, instead of
+// tfjs-wasm's Erf (slow: ~15 ns a value here), JS loops over heap views, or XNNPACK's matmul (slower here). ops.ts calls them from its custom kernels; where they cannot load (a wasm engine without SIMD: tfjs
 // then runs its non-SIMD build, or a backend whose memory is not reachable) wasmKernelsFor answers null and ops.ts
 // keeps its JS / tf-ops paths, and wasmKernelsStatus says why.
 //
@@ -8,7 +8,15 @@
 // that backend's memory: the threaded SIMD build's memory is shared (SharedArrayBuffer), the single-threaded
 // builds' is not, and a module must import a memory with the same sharing, hence the two binaries.
 import * as tf from '@tensorflow/tfjs-core'
-import { WASM_KERNELS_PLAIN_MEMORY, WASM_KERNELS_SHARED_MEMORY } from './wasm-kernels-binary'
+import { setFlagsFromString } from 'node:v8'
+import {
+  WASM_KERNELS_PLAIN_MEMORY,
+  WASM_KERNELS_PLAIN_MEMORY_FMA,
+  WASM_KERNELS_SHARED_MEMORY,
+  WASM_KERNELS_SHARED_MEMORY_FMA,
+} from './wasm-kernels-binary'
+import { WasmGemm, type GemmExports } from './wasm-gemm'
+import { wasmBackendStatus } from './wasm-threads'
 
 /** The constant table of the gelu kernel, in the order wasm-kernels.wat reads it (one v128 splat each). */
 const GELU_CONSTANTS: Array<['f32' | 'i32', number]> = [
@@ -34,7 +42,7 @@ const GELU_CONSTANTS: Array<['f32' | 'i32', number]> = [
   ['i32', 0x80000000 | 0], // sign bit
 ]
 
-interface KernelExports {
+interface KernelExports extends GemmExports {
   gelu(src: number, dst: number, n: number, a: number, b: number, consts: number): void
   relShiftRows(src: number, dst: number, cols: number, t: number, width: number): void
   relShiftColumns(src: number, dst: number, rows: number, t: number): void
@@ -60,7 +68,8 @@ interface WasmBackendShape {
     _malloc(bytes: number): number
     _free(pointer: number): void
   }
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined }
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined; has(dataId: object): boolean }
+  dispose(): void
 }
 
 export interface WasmKernels {
@@ -72,6 +81,15 @@ export interface WasmKernels {
   relShiftColumns(x: tf.TensorInfo, out: tf.TensorInfo, rows: ArrayLike<number>): void
   /** out = LayerNorm over the last axis of x [N, E] with gamma, beta [E] (float32) */
   layerNorm(x: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo, out: tf.TensorInfo, eps: number): void
+  /**
+   * Packs (once, kept while they live) weights [k, width] side by side with their biases for `linear`; false
+   * when the GEMM cannot take them (then tf.matMul runs). src/core/wasm-gemm.ts.
+   */
+  prepareLinear(weights: tf.TensorInfo[], biases: Array<tf.TensorInfo | null>): boolean
+  /** outs[h] = x·W_h + b_h, x [m, k], outs [m, width] each, for weights and biases prepared with prepareLinear */
+  linear(x: tf.TensorInfo, weights: tf.TensorInfo[], biases: Array<tf.TensorInfo | null>, outs: tf.TensorInfo[]): void
+  /** the GEMM's state: helper threads, packed bytes */
+  readonly gemm: WasmGemm
 }
 
 let enabled = true
@@ -83,6 +101,33 @@ export function setWasmKernels(on: boolean): boolean {
   const previous = enabled
   enabled = on
   return previous
+}
+
+let gemmEnabled = true
+let gemmFused = true
+
+/**
+ * Whether the GEMM may fuse its multiply-adds (relaxed SIMD's f32x4.relaxed_madd: FMA where the CPU has it, ~20 %
+ * faster on the AMD host; results differ from tf.matMul's in the last bits, as any two GEMMs do). Off: the exact
+ * kernel (mul + add, tf.matMul's results bit for bit). Default on unless DEBERTA_LAB_WASM_FMA=0. Returns the previous value.
+ */
+export function setWasmGemmFused(on: boolean): boolean {
+  const previous = gemmFused
+  gemmFused = on
+  return previous
+}
+if (typeof process !== 'undefined' && process.env.DEBERTA_LAB_WASM_FMA === '0') gemmFused = false
+
+/** Turns the lab's GEMM for linear layers off (tf.matMul / XNNPACK then); for tests and benchmarks. Returns the previous value. */
+export function setWasmGemm(on: boolean): boolean {
+  const previous = gemmEnabled
+  gemmEnabled = on
+  return previous
+}
+
+/** Whether linear layers may run the lab's GEMM (when the kernels are active). */
+export function wasmGemmEnabled(): boolean {
+  return gemmEnabled
 }
 
 /** null when the kernels run, else why they do not (the last backend they were bound to). */
@@ -97,6 +142,36 @@ function decode(base64: string): Uint8Array {
   return bytes
 }
 
+let relaxedSimd: boolean | undefined
+
+/**
+ * The kernels with fused multiply-adds, compiled, or null where the engine lacks relaxed SIMD. V8 ships it since
+ * 11.4 (Chromium 114, Electron 25, Node 22); Node 20's V8 (11.3) has it behind --experimental-wasm-relaxed-simd,
+ * which is set here (a wasm validation feature: it changes nothing for code already compiled).
+ */
+function compileFused(shared: boolean): object | null {
+  const bytes = decode(shared ? WASM_KERNELS_SHARED_MEMORY_FMA : WASM_KERNELS_PLAIN_MEMORY_FMA)
+  if (relaxedSimd === false) return null
+  try {
+    const module = new webAssembly.Module(bytes)
+    relaxedSimd = true
+    return module
+  } catch {
+    if (relaxedSimd === undefined) {
+      relaxedSimd = false
+      try {
+        setFlagsFromString('--experimental-wasm-relaxed-simd')
+        const module = new webAssembly.Module(bytes)
+        relaxedSimd = true
+        return module
+      } catch {
+        return null
+      }
+    }
+    return null
+  }
+}
+
 function bind(backend: WasmBackendShape): WasmKernels {
   const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory
   if (!memory || typeof backend.wasm._malloc !== 'function' || typeof backend.dataIdMap?.get !== 'function') {
@@ -105,7 +180,32 @@ function bind(backend: WasmBackendShape): WasmKernels {
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer
   const module = new webAssembly.Module(decode(shared ? WASM_KERNELS_SHARED_MEMORY : WASM_KERNELS_PLAIN_MEMORY))
   const kernels = new webAssembly.Instance(module, { env: { memory } }).exports
+  // the same kernels with the GEMM's multiply-adds fused, where the engine has relaxed SIMD (no data segments:
+  // a second instance on the same memory changes nothing in it)
+  const fusedModule = compileFused(shared)
+  const fused = fusedModule ? new webAssembly.Instance(fusedModule, { env: { memory } }).exports : null
   const { wasm } = backend
+  // helpers for the GEMM: threads − 1 where tfjs runs its threaded build (shared memory)
+  const status = wasmBackendStatus()
+  const helpers = shared && status?.build === 'threaded-simd' ? Math.max(0, status.threads - 1) : 0
+  const gemm = new WasmGemm(
+    { exact: kernels, fused, useFused: () => gemmFused },
+    {
+      memory,
+      malloc: (bytes) => wasm._malloc(bytes),
+      free: (pointer) => wasm._free(pointer),
+      // has() first: DataStorage.get of an unknown dataId tries to move it from another backend
+      addressOf: (dataId) => (backend.dataIdMap.has(dataId) ? backend.dataIdMap.get(dataId)?.memoryOffset : undefined),
+    },
+    { exact: module, fused: fusedModule },
+    helpers,
+  )
+  // stop the helpers and free the packed weights with the backend (tf.removeBackend / tf.engine().reset())
+  const dispose = backend.dispose.bind(backend)
+  backend.dispose = () => {
+    gemm.dispose()
+    dispose()
+  }
 
   // the gelu constants, written once (16-byte rows) and kept for the backend's life
   const consts = wasm._malloc(16 * GELU_CONSTANTS.length + 16)
@@ -152,6 +252,13 @@ function bind(backend: WasmBackendShape): WasmKernels {
       const rows = width === 0 ? 0 : x.shape.reduce((p, q) => p * q, 1) / width
       kernels.layerNorm(address(x), address(out), rows, width, address(gamma), address(beta), eps)
     },
+    prepareLinear(weights, biases) {
+      return gemm.prepare(weights, biases)
+    },
+    linear(x, weights, biases, outs) {
+      gemm.run(weights, biases, address(x), x.shape[0], outs.map(address))
+    },
+    gemm,
   }
 }
 
