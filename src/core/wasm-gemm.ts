@@ -195,11 +195,19 @@ export class WasmGemm {
     for (let h = 0; h < weights.length; h++) {
       const w = this.floats(weights[h].dataId, k * width)
       const b = biases[h] ? this.floats(biases[h]!.dataId, width) : null
+      const panelFloats = (k + 1) * 8
+      // row by row (W is read in order; each panel's row is 8 consecutive floats)
       for (let j = 0; j < width; j++) {
         const column = h * width + j
-        const base = (column >> 3) * (k + 1) * 8 + (column & 7)
-        if (b) out[base] = b[j]
-        for (let kk = 0, at = base + 8, from = j; kk < k; kk++, at += 8, from += width) out[at] = w[from]
+        if (b) out[(column >> 3) * panelFloats + (column & 7)] = b[j]
+      }
+      for (let kk = 0; kk < k; kk++) {
+        const from = kk * width
+        const row = 8 + kk * 8
+        for (let j = 0; j < width; j++) {
+          const column = h * width + j
+          out[(column >> 3) * panelFloats + row + (column & 7)] = w[from + j]
+        }
       }
     }
     const list = this.packed.get(weights[0].dataId) ?? []
