@@ -17,6 +17,7 @@ import { Rng } from '../../src/core/train/data'
 import { TOY_VOCAB, shortSentence } from '../../src/core/train/toy-language'
 import { createLabService, type LabService } from '../../src/lab/service'
 import { CHECKPOINT_ARTIFACT } from '../../src/lab/sessions'
+import { CHECKPOINT_MS } from '../../src/lab/workspaces/corpus'
 
 const TOY: BundledModelRef = { kind: 'bundled', name: 'toy-deberta' }
 const RESOURCES = join(process.cwd(), 'resources')
@@ -180,7 +181,14 @@ describe('corpus runs in the lab service', () => {
       expect(runs).toHaveLength(1)
       return runs
     }, { timeout: 30_000, interval: 50 })
-    await vi.waitFor(async () => expect(await checkpointOf(lab, session.id, run.id)).toBeDefined(), { timeout: 60_000, interval: 100 })
+    // Stay in the middle of the run however fast the machine (900 toy sentences take ~1 s on wasm): pause early,
+    // let a periodic checkpoint fall due (CHECKPOINT_MS), resume so the next sentence stores it, pause again, close.
+    await vi.waitFor(async () => expect((await job(lab, 'c2'))?.fraction ?? 0).toBeGreaterThan(0.02), { timeout: 30_000, interval: 20 })
+    expect(await lab.pauseJob({ jobId: 'c2', paused: true })).toBe(true)
+    await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_MS + 300))
+    expect(await lab.pauseJob({ jobId: 'c2', paused: false })).toBe(true)
+    await vi.waitFor(async () => expect(await checkpointOf(lab, session.id, run.id)).toBeDefined(), { timeout: 60_000, interval: 20 })
+    expect(await lab.pauseJob({ jobId: 'c2', paused: true })).toBe(true)
     await lab.close()
     lab = await open()
     try {
