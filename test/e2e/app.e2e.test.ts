@@ -36,7 +36,7 @@ describe.skipIf(e2eSkipped)('DeBERTa Lab in a browser', () => {
 
   it('loads and names the compute backend in the status bar', async () => {
     await page.getByTestId('app').waitFor()
-    await expect.poll(() => page.getByTestId('status-backend').textContent(), { timeout: 30_000 }).toMatch(/^(tensorflow|wasm \(.*threads?\)|cpu)$/)
+    await expect.poll(() => page.getByTestId('status-backend').textContent(), { timeout: 30_000 }).toMatch(/^(tensorflow|wasm \((threaded SIMD, )?\d+ threads?[^)]*\)|cpu)$/)
     expect(await page.getByTestId('status-store').textContent()).toBe(join(lab.storeDir, 'lab.sqlite'))
   })
 
