@@ -233,6 +233,7 @@ export class WasmGemm {
     const np = Math.ceil(n / 8)
     const lastCols = n - (np - 1) * 8
     const table = this.alloc(4 * np, 'the output table')
+    let tableInUse = false // a helper that stopped answering may still read it: then it is not freed
     try {
       const addresses = new Int32Array(this.heap.memory.buffer, table, np)
       for (let p = 0; p < np; p++) {
@@ -256,23 +257,35 @@ export class WasmGemm {
         Atomics.store(control, GO, 1)
         Atomics.notify(control, GO)
       }
-      gemm(...args, bounds[0], bounds[1], np, lastCols, this.scratch)
+      // the helpers' shares are waited for also when the calling thread's throws (they use the table and outputs)
+      let ownError: unknown = null
+      try {
+        gemm(...args, bounds[0], bounds[1], np, lastCols, this.scratch)
+      } catch (error) {
+        ownError = error
+      }
       let failed = false
       for (let s = 1; s < shares; s++) {
         const { control } = ready[s - 1]
         const deadline = performance.now() + HELPER_TIMEOUT_MS
         while (Atomics.load(control, DONE) === 0) {
-          if (performance.now() > deadline) throw new Error('wasm gemm: a helper thread stopped answering')
+          if (performance.now() > deadline) {
+            tableInUse = true
+            this.stopHelpers('a helper thread stopped answering')
+            throw new Error('wasm gemm: a helper thread stopped answering')
+          }
           Atomics.wait(control, DONE, 0, 100)
         }
+        if (ownError) continue
         if (control[FAILED] !== 0) {
           failed = true
           gemm(...args, bounds[s], bounds[s + 1], np, lastCols, this.scratch)
         }
       }
       if (failed) this.stopHelpers('a helper thread failed in gemm')
+      if (ownError) throw ownError
     } finally {
-      this.heap.free(table)
+      if (!tableInUse) this.heap.free(table)
     }
   }
 
